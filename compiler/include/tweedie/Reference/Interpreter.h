@@ -1,0 +1,55 @@
+//===- Interpreter.h - run score-dialect functions in float64 ------------===//
+#ifndef TWEEDIE_REFERENCE_INTERPRETER_H
+#define TWEEDIE_REFERENCE_INTERPRETER_H
+
+#include "tweedie/Reference/Tensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <functional>
+#include <optional>
+
+namespace tweedie::reference {
+
+/// Supplies the value of `score.param "name"` of the given static shape, or
+/// std::nullopt when it has none (reported at the param op).
+using ParamProvider =
+    std::function<std::optional<Tensor>(llvm::StringRef name, const Shape &shape)>;
+
+/// Deterministic stand-in weights for a model without a checkpoint: uniform in
+/// (-a, a) with a = 1/sqrt(fan_in) ([in, out] dense: in; [out, in, kh, kw]
+/// conv: in kh kw), a = 0.1 for vectors; keyed by (seed, name) through Philox.
+ParamProvider syntheticParams(uint64_t seed);
+
+/// Deterministic inputs for `fn`: dynamic dims bound to `batch`; rank-1
+/// arguments (times / noise levels) uniform in (0, 1), others standard normal.
+std::vector<Tensor> syntheticInputs(mlir::func::FuncOp fn, int64_t batch,
+                                    uint64_t seed);
+
+/// Walks a function op by op, keeping every value as a float64 Tensor. Handles
+/// the `score` dialect, func.call/return and arith.constant; anything else is
+/// an error at that op.
+class Interpreter {
+public:
+  Interpreter(mlir::ModuleOp module, ParamProvider params);
+
+  /// Runs `fn` on `inputs` (checked against its argument types). Errors are
+  /// emitted as diagnostics at the offending op.
+  mlir::FailureOr<std::vector<Tensor>> run(mlir::func::FuncOp fn,
+                                           const std::vector<Tensor> &inputs);
+
+private:
+  mlir::FailureOr<Tensor> param(mlir::Operation *op, llvm::StringRef name,
+                                const Shape &shape);
+
+  mlir::ModuleOp module;
+  ParamProvider params;
+  llvm::StringMap<Tensor> paramCache;
+  int depth = 0;
+};
+
+} // namespace tweedie::reference
+
+#endif

@@ -1,0 +1,58 @@
+//===- Kernels.h - float64 reference semantics of the score ops ----------===//
+//
+// One function per `score` op, with the layouts the dialect documents: NCHW
+// images, [in, out] dense weights, [out, in/groups, kh, kw] conv weights,
+// [batch, length, features] token sequences.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TWEEDIE_REFERENCE_KERNELS_H
+#define TWEEDIE_REFERENCE_KERNELS_H
+
+#include "tweedie/Reference/Tensor.h"
+
+#include <array>
+
+namespace tweedie::reference {
+
+enum class Activation { SiLU, GELU, ReLU, Tanh, Softplus };
+
+// Elementwise.cpp
+Tensor activate(const Tensor &x, Activation kind);
+double activate(double x, Activation kind);
+/// NumPy-broadcasting lhs + rhs / lhs * rhs.
+Result add(const Tensor &lhs, const Tensor &rhs);
+Result mul(const Tensor &lhs, const Tensor &rhs);
+
+// Linear.cpp
+/// y[..., n] = sum_k x[..., k] w[k, n] + b[n]
+Result dense(const Tensor &x, const Tensor &w, const Tensor *bias);
+/// Cross-correlation with zero padding, NCHW.
+Result conv2d(const Tensor &x, const Tensor &w, const Tensor *bias,
+              std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+              int64_t groups);
+/// Multi-head softmax(q k^T / sqrt(d_head)) v over [B, L, D] sequences.
+Result attention(const Tensor &q, const Tensor &k, const Tensor &v, int64_t heads);
+
+// Normalization.cpp
+Result groupNorm(const Tensor &x, const Tensor &gamma, const Tensor &beta,
+                 int64_t groups, double epsilon);
+Result layerNorm(const Tensor &x, const Tensor &gamma, const Tensor &beta,
+                 double epsilon);
+
+// Layout.cpp
+Result concat(const std::vector<const Tensor *> &inputs, int64_t axis);
+Result reshape(const Tensor &x, const Shape &shape);
+Result transpose(const Tensor &x, const Shape &permutation);
+Result upsampleNearest(const Tensor &x, int64_t scale);
+Result avgPool2d(const Tensor &x, std::array<int64_t, 2> kernel,
+                 std::array<int64_t, 2> stride);
+
+// TimeEmbedding.cpp
+/// [B] -> [B, dim]: [sin(t f_k) | cos(t f_k)], f_k = maxPeriod^(-k / (dim/2)).
+Result sinusoidalEmbedding(const Tensor &t, int64_t dim, double maxPeriod);
+/// [B] -> [B, 2 F]: [sin(2 pi t w_k) | cos(2 pi t w_k)] for w [F].
+Result fourierEmbedding(const Tensor &t, const Tensor &frequencies);
+
+} // namespace tweedie::reference
+
+#endif

@@ -1,0 +1,284 @@
+//===- Interpreter.cpp - the float64 reference interpreter ----------------===//
+#include "tweedie/Reference/Interpreter.h"
+#include "tweedie/Reference/Kernels.h"
+
+#include "tweedie/Dialect/Common/ShapeUtils.h"
+#include "tweedie/Dialect/Score/IR/ScoreOps.h"
+#include "tweedie/Philox.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace tweedie::reference {
+
+namespace {
+
+/// FNV-1a: turns a weight name into Philox key material.
+uint64_t hashName(llvm::StringRef name) {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : name)
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return h;
+}
+
+/// Uniforms in (0, 1) numbered by `index` under a 64-bit key.
+double uniformAt(uint64_t key, uint64_t index) {
+  PhiloxCounter counter = {static_cast<uint32_t>(index),
+                           static_cast<uint32_t>(index >> 32), 0, 0};
+  PhiloxKey k = {static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32)};
+  return uniformOpen01(philox4x32(counter, k)[0]);
+}
+
+double normalAt(uint64_t key, uint64_t index) {
+  PhiloxCounter counter = {static_cast<uint32_t>(index),
+                           static_cast<uint32_t>(index >> 32), 1, 0};
+  PhiloxKey k = {static_cast<uint32_t>(key), static_cast<uint32_t>(key >> 32)};
+  PhiloxCounter bits = philox4x32(counter, k);
+  return boxMuller(uniformOpen01(bits[0]), uniformOpen01(bits[1]))[0];
+}
+
+Activation toActivation(score::ActKind kind) {
+  switch (kind) {
+  case score::ActKind::silu:
+    return Activation::SiLU;
+  case score::ActKind::gelu:
+    return Activation::GELU;
+  case score::ActKind::relu:
+    return Activation::ReLU;
+  case score::ActKind::tanh:
+    return Activation::Tanh;
+  case score::ActKind::softplus:
+    return Activation::Softplus;
+  }
+  return Activation::SiLU;
+}
+
+std::array<int64_t, 2> pair(ArrayRef<int64_t> values) { return {values[0], values[1]}; }
+
+} // namespace
+
+ParamProvider syntheticParams(uint64_t seed) {
+  return [seed](llvm::StringRef name, const Shape &shape) -> std::optional<Tensor> {
+    Tensor t(shape);
+    double fanIn = 1;
+    if (shape.size() == 2)
+      fanIn = static_cast<double>(shape[0]);
+    else if (shape.size() == 4)
+      fanIn = static_cast<double>(shape[1] * shape[2] * shape[3]);
+    const double bound = shape.size() >= 2 ? 1.0 / std::sqrt(fanIn) : 0.1;
+    const uint64_t key = hashName(name) ^ (seed * 0x9E3779B97F4A7C15ull);
+    for (int64_t i = 0; i < t.numel(); ++i)
+      t[i] = bound * (2.0 * uniformAt(key, i) - 1.0);
+    return t;
+  };
+}
+
+std::vector<Tensor> syntheticInputs(func::FuncOp fn, int64_t batch, uint64_t seed) {
+  std::vector<Tensor> inputs;
+  for (auto [index, type] : llvm::enumerate(fn.getArgumentTypes())) {
+    auto tensor = cast<RankedTensorType>(type);
+    Shape shape;
+    for (int64_t d : tensor.getShape())
+      shape.push_back(ShapedType::isDynamic(d) ? batch : d);
+    Tensor t(shape);
+    const uint64_t key = seed * 0x9E3779B97F4A7C15ull + index + 1;
+    for (int64_t i = 0; i < t.numel(); ++i)
+      t[i] = shape.size() == 1 ? uniformAt(key, i) : normalAt(key, i);
+    inputs.push_back(std::move(t));
+  }
+  return inputs;
+}
+
+Interpreter::Interpreter(ModuleOp module, ParamProvider params)
+    : module(module), params(std::move(params)) {}
+
+FailureOr<Tensor> Interpreter::param(Operation *op, llvm::StringRef name,
+                                     const Shape &shape) {
+  auto cached = paramCache.find(name);
+  if (cached != paramCache.end()) {
+    if (cached->second.shape != shape)
+      return op->emitError("weight '")
+             << name << "' is used with shapes " << formatShape(cached->second.shape)
+             << " and " << formatShape(shape);
+    return cached->second;
+  }
+  std::optional<Tensor> value = params(name, shape);
+  if (!value)
+    return op->emitError("no value for weight '") << name << "'";
+  if (value->shape != shape)
+    return op->emitError("weight '")
+           << name << "' has shape " << formatShape(value->shape) << " but the IR "
+           << "declares " << formatShape(shape);
+  return paramCache.insert({name, std::move(*value)}).first->second;
+}
+
+FailureOr<std::vector<Tensor>> Interpreter::run(func::FuncOp fn,
+                                                const std::vector<Tensor> &inputs) {
+  if (fn.isExternal())
+    return fn.emitError("cannot interpret external function @") << fn.getSymName();
+  if (inputs.size() != fn.getNumArguments())
+    return fn.emitError("@") << fn.getSymName() << " takes " << fn.getNumArguments()
+                             << " arguments, got " << inputs.size() << " inputs";
+  if (++depth > 64) {
+    --depth;
+    return fn.emitError("call depth exceeds 64 (recursive network?)");
+  }
+  llvm::DenseMap<Value, Tensor> env;
+  for (auto [index, arg] : llvm::enumerate(fn.getArguments())) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    const Tensor &input = inputs[index];
+    bool matches = input.rank() == type.getRank();
+    for (int64_t d = 0; matches && d < type.getRank(); ++d)
+      matches = type.isDynamicDim(d) || type.getDimSize(d) == input.shape[d];
+    if (!matches) {
+      --depth;
+      return fn.emitError("input #")
+             << index << " has shape " << formatShape(input.shape)
+             << " but @" << fn.getSymName() << " expects "
+             << tweedie::formatShape(type.getShape());
+    }
+    env[arg] = input;
+  }
+
+  auto get = [&](Value v) -> const Tensor & { return env.find(v)->second; };
+  auto optional = [&](Value v) -> const Tensor * { return v ? &get(v) : nullptr; };
+  std::vector<Tensor> results;
+  bool returned = false;
+
+  for (Operation &op : fn.getBody().front()) {
+    // Each case yields the op's single result (or an error message).
+    std::optional<Result> out;
+    LogicalResult status = success();
+    llvm::TypeSwitch<Operation *>(&op)
+        .Case([&](score::ParamOp p) {
+          auto value = param(p, p.getName(), Shape(p.getType().getShape().begin(),
+                                                   p.getType().getShape().end()));
+          if (failed(value))
+            status = failure();
+          else
+            out = Result(*value);
+        })
+        .Case([&](score::DenseOp o) {
+          out = dense(get(o.getInput()), get(o.getWeight()), optional(o.getBias()));
+        })
+        .Case([&](score::Conv2DOp o) {
+          out = conv2d(get(o.getInput()), get(o.getWeight()), optional(o.getBias()),
+                       pair(o.getStride()), pair(o.getPadding()), o.getGroups());
+        })
+        .Case([&](score::AttentionOp o) {
+          out = attention(get(o.getQuery()), get(o.getKey()), get(o.getValue()),
+                          o.getHeads());
+        })
+        .Case([&](score::GroupNormOp o) {
+          out = groupNorm(get(o.getInput()), get(o.getGamma()), get(o.getBeta()),
+                          o.getGroups(), o.getEpsilon().convertToDouble());
+        })
+        .Case([&](score::LayerNormOp o) {
+          out = layerNorm(get(o.getInput()), get(o.getGamma()), get(o.getBeta()),
+                          o.getEpsilon().convertToDouble());
+        })
+        .Case([&](score::ActOp o) {
+          out = Result(activate(get(o.getInput()), toActivation(o.getKind())));
+        })
+        .Case([&](score::AddOp o) { out = add(get(o.getLhs()), get(o.getRhs())); })
+        .Case([&](score::MulOp o) { out = mul(get(o.getLhs()), get(o.getRhs())); })
+        .Case([&](score::ConcatOp o) {
+          std::vector<const Tensor *> inputs;
+          for (Value v : o.getInputs())
+            inputs.push_back(&get(v));
+          out = concat(inputs, o.getAxis());
+        })
+        .Case([&](score::UpsampleOp o) {
+          out = upsampleNearest(get(o.getInput()), o.getScale());
+        })
+        .Case([&](score::AvgPoolOp o) {
+          out = avgPool2d(get(o.getInput()), pair(o.getKernel()), pair(o.getStride()));
+        })
+        .Case([&](score::ReshapeOp o) {
+          // The one dynamic dim (if any) takes whatever the element count leaves.
+          const Tensor &x = get(o.getInput());
+          Shape shape(o.getType().getShape().begin(), o.getType().getShape().end());
+          int64_t known = 1;
+          for (int64_t d : shape)
+            known *= ShapedType::isDynamic(d) ? 1 : d;
+          for (int64_t &d : shape)
+            if (ShapedType::isDynamic(d))
+              d = known ? x.numel() / known : 0;
+          out = reshape(x, shape);
+        })
+        .Case([&](score::TransposeOp o) {
+          out = transpose(get(o.getInput()),
+                          Shape(o.getPermutation().begin(), o.getPermutation().end()));
+        })
+        .Case([&](score::TimeEmbeddingOp o) {
+          if (o.getKind() == score::EmbeddingKind::sinusoidal)
+            out = sinusoidalEmbedding(get(o.getTime()), o.getDim(),
+                                      o.getMaxPeriod().convertToDouble());
+          else
+            out = fourierEmbedding(get(o.getTime()), get(o.getFrequencies()));
+        })
+        .Case([&](arith::ConstantOp o) {
+          auto dense = dyn_cast<DenseFPElementsAttr>(o.getValue());
+          if (!dense) {
+            status = o.emitError("reference interpreter supports only dense float "
+                                 "tensor constants");
+            return;
+          }
+          std::vector<double> values;
+          for (const APFloat &v : dense.getValues<APFloat>())
+            values.push_back(v.convertToDouble());
+          auto shape = dense.getType().getShape();
+          out = Result(Tensor(Shape(shape.begin(), shape.end()), std::move(values)));
+        })
+        .Case([&](func::CallOp call) {
+          auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+          if (!callee) {
+            status = call.emitError("unknown callee @") << call.getCallee();
+            return;
+          }
+          std::vector<Tensor> args;
+          for (Value v : call.getOperands())
+            args.push_back(get(v));
+          auto values = run(callee, args);
+          if (failed(values)) {
+            status = failure();
+            return;
+          }
+          for (auto [result, value] : llvm::zip(call.getResults(), *values))
+            env[result] = std::move(value);
+        })
+        .Case([&](func::ReturnOp ret) {
+          for (Value v : ret.getOperands())
+            results.push_back(get(v));
+          returned = true;
+        })
+        .Default([&](Operation *other) {
+          status = other->emitError("reference interpreter does not support '")
+                   << other->getName() << "'";
+        });
+
+    if (failed(status)) {
+      --depth;
+      return failure();
+    }
+    if (out) {
+      if (!out->ok()) {
+        --depth;
+        return op.emitError("at run time: ") << out->error();
+      }
+      env[op.getResult(0)] = std::move(out->value());
+    }
+    if (returned)
+      break;
+  }
+  --depth;
+  return results;
+}
+
+} // namespace tweedie::reference

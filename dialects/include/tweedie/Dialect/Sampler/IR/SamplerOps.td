@@ -1,0 +1,364 @@
+//===- SamplerOps.td - sampler programs ----------------------*- tablegen -*-===//
+//
+// Three levels of the same program:
+//   1. `sampler.solve`: what a user writes (network, schedule, method, steps);
+//   2. `sampler.loop` over the time grid with family step ops whose float64
+//      coefficient tables are attributes (one entry per step);
+//   3. `sampler.affine_step`: the fused elementwise update every single-
+//      evaluation step reduces to, x <- a_i x + b_i y + c_i z.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TWEEDIE_DIALECT_SAMPLER_IR_SAMPLEROPS_TD
+#define TWEEDIE_DIALECT_SAMPLER_IR_SAMPLEROPS_TD
+
+include "tweedie/Dialect/Sampler/IR/SamplerAttrs.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+
+class Sampler_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Sampler_Dialect, mnemonic, traits>;
+
+def Sampler_StateTensor : RankedTensorOf<[F32]>;
+def Sampler_BatchVector : 1DTensorOf<[F32]>;
+
+def Sampler_ScheduleAttr : Attr<
+    CPred<"::llvm::isa<::tweedie::sampler::ScheduleAttrInterface>($_self)">,
+    "noise schedule attribute"> {
+  let storageType = "::tweedie::sampler::ScheduleAttrInterface";
+  let returnType = "::tweedie::sampler::ScheduleAttrInterface";
+  let convertFromStorage = "$_self";
+}
+
+def Sampler_MethodAttr : Attr<
+    CPred<"::llvm::isa<::tweedie::sampler::MethodAttrInterface>($_self)">,
+    "sampling method attribute"> {
+  let storageType = "::tweedie::sampler::MethodAttrInterface";
+  let returnType = "::tweedie::sampler::MethodAttrInterface";
+  let convertFromStorage = "$_self";
+}
+
+//===----------------------------------------------------------------------===//
+// solve
+//===----------------------------------------------------------------------===//
+
+def Sampler_SolveOp : Sampler_Op<"solve", [
+    AllTypesMatch<["noise", "result"]>,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "draw samples: a whole sampler in one op";
+  let description = [{
+    `network` names a `func.func` taking the state [B, ...] and the per-sample
+    conditioning [B] (time or sigma, per the schedule) and returning what
+    `prediction` says: a tensor shaped like the state, or [B] / [B, 1] for an
+    energy. `noise` is standard normal noise shaped like the samples; the
+    solver scales it by the prior's standard deviation. `seed` keys the
+    Philox noise of the stochastic steps.
+
+    ```mlir
+    %x = sampler.solve @mlp2d(%noise, %seed)
+        schedule #sampler.ddpm_linear<> method #sampler.ddim<eta = 0.0>
+        prediction eps steps 20 : tensor<?x2xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$network,
+                       Sampler_StateTensor:$noise, I64:$seed,
+                       Sampler_ScheduleAttr:$schedule,
+                       Sampler_MethodAttr:$method,
+                       Sampler_Parameterization:$prediction,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$steps,
+                       DefaultValuedAttr<Sampler_TimeSpacing,
+                           "::tweedie::sampler::TimeSpacing::linspace">:$spacing,
+                       UnitAttr:$denoise_final);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $network `(` $noise `,` $seed `)` `schedule` $schedule `method` $method
+    `prediction` $prediction `steps` $steps (`spacing` $spacing^)?
+    (`denoise_final` $denoise_final^)? attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Loop structure
+//===----------------------------------------------------------------------===//
+
+def Sampler_LoopOp : Sampler_Op<"loop", [
+    RecursiveMemoryEffects, SingleBlock,
+    SingleBlockImplicitTerminator<"::tweedie::sampler::YieldOp">]> {
+  let summary = "iterate over the steps of a time grid";
+  let description = [{
+    Runs its body `steps` times with the step index (0 = the noisiest step) and
+    the loop-carried values, which `sampler.yield` updates.
+
+    ```mlir
+    %r = sampler.loop %i = 0 to 20 iter_args(%x = %init) : tensor<?x2xf32> {
+      ...
+      sampler.yield %next : tensor<?x2xf32>
+    }
+    ```
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntPositive]>:$steps,
+                       Variadic<AnyType>:$inits);
+  let results = (outs Variadic<AnyType>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::Value getStepIndex() { return getBody().front().getArgument(0); }
+    ::mlir::Block::BlockArgListType getIterArgs() {
+      return getBody().front().getArguments().drop_front();
+    }
+  }];
+}
+
+def Sampler_YieldOp : Sampler_Op<"yield", [
+    Pure, Terminator, ReturnLike,
+    ParentOneOf<["LoopOp", "OdeStepOp", "OdeIntegrateOp"]>]> {
+  let summary = "ends a sampler region with its values";
+  let arguments = (ins Variadic<AnyType>:$values);
+  let builders = [OpBuilder<(ins), [{ /* empty yield */ }]>];
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// Noise and conditioning
+//===----------------------------------------------------------------------===//
+
+def Sampler_RandnOp : Sampler_Op<"randn", [Pure, AllTypesMatch<["like", "result"]>]> {
+  let summary = "counter-based standard normal noise";
+  let description = [{
+    Philox4x32-10 keyed by (seed, sample index, step, draw): row r of the
+    result is sample `first_sample + r`, so a sample's noise does not depend on
+    the batch it is drawn in. `like` only supplies the (possibly dynamic)
+    shape. `draw` separates independent draws within one step.
+  }];
+  let arguments = (ins Sampler_StateTensor:$like, I64:$seed, Index:$first_sample,
+                       Index:$step, DefaultValuedAttr<I64Attr, "0">:$draw);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $like `,` `seed` $seed `,` `sample` $first_sample `,` `step` $step
+    (`draw` $draw^)? attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Sampler_TimestepOp : Sampler_Op<"timestep", [Pure]> {
+  let summary = "the network's conditioning input at a step, one per sample";
+  let description = [{
+    Result [B] filled with `values[step]` (t, a timestep index, or sigma, as the
+    network was trained), B being the batch of `like`.
+  }];
+  let arguments = (ins Index:$step, Sampler_StateTensor:$like,
+                       DenseF64ArrayAttr:$values);
+  let results = (outs Sampler_BatchVector:$result);
+  let assemblyFormat = [{
+    $step `for` $like `values` $values attr-dict `:` type($like) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Step ops. Every table holds one float64 entry per loop step.
+//===----------------------------------------------------------------------===//
+
+// Step ops print the state type once: the mandatory state operands are tied by
+// AllTypesMatch, optional ones take the printed type through custom<SameType>.
+class Sampler_StepOp<string mnemonic, list<Trait> traits = []>
+    : Sampler_Op<mnemonic, !listconcat([Pure], traits)> {
+  let hasVerifier = 1;
+}
+
+def Sampler_ReparameterizeOp : Sampler_StepOp<"reparameterize",
+    [AllTypesMatch<["output", "x", "result"]>]> {
+  let summary = "convert a network output between parameterisations";
+  let description = [{
+    With x = alpha_i x0 + sigma_i eps at step i: score = -eps / sigma,
+    x0 = (x - sigma eps) / alpha, v = alpha eps - sigma x0.
+  }];
+  let arguments = (ins Sampler_StateTensor:$output, Sampler_StateTensor:$x,
+                       Index:$step,
+                       Sampler_Parameterization:$from,
+                       Sampler_Parameterization:$to,
+                       DenseF64ArrayAttr:$alpha, DenseF64ArrayAttr:$sigma);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $output `at` $step `from` $from `to` $to `given` $x attr-dict `:` type($result)
+  }];
+}
+
+def Sampler_LangevinStepOp : Sampler_StepOp<"langevin_step",
+    [AllTypesMatch<["x", "score", "noise", "result"]>]> {
+  let summary = "x <- x + eta_i s + sqrt(2 eta_i) z";
+  let description = [{
+    Unadjusted Langevin; with eta_i repeated K times per level and
+    eta = delta sigma_l^2 / sigma_min^2 it is annealed Langevin (NCSN).
+  }];
+  let arguments = (ins Sampler_StateTensor:$x, Sampler_StateTensor:$score,
+                       Sampler_StateTensor:$noise, Index:$step,
+                       DenseF64ArrayAttr:$step_size);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $score `,` $noise `at` $step attr-dict `:` type($result)
+  }];
+}
+
+def Sampler_MALAStepOp : Sampler_StepOp<"mala_step", [
+    AllTypesMatch<["x", "proposal", "score", "proposal_score", "result"]>,
+    AllTypesMatch<["energy", "proposal_energy", "uniform"]>]> {
+  let summary = "Metropolis-Hastings accept/reject of a Langevin proposal";
+  let description = [{
+    For each sample, accepts `proposal` when log(u) < E(x) - E(x') +
+    log q(x | x') - log q(x' | x), with q the Langevin proposal density.
+  }];
+  let arguments = (ins Sampler_StateTensor:$x, Sampler_StateTensor:$proposal,
+                       Sampler_BatchVector:$energy, Sampler_BatchVector:$proposal_energy,
+                       Sampler_StateTensor:$score, Sampler_StateTensor:$proposal_score,
+                       Sampler_BatchVector:$uniform, Index:$step,
+                       DenseF64ArrayAttr:$step_size);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $x `->` $proposal `energies` `(` $energy `,` $proposal_energy `)`
+    `scores` `(` $score `,` $proposal_score `)` `uniform` $uniform `at` $step
+    attr-dict `:` type($x) `,` type($energy)
+  }];
+}
+
+def Sampler_AncestralStepOp : Sampler_StepOp<"ancestral_step",
+    [AllTypesMatch<["x", "eps", "noise", "result"]>]> {
+  let summary = "DDPM ancestral step from an eps prediction";
+  let description = [{
+    With alpha = abar / abar_prev: x <- (x - (1 - alpha) / sqrt(1 - abar) eps)
+    / sqrt(alpha) + sigma z, sigma^2 = beta~ (posterior) or 1 - alpha (beta).
+  }];
+  let arguments = (ins Sampler_StateTensor:$x, Sampler_StateTensor:$eps,
+                       Sampler_StateTensor:$noise, Index:$step,
+                       DenseF64ArrayAttr:$alpha_bar, DenseF64ArrayAttr:$alpha_bar_prev,
+                       DefaultValuedAttr<Sampler_AncestralVariance,
+                           "::tweedie::sampler::AncestralVariance::posterior">:$variance);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $eps `,` $noise `at` $step attr-dict `:` type($result)
+  }];
+}
+
+def Sampler_DDIMStepOp : Sampler_StepOp<"ddim_step",
+    [AllTypesMatch<["x", "eps", "result"]>]> {
+  let summary = "DDIM step (Song et al. 2021, eq. 12)";
+  let description = [{
+    x0 = (x - sqrt(1 - abar) eps) / sqrt(abar);
+    x <- sqrt(abar_prev) x0 + sqrt(1 - abar_prev - s^2) eps + s z with
+    s = eta sqrt((1 - abar_prev) / (1 - abar)) sqrt(1 - abar / abar_prev).
+  }];
+  let arguments = (ins Sampler_StateTensor:$x, Sampler_StateTensor:$eps,
+                       Optional<Sampler_StateTensor>:$noise, Index:$step,
+                       DenseF64ArrayAttr:$alpha_bar, DenseF64ArrayAttr:$alpha_bar_prev,
+                       F64Attr:$eta);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $eps (`,` $noise^)? `at` $step attr-dict `:` type($result)
+    custom<SameType>(ref($noise), ref(type($result)), type($noise))
+  }];
+}
+
+def Sampler_EulerMaruyamaStepOp : Sampler_StepOp<"euler_maruyama_step",
+    [AllTypesMatch<["x", "score", "noise", "result"]>]> {
+  let summary = "reverse-time SDE step, dx = [f x - g^2 s] dt + g dw";
+  let description = [{
+    Integrating backwards over dt_i > 0:
+    x <- x - (f_i x - g2_i s) dt_i + sqrt(g2_i dt_i) z.
+  }];
+  let arguments = (ins Sampler_StateTensor:$x, Sampler_StateTensor:$score,
+                       Sampler_StateTensor:$noise, Index:$step,
+                       DenseF64ArrayAttr:$drift, DenseF64ArrayAttr:$diffusion_sq,
+                       DenseF64ArrayAttr:$dt);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $score `,` $noise `at` $step attr-dict `:` type($result)
+  }];
+}
+
+def Sampler_LangevinCorrectorOp : Sampler_StepOp<"langevin_corrector",
+    [AllTypesMatch<["x", "score", "noise", "result"]>]> {
+  let summary = "Langevin corrector with the SNR step rule";
+  let description = [{
+    eps = 2 alpha_i (snr ||z|| / ||s||)^2 per sample; x <- x + eps s + sqrt(2 eps) z.
+  }];
+  let arguments = (ins Sampler_StateTensor:$x, Sampler_StateTensor:$score,
+                       Sampler_StateTensor:$noise, Index:$step,
+                       DenseF64ArrayAttr:$alpha, F64Attr:$snr);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $score `,` $noise `at` $step attr-dict `:` type($result)
+  }];
+}
+
+def Sampler_AffineStepOp : Sampler_StepOp<"affine_step",
+    [AllTypesMatch<["x", "y", "result"]>]> {
+  let summary = "fused update x <- a_i x + b_i y + c_i z";
+  let description = [{
+    What every single-evaluation step lowers to; one generated elementwise
+    kernel. `z` is optional (deterministic steps).
+  }];
+  let arguments = (ins Sampler_StateTensor:$x, Sampler_StateTensor:$y,
+                       Optional<Sampler_StateTensor>:$z, Index:$step,
+                       DenseF64ArrayAttr:$a, DenseF64ArrayAttr:$b,
+                       DenseF64ArrayAttr:$c);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $x `,` $y (`,` $z^)? `at` $step attr-dict `:` type($result)
+    custom<SameType>(ref($z), ref(type($result)), type($z))
+  }];
+}
+
+def Sampler_DenoiseOp : Sampler_StepOp<"denoise",
+    [AllTypesMatch<["x", "score", "result"]>]> {
+  let summary = "Tweedie's formula: x_hat = x + sigma^2 s(x)";
+  let arguments = (ins Sampler_StateTensor:$x, Sampler_StateTensor:$score,
+                       F64Attr:$variance);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = "$x `,` $score attr-dict `:` type($result)";
+}
+
+//===----------------------------------------------------------------------===//
+// Probability-flow ODE steps. The region computes the ODE's velocity
+// dx/dt at (y, t): block arguments (y, t [B]), yielding a tensor like y.
+//===----------------------------------------------------------------------===//
+
+def Sampler_OdeStepOp : Sampler_Op<"ode_step", [
+    RecursiveMemoryEffects, SingleBlock]> {
+  let summary = "one fixed step of a probability-flow ODE solver";
+  let description = [{
+    Advances x from times[i] to times[i+1] (`times` has steps + 1 entries).
+    Multistep solvers (dpm_solver_pp_2m) carry the previous model output in
+    `history` and return the new one as a second result.
+  }];
+  let arguments = (ins Sampler_StateTensor:$x, Index:$step,
+                       Optional<Sampler_StateTensor>:$history,
+                       Sampler_OdeSolver:$solver,
+                       DenseF64ArrayAttr:$times);
+  let results = (outs Variadic<Sampler_StateTensor>:$results);
+  let regions = (region SizedRegion<1>:$velocity);
+  let assemblyFormat = [{
+    $solver $x `at` $step (`history` $history^)? attr-dict `:` type($x)
+    custom<SameType>(ref($history), ref(type($x)), type($history)) `->` type($results) $velocity
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+}
+
+def Sampler_OdeIntegrateOp : Sampler_Op<"ode_integrate", [
+    RecursiveMemoryEffects, SingleBlock, AllTypesMatch<["x", "result"]>]> {
+  let summary = "adaptive Dormand-Prince RK45 integration of a probability-flow ODE";
+  let arguments = (ins Sampler_StateTensor:$x, F64Attr:$t_start, F64Attr:$t_end,
+                       F64Attr:$rtol, F64Attr:$atol,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$max_steps);
+  let results = (outs Sampler_StateTensor:$result);
+  let regions = (region SizedRegion<1>:$velocity);
+  let assemblyFormat = "$x attr-dict `:` type($x) $velocity";
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+}
+
+#endif // TWEEDIE_DIALECT_SAMPLER_IR_SAMPLEROPS_TD

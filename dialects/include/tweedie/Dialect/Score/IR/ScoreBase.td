@@ -1,0 +1,53 @@
+//===- ScoreBase.td - the score dialect and its enums --------*- tablegen -*-===//
+//
+// `score` expresses score networks as value-semantic tensor ops at the granularity
+// a library kernel works at (one oneDNN primitive, one cuDNN call).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TWEEDIE_DIALECT_SCORE_IR_SCOREBASE_TD
+#define TWEEDIE_DIALECT_SCORE_IR_SCOREBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Score_Dialect : Dialect {
+  let name = "score";
+  let cppNamespace = "::tweedie::score";
+  let summary = "Score networks: value-semantic tensor ops for diffusion models";
+  let description = [{
+    Networks are `func.func`s whose bodies are `score` ops on ranked float
+    tensors. Images are NCHW, token sequences are [batch, length, features],
+    dense weights are [in, out], conv weights are [out, in/groups, kh, kw].
+    A leading dynamic dimension (`?`) stands for the batch.
+  }];
+}
+
+// Element types a network may use. The reference interpreter computes in f64
+// whatever the storage type.
+def Score_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+
+def Score_ActKind : I32EnumAttr<"ActKind", "elementwise activation function", [
+    I32EnumAttrCase<"silu", 0>,
+    I32EnumAttrCase<"gelu", 1>,
+    I32EnumAttrCase<"relu", 2>,
+    I32EnumAttrCase<"tanh", 3>,
+    I32EnumAttrCase<"softplus", 4>]> {
+  let cppNamespace = "::tweedie::score";
+}
+
+def Score_EmbeddingKind : I32EnumAttr<"EmbeddingKind", "time embedding family", [
+    // Transformer/DDPM sinusoidal features [sin(t f_k), cos(t f_k)],
+    // f_k = max_period^(-k / (dim/2)).
+    I32EnumAttrCase<"sinusoidal", 0>,
+    // Gaussian Fourier features [sin(2 pi t w_k), cos(2 pi t w_k)] with fixed
+    // random w (Song et al. 2021, NCSN++).
+    I32EnumAttrCase<"fourier", 1>]> {
+  let cppNamespace = "::tweedie::score";
+}
+
+class Score_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Score_Dialect, mnemonic, traits>;
+
+#endif // TWEEDIE_DIALECT_SCORE_IR_SCOREBASE_TD

@@ -1,0 +1,251 @@
+//===- ScoreOps.td - score dialect operations ----------------*- tablegen -*-===//
+//
+// Every op with a computable result shape infers it (InferTypeOpAdaptor); the
+// shape checks live in inferReturnTypes so that builders, the parser and the
+// verifier share one set of messages, each naming the operands and their shapes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TWEEDIE_DIALECT_SCORE_IR_SCOREOPS_TD
+#define TWEEDIE_DIALECT_SCORE_IR_SCOREOPS_TD
+
+include "tweedie/Dialect/Score/IR/ScoreBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+
+class Score_ShapedOp<string mnemonic, list<Trait> traits = []>
+    : Score_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)>;
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+def Score_ParamOp : Score_Op<"param", [Pure]> {
+  let summary = "a named trained weight";
+  let description = [{
+    Resolved by name from the model's `.safetensors` file. The shape must be
+    static: weights do not depend on the batch.
+
+    ```mlir
+    %w = score.param "net.0.weight" : tensor<2x256xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Linear algebra
+//===----------------------------------------------------------------------===//
+
+def Score_DenseOp : Score_ShapedOp<"dense"> {
+  let summary = "fully connected layer y = x W + b over the last axis";
+  let description = [{
+    `input` [..., K], `weight` [K, N], optional `bias` [N]; result [..., N].
+  }];
+  let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$weight,
+                       Optional<Score_FloatTensor>:$bias);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_Conv2DOp : Score_ShapedOp<"conv2d"> {
+  let summary = "2-D convolution (cross-correlation), NCHW";
+  let description = [{
+    `input` [N, C, H, W], `weight` [O, C/groups, KH, KW], optional `bias` [O].
+    `stride` and `padding` are [height, width]; padding is symmetric zeros.
+    Result [N, O, (H + 2 ph - KH) / sh + 1, (W + 2 pw - KW) / sw + 1].
+  }];
+  let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$weight,
+                       Optional<Score_FloatTensor>:$bias,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$stride,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding,
+                       DefaultValuedAttr<I64Attr, "1">:$groups);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_AttentionOp : Score_ShapedOp<"attention"> {
+  let summary = "multi-head scaled dot-product attention";
+  let description = [{
+    `query` [B, L, D], `key` [B, S, D], `value` [B, S, E]; `heads` divides D and
+    E. Each head h computes softmax(q_h k_h^T / sqrt(D / heads)) v_h; the heads'
+    outputs are concatenated to [B, L, E]. Projections are separate `dense` ops.
+  }];
+  let arguments = (ins Score_FloatTensor:$query, Score_FloatTensor:$key,
+                       Score_FloatTensor:$value,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$heads);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `heads` `(` $heads `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation
+//===----------------------------------------------------------------------===//
+
+def Score_GroupNormOp : Score_ShapedOp<"group_norm"> {
+  let summary = "group normalisation over axis 1 (Wu & He 2018)";
+  let description = [{
+    `input` [N, C, ...]; channels split into `groups` groups, each normalised
+    over its channels and all trailing axes, then y = gamma * x_hat + beta with
+    `gamma`, `beta` [C].
+  }];
+  let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$gamma,
+                       Score_FloatTensor:$beta,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$groups,
+                       DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `groups` `(` $groups `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Score_LayerNormOp : Score_ShapedOp<"layer_norm"> {
+  let summary = "layer normalisation over the last axis";
+  let description = [{
+    `input` [..., D], `gamma` and `beta` [D]; y = gamma * (x - mean) /
+    sqrt(var + epsilon) + beta with biased variance.
+  }];
+  let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$gamma,
+                       Score_FloatTensor:$beta,
+                       DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+def Score_ActOp : Score_Op<"act", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise activation";
+  let description = [{
+    silu(x) = x sigmoid(x); gelu is the exact erf form; softplus(x) =
+    log(1 + exp(x)).
+
+    ```mlir
+    %y = score.act silu %x : tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins Score_ActKind:$kind, Score_FloatTensor:$input);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` type($input)";
+}
+
+class Score_BroadcastBinaryOp<string mnemonic, string formula>
+    : Score_ShapedOp<mnemonic, [Commutative]> {
+  let summary = "elementwise " # formula # " with NumPy broadcasting";
+  let description = [{
+    Shapes are aligned at their last axes; each pair of dims must be equal or
+    one of them 1. A dynamic dim matches anything.
+  }];
+  let arguments = (ins Score_FloatTensor:$lhs, Score_FloatTensor:$rhs);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_AddOp : Score_BroadcastBinaryOp<"add", "lhs + rhs">;
+def Score_MulOp : Score_BroadcastBinaryOp<"mul", "lhs * rhs">;
+
+//===----------------------------------------------------------------------===//
+// Layout
+//===----------------------------------------------------------------------===//
+
+def Score_ConcatOp : Score_ShapedOp<"concat"> {
+  let summary = "concatenation along one axis";
+  let arguments = (ins Variadic<Score_FloatTensor>:$inputs,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $inputs `axis` `(` $axis `)` attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_UpsampleOp : Score_ShapedOp<"upsample"> {
+  let summary = "nearest-neighbour upsampling of NCHW by an integer factor";
+  let arguments = (ins Score_FloatTensor:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$scale);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `scale` `(` $scale `)` attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_AvgPoolOp : Score_ShapedOp<"avg_pool"> {
+  let summary = "2-D average pooling of NCHW, no padding";
+  let arguments = (ins Score_FloatTensor:$input,
+                       DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$stride);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_ReshapeOp : Score_Op<"reshape", [Pure]> {
+  let summary = "reinterpret the row-major elements with a new shape";
+  let description = [{
+    Element counts must agree. With a dynamic batch, both shapes carry one `?`
+    and the products of their static dims must agree.
+  }];
+  let arguments = (ins Score_FloatTensor:$input);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Score_TransposeOp : Score_ShapedOp<"transpose"> {
+  let summary = "permute axes: result dim i is input dim permutation[i]";
+  let arguments = (ins Score_FloatTensor:$input, DenseI64ArrayAttr:$permutation);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input $permutation attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Conditioning
+//===----------------------------------------------------------------------===//
+
+def Score_TimeEmbeddingOp : Score_ShapedOp<"time_embedding"> {
+  let summary = "features of the diffusion time (or noise level) per sample";
+  let description = [{
+    `time` [B] -> [B, dim]. Sinusoidal: [sin(t f_k) | cos(t f_k)] with
+    f_k = max_period^(-k / (dim/2)), k = 0..dim/2-1 (Vaswani et al. 2017, as in
+    DDPM). Fourier: [sin(2 pi t w_k) | cos(2 pi t w_k)] with `frequencies` w
+    [dim/2], a fixed random Gaussian `score.param` (Tancik et al. 2020, NCSN++).
+
+    ```mlir
+    %e = score.time_embedding sinusoidal %t dim(128) : (tensor<?xf32>) -> tensor<?x128xf32>
+    %f = score.time_embedding fourier %t, %w dim(64) : (tensor<?xf32>, tensor<32xf32>) -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Score_EmbeddingKind:$kind, Score_FloatTensor:$time,
+                       Optional<Score_FloatTensor>:$frequencies,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$dim,
+                       DefaultValuedAttr<F64Attr, "10000.0">:$max_period);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $kind $time (`,` $frequencies^)? `dim` `(` $dim `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+#endif // TWEEDIE_DIALECT_SCORE_IR_SCOREOPS_TD

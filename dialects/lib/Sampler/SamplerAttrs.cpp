@@ -1,0 +1,360 @@
+//===- SamplerAttrs.cpp - schedule and method attributes ------------------===//
+//
+// Each schedule says which process family it belongs to; each method says which
+// schedules and parameterisations it can run with. `sampler.solve` asks both.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/Dialect/Sampler/IR/SamplerAttrs.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace tweedie;
+using namespace tweedie::sampler;
+
+namespace tweedie::sampler {
+// Hooks for `custom<F64Array>` in the attribute assembly formats.
+static ParseResult parseF64Array(AsmParser &parser, DenseF64ArrayAttr &values) {
+  FailureOr<SmallVector<double>> parsed = tweedie::parseF64Array(parser);
+  if (failed(parsed))
+    return failure();
+  values = DenseF64ArrayAttr::get(parser.getContext(), *parsed);
+  return success();
+}
+static void printF64Array(AsmPrinter &printer, DenseF64ArrayAttr values) {
+  tweedie::printF64Array(printer, values.asArrayRef());
+}
+} // namespace tweedie::sampler
+
+#include "tweedie/Dialect/Sampler/IR/SamplerEnums.cpp.inc"
+#include "tweedie/Dialect/Sampler/IR/SamplerAttrInterfaces.cpp.inc"
+#define GET_ATTRDEF_CLASSES
+#include "tweedie/Dialect/Sampler/IR/SamplerAttrs.cpp.inc"
+
+void SamplerDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "tweedie/Dialect/Sampler/IR/SamplerAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Parameter checks shared by the verifiers
+//===----------------------------------------------------------------------===//
+
+namespace {
+using EmitFn = function_ref<InFlightDiagnostic()>;
+
+LogicalResult positive(EmitFn emitError, StringRef name, double value) {
+  if (!(value > 0) || !std::isfinite(value))
+    return emitError() << name << " must be positive and finite, got "
+                       << formatF64(value);
+  return success();
+}
+
+LogicalResult nonNegative(EmitFn emitError, StringRef name, double value) {
+  if (!(value >= 0) || !std::isfinite(value))
+    return emitError() << name << " must be non-negative and finite, got "
+                       << formatF64(value);
+  return success();
+}
+
+LogicalResult inUnitInterval(EmitFn emitError, StringRef name, double value) {
+  if (!(value > 0 && value < 1))
+    return emitError() << name << " must lie in (0, 1), got " << formatF64(value);
+  return success();
+}
+
+LogicalResult increasing(EmitFn emitError, StringRef lowName, double low,
+                         StringRef highName, double high) {
+  if (failed(positive(emitError, lowName, low)) ||
+      failed(positive(emitError, highName, high)))
+    return failure();
+  if (!(low < high))
+    return emitError() << lowName << " (" << formatF64(low) << ") must be below "
+                       << highName << " (" << formatF64(high) << ")";
+  return success();
+}
+
+LogicalResult atLeast(EmitFn emitError, StringRef name, int64_t value,
+                      int64_t minimum) {
+  if (value < minimum)
+    return emitError() << name << " must be at least " << minimum << ", got "
+                       << value;
+  return success();
+}
+
+std::string describe(Attribute attr) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << attr;
+  return text;
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Schedules
+//===----------------------------------------------------------------------===//
+
+LogicalResult DDPMLinearAttr::verify(EmitFn emitError, int64_t timesteps,
+                                     F64 betaStart, F64 betaEnd) {
+  if (failed(atLeast(emitError, "timesteps", timesteps, 2)) ||
+      failed(inUnitInterval(emitError, "beta_start", betaStart)) ||
+      failed(inUnitInterval(emitError, "beta_end", betaEnd)) ||
+      failed(increasing(emitError, "beta_start", betaStart, "beta_end", betaEnd)))
+    return failure();
+  return success();
+}
+ProcessKind DDPMLinearAttr::getProcessKind() const {
+  return ProcessKind::variance_preserving;
+}
+int64_t DDPMLinearAttr::getNumLevels() const { return getTimesteps(); }
+
+LogicalResult DDPMCosineAttr::verify(EmitFn emitError, int64_t timesteps, F64 s,
+                                     F64 maxBeta) {
+  if (failed(atLeast(emitError, "timesteps", timesteps, 2)) ||
+      failed(nonNegative(emitError, "s", s)) ||
+      failed(inUnitInterval(emitError, "max_beta", maxBeta)))
+    return failure();
+  return success();
+}
+ProcessKind DDPMCosineAttr::getProcessKind() const {
+  return ProcessKind::variance_preserving;
+}
+int64_t DDPMCosineAttr::getNumLevels() const { return getTimesteps(); }
+
+static LogicalResult verifyBetaRange(EmitFn emitError, double betaMin,
+                                     double betaMax, double tMin) {
+  if (failed(increasing(emitError, "beta_min", betaMin, "beta_max", betaMax)) ||
+      failed(inUnitInterval(emitError, "t_min", tMin)))
+    return failure();
+  return success();
+}
+
+LogicalResult VPAttr::verify(EmitFn emitError, F64 betaMin, F64 betaMax,
+                             F64 tMin) {
+  return verifyBetaRange(emitError, betaMin, betaMax, tMin);
+}
+ProcessKind VPAttr::getProcessKind() const { return ProcessKind::variance_preserving; }
+int64_t VPAttr::getNumLevels() const { return 0; }
+
+LogicalResult SubVPAttr::verify(EmitFn emitError, F64 betaMin, F64 betaMax,
+                                F64 tMin) {
+  return verifyBetaRange(emitError, betaMin, betaMax, tMin);
+}
+ProcessKind SubVPAttr::getProcessKind() const {
+  return ProcessKind::sub_variance_preserving;
+}
+int64_t SubVPAttr::getNumLevels() const { return 0; }
+
+LogicalResult VEAttr::verify(EmitFn emitError, F64 sigmaMin, F64 sigmaMax,
+                             F64 tMin) {
+  if (failed(increasing(emitError, "sigma_min", sigmaMin, "sigma_max", sigmaMax)) ||
+      failed(inUnitInterval(emitError, "t_min", tMin)))
+    return failure();
+  return success();
+}
+ProcessKind VEAttr::getProcessKind() const { return ProcessKind::variance_exploding; }
+int64_t VEAttr::getNumLevels() const { return 0; }
+
+LogicalResult NCSNAttr::verify(EmitFn emitError, F64 sigmaMin, F64 sigmaMax,
+                               int64_t levels) {
+  if (failed(increasing(emitError, "sigma_min", sigmaMin, "sigma_max", sigmaMax)) ||
+      failed(atLeast(emitError, "levels", levels, 2)))
+    return failure();
+  return success();
+}
+ProcessKind NCSNAttr::getProcessKind() const {
+  return ProcessKind::variance_exploding;
+}
+int64_t NCSNAttr::getNumLevels() const { return getLevels(); }
+
+LogicalResult KarrasAttr::verify(EmitFn emitError, F64 sigmaMin, F64 sigmaMax,
+                                 F64 rho) {
+  if (failed(increasing(emitError, "sigma_min", sigmaMin, "sigma_max", sigmaMax)) ||
+      failed(positive(emitError, "rho", rho)))
+    return failure();
+  return success();
+}
+ProcessKind KarrasAttr::getProcessKind() const {
+  return ProcessKind::variance_exploding;
+}
+int64_t KarrasAttr::getNumLevels() const { return 0; }
+
+LogicalResult SigmasAttr::verify(EmitFn emitError, DenseF64ArrayAttr valuesAttr) {
+  if (!valuesAttr)
+    return emitError() << "needs an array of sigmas";
+  ArrayRef<double> values = valuesAttr.asArrayRef();
+  if (values.empty())
+    return emitError() << "needs at least one sigma";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!(values[i] > 0) || !std::isfinite(values[i]))
+      return emitError() << "sigma #" << i << " must be positive and finite, got "
+                         << formatF64(values[i]);
+    if (i > 0 && !(values[i] < values[i - 1]))
+      return emitError() << "sigmas must be strictly decreasing, but sigma #" << i
+                         << " (" << formatF64(values[i]) << ") follows "
+                         << formatF64(values[i - 1]);
+  }
+  return success();
+}
+ProcessKind SigmasAttr::getProcessKind() const {
+  return ProcessKind::variance_exploding;
+}
+int64_t SigmasAttr::getNumLevels() const {
+  return static_cast<int64_t>(getValues().size());
+}
+
+//===----------------------------------------------------------------------===//
+// Methods
+//===----------------------------------------------------------------------===//
+
+namespace {
+bool isDiscreteVP(ScheduleAttrInterface schedule) {
+  return schedule.isDiscrete() &&
+         schedule.getProcessKind() == ProcessKind::variance_preserving;
+}
+
+LogicalResult requireDiscreteVP(StringRef method, ScheduleAttrInterface schedule,
+                                EmitFn emitError) {
+  if (isDiscreteVP(schedule))
+    return success();
+  return emitError() << "method '" << method
+                     << "' needs a discrete variance-preserving schedule "
+                        "(#sampler.ddpm_linear or #sampler.ddpm_cosine), got "
+                     << describe(schedule);
+}
+
+LogicalResult requireContinuous(StringRef method, ScheduleAttrInterface schedule,
+                                EmitFn emitError) {
+  if (!schedule.isDiscrete())
+    return success();
+  return emitError() << "method '" << method
+                     << "' integrates a continuous-time SDE and needs "
+                        "#sampler.vp, #sampler.subvp, #sampler.ve or "
+                        "#sampler.karras, got "
+                     << describe(schedule);
+}
+} // namespace
+
+LogicalResult LangevinAttr::verify(EmitFn emitError, F64 stepSize) {
+  return positive(emitError, "step_size", stepSize);
+}
+StringRef LangevinAttr::getMethodName() const { return "langevin"; }
+LogicalResult LangevinAttr::verifyCompatibility(ScheduleAttrInterface,
+                                                Parameterization, EmitFn) const {
+  return success();
+}
+
+LogicalResult MALAAttr::verify(EmitFn emitError, F64 stepSize) {
+  return positive(emitError, "step_size", stepSize);
+}
+StringRef MALAAttr::getMethodName() const { return "mala"; }
+LogicalResult MALAAttr::verifyCompatibility(ScheduleAttrInterface,
+                                            Parameterization prediction,
+                                            EmitFn emitError) const {
+  // The Metropolis test compares energies, which only an energy network has.
+  if (prediction != Parameterization::energy)
+    return emitError() << "method 'mala' needs an energy network (prediction "
+                          "energy), got prediction "
+                       << stringifyParameterization(prediction);
+  return success();
+}
+
+LogicalResult AnnealedLangevinAttr::verify(EmitFn emitError, int64_t stepsPerLevel,
+                                           F64 delta) {
+  if (failed(atLeast(emitError, "steps_per_level", stepsPerLevel, 1)) ||
+      failed(positive(emitError, "delta", delta)))
+    return failure();
+  return success();
+}
+StringRef AnnealedLangevinAttr::getMethodName() const { return "annealed_langevin"; }
+LogicalResult AnnealedLangevinAttr::verifyCompatibility(ScheduleAttrInterface schedule,
+                                                        Parameterization,
+                                                        EmitFn emitError) const {
+  // eta_l = delta sigma_l^2 / sigma_min^2 is defined on noise levels sigma.
+  if (schedule.getProcessKind() != ProcessKind::variance_exploding)
+    return emitError() << "method 'annealed_langevin' steps through noise levels "
+                          "and needs a variance-exploding schedule "
+                          "(#sampler.ncsn, #sampler.ve, #sampler.karras or "
+                          "#sampler.sigmas), got "
+                       << describe(schedule);
+  return success();
+}
+
+LogicalResult DDPMAttr::verify(EmitFn, AncestralVariance) { return success(); }
+StringRef DDPMAttr::getMethodName() const { return "ddpm"; }
+LogicalResult DDPMAttr::verifyCompatibility(ScheduleAttrInterface schedule,
+                                            Parameterization, EmitFn emitError) const {
+  return requireDiscreteVP("ddpm", schedule, emitError);
+}
+
+LogicalResult DDIMAttr::verify(EmitFn emitError, F64 eta) {
+  return nonNegative(emitError, "eta", eta);
+}
+StringRef DDIMAttr::getMethodName() const { return "ddim"; }
+LogicalResult DDIMAttr::verifyCompatibility(ScheduleAttrInterface schedule,
+                                            Parameterization, EmitFn emitError) const {
+  return requireDiscreteVP("ddim", schedule, emitError);
+}
+
+StringRef EulerMaruyamaAttr::getMethodName() const { return "euler_maruyama"; }
+LogicalResult EulerMaruyamaAttr::verifyCompatibility(ScheduleAttrInterface schedule,
+                                                     Parameterization,
+                                                     EmitFn emitError) const {
+  return requireContinuous("euler_maruyama", schedule, emitError);
+}
+
+LogicalResult PredictorCorrectorAttr::verify(EmitFn emitError, Predictor,
+                                             int64_t correctorSteps, F64 snr) {
+  if (failed(atLeast(emitError, "corrector_steps", correctorSteps, 0)) ||
+      failed(positive(emitError, "snr", snr)))
+    return failure();
+  return success();
+}
+StringRef PredictorCorrectorAttr::getMethodName() const { return "pc"; }
+LogicalResult PredictorCorrectorAttr::verifyCompatibility(
+    ScheduleAttrInterface schedule, Parameterization, EmitFn emitError) const {
+  if (getPredictor() == Predictor::ancestral) {
+    // Song et al.'s ancestral predictor exists for DDPM (VP) and SMLD (VE) only.
+    if (schedule.getProcessKind() == ProcessKind::sub_variance_preserving)
+      return emitError() << "predictor 'ancestral' has no sub-VP form, got "
+                         << describe(schedule);
+    return success();
+  }
+  return requireContinuous("pc", schedule, emitError);
+}
+
+LogicalResult ODEAttr::verify(EmitFn emitError, OdeSolver solver, F64 churn,
+                              int64_t lowerOrderFinal) {
+  if (failed(nonNegative(emitError, "churn", churn)))
+    return failure();
+  if (churn > 0 && solver != OdeSolver::heun)
+    return emitError() << "churn is an option of the EDM 'heun' solver, not of '"
+                       << stringifyOdeSolver(solver) << "'";
+  if (lowerOrderFinal != 0 && lowerOrderFinal != 1)
+    return emitError() << "lower_order_final must be 0 or 1, got " << lowerOrderFinal;
+  return success();
+}
+StringRef ODEAttr::getMethodName() const { return stringifyOdeSolver(getSolver()); }
+LogicalResult ODEAttr::verifyCompatibility(ScheduleAttrInterface, Parameterization,
+                                           EmitFn) const {
+  return success(); // every process has a probability-flow ODE
+}
+
+LogicalResult RK45Attr::verify(EmitFn emitError, F64 rtol, F64 atol) {
+  if (failed(positive(emitError, "rtol", rtol)) ||
+      failed(positive(emitError, "atol", atol)))
+    return failure();
+  return success();
+}
+StringRef RK45Attr::getMethodName() const { return "rk45"; }
+LogicalResult RK45Attr::verifyCompatibility(ScheduleAttrInterface, Parameterization,
+                                            EmitFn) const {
+  return success();
+}

@@ -1,0 +1,429 @@
+//===- SamplerOps.cpp - verifiers and syntax of sampler ops ---------------===//
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/Dialect/Common/ShapeUtils.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace tweedie;
+using namespace tweedie::sampler;
+
+namespace {
+
+std::string typeString(Type type) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << type;
+  return text;
+}
+
+/// Every named operand must have exactly the state's type: step ops do not
+/// broadcast, so a mismatch is always a wiring bug in the sampler program.
+LogicalResult verifySameState(Operation *op, Value state,
+                              ArrayRef<std::pair<StringRef, Value>> operands) {
+  for (auto [name, value] : operands) {
+    if (value && value.getType() != state.getType())
+      return op->emitOpError("operand '")
+             << name << "' type " << value.getType() << " must match state 'x' type "
+             << state.getType();
+  }
+  return success();
+}
+
+/// A per-sample vector [B] whose B agrees with the state's batch dim.
+LogicalResult verifyBatchVector(Operation *op, StringRef name, Value vector,
+                                Value state) {
+  auto vec = cast<ShapedType>(vector.getType());
+  auto st = cast<ShapedType>(state.getType());
+  if (st.getRank() < 1 || !dimsCompatible(vec.getDimSize(0), st.getDimSize(0)))
+    return op->emitOpError("operand '")
+           << name << "' shape " << formatShape(vec.getShape())
+           << " must be [B] for the batch of state shape "
+           << formatShape(st.getShape());
+  return success();
+}
+
+/// Coefficient tables: non-empty, finite, equally long, and -- inside a
+/// `sampler.loop` -- one entry per step (plus `extra`, e.g. a grid's endpoint).
+LogicalResult verifyTables(Operation *op,
+                           ArrayRef<std::pair<StringRef, ArrayRef<double>>> tables,
+                           int64_t extra = 0) {
+  std::optional<size_t> length;
+  StringRef first;
+  for (auto [name, values] : tables) {
+    if (values.empty())
+      return op->emitOpError("coefficient table '") << name << "' is empty";
+    for (auto [i, v] : llvm::enumerate(values))
+      if (!std::isfinite(v))
+        return op->emitOpError("coefficient table '")
+               << name << "' has a non-finite entry at step " << i;
+    if (length && *length != values.size())
+      return op->emitOpError("coefficient tables '")
+             << first << "' (" << *length << " entries) and '" << name << "' ("
+             << values.size() << " entries) differ in length";
+    if (!length) {
+      length = values.size();
+      first = name;
+    }
+  }
+  if (auto loop = op->getParentOfType<LoopOp>()) {
+    int64_t expected = loop.getSteps() + extra;
+    if (length && static_cast<int64_t>(*length) != expected)
+      return op->emitOpError("coefficient table '")
+             << first << "' has " << *length << " entries but the enclosing "
+             << "sampler.loop runs " << loop.getSteps() << " steps (expected "
+             << expected << ")";
+  }
+  return success();
+}
+
+/// The velocity region of the ODE ops: ^bb0(%y: <state>, %t: tensor<Bxf32>)
+/// yielding one value of the state's type.
+LogicalResult verifyVelocityRegion(Operation *op, Region &region, Value state) {
+  Block &block = region.front();
+  if (block.getNumArguments() != 2)
+    return op->emitOpError("velocity region must take (state, time) arguments, got ")
+           << block.getNumArguments() << " arguments";
+  if (block.getArgument(0).getType() != state.getType())
+    return op->emitOpError("velocity region argument #0 type ")
+           << block.getArgument(0).getType() << " must match state type "
+           << state.getType();
+  auto time = dyn_cast<RankedTensorType>(block.getArgument(1).getType());
+  if (!time || time.getRank() != 1 || !time.getElementType().isF32() ||
+      failed(verifyBatchVector(op, "time", block.getArgument(1), state)))
+    return op->emitOpError("velocity region argument #1 must be the per-sample "
+                           "time tensor<Bxf32>, got ")
+           << block.getArgument(1).getType();
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield || yield.getValues().size() != 1 ||
+      yield.getValues()[0].getType() != state.getType())
+    return op->emitOpError("velocity region must yield one value of state type ")
+           << state.getType();
+  return success();
+}
+
+} // namespace
+
+// custom<SameType>: an optional operand, when present, takes the type printed
+// for the state; nothing of its own appears in the text.
+static ParseResult
+parseSameType(OpAsmParser &, std::optional<OpAsmParser::UnresolvedOperand> operand,
+              Type stateType, Type &type) {
+  if (operand)
+    type = stateType;
+  return success();
+}
+static void printSameType(OpAsmPrinter &, Operation *, Value, Type, Type) {}
+
+//===----------------------------------------------------------------------===//
+// SolveOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SolveOp::verify() {
+  ScheduleAttrInterface schedule = getSchedule();
+  MethodAttrInterface method = getMethod();
+  if (failed(method.verifyCompatibility(schedule, getPrediction(),
+                                        [&]() { return emitOpError(); })))
+    return failure();
+  if (getType().getRank() < 1)
+    return emitOpError("samples must have a leading batch dim, got type ")
+           << getType();
+  // Langevin-type methods repeat one level as often as asked; every other
+  // method visits distinct levels of a discrete schedule.
+  bool repeatsLevels = isa<LangevinAttr, MALAAttr>(method);
+  if (schedule.isDiscrete() && !repeatsLevels &&
+      static_cast<int64_t>(getSteps()) > schedule.getNumLevels())
+    return emitOpError("steps (")
+           << getSteps() << ") exceeds the " << schedule.getNumLevels()
+           << " levels of schedule " << schedule;
+  return success();
+}
+
+LogicalResult SolveOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto network =
+      symbolTable.lookupNearestSymbolFrom<func::FuncOp>(*this, getNetworkAttr());
+  if (!network)
+    return emitOpError("network '@")
+           << getNetwork() << "' does not name a func.func in this module";
+  FunctionType fnType = network.getFunctionType();
+  auto state = getType();
+  if (fnType.getNumInputs() != 2 || fnType.getNumResults() != 1)
+    return emitOpError("network '@")
+           << getNetwork() << "' must have type (state, conditioning) -> output, got "
+           << fnType;
+  auto input = dyn_cast<RankedTensorType>(fnType.getInput(0));
+  auto sameShape = [](RankedTensorType a, RankedTensorType b) {
+    if (!a || !b || a.getRank() != b.getRank() ||
+        a.getElementType() != b.getElementType())
+      return false;
+    for (int64_t d = 0; d < a.getRank(); ++d)
+      if (!dimsCompatible(a.getDimSize(d), b.getDimSize(d)))
+        return false;
+    return true;
+  };
+  if (!sameShape(input, state))
+    return emitOpError("network '@")
+           << getNetwork() << "' state input " << fnType.getInput(0)
+           << " does not match the samples' type " << state;
+  auto cond = dyn_cast<RankedTensorType>(fnType.getInput(1));
+  if (!cond || cond.getRank() != 1 || !cond.getElementType().isF32() ||
+      !dimsCompatible(cond.getDimSize(0), state.getDimSize(0)))
+    return emitOpError("network '@")
+           << getNetwork() << "' conditioning input must be tensor<Bxf32> for the "
+           << "batch of " << state << ", got " << fnType.getInput(1);
+  auto output = dyn_cast<RankedTensorType>(fnType.getResult(0));
+  if (getPrediction() == Parameterization::energy) {
+    bool perSample = output && output.getRank() >= 1 && output.getRank() <= 2 &&
+                     dimsCompatible(output.getDimSize(0), state.getDimSize(0)) &&
+                     (output.getRank() == 1 || output.getDimSize(1) == 1);
+    if (!perSample)
+      return emitOpError("energy network '@")
+             << getNetwork() << "' must return one energy per sample ([B] or "
+             << "[B, 1]), got " << fnType.getResult(0);
+  } else if (!sameShape(output, state)) {
+    return emitOpError("network '@")
+           << getNetwork() << "' output " << fnType.getResult(0)
+           << " must have the samples' shape " << state << " for prediction "
+           << stringifyParameterization(getPrediction());
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LoopOp: sampler.loop %i steps 20 iter_args(%x = %init) -> (T) { ... }
+//===----------------------------------------------------------------------===//
+
+void LoopOp::print(OpAsmPrinter &p) {
+  p << ' ' << getStepIndex() << " steps " << getSteps();
+  if (!getInits().empty()) {
+    p << " iter_args(";
+    llvm::interleaveComma(llvm::zip(getIterArgs(), getInits()), p, [&](auto pair) {
+      p << std::get<0>(pair) << " = " << std::get<1>(pair);
+    });
+    p << ") -> (" << getResultTypes() << ')';
+  }
+  p << ' ';
+  p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
+                /*printBlockTerminators=*/!getInits().empty());
+  p.printOptionalAttrDict((*this)->getAttrs(), /*elidedAttrs=*/{"steps"});
+}
+
+ParseResult LoopOp::parse(OpAsmParser &parser, OperationState &result) {
+  Builder &builder = parser.getBuilder();
+  OpAsmParser::Argument index;
+  IntegerAttr steps;
+  if (parser.parseArgument(index) || parser.parseKeyword("steps") ||
+      parser.parseAttribute(steps, builder.getI64Type(), "steps", result.attributes))
+    return failure();
+  index.type = builder.getIndexType();
+
+  SmallVector<OpAsmParser::Argument> regionArgs = {index};
+  if (succeeded(parser.parseOptionalKeyword("iter_args"))) {
+    SmallVector<OpAsmParser::Argument> iterArgs;
+    SmallVector<OpAsmParser::UnresolvedOperand> inits;
+    if (parser.parseAssignmentList(iterArgs, inits) ||
+        parser.parseArrowTypeList(result.types))
+      return failure();
+    if (iterArgs.size() != result.types.size())
+      return parser.emitError(parser.getNameLoc(), "iter_args has ")
+             << iterArgs.size() << " values but " << result.types.size()
+             << " result types";
+    for (auto [arg, type] : llvm::zip(iterArgs, result.types))
+      arg.type = type;
+    if (parser.resolveOperands(inits, result.types, parser.getNameLoc(),
+                               result.operands))
+      return failure();
+    regionArgs.append(iterArgs);
+  }
+  Region *body = result.addRegion();
+  if (parser.parseRegion(*body, regionArgs))
+    return failure();
+  LoopOp::ensureTerminator(*body, builder, result.location);
+  return parser.parseOptionalAttrDict(result.attributes);
+}
+
+LogicalResult LoopOp::verifyRegions() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != getInits().size() + 1 ||
+      !block.getArgument(0).getType().isIndex())
+    return emitOpError("body must take the step index followed by one argument "
+                       "per iter_arg");
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(getInits(), getIterArgs()))) {
+    auto [init, arg] = pair;
+    if (init.getType() != arg.getType() || init.getType() != getResult(i).getType())
+      return emitOpError("iter_arg #")
+             << i << " has init type " << init.getType() << ", body type "
+             << arg.getType() << " and result type " << getResult(i).getType()
+             << "; they must agree";
+  }
+  auto yield = cast<YieldOp>(block.getTerminator());
+  if (yield.getValues().getTypes() != getResultTypes())
+    return yield.emitOpError("yields (")
+           << yield.getValues().getTypes() << ") but the enclosing sampler.loop "
+           << "carries (" << getResultTypes() << ")";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Noise and conditioning
+//===----------------------------------------------------------------------===//
+
+LogicalResult RandnOp::verify() {
+  if (getType().getRank() < 1)
+    return emitOpError("noise needs a leading sample dim, got ") << getType();
+  if (getDraw() < 0)
+    return emitOpError("draw must be non-negative, got ") << getDraw();
+  return success();
+}
+
+LogicalResult TimestepOp::verify() {
+  if (failed(verifyTables(*this, {{"values", getValues()}})))
+    return failure();
+  if (getLike().getType().getRank() < 1)
+    return emitOpError("operand 'like' needs a leading batch dim");
+  return verifyBatchVector(*this, "result", getResult(), getLike());
+}
+
+//===----------------------------------------------------------------------===//
+// Step ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReparameterizeOp::verify() {
+  if (getFrom() == getTo())
+    return emitOpError("converts ") << stringifyParameterization(getFrom())
+                                    << " to itself";
+  if (getFrom() == Parameterization::energy || getTo() == Parameterization::energy)
+    return emitOpError("energy is not a pointwise parameterisation: its score "
+                       "is -grad E, produced by autodiff, not by this op");
+  return verifyTables(*this, {{"alpha", getAlpha()}, {"sigma", getSigma()}});
+}
+
+LogicalResult LangevinStepOp::verify() {
+  for (double eta : getStepSize())
+    if (!(eta > 0))
+      return emitOpError("step sizes must be positive, got ") << eta;
+  return verifyTables(*this, {{"step_size", getStepSize()}});
+}
+
+LogicalResult MALAStepOp::verify() {
+  if (failed(verifyBatchVector(*this, "energy", getEnergy(), getX())) ||
+      failed(verifyBatchVector(*this, "proposal_energy", getProposalEnergy(),
+                               getX())) ||
+      failed(verifyBatchVector(*this, "uniform", getUniform(), getX())))
+    return failure();
+  return verifyTables(*this, {{"step_size", getStepSize()}});
+}
+
+static LogicalResult verifyAlphaBars(Operation *op, ArrayRef<double> alphaBar,
+                                     ArrayRef<double> alphaBarPrev) {
+  if (failed(verifyTables(op, {{"alpha_bar", alphaBar},
+                               {"alpha_bar_prev", alphaBarPrev}})))
+    return failure();
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(alphaBar, alphaBarPrev))) {
+    auto [now, prev] = pair;
+    // Sampling moves towards less noise: 0 < abar_t < abar_prev <= 1.
+    if (!(now > 0 && now < prev && prev <= 1))
+      return op->emitOpError("step ")
+             << i << " needs 0 < alpha_bar (" << now << ") < alpha_bar_prev ("
+             << prev << ") <= 1";
+  }
+  return success();
+}
+
+LogicalResult AncestralStepOp::verify() {
+  return verifyAlphaBars(*this, getAlphaBar(), getAlphaBarPrev());
+}
+
+LogicalResult DDIMStepOp::verify() {
+  if (failed(verifySameState(*this, getX(), {{"noise", getNoise()}})))
+    return failure();
+  double eta = getEta().convertToDouble();
+  if (!(eta >= 0))
+    return emitOpError("eta must be non-negative, got ") << eta;
+  if (eta > 0 && !getNoise())
+    return emitOpError("eta = ") << eta << " > 0 makes the step stochastic and "
+                                 << "needs a 'noise' operand";
+  return verifyAlphaBars(*this, getAlphaBar(), getAlphaBarPrev());
+}
+
+LogicalResult EulerMaruyamaStepOp::verify() {
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(getDiffusionSq(), getDt()))) {
+    auto [g2, dt] = pair;
+    if (!(g2 >= 0) || !(dt > 0))
+      return emitOpError("step ") << i << " needs diffusion_sq >= 0 and dt > 0, got "
+                                  << g2 << " and " << dt;
+  }
+  return verifyTables(*this, {{"drift", getDrift()},
+                              {"diffusion_sq", getDiffusionSq()},
+                              {"dt", getDt()}});
+}
+
+LogicalResult LangevinCorrectorOp::verify() {
+  if (!(getSnr().convertToDouble() > 0))
+    return emitOpError("snr must be positive, got ") << getSnr().convertToDouble();
+  return verifyTables(*this, {{"alpha", getAlpha()}});
+}
+
+LogicalResult AffineStepOp::verify() {
+  if (failed(verifySameState(*this, getX(), {{"z", getZ()}})))
+    return failure();
+  if (!getZ() && llvm::any_of(getC(), [](double c) { return c != 0; }))
+    return emitOpError("table 'c' has non-zero entries but there is no 'z' operand");
+  return verifyTables(*this, {{"a", getA()}, {"b", getB()}, {"c", getC()}});
+}
+
+LogicalResult DenoiseOp::verify() {
+  if (!(getVariance().convertToDouble() >= 0))
+    return emitOpError("variance must be non-negative, got ")
+           << getVariance().convertToDouble();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ODE ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult OdeStepOp::verify() {
+  bool multistep = getSolver() == OdeSolver::dpm_solver_pp_2m;
+  if (multistep != static_cast<bool>(getHistory()))
+    return emitOpError("solver '")
+           << stringifyOdeSolver(getSolver()) << "' "
+           << (multistep ? "is multistep and needs" : "is single-step and takes no")
+           << " 'history' operand";
+  size_t expectedResults = multistep ? 2 : 1;
+  if (getNumResults() != expectedResults)
+    return emitOpError("solver '") << stringifyOdeSolver(getSolver()) << "' returns "
+                                   << expectedResults << " values, got "
+                                   << getNumResults();
+  for (Value result : getResults())
+    if (result.getType() != getX().getType())
+      return emitOpError("result type ")
+             << result.getType() << " must match state type " << getX().getType();
+  if (failed(verifySameState(*this, getX(), {{"history", getHistory()}})))
+    return failure();
+  return verifyTables(*this, {{"times", getTimes()}}, /*extra=*/1);
+}
+
+LogicalResult OdeStepOp::verifyRegions() {
+  return verifyVelocityRegion(*this, getVelocity(), getX());
+}
+
+LogicalResult OdeIntegrateOp::verify() {
+  double start = getTStart().convertToDouble(), end = getTEnd().convertToDouble();
+  if (!std::isfinite(start) || !std::isfinite(end) || start == end)
+    return emitOpError("needs finite t_start != t_end, got ")
+           << start << " and " << end;
+  if (!(getRtol().convertToDouble() > 0) || !(getAtol().convertToDouble() > 0))
+    return emitOpError("rtol and atol must be positive");
+  return success();
+}
+
+LogicalResult OdeIntegrateOp::verifyRegions() {
+  return verifyVelocityRegion(*this, getVelocity(), getX());
+}
+
+#define GET_OP_CLASSES
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.cpp.inc"
