@@ -1,5 +1,6 @@
 //===- SamplerOps.cpp - verifiers and syntax of sampler ops ---------------===//
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/Dialect/Common/FloatSyntax.h"
 #include "tweedie/Dialect/Common/ShapeUtils.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -274,8 +275,9 @@ LogicalResult LoopOp::verifyRegions() {
 LogicalResult RandnOp::verify() {
   if (getType().getRank() < 1)
     return emitOpError("noise needs a leading sample dim, got ") << getType();
-  if (getDraw() < 0)
-    return emitOpError("draw must be non-negative, got ") << getDraw();
+  // I64Attr's getter is unsigned; read the signed value the user wrote.
+  if (getDrawAttr().getInt() < 0)
+    return emitOpError("draw must be non-negative, got ") << getDrawAttr().getInt();
   return success();
 }
 
@@ -304,7 +306,7 @@ LogicalResult ReparameterizeOp::verify() {
 LogicalResult LangevinStepOp::verify() {
   for (double eta : getStepSize())
     if (!(eta > 0))
-      return emitOpError("step sizes must be positive, got ") << eta;
+      return emitOpError("step sizes must be positive, got ") << formatF64(eta);
   return verifyTables(*this, {{"step_size", getStepSize()}});
 }
 
@@ -327,8 +329,8 @@ static LogicalResult verifyAlphaBars(Operation *op, ArrayRef<double> alphaBar,
     // Sampling moves towards less noise: 0 < abar_t < abar_prev <= 1.
     if (!(now > 0 && now < prev && prev <= 1))
       return op->emitOpError("step ")
-             << i << " needs 0 < alpha_bar (" << now << ") < alpha_bar_prev ("
-             << prev << ") <= 1";
+             << i << " needs 0 < alpha_bar (" << formatF64(now)
+             << ") < alpha_bar_prev (" << formatF64(prev) << ") <= 1";
   }
   return success();
 }
@@ -342,9 +344,9 @@ LogicalResult DDIMStepOp::verify() {
     return failure();
   double eta = getEta().convertToDouble();
   if (!(eta >= 0))
-    return emitOpError("eta must be non-negative, got ") << eta;
+    return emitOpError("eta must be non-negative, got ") << formatF64(eta);
   if (eta > 0 && !getNoise())
-    return emitOpError("eta = ") << eta << " > 0 makes the step stochastic and "
+    return emitOpError("eta = ") << formatF64(eta) << " > 0 makes the step stochastic and "
                                  << "needs a 'noise' operand";
   return verifyAlphaBars(*this, getAlphaBar(), getAlphaBarPrev());
 }
@@ -354,7 +356,7 @@ LogicalResult EulerMaruyamaStepOp::verify() {
     auto [g2, dt] = pair;
     if (!(g2 >= 0) || !(dt > 0))
       return emitOpError("step ") << i << " needs diffusion_sq >= 0 and dt > 0, got "
-                                  << g2 << " and " << dt;
+                                  << formatF64(g2) << " and " << formatF64(dt);
   }
   return verifyTables(*this, {{"drift", getDrift()},
                               {"diffusion_sq", getDiffusionSq()},
@@ -363,7 +365,8 @@ LogicalResult EulerMaruyamaStepOp::verify() {
 
 LogicalResult LangevinCorrectorOp::verify() {
   if (!(getSnr().convertToDouble() > 0))
-    return emitOpError("snr must be positive, got ") << getSnr().convertToDouble();
+    return emitOpError("snr must be positive, got ")
+           << formatF64(getSnr().convertToDouble());
   return verifyTables(*this, {{"alpha", getAlpha()}});
 }
 
@@ -378,7 +381,7 @@ LogicalResult AffineStepOp::verify() {
 LogicalResult DenoiseOp::verify() {
   if (!(getVariance().convertToDouble() >= 0))
     return emitOpError("variance must be non-negative, got ")
-           << getVariance().convertToDouble();
+           << formatF64(getVariance().convertToDouble());
   return success();
 }
 
@@ -415,7 +418,7 @@ LogicalResult OdeIntegrateOp::verify() {
   double start = getTStart().convertToDouble(), end = getTEnd().convertToDouble();
   if (!std::isfinite(start) || !std::isfinite(end) || start == end)
     return emitOpError("needs finite t_start != t_end, got ")
-           << start << " and " << end;
+           << formatF64(start) << " and " << formatF64(end);
   if (!(getRtol().convertToDouble() > 0) || !(getAtol().convertToDouble() > 0))
     return emitOpError("rtol and atol must be positive");
   return success();

@@ -1,0 +1,435 @@
+// RUN: tweedie-opt %s --split-input-file --verify-diagnostics
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{beta_start (0.02) must be below beta_end (1.0e-04)}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<beta_start = 0.02, beta_end = 1.0e-4> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{beta_end must lie in (0, 1), got 1.5}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<beta_end = 1.5> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{timesteps must be at least 2, got 1}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_cosine<timesteps = 1> method #sampler.ddpm<> prediction eps steps 1 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{t_min must lie in (0, 1), got 0.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<t_min = 0.0> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{sigma_min must be positive and finite, got -1.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ve<sigma_min = -1.0> method #sampler.euler_maruyama prediction score steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{levels must be at least 2, got 1}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<levels = 1> method #sampler.annealed_langevin<> prediction score steps 1 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{rho must be positive and finite, got 0.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.karras<rho = 0.0> method #sampler.ode<> prediction x0 steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{sigmas must be strictly decreasing, but sigma #2 (2.0) follows 1.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.sigmas<[10.0, 1.0, 2.0]> method #sampler.ode<> prediction x0 steps 2 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{sigma #1 must be positive and finite, got 0.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.sigmas<[1.0, 0.0]> method #sampler.ode<> prediction x0 steps 1 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{eta must be non-negative and finite, got -0.5}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddim<eta = -0.5> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{churn is an option of the EDM 'heun' solver, not of 'rk4'}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.karras<> method #sampler.ode<solver = rk4, churn = 1.0> prediction x0 steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{snr must be positive and finite, got 0.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.pc<snr = 0.0> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{steps_per_level must be at least 1, got 0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.annealed_langevin<steps_per_level = 0> prediction score steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{rtol must be positive and finite, got 0.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.rk45<rtol = 0.0> prediction score steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{step_size must be positive and finite, got 0.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.langevin<step_size = 0.0> prediction score steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{method 'ddim' needs a discrete variance-preserving schedule (#sampler.ddpm_linear or #sampler.ddpm_cosine), got #sampler.vp<>}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.ddim<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{method 'euler_maruyama' integrates a continuous-time SDE and needs #sampler.vp, #sampler.subvp, #sampler.ve or #sampler.karras, got #sampler.ddpm_linear<>}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{method 'annealed_langevin' steps through noise levels and needs a variance-exploding schedule}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.annealed_langevin<> prediction score steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{method 'mala' needs an energy network (prediction energy), got prediction score}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.mala<> prediction score steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{predictor 'ancestral' has no sub-VP form, got #sampler.subvp<>}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.subvp<> method #sampler.pc<predictor = ancestral> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{steps (2000) exceeds the 1000 levels of schedule #sampler.ddpm_linear<>}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 2000 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{network '@missing' does not name a func.func in this module}}
+  %0 = sampler.solve @missing(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{network '@net' must have type (state, conditioning) -> output, got '(tensor<?x2xf32>) -> tensor<?x2xf32>'}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x3xf32>, %t: tensor<?xf32>) -> tensor<?x3xf32> {
+  return %x : tensor<?x3xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{network '@net' state input 'tensor<?x3xf32>' does not match the samples' type 'tensor<?x2xf32>'}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?x1xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{network '@net' conditioning input must be tensor<Bxf32> for the batch of 'tensor<?x2xf32>', got 'tensor<?x1xf32>'}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?xf32> {
+  return %t : tensor<?xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{network '@net' output 'tensor<?xf32>' must have the samples' shape 'tensor<?x2xf32>' for prediction eps}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{energy network '@net' must return one energy per sample ([B] or [B, 1]), got 'tensor<?x2xf32>'}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.mala<> prediction energy steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{expected attribute value}}
+  %0 = sampler.solve @net(%n, %s) schedule method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{invalid kind of attribute specified}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %z: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  %r = sampler.loop %k steps 3 iter_args(%a = %x) -> (tensor<?x2xf32>) {
+    // expected-error @+1 {{coefficient table 'step_size' has 2 entries but the enclosing sampler.loop runs 3 steps (expected 3)}}
+    %n = sampler.langevin_step %a, %y, %z at %k {step_size = array<f64: 0.1, 0.1>} : tensor<?x2xf32>
+    sampler.yield %n : tensor<?x2xf32>
+  }
+  return %r : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{coefficient tables 'alpha_bar' (2 entries) and 'alpha_bar_prev' (1 entries) differ in length}}
+  %0 = sampler.ddim_step %x, %y at %i {alpha_bar = array<f64: 0.1, 0.2>, alpha_bar_prev = array<f64: 0.3>, eta = 0.0 : f64} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{step 0 needs 0 < alpha_bar (0.9) < alpha_bar_prev (0.5) <= 1}}
+  %0 = sampler.ddim_step %x, %y at %i {alpha_bar = array<f64: 0.9>, alpha_bar_prev = array<f64: 0.5>, eta = 0.0 : f64} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{eta = 1.0 > 0 makes the step stochastic and needs a 'noise' operand}}
+  %0 = sampler.ddim_step %x, %y at %i {alpha_bar = array<f64: 0.5>, alpha_bar_prev = array<f64: 0.9>, eta = 1.0 : f64} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %z: tensor<?x3xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{operand 'noise' type 'tensor<?x3xf32>' must match state 'x' type 'tensor<?x2xf32>'}}
+  %0 = "sampler.ddim_step"(%x, %y, %z, %i) <{alpha_bar = array<f64: 0.5>, alpha_bar_prev = array<f64: 0.9>, eta = 1.0 : f64}> : (tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x3xf32>, index) -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x3xf32>, %z: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{failed to verify that all of {x, score, noise, result} have same type}}
+  %0 = "sampler.langevin_step"(%x, %y, %z, %i) <{step_size = array<f64: 0.1>}> : (tensor<?x2xf32>, tensor<?x3xf32>, tensor<?x2xf32>, index) -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %z: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{step sizes must be positive, got -1}}
+  %0 = sampler.langevin_step %x, %y, %z at %i {step_size = array<f64: -1.0>} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %z: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{coefficient table 'step_size' is empty}}
+  %0 = sampler.langevin_step %x, %y, %z at %i {step_size = array<f64>} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %z: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{step 0 needs diffusion_sq >= 0 and dt > 0, got 1.0 and 0.0}}
+  %0 = sampler.euler_maruyama_step %x, %y, %z at %i {drift = array<f64: 0.0>, diffusion_sq = array<f64: 1.0>, dt = array<f64: 0.0>} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{table 'c' has non-zero entries but there is no 'z' operand}}
+  %0 = sampler.affine_step %x, %y at %i {a = array<f64: 1.0>, b = array<f64: 1.0>, c = array<f64: 0.5>} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{converts eps to itself}}
+  %0 = sampler.reparameterize %y at %i from eps to eps given %x {alpha = array<f64: 1.0>, sigma = array<f64: 1.0>} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{energy is not a pointwise parameterisation}}
+  %0 = sampler.reparameterize %y at %i from energy to score given %x {alpha = array<f64: 1.0>, sigma = array<f64: 1.0>} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4x2xf32>, %e: tensor<3xf32>, %i: index) -> tensor<4x2xf32> {
+  // expected-error @+1 {{operand 'energy' shape [3] must be [B] for the batch of state shape [4, 2]}}
+  %0 = sampler.mala_step %x -> %x energies(%e, %e) scores(%x, %x) uniform %e at %i {step_size = array<f64: 0.1>} : tensor<4x2xf32>, tensor<3xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4x2xf32>, %i: index) -> tensor<3xf32> {
+  // expected-error @+1 {{operand 'result' shape [3] must be [B] for the batch of state shape [4, 2]}}
+  %0 = sampler.timestep %i for %x values [1.0] : tensor<4x2xf32> -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %s: i64, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{draw must be non-negative, got -1}}
+  %0 = sampler.randn %x, seed %s, sample %i, step %i draw -1 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  %r = sampler.loop %k steps 3 iter_args(%a = %x) -> (tensor<?x2xf32>) {
+    %c = arith.constant dense<0.0> : tensor<2x3xf32>
+    %d = tensor.cast %c : tensor<2x3xf32> to tensor<?x3xf32>
+    // expected-error @+1 {{yields ('tensor<?x3xf32>') but the enclosing sampler.loop carries ('tensor<?x2xf32>')}}
+    sampler.yield %d : tensor<?x3xf32>
+  }
+  return %r : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{solver 'heun' is single-step and takes no 'history' operand}}
+  %0:2 = sampler.ode_step heun %x at %i history %x {times = array<f64: 1.0, 0.0>} : tensor<?x2xf32> -> tensor<?x2xf32>, tensor<?x2xf32> {
+  ^bb0(%y: tensor<?x2xf32>, %t: tensor<?xf32>):
+    sampler.yield %y : tensor<?x2xf32>
+  }
+  return %0#0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{velocity region must take (state, time) arguments, got 1 arguments}}
+  %0 = sampler.ode_step euler %x at %i {times = array<f64: 1.0, 0.0>} : tensor<?x2xf32> -> tensor<?x2xf32> {
+  ^bb0(%y: tensor<?x2xf32>):
+    sampler.yield %y : tensor<?x2xf32>
+  }
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  // expected-error @+1 {{needs finite t_start != t_end, got 1.0 and 1.0}}
+  %0 = sampler.ode_integrate %x {t_start = 1.0 : f64, t_end = 1.0 : f64, rtol = 1.0e-5 : f64, atol = 1.0e-5 : f64, max_steps = 100 : i64} : tensor<?x2xf32> {
+  ^bb0(%y: tensor<?x2xf32>, %t: tensor<?xf32>):
+    sampler.yield %y : tensor<?x2xf32>
+  }
+  return %0 : tensor<?x2xf32>
+}

@@ -1,0 +1,22 @@
+# lit configuration for Tweedie's IR tests. ctest runs each test file on its own
+# (tests/CMakeLists.txt) and passes the build's tool directory as a parameter.
+import os
+
+import lit.formats
+
+config.name = "Tweedie"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["unit", "scripts", "CMakeLists.txt", "lit.cfg.py"]
+config.test_source_root = os.path.dirname(os.path.abspath(__file__))
+
+repo_root = os.path.dirname(config.test_source_root)
+tweedie_bin = lit_config.params.get("tweedie_bin", os.path.join(repo_root, "build", "bin"))
+llvm_bin = lit_config.params.get("llvm_bin", "/usr/lib/llvm-19/bin")
+config.test_exec_root = lit_config.params.get(
+    "tweedie_exec_root", os.path.join(repo_root, "build", "lit"))
+
+# Tweedie's tools first, then LLVM's FileCheck / not / count.
+config.environment["PATH"] = os.pathsep.join(
+    [tweedie_bin, llvm_bin, config.environment.get("PATH", os.environ.get("PATH", ""))])
+config.substitutions.append(("%models", os.path.join(repo_root, "models")))
