@@ -42,7 +42,8 @@ struct InterpretPass : tweedie::impl::TweedieInterpretBase<InterpretPass> {
       return signalPassFailure();
     }
     if (batch < 1) {
-      module.emitError("--tweedie-interpret: batch must be positive, got ") << batch;
+      module.emitError("--tweedie-interpret: batch must be positive, got ")
+          << static_cast<int64_t>(batch);
       return signalPassFailure();
     }
     tweedie::reference::Interpreter interpreter(
