@@ -1,0 +1,243 @@
+//===- InterpreterTest.cpp - the IR-facing units -------------------------===//
+//
+// The reference interpreter on parsed IR (against the kernels it should call,
+// and its run-time errors), the sampler attribute interfaces, and the exact
+// float syntax. One translation unit: every MLIR test TU costs build time.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/Dialect/Common/FloatSyntax.h"
+#include "tweedie/Dialect/Common/ShapeUtils.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/InitAll.h"
+#include "tweedie/Reference/Interpreter.h"
+#include "tweedie/Reference/Kernels.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+using namespace mlir;
+using namespace tweedie;
+using namespace tweedie::reference;
+
+namespace {
+
+class IRTest : public ::testing::Test {
+protected:
+  IRTest() {
+    DialectRegistry registry;
+    registerAllDialects(registry);
+    context.appendDialectRegistry(registry);
+    context.loadAllAvailableDialects();
+  }
+
+  OwningOpRef<ModuleOp> parse(const char *source) {
+    return parseSourceString<ModuleOp>(source, &context);
+  }
+
+  /// Runs `fn` and returns the diagnostics it emitted (empty on success).
+  std::string runExpectingError(ModuleOp module, const char *fn,
+                                std::vector<Tensor> inputs,
+                                ParamProvider params = syntheticParams(0)) {
+    std::string messages;
+    ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+      messages += d.str() + "\n";
+      return success();
+    });
+    Interpreter interpreter(module, std::move(params));
+    auto result = interpreter.run(module.lookupSymbol<func::FuncOp>(fn), inputs);
+    EXPECT_TRUE(failed(result)) << "expected the run to fail";
+    return messages;
+  }
+
+  MLIRContext context;
+};
+
+const char *kTwoLayer = R"mlir(
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x3xf32> {
+  %w = score.param "w" : tensor<2x3xf32>
+  %b = score.param "b" : tensor<3xf32>
+  %h = score.dense %x, %w, %b : (tensor<?x2xf32>, tensor<2x3xf32>, tensor<3xf32>) -> tensor<?x3xf32>
+  %e = score.time_embedding sinusoidal %t dim(4) : (tensor<?xf32>) -> tensor<?x4xf32>
+  %v = score.param "v" : tensor<4x3xf32>
+  %te = score.dense %e, %v : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  %s = score.add %h, %te : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  %y = score.act silu %s : tensor<?x3xf32>
+  return %y : tensor<?x3xf32>
+}
+func.func @mismatch(%a: tensor<?x2xf32>, %b: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  %s = score.add %a, %b : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x2xf32>
+  return %s : tensor<?x2xf32>
+}
+)mlir";
+
+TEST_F(IRTest, InterpreterMatchesTheKernelsItDefines) {
+  auto module = parse(kTwoLayer);
+  ASSERT_TRUE(module);
+  ParamProvider params = syntheticParams(3);
+  Tensor x({4, 2}, {0.5, -1, 2, 0, -0.25, 0.75, 1, 1});
+  Tensor t({4}, {0, 1, 10, 500});
+  Interpreter interpreter(*module, params);
+  auto out = interpreter.run(module->lookupSymbol<func::FuncOp>("net"), {x, t});
+  ASSERT_TRUE(succeeded(out));
+  ASSERT_EQ(out->size(), 1u);
+
+  Tensor w = *params("w", {2, 3}), b = *params("b", {3}), v = *params("v", {4, 3});
+  Tensor h = dense(x, w, &b).value();
+  Tensor te = dense(sinusoidalEmbedding(t, 4, 10000.0).value(), v, nullptr).value();
+  Tensor expected = activate(add(h, te).value(), Activation::SiLU);
+  ASSERT_EQ((*out)[0].shape, (Shape{4, 3}));
+  for (int64_t i = 0; i < expected.numel(); ++i)
+    EXPECT_DOUBLE_EQ((*out)[0][i], expected[i]);
+}
+
+TEST_F(IRTest, SyntheticParamsAreDeterministicAndScaledByFanIn) {
+  ParamProvider p = syntheticParams(5);
+  Tensor a = *p("layer.weight", {256, 4}), b = *p("layer.weight", {256, 4});
+  EXPECT_EQ(a.data, b.data);
+  EXPECT_NE(a.data, p("other.weight", {256, 4})->data);
+  double maxAbs = 0;
+  for (double v : a.data)
+    maxAbs = std::max(maxAbs, std::abs(v));
+  EXPECT_LE(maxAbs, 1.0 / 16.0); // 1 / sqrt(fan_in = 256)
+  EXPECT_GT(maxAbs, 0.9 / 16.0); // and actually uses the range
+}
+
+TEST_F(IRTest, DynamicBatchDisagreementIsReportedAtTheOp) {
+  auto module = parse(kTwoLayer);
+  ASSERT_TRUE(module);
+  std::string messages =
+      runExpectingError(*module, "mismatch", {Tensor({4, 2}), Tensor({3, 2})});
+  EXPECT_NE(messages.find("at run time: add: shapes [4, 2] and [3, 2] do not broadcast"),
+            std::string::npos)
+      << messages;
+}
+
+TEST_F(IRTest, InputsAreCheckedAgainstTheSignature) {
+  auto module = parse(kTwoLayer);
+  ASSERT_TRUE(module);
+  std::string messages =
+      runExpectingError(*module, "net", {Tensor({4, 5}), Tensor({4})});
+  EXPECT_NE(messages.find("input #0 has shape [4, 5] but @net expects [?, 2]"),
+            std::string::npos)
+      << messages;
+  messages = runExpectingError(*module, "net", {Tensor({4, 2})});
+  EXPECT_NE(messages.find("@net takes 2 arguments, got 1 inputs"), std::string::npos)
+      << messages;
+}
+
+TEST_F(IRTest, MissingAndMisshapenWeightsAreErrors) {
+  auto module = parse(kTwoLayer);
+  ASSERT_TRUE(module);
+  auto none = [](llvm::StringRef, const Shape &) -> std::optional<Tensor> {
+    return std::nullopt;
+  };
+  std::string messages =
+      runExpectingError(*module, "net", {Tensor({1, 2}), Tensor({1})}, none);
+  EXPECT_NE(messages.find("no value for weight 'w'"), std::string::npos) << messages;
+
+  auto wrong = [](llvm::StringRef, const Shape &) -> std::optional<Tensor> {
+    return Tensor({7});
+  };
+  messages = runExpectingError(*module, "net", {Tensor({1, 2}), Tensor({1})}, wrong);
+  EXPECT_NE(messages.find("weight 'w' has shape [7] but the IR declares [2, 3]"),
+            std::string::npos)
+      << messages;
+}
+
+TEST_F(IRTest, ScheduleInterfaceDescribesEachSchedule) {
+  struct Case {
+    const char *text;
+    bool discrete;
+    int64_t levels;
+    sampler::ProcessKind kind;
+  };
+  const Case cases[] = {
+      {"#sampler.ddpm_linear<>", true, 1000, sampler::ProcessKind::variance_preserving},
+      {"#sampler.ddpm_cosine<timesteps = 4000>", true, 4000,
+       sampler::ProcessKind::variance_preserving},
+      {"#sampler.vp<>", false, 0, sampler::ProcessKind::variance_preserving},
+      {"#sampler.subvp<>", false, 0, sampler::ProcessKind::sub_variance_preserving},
+      {"#sampler.ve<>", false, 0, sampler::ProcessKind::variance_exploding},
+      {"#sampler.ncsn<levels = 232>", true, 232, sampler::ProcessKind::variance_exploding},
+      {"#sampler.karras<>", false, 0, sampler::ProcessKind::variance_exploding},
+      {"#sampler.sigmas<[3.0, 2.0, 1.0]>", true, 3,
+       sampler::ProcessKind::variance_exploding},
+  };
+  for (const Case &c : cases) {
+    Attribute attr = parseAttribute(c.text, &context);
+    auto schedule = llvm::dyn_cast_or_null<sampler::ScheduleAttrInterface>(attr);
+    ASSERT_TRUE(schedule) << c.text;
+    EXPECT_EQ(schedule.isDiscrete(), c.discrete) << c.text;
+    EXPECT_EQ(schedule.getNumLevels(), c.levels) << c.text;
+    EXPECT_EQ(schedule.getProcessKind(), c.kind) << c.text;
+  }
+}
+
+TEST_F(IRTest, DefaultsAreThePapersValues) {
+  auto vp = llvm::cast<sampler::VPAttr>(parseAttribute("#sampler.vp<>", &context));
+  EXPECT_EQ(vp.getBetaMin(), 0.1);
+  EXPECT_EQ(vp.getBetaMax(), 20.0);
+  auto karras =
+      llvm::cast<sampler::KarrasAttr>(parseAttribute("#sampler.karras<>", &context));
+  EXPECT_EQ(karras.getRho(), 7.0);
+  auto pc = llvm::cast<sampler::PredictorCorrectorAttr>(
+      parseAttribute("#sampler.pc<>", &context));
+  EXPECT_EQ(pc.getSnr(), 0.16);
+  EXPECT_EQ(pc.getCorrectorSteps(), 1);
+}
+
+TEST_F(IRTest, MethodCompatibilityExplainsItself) {
+  auto ddim = llvm::cast<sampler::MethodAttrInterface>(
+      parseAttribute("#sampler.ddim<>", &context));
+  auto vp = llvm::cast<sampler::ScheduleAttrInterface>(
+      parseAttribute("#sampler.vp<>", &context));
+  auto ddpm = llvm::cast<sampler::ScheduleAttrInterface>(
+      parseAttribute("#sampler.ddpm_linear<>", &context));
+  std::string message;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {
+    message = d.str();
+    return success();
+  });
+  auto emit = [&]() { return emitError(UnknownLoc::get(&context)); };
+  EXPECT_TRUE(succeeded(
+      ddim.verifyCompatibility(ddpm, sampler::Parameterization::eps, emit)));
+  EXPECT_TRUE(message.empty());
+  EXPECT_TRUE(failed(ddim.verifyCompatibility(vp, sampler::Parameterization::eps, emit)));
+  EXPECT_NE(message.find("needs a discrete variance-preserving schedule"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(ddim.getMethodName(), "ddim");
+}
+
+TEST(FloatSyntax, ShortestFormRoundTripsExactlyAndLexesAsFloat) {
+  for (double v : {0.1, 0.02, 1e-4, 7.0, 1.0 / 3.0, 0.30000000000000004, 5e-324,
+                   1.7976931348623157e308, -2.5, 0.0, 123456789.0}) {
+    std::string text = formatF64(v);
+    EXPECT_EQ(std::strtod(text.c_str(), nullptr), v) << text;
+    EXPECT_NE(text.find('.'), std::string::npos) << text; // MLIR needs the '.'
+  }
+  EXPECT_EQ(formatF64(1e-4), "1.0e-04");
+  EXPECT_EQ(formatF64(20.0), "20.0");
+}
+
+TEST(ShapeUtils, BroadcastTreatsDynamicDimsAsUnknown) {
+  int64_t bad = -1;
+  auto dyn = ShapedType::kDynamic;
+  auto r = broadcastShapes({dyn, 64, 14, 14}, {dyn, 64, 1, 1}, bad);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, (llvm::SmallVector<int64_t>{dyn, 64, 14, 14}));
+  r = broadcastShapes({3}, {2, 1}, bad);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, (llvm::SmallVector<int64_t>{2, 3}));
+  EXPECT_FALSE(broadcastShapes({4, 3}, {2, 3}, bad));
+  EXPECT_EQ(bad, 0);
+  EXPECT_EQ(tweedie::formatShape(llvm::ArrayRef<int64_t>{dyn, 2}), "[?, 2]");
+}
+
+} // namespace
