@@ -5,17 +5,30 @@
 #include "tweedie/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
 namespace tweedie {
 
 void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<score::ScoreDialect, sampler::SamplerDialect,
-                  mlir::func::FuncDialect, mlir::arith::ArithDialect,
-                  mlir::tensor::TensorDialect>();
+  registry.insert<score::ScoreDialect, sampler::SamplerDialect>();
+  // The levels the CPU pipeline lowers through: tensors -> linalg -> buffers
+  // (bufferization, memref) -> loops (scf, vector, math) -> the LLVM dialect.
+  registry.insert<mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::tensor::TensorDialect, mlir::linalg::LinalgDialect,
+                  mlir::bufferization::BufferizationDialect,
+                  mlir::memref::MemRefDialect, mlir::scf::SCFDialect,
+                  mlir::vector::VectorDialect, mlir::math::MathDialect,
+                  mlir::LLVM::LLVMDialect>();
 }
 
 void registerAllPasses() {
