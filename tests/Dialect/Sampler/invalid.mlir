@@ -433,3 +433,209 @@ func.func @f(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
   }
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{velocity region argument #0 type 'tensor<?x3xf32>' must match state type 'tensor<?x2xf32>'}}
+  %0 = sampler.ode_step euler %x at %i {times = array<f64: 1.0, 0.0>} : tensor<?x2xf32> -> tensor<?x2xf32> {
+  ^bb0(%y: tensor<?x3xf32>, %t: tensor<?xf32>):
+    sampler.yield %x : tensor<?x2xf32>
+  }
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{velocity region argument #1 must be the per-sample time tensor<Bxf32>, got 'tensor<?x1xf32>'}}
+  %0 = sampler.ode_step euler %x at %i {times = array<f64: 1.0, 0.0>} : tensor<?x2xf32> -> tensor<?x2xf32> {
+  ^bb0(%y: tensor<?x2xf32>, %t: tensor<?x1xf32>):
+    sampler.yield %y : tensor<?x2xf32>
+  }
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{velocity region must yield one value of state type 'tensor<?x2xf32>'}}
+  %0 = sampler.ode_step euler %x at %i {times = array<f64: 1.0, 0.0>} : tensor<?x2xf32> -> tensor<?x2xf32> {
+  ^bb0(%y: tensor<?x2xf32>, %t: tensor<?xf32>):
+    sampler.yield %y, %y : tensor<?x2xf32>, tensor<?x2xf32>
+  }
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{solver 'dpm_solver_pp_2m' is multistep and needs 'history' operand}}
+  %0 = sampler.ode_step dpm_solver_pp_2m %x at %i {times = array<f64: 1.0, 0.0>} : tensor<?x2xf32> -> tensor<?x2xf32> {
+  ^bb0(%y: tensor<?x2xf32>, %t: tensor<?xf32>):
+    sampler.yield %y : tensor<?x2xf32>
+  }
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{solver 'euler' returns 1 values, got 2}}
+  %0:2 = sampler.ode_step euler %x at %i {times = array<f64: 1.0, 0.0>} : tensor<?x2xf32> -> tensor<?x2xf32>, tensor<?x2xf32> {
+  ^bb0(%y: tensor<?x2xf32>, %t: tensor<?xf32>):
+    sampler.yield %y : tensor<?x2xf32>
+  }
+  return %0#0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %i: index) -> tensor<?x3xf32> {
+  // expected-error @+1 {{result type 'tensor<?x3xf32>' must match state type 'tensor<?x2xf32>'}}
+  %0 = sampler.ode_step euler %x at %i {times = array<f64: 1.0, 0.0>} : tensor<?x2xf32> -> tensor<?x3xf32> {
+  ^bb0(%y: tensor<?x2xf32>, %t: tensor<?xf32>):
+    sampler.yield %y : tensor<?x2xf32>
+  }
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  // expected-error @+1 {{rtol and atol must be positive}}
+  %0 = sampler.ode_integrate %x {t_start = 1.0 : f64, t_end = 0.0 : f64, rtol = 0.0 : f64, atol = 1.0e-5 : f64, max_steps = 100 : i64} : tensor<?x2xf32> {
+  ^bb0(%y: tensor<?x2xf32>, %t: tensor<?xf32>):
+    sampler.yield %y : tensor<?x2xf32>
+  }
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<f32>, %t: tensor<?xf32>) -> tensor<f32> {
+  return %x : tensor<f32>
+}
+func.func @f(%n: tensor<f32>, %s: i64) -> tensor<f32> {
+  // expected-error @+1 {{samples must have a leading batch dim, got type 'tensor<f32>'}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.euler_maruyama prediction eps steps 10 : tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @f(%x: tensor<f32>, %s: i64, %i: index) -> tensor<f32> {
+  // expected-error @+1 {{noise needs a leading sample dim, got 'tensor<f32>'}}
+  %0 = sampler.randn %x, seed %s, sample %i, step %i : tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @f(%x: tensor<f32>, %i: index) -> tensor<?xf32> {
+  // expected-error @+1 {{operand 'like' needs a leading batch dim}}
+  %0 = sampler.timestep %i for %x values [1.0] : tensor<f32> -> tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  // expected-error @+1 {{body must take the step index followed by one argument per iter_arg}}
+  %r = "sampler.loop"(%x) <{steps = 2 : i64}> ({
+  ^bb0(%i: i64, %a: tensor<?x2xf32>):
+    "sampler.yield"(%a) : (tensor<?x2xf32>) -> ()
+  }) : (tensor<?x2xf32>) -> tensor<?x2xf32>
+  return %r : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{iter_arg #0 has init type 'tensor<?x2xf32>', body type 'tensor<?x2xf32>' and result type 'tensor<4x2xf32>'; they must agree}}
+  %r = "sampler.loop"(%x) <{steps = 2 : i64}> ({
+  ^bb0(%i: index, %a: tensor<?x2xf32>):
+    "sampler.yield"(%a) : (tensor<?x2xf32>) -> ()
+  }) : (tensor<?x2xf32>) -> tensor<4x2xf32>
+  return %r : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %z: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{eta must be non-negative, got -1.0}}
+  %0 = sampler.ddim_step %x, %y, %z at %i {alpha_bar = array<f64: 0.5>, alpha_bar_prev = array<f64: 0.9>, eta = -1.0 : f64} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %z: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{snr must be positive, got 0.0}}
+  %0 = sampler.langevin_corrector %x, %y, %z at %i {alpha = array<f64: 1.0>, snr = 0.0 : f64} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  // expected-error @+1 {{variance must be non-negative, got -1.0}}
+  %0 = sampler.denoise %x, %y {variance = -1.0 : f64} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{coefficient table 'alpha' has a non-finite entry at step 0}}
+  %0 = sampler.reparameterize %y at %i from eps to x0 given %x {alpha = array<f64: 0x7FF0000000000000>, sigma = array<f64: 1.0>} : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{lower_order_final must be 0 or 1, got 2}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.ode<solver = dpm_solver_pp_2m, lower_order_final = 2> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{corrector_steps must be at least 0, got -1}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.pc<corrector_steps = -1> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{max_beta must lie in (0, 1), got 1.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_cosine<max_beta = 1.0> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{sigma_min (2.0) must be below sigma_max (1.0)}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<sigma_min = 2.0, sigma_max = 1.0> method #sampler.annealed_langevin<> prediction score steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{beta_min must be positive and finite, got 0.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.subvp<beta_min = 0.0> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+  // expected-error @+1 {{delta must be positive and finite, got 0.0}}
+  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.annealed_langevin<delta = 0.0> prediction score steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

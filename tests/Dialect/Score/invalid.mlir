@@ -366,3 +366,56 @@ func.func @embedding_time_rank(%t: tensor<?x1xf32>) -> tensor<?x64xf32> {
   %0 = score.time_embedding sinusoidal %t dim(64) : (tensor<?x1xf32>) -> tensor<?x64xf32>
   return %0 : tensor<?x64xf32>
 }
+
+// -----
+
+func.func @concat_empty() -> tensor<2xf32> {
+  // expected-error @+2 {{needs at least one input}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = "score.concat"() <{axis = 0 : i64}> : () -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @max_period(%t: tensor<?xf32>) -> tensor<?x64xf32> {
+  // expected-error @+2 {{max_period must be positive}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = score.time_embedding sinusoidal %t dim(64) {max_period = 0.0 : f64} : (tensor<?xf32>) -> tensor<?x64xf32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @layer_norm_eps(%x: tensor<?x16xf32>, %g: tensor<16xf32>) -> tensor<?x16xf32> {
+  // expected-error @+1 {{epsilon must be positive, got -1}}
+  %0 = score.layer_norm %x, %g, %g {epsilon = -1.0 : f64} : (tensor<?x16xf32>, tensor<16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+  return %0 : tensor<?x16xf32>
+}
+
+// -----
+
+func.func @dense_scalar(%x: tensor<f32>, %w: tensor<1x5xf32>) -> tensor<5xf32> {
+  // expected-error @+2 {{operand 'input' must have rank >= 1, got shape []}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = score.dense %x, %w : (tensor<f32>, tensor<1x5xf32>) -> tensor<5xf32>
+  return %0 : tensor<5xf32>
+}
+
+// -----
+
+func.func @group_norm_rank(%x: tensor<32xf32>, %g: tensor<32xf32>) -> tensor<32xf32> {
+  // expected-error @+2 {{operand 'input' must have rank >= 2, got shape [32]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = score.group_norm %x, %g, %g groups(8) : (tensor<32xf32>, tensor<32xf32>, tensor<32xf32>) -> tensor<32xf32>
+  return %0 : tensor<32xf32>
+}
+
+// -----
+
+func.func @pool_stride(%x: tensor<?x3x8x8xf32>) -> tensor<?x3x7x7xf32> {
+  // expected-error @+2 {{'stride' must be two positive integers [height, width], got [1]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = score.avg_pool %x {kernel = array<i64: 2, 2>, stride = array<i64: 1>} : (tensor<?x3x8x8xf32>) -> tensor<?x3x7x7xf32>
+  return %0 : tensor<?x3x7x7xf32>
+}

@@ -132,7 +132,8 @@ def Score_LayerNormOp : Score_ShapedOp<"layer_norm"> {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-def Score_ActOp : Score_Op<"act", [Pure, SameOperandsAndResultType]> {
+def Score_ActOp : Score_Op<"act", [Pure, SameOperandsAndResultType,
+                                    InferTypeOpInterface]> {
   let summary = "elementwise activation";
   let description = [{
     silu(x) = x sigmoid(x); gelu is the exact erf form; softplus(x) =
