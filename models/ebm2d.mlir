@@ -31,8 +31,8 @@ func.func @ebm2d(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?xf32> {
 }
 
 // Metropolis-adjusted Langevin on the energy at the smallest noise level.
-func.func @sample(%noise: tensor<?x2xf32>, %seed: i64) -> tensor<?x2xf32> {
-  %samples = sampler.solve @ebm2d(%noise, %seed)
+func.func @sample(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %samples = sampler.solve @ebm2d(%noise, %seed, %first)
       schedule #sampler.ncsn<sigma_min = 0.01, sigma_max = 1.0, levels = 10>
       method #sampler.mala<step_size = 1.0e-3> prediction energy steps 1000 : tensor<?x2xf32>
   return %samples : tensor<?x2xf32>

@@ -35,8 +35,8 @@ func.func @mlp2d(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
 }
 
 // DDPM ancestral sampling, 100 of the 1000 training steps.
-func.func @sample(%noise: tensor<?x2xf32>, %seed: i64) -> tensor<?x2xf32> {
-  %samples = sampler.solve @mlp2d(%noise, %seed)
+func.func @sample(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %samples = sampler.solve @mlp2d(%noise, %seed, %first)
       schedule #sampler.ddpm_linear<timesteps = 1000, beta_start = 1.0e-4, beta_end = 0.02>
       method #sampler.ddpm<variance = posterior> prediction eps steps 100 : tensor<?x2xf32>
   return %samples : tensor<?x2xf32>

@@ -286,8 +286,8 @@ func.func @unet28(%x: tensor<?x1x28x28xf32>, %t: tensor<?xf32>) -> tensor<?x1x28
 }
 
 // DDPM ancestral sampling, 100 of the 1000 training steps.
-func.func @sample(%noise: tensor<?x1x28x28xf32>, %seed: i64) -> tensor<?x1x28x28xf32> {
-  %samples = sampler.solve @unet28(%noise, %seed)
+func.func @sample(%noise: tensor<?x1x28x28xf32>, %seed: i64, %first: index) -> tensor<?x1x28x28xf32> {
+  %samples = sampler.solve @unet28(%noise, %seed, %first)
       schedule #sampler.ddpm_linear<timesteps = 1000, beta_start = 1.0e-4, beta_end = 0.02>
       method #sampler.ddpm<variance = posterior> prediction eps steps 100
       : tensor<?x1x28x28xf32>

@@ -126,8 +126,8 @@ def mlp2d():
     out, _ = net.dense("out", h, shape, 2)
     solve = """
 // DDPM ancestral sampling, 100 of the 1000 training steps.
-func.func @sample(%noise: tensor<?x2xf32>, %seed: i64) -> tensor<?x2xf32> {
-  %samples = sampler.solve @mlp2d(%noise, %seed)
+func.func @sample(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %samples = sampler.solve @mlp2d(%noise, %seed, %first)
       schedule #sampler.ddpm_linear<timesteps = 1000, beta_start = 1.0e-4, beta_end = 0.02>
       method #sampler.ddpm<variance = posterior> prediction eps steps 100 : tensor<?x2xf32>
   return %samples : tensor<?x2xf32>
@@ -148,8 +148,8 @@ def ebm2d():
     out = net.reshape(e, eshape, [B])
     solve = """
 // Metropolis-adjusted Langevin on the energy at the smallest noise level.
-func.func @sample(%noise: tensor<?x2xf32>, %seed: i64) -> tensor<?x2xf32> {
-  %samples = sampler.solve @ebm2d(%noise, %seed)
+func.func @sample(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %samples = sampler.solve @ebm2d(%noise, %seed, %first)
       schedule #sampler.ncsn<sigma_min = 0.01, sigma_max = 1.0, levels = 10>
       method #sampler.mala<step_size = 1.0e-3> prediction energy steps 1000 : tensor<?x2xf32>
   return %samples : tensor<?x2xf32>
@@ -236,8 +236,8 @@ def unet28():
     out, _ = net.conv("out.conv", h, shape, 1)
     solve = """
 // DDPM ancestral sampling, 100 of the 1000 training steps.
-func.func @sample(%noise: tensor<?x1x28x28xf32>, %seed: i64) -> tensor<?x1x28x28xf32> {
-  %samples = sampler.solve @unet28(%noise, %seed)
+func.func @sample(%noise: tensor<?x1x28x28xf32>, %seed: i64, %first: index) -> tensor<?x1x28x28xf32> {
+  %samples = sampler.solve @unet28(%noise, %seed, %first)
       schedule #sampler.ddpm_linear<timesteps = 1000, beta_start = 1.0e-4, beta_end = 0.02>
       method #sampler.ddpm<variance = posterior> prediction eps steps 100
       : tensor<?x1x28x28xf32>

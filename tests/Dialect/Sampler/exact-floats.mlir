@@ -7,12 +7,12 @@ func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
 // CHECK-LABEL: func @f
-func.func @f(%n: tensor<?x2xf32>, %s: i64) {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) {
   // CHECK: #sampler.vp<beta_min = 0.30000000000000004, beta_max = 19.999999999999996>
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<beta_min = 0.30000000000000004, beta_max = 19.999999999999996> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<beta_min = 0.30000000000000004, beta_max = 19.999999999999996> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
   // CHECK: #sampler.ve<sigma_min = 1.0e-300, sigma_max = 1.0e+300>
-  %1 = sampler.solve @net(%n, %s) schedule #sampler.ve<sigma_min = 1.0e-300, sigma_max = 1.0e+300> method #sampler.euler_maruyama prediction score steps 10 : tensor<?x2xf32>
+  %1 = sampler.solve @net(%n, %s, %first) schedule #sampler.ve<sigma_min = 1.0e-300, sigma_max = 1.0e+300> method #sampler.euler_maruyama prediction score steps 10 : tensor<?x2xf32>
   // CHECK: #sampler.sigmas<[0.3333333333333333, 0.1, 5.0e-324]>
-  %2 = sampler.solve @net(%n, %s) schedule #sampler.sigmas<[0.3333333333333333, 0.1, 4.9406564584124654e-324]> method #sampler.ode<> prediction x0 steps 3 : tensor<?x2xf32>
+  %2 = sampler.solve @net(%n, %s, %first) schedule #sampler.sigmas<[0.3333333333333333, 0.1, 4.9406564584124654e-324]> method #sampler.ode<> prediction x0 steps 3 : tensor<?x2xf32>
   return
 }

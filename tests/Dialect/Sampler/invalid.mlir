@@ -3,121 +3,121 @@
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{beta_start (0.02) must be below beta_end (1.0e-04)}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<beta_start = 0.02, beta_end = 1.0e-4> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<beta_start = 0.02, beta_end = 1.0e-4> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{beta_end must lie in (0, 1), got 1.5}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<beta_end = 1.5> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<beta_end = 1.5> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{timesteps must be at least 2, got 1}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_cosine<timesteps = 1> method #sampler.ddpm<> prediction eps steps 1 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_cosine<timesteps = 1> method #sampler.ddpm<> prediction eps steps 1 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{t_min must lie in (0, 1), got 0.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<t_min = 0.0> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<t_min = 0.0> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{sigma_min must be positive and finite, got -1.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ve<sigma_min = -1.0> method #sampler.euler_maruyama prediction score steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ve<sigma_min = -1.0> method #sampler.euler_maruyama prediction score steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{levels must be at least 2, got 1}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<levels = 1> method #sampler.annealed_langevin<> prediction score steps 1 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ncsn<levels = 1> method #sampler.annealed_langevin<> prediction score steps 1 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{rho must be positive and finite, got 0.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.karras<rho = 0.0> method #sampler.ode<> prediction x0 steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.karras<rho = 0.0> method #sampler.ode<> prediction x0 steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{sigmas must be strictly decreasing, but sigma #2 (2.0) follows 1.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.sigmas<[10.0, 1.0, 2.0]> method #sampler.ode<> prediction x0 steps 2 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.sigmas<[10.0, 1.0, 2.0]> method #sampler.ode<> prediction x0 steps 2 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{sigma #1 must be positive and finite, got 0.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.sigmas<[1.0, 0.0]> method #sampler.ode<> prediction x0 steps 1 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.sigmas<[1.0, 0.0]> method #sampler.ode<> prediction x0 steps 1 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{eta must be non-negative and finite, got -0.5}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddim<eta = -0.5> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddim<eta = -0.5> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{churn is an option of the EDM 'heun' solver, not of 'rk4'}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.karras<> method #sampler.ode<solver = rk4, churn = 1.0> prediction x0 steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.karras<> method #sampler.ode<solver = rk4, churn = 1.0> prediction x0 steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{snr must be positive and finite, got 0.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.pc<snr = 0.0> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.pc<snr = 0.0> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{steps_per_level must be at least 1, got 0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.annealed_langevin<steps_per_level = 0> prediction score steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ncsn<> method #sampler.annealed_langevin<steps_per_level = 0> prediction score steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{rtol must be positive and finite, got 0.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.rk45<rtol = 0.0> prediction score steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.rk45<rtol = 0.0> prediction score steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{step_size must be positive and finite, got 0.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.langevin<step_size = 0.0> prediction score steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ncsn<> method #sampler.langevin<step_size = 0.0> prediction score steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -126,9 +126,9 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{method 'ddim' needs a discrete variance-preserving schedule (#sampler.ddpm_linear or #sampler.ddpm_cosine), got #sampler.vp<>}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.ddim<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.ddim<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -137,9 +137,9 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{method 'euler_maruyama' integrates a continuous-time SDE and needs #sampler.vp, #sampler.subvp, #sampler.ve or #sampler.karras, got #sampler.ddpm_linear<>}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -148,9 +148,9 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{method 'annealed_langevin' steps through noise levels and needs a variance-exploding schedule}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.annealed_langevin<> prediction score steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.annealed_langevin<> prediction score steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -159,9 +159,9 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{method 'mala' needs an energy network (prediction energy), got prediction score}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.mala<> prediction score steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ncsn<> method #sampler.mala<> prediction score steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -170,9 +170,9 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{predictor 'ancestral' has no sub-VP form, got #sampler.subvp<>}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.subvp<> method #sampler.pc<predictor = ancestral> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.subvp<> method #sampler.pc<predictor = ancestral> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -181,17 +181,17 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{steps (2000) exceeds the 1000 levels of schedule #sampler.ddpm_linear<>}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 2000 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 2000 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{network '@missing' does not name a func.func in this module}}
-  %0 = sampler.solve @missing(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @missing(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -200,9 +200,9 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{network '@net' must have type (state, conditioning) -> output, got '(tensor<?x2xf32>) -> tensor<?x2xf32>'}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -211,9 +211,9 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x3xf32>, %t: tensor<?xf32>) -> tensor<?x3xf32> {
   return %x : tensor<?x3xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{network '@net' state input 'tensor<?x3xf32>' does not match the samples' type 'tensor<?x2xf32>'}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -222,9 +222,9 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?x1xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{network '@net' conditioning input must be tensor<Bxf32> for the batch of 'tensor<?x2xf32>', got 'tensor<?x1xf32>'}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -233,9 +233,9 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?xf32> {
   return %t : tensor<?xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{network '@net' output 'tensor<?xf32>' must have the samples' shape 'tensor<?x2xf32>' for prediction eps}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -244,25 +244,25 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{energy network '@net' must return one energy per sample ([B] or [B, 1]), got 'tensor<?x2xf32>'}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.mala<> prediction energy steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ncsn<> method #sampler.mala<> prediction energy steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{expected attribute value}}
-  %0 = sampler.solve @net(%n, %s) schedule method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{invalid kind of attribute specified}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm<> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -516,9 +516,9 @@ func.func @f(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
 func.func @net(%x: tensor<f32>, %t: tensor<?xf32>) -> tensor<f32> {
   return %x : tensor<f32>
 }
-func.func @f(%n: tensor<f32>, %s: i64) -> tensor<f32> {
+func.func @f(%n: tensor<f32>, %s: i64, %first: index) -> tensor<f32> {
   // expected-error @+1 {{samples must have a leading batch dim, got type 'tensor<f32>'}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.euler_maruyama prediction eps steps 10 : tensor<f32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.euler_maruyama prediction eps steps 10 : tensor<f32>
   return %0 : tensor<f32>
 }
 
@@ -594,48 +594,48 @@ func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %i: index) -> tensor<?x2x
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{lower_order_final must be 0 or 1, got 2}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.ode<solver = dpm_solver_pp_2m, lower_order_final = 2> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.ode<solver = dpm_solver_pp_2m, lower_order_final = 2> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{corrector_steps must be at least 0, got -1}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.pc<corrector_steps = -1> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.pc<corrector_steps = -1> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{max_beta must lie in (0, 1), got 1.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_cosine<max_beta = 1.0> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_cosine<max_beta = 1.0> method #sampler.ddpm<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{sigma_min (2.0) must be below sigma_max (1.0)}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<sigma_min = 2.0, sigma_max = 1.0> method #sampler.annealed_langevin<> prediction score steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ncsn<sigma_min = 2.0, sigma_max = 1.0> method #sampler.annealed_langevin<> prediction score steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{beta_min must be positive and finite, got 0.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.subvp<beta_min = 0.0> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.subvp<beta_min = 0.0> method #sampler.euler_maruyama prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
 // -----
 
-func.func @f(%n: tensor<?x2xf32>, %s: i64) -> tensor<?x2xf32> {
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{delta must be positive and finite, got 0.0}}
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.annealed_langevin<delta = 0.0> prediction score steps 10 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ncsn<> method #sampler.annealed_langevin<delta = 0.0> prediction score steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }

@@ -12,31 +12,31 @@ func.func @energy(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x1xf32> {
 
 // Defaults are elided; float64 parameters print exactly (shortest round trip).
 // CHECK-LABEL: func @schedules
-func.func @schedules(%n: tensor<?x2xf32>, %s: i64) {
+func.func @schedules(%n: tensor<?x2xf32>, %s: i64, %first: index) {
   // CHECK: schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 100
-  %0 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<timesteps = 1000, beta_start = 1.0e-4, beta_end = 0.02> method #sampler.ddpm<variance = posterior> prediction eps steps 100 : tensor<?x2xf32>
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<timesteps = 1000, beta_start = 1.0e-4, beta_end = 0.02> method #sampler.ddpm<variance = posterior> prediction eps steps 100 : tensor<?x2xf32>
   // CHECK: schedule #sampler.ddpm_cosine<timesteps = 4000, s = 0.1> method #sampler.ddpm<variance = beta> prediction v steps 50
-  %1 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_cosine<timesteps = 4000, s = 0.1> method #sampler.ddpm<variance = beta> prediction v steps 50 : tensor<?x2xf32>
+  %1 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_cosine<timesteps = 4000, s = 0.1> method #sampler.ddpm<variance = beta> prediction v steps 50 : tensor<?x2xf32>
   // CHECK: schedule #sampler.vp<beta_max = 18.5> method #sampler.euler_maruyama prediction score steps 1000
-  %2 = sampler.solve @net(%n, %s) schedule #sampler.vp<beta_max = 18.5> method #sampler.euler_maruyama prediction score steps 1000 : tensor<?x2xf32>
+  %2 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<beta_max = 18.5> method #sampler.euler_maruyama prediction score steps 1000 : tensor<?x2xf32>
   // CHECK: schedule #sampler.subvp<t_min = 1.0e-05> method #sampler.pc<predictor = reverse_diffusion, snr = 0.075>
-  %3 = sampler.solve @net(%n, %s) schedule #sampler.subvp<t_min = 1.0e-5> method #sampler.pc<predictor = reverse_diffusion, corrector_steps = 1, snr = 0.075> prediction eps steps 1000 : tensor<?x2xf32>
+  %3 = sampler.solve @net(%n, %s, %first) schedule #sampler.subvp<t_min = 1.0e-5> method #sampler.pc<predictor = reverse_diffusion, corrector_steps = 1, snr = 0.075> prediction eps steps 1000 : tensor<?x2xf32>
   // CHECK: schedule #sampler.ve<sigma_max = 378.0> method #sampler.pc<predictor = ancestral, corrector_steps = 2>
-  %4 = sampler.solve @net(%n, %s) schedule #sampler.ve<sigma_max = 378.0> method #sampler.pc<predictor = ancestral, corrector_steps = 2> prediction score steps 1000 : tensor<?x2xf32>
+  %4 = sampler.solve @net(%n, %s, %first) schedule #sampler.ve<sigma_max = 378.0> method #sampler.pc<predictor = ancestral, corrector_steps = 2> prediction score steps 1000 : tensor<?x2xf32>
   // CHECK: schedule #sampler.ncsn<sigma_max = 50.0, levels = 232> method #sampler.annealed_langevin<steps_per_level = 5, delta = 6.2e-06>
-  %5 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<sigma_max = 50.0, levels = 232> method #sampler.annealed_langevin<steps_per_level = 5, delta = 6.2e-6> prediction score steps 232 denoise_final : tensor<?x2xf32>
+  %5 = sampler.solve @net(%n, %s, %first) schedule #sampler.ncsn<sigma_max = 50.0, levels = 232> method #sampler.annealed_langevin<steps_per_level = 5, delta = 6.2e-6> prediction score steps 232 denoise_final : tensor<?x2xf32>
   // CHECK: schedule #sampler.karras<rho = 5.0> method #sampler.ode<churn = 40.0> prediction x0 steps 18
-  %6 = sampler.solve @net(%n, %s) schedule #sampler.karras<sigma_min = 0.002, rho = 5.0> method #sampler.ode<solver = heun, churn = 40.0> prediction x0 steps 18 : tensor<?x2xf32>
+  %6 = sampler.solve @net(%n, %s, %first) schedule #sampler.karras<sigma_min = 0.002, rho = 5.0> method #sampler.ode<solver = heun, churn = 40.0> prediction x0 steps 18 : tensor<?x2xf32>
   // CHECK: schedule #sampler.sigmas<[10.0, 1.0, 0.1]> method #sampler.ode<solver = dpm_solver_pp_2m, lower_order_final = 0>
-  %7 = sampler.solve @net(%n, %s) schedule #sampler.sigmas<[10.0, 1.0, 0.1]> method #sampler.ode<solver = dpm_solver_pp_2m, lower_order_final = 0> prediction eps steps 3 : tensor<?x2xf32>
+  %7 = sampler.solve @net(%n, %s, %first) schedule #sampler.sigmas<[10.0, 1.0, 0.1]> method #sampler.ode<solver = dpm_solver_pp_2m, lower_order_final = 0> prediction eps steps 3 : tensor<?x2xf32>
   // CHECK: method #sampler.rk45<rtol = 0.001> prediction score steps 500 spacing trailing
-  %8 = sampler.solve @net(%n, %s) schedule #sampler.vp<> method #sampler.rk45<rtol = 1.0e-3> prediction score steps 500 spacing trailing : tensor<?x2xf32>
+  %8 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.rk45<rtol = 1.0e-3> prediction score steps 500 spacing trailing : tensor<?x2xf32>
   // CHECK: method #sampler.ddim<eta = 1.0> prediction eps steps 20 spacing leading
-  %9 = sampler.solve @net(%n, %s) schedule #sampler.ddpm_linear<> method #sampler.ddim<eta = 1.0> prediction eps steps 20 spacing leading : tensor<?x2xf32>
+  %9 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddim<eta = 1.0> prediction eps steps 20 spacing leading : tensor<?x2xf32>
   // CHECK: method #sampler.langevin<step_size = 1.0e-04> prediction score steps 5000
-  %10 = sampler.solve @net(%n, %s) schedule #sampler.ncsn<> method #sampler.langevin<step_size = 1.0e-4> prediction score steps 5000 : tensor<?x2xf32>
+  %10 = sampler.solve @net(%n, %s, %first) schedule #sampler.ncsn<> method #sampler.langevin<step_size = 1.0e-4> prediction score steps 5000 : tensor<?x2xf32>
   // CHECK: sampler.solve @energy({{.*}}) schedule #sampler.ncsn<> method #sampler.mala<> prediction energy steps 100
-  %11 = sampler.solve @energy(%n, %s) schedule #sampler.ncsn<> method #sampler.mala<> prediction energy steps 100 : tensor<?x2xf32>
+  %11 = sampler.solve @energy(%n, %s, %first) schedule #sampler.ncsn<> method #sampler.mala<> prediction energy steps 100 : tensor<?x2xf32>
   return
 }
 

@@ -54,16 +54,19 @@ def Sampler_SolveOp : Sampler_Op<"solve", [
     `prediction` says: a tensor shaped like the state, or [B] / [B, 1] for an
     energy. `noise` is standard normal noise shaped like the samples; the
     solver scales it by the prior's standard deviation. `seed` keys the
-    Philox noise of the stochastic steps.
+    Philox noise of the stochastic steps, and row r of the batch is sample
+    `first_sample + r` of the stream: a sample's noise is the same whatever
+    batch it is drawn in.
 
     ```mlir
-    %x = sampler.solve @mlp2d(%noise, %seed)
+    %x = sampler.solve @mlp2d(%noise, %seed, %first)
         schedule #sampler.ddpm_linear<> method #sampler.ddim<eta = 0.0>
         prediction eps steps 20 : tensor<?x2xf32>
     ```
   }];
   let arguments = (ins FlatSymbolRefAttr:$network,
                        Sampler_StateTensor:$noise, I64:$seed,
+                       Index:$first_sample,
                        Sampler_ScheduleAttr:$schedule,
                        Sampler_MethodAttr:$method,
                        Sampler_Parameterization:$prediction,
@@ -73,7 +76,8 @@ def Sampler_SolveOp : Sampler_Op<"solve", [
                        UnitAttr:$denoise_final);
   let results = (outs Sampler_StateTensor:$result);
   let assemblyFormat = [{
-    $network `(` $noise `,` $seed `)` `schedule` $schedule `method` $method
+    $network `(` $noise `,` $seed `,` $first_sample `)` `schedule` $schedule
+    `method` $method
     `prediction` $prediction `steps` $steps (`spacing` $spacing^)?
     (`denoise_final` $denoise_final^)? attr-dict `:` type($result)
   }];
