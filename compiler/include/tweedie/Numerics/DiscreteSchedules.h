@@ -1,0 +1,46 @@
+//===- DiscreteSchedules.h - DDPM schedules and step tables in float64 ---===//
+//
+// Everything here is float64 and MLIR-free: the expansion pass folds these
+// numbers into the IR as constants, and the tests check them against closed
+// forms. Timestep t is 0-based: t = 0 is the least noisy of T training steps.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TWEEDIE_NUMERICS_DISCRETESCHEDULES_H
+#define TWEEDIE_NUMERICS_DISCRETESCHEDULES_H
+
+#include <cstdint>
+#include <vector>
+
+namespace tweedie::numerics {
+
+/// beta_t linear from betaStart (t = 0) to betaEnd (t = T-1) (Ho et al. 2020).
+std::vector<double> linearBetas(int64_t T, double betaStart, double betaEnd);
+
+/// beta_t = min(1 - f(t+1)/f(t), maxBeta), f(t) = cos^2((t/T + s)/(1 + s) pi/2)
+/// (Nichol & Dhariwal 2021, eq. 17).
+std::vector<double> cosineBetas(int64_t T, double s, double maxBeta);
+
+/// abar_t = prod_{i <= t} (1 - beta_i), relative error below 1e-13 at T = 1000.
+std::vector<double> alphaBars(const std::vector<double> &betas);
+
+/// How `steps` sampling steps pick training timesteps, noisiest first (the
+/// conventions of diffusers' schedulers, Lin et al. 2024, Table 2):
+///   linspace: round(linspace(0, T-1, steps)), reversed;
+///   leading:  k * (T / steps) for k = steps-1 .. 0;
+///   trailing: round(T - k T / steps) - 1 for k = 0 .. steps-1.
+enum class Spacing { Linspace, Leading, Trailing };
+std::vector<int64_t> samplingTimesteps(int64_t T, int64_t steps, Spacing spacing);
+
+/// Per sampling step i: the timestep, abar at it, and abar at the next (less
+/// noisy) timestep, 1 after the last step (the clean data).
+struct StepTables {
+  std::vector<double> timestep;
+  std::vector<double> alphaBar;
+  std::vector<double> alphaBarPrev;
+};
+StepTables stepTables(const std::vector<double> &alphaBars,
+                      const std::vector<int64_t> &timesteps);
+
+} // namespace tweedie::numerics
+
+#endif

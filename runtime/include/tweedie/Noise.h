@@ -1,0 +1,50 @@
+//===- Noise.h - the standard normal noise every Tweedie sampler draws ---===//
+//
+// One definition shared by the runtime, the generated kernels and the
+// compiler's reference interpreter, so compiled samples can be compared with
+// the float64 oracle noise for noise.
+//
+// Element e of sample i at step s, draw d, under a 64-bit seed:
+//   key     = (seed & 0xffffffff, seed >> 32)
+//   counter = (e / 4, i, s, d)
+//   words   = Philox4x32-10(counter, key)
+//   pair p  = (e % 4) / 2 -> Box-Muller on (words[2p], words[2p+1]) in float64;
+//   even e takes the cosine branch, odd e the sine branch.
+// Nothing depends on the batch, the thread or the device, only on (i, s, d, e).
+//
+//===----------------------------------------------------------------------===//
+#ifndef TWEEDIE_NOISE_H
+#define TWEEDIE_NOISE_H
+
+#include "tweedie/Philox.h"
+
+#include <cstdint>
+
+namespace tweedie {
+
+/// The step index of the prior draw x_T, taken before step 0.
+constexpr uint32_t kPriorStep = 0xFFFFFFFFu;
+
+/// One standard normal (float64) of the stream described above.
+inline double noiseAt(uint64_t seed, uint32_t sample, uint32_t step, uint32_t draw,
+                      uint64_t element) {
+  const PhiloxKey key = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
+  const PhiloxCounter words =
+      philox4x32({static_cast<uint32_t>(element / 4), sample, step, draw}, key);
+  const unsigned pair = static_cast<unsigned>(element % 4) / 2;
+  const auto normals =
+      boxMuller(uniformOpen01(words[2 * pair]), uniformOpen01(words[2 * pair + 1]));
+  return normals[element % 2];
+}
+
+/// `count` consecutive elements (starting at 0) of one sample, rounded to
+/// float: what a float32 sampler adds.
+inline void fillSampleNoise(float *out, uint64_t count, uint64_t seed, uint32_t sample,
+                            uint32_t step, uint32_t draw) {
+  for (uint64_t e = 0; e < count; ++e)
+    out[e] = static_cast<float>(noiseAt(seed, sample, step, draw, e));
+}
+
+} // namespace tweedie
+
+#endif
