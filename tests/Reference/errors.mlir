@@ -22,7 +22,7 @@ func.func private @main() -> tensor<2xf32>
 
 // -----
 
-// CHECK: error: reference interpreter supports only dense float tensor constants
+// CHECK: error: reference interpreter supports only dense float tensor and integer scalar constants
 func.func @main() -> tensor<2xi32> {
   %x = arith.constant dense<[1, 3]> : tensor<2xi32>
   return %x : tensor<2xi32>

@@ -42,7 +42,7 @@ protected:
 
   /// Runs `fn` and returns the diagnostics it emitted (empty on success).
   std::string runExpectingError(ModuleOp module, const char *fn,
-                                std::vector<Tensor> inputs,
+                                std::vector<Argument> inputs,
                                 ParamProvider params = syntheticParams(0)) {
     std::string messages;
     ScopedDiagnosticHandler handler(&context, [&](Diagnostic &d) {

@@ -1,8 +1,10 @@
 //===- Interpreter.cpp - the float64 reference interpreter ----------------===//
 #include "tweedie/Reference/Interpreter.h"
 #include "tweedie/Reference/Kernels.h"
+#include "tweedie/Reference/SamplerSteps.h"
 
 #include "tweedie/Dialect/Common/ShapeUtils.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Philox.h"
 
@@ -61,6 +63,19 @@ Activation toActivation(score::ActKind kind) {
 
 std::array<int64_t, 2> pair(ArrayRef<int64_t> values) { return {values[0], values[1]}; }
 
+Prediction toPrediction(sampler::Parameterization p) {
+  switch (p) {
+  case sampler::Parameterization::x0:
+    return Prediction::X0;
+  case sampler::Parameterization::v:
+    return Prediction::V;
+  case sampler::Parameterization::score:
+    return Prediction::Score;
+  default:
+    return Prediction::Eps;
+  }
+}
+
 } // namespace
 
 ParamProvider syntheticParams(uint64_t seed) {
@@ -79,10 +94,14 @@ ParamProvider syntheticParams(uint64_t seed) {
   };
 }
 
-std::vector<Tensor> syntheticInputs(func::FuncOp fn, int64_t batch, uint64_t seed) {
-  std::vector<Tensor> inputs;
+std::vector<Argument> syntheticInputs(func::FuncOp fn, int64_t batch, uint64_t seed) {
+  std::vector<Argument> inputs;
   for (auto [index, type] : llvm::enumerate(fn.getArgumentTypes())) {
-    auto tensor = cast<RankedTensorType>(type);
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor) { // i64 seed or index of the first sample
+      inputs.push_back(type.isIndex() ? int64_t{0} : static_cast<int64_t>(seed));
+      continue;
+    }
     Shape shape;
     for (int64_t d : tensor.getShape())
       shape.push_back(ShapedType::isDynamic(d) ? batch : d);
@@ -94,6 +113,16 @@ std::vector<Tensor> syntheticInputs(func::FuncOp fn, int64_t batch, uint64_t see
   }
   return inputs;
 }
+
+/// Values of one function activation: tensors in float64, integer scalars
+/// (seeds, step and sample indices) exactly.
+struct Interpreter::Env {
+  llvm::DenseMap<Value, Tensor> tensors;
+  llvm::DenseMap<Value, int64_t> integers;
+  const Tensor &tensor(Value v) const { return tensors.find(v)->second; }
+  const Tensor *optional(Value v) const { return v ? &tensor(v) : nullptr; }
+  int64_t integer(Value v) const { return integers.find(v)->second; }
+};
 
 Interpreter::Interpreter(ModuleOp module, ParamProvider params)
     : module(module), params(std::move(params)) {}
@@ -119,166 +148,256 @@ FailureOr<Tensor> Interpreter::param(Operation *op, llvm::StringRef name,
 }
 
 FailureOr<std::vector<Tensor>> Interpreter::run(func::FuncOp fn,
-                                                const std::vector<Tensor> &inputs) {
+                                                const std::vector<Argument> &inputs) {
   if (fn.isExternal())
     return fn.emitError("cannot interpret external function @") << fn.getSymName();
   if (inputs.size() != fn.getNumArguments())
     return fn.emitError("@") << fn.getSymName() << " takes " << fn.getNumArguments()
                              << " arguments, got " << inputs.size() << " inputs";
-  if (++depth > 64) {
-    --depth;
+  if (depth >= 64)
     return fn.emitError("call depth exceeds 64 (recursive network?)");
-  }
-  llvm::DenseMap<Value, Tensor> env;
+  Env env;
   for (auto [index, arg] : llvm::enumerate(fn.getArguments())) {
-    auto type = cast<RankedTensorType>(arg.getType());
-    const Tensor &input = inputs[index];
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (!type) {
+      if (!std::holds_alternative<int64_t>(inputs[index]))
+        return fn.emitError("input #") << index << " of @" << fn.getSymName()
+                                       << " must be an integer (" << arg.getType() << ")";
+      env.integers[arg] = std::get<int64_t>(inputs[index]);
+      continue;
+    }
+    if (!std::holds_alternative<Tensor>(inputs[index]))
+      return fn.emitError("input #") << index << " of @" << fn.getSymName()
+                                     << " must be a tensor (" << type << ")";
+    const Tensor &input = std::get<Tensor>(inputs[index]);
     bool matches = input.rank() == type.getRank();
     for (int64_t d = 0; matches && d < type.getRank(); ++d)
       matches = type.isDynamicDim(d) || type.getDimSize(d) == input.shape[d];
-    if (!matches) {
-      --depth;
+    if (!matches)
       return fn.emitError("input #")
-             << index << " has shape " << formatShape(input.shape)
-             << " but @" << fn.getSymName() << " expects "
-             << tweedie::formatShape(type.getShape());
-    }
-    env[arg] = input;
+             << index << " has shape " << formatShape(input.shape) << " but @"
+             << fn.getSymName() << " expects " << tweedie::formatShape(type.getShape());
+    env.tensors[arg] = input;
   }
-
-  auto get = [&](Value v) -> const Tensor & { return env.find(v)->second; };
-  auto optional = [&](Value v) -> const Tensor * { return v ? &get(v) : nullptr; };
-  std::vector<Tensor> results;
-  bool returned = false;
-
-  for (Operation &op : fn.getBody().front()) {
-    // Each case yields the op's single result (or an error message).
-    std::optional<Result> out;
-    LogicalResult status = success();
-    llvm::TypeSwitch<Operation *>(&op)
-        .Case([&](score::ParamOp p) {
-          auto value = param(p, p.getName(), Shape(p.getType().getShape().begin(),
-                                                   p.getType().getShape().end()));
-          if (failed(value))
-            status = failure();
-          else
-            out = Result(*value);
-        })
-        .Case([&](score::DenseOp o) {
-          out = dense(get(o.getInput()), get(o.getWeight()), optional(o.getBias()));
-        })
-        .Case([&](score::Conv2DOp o) {
-          out = conv2d(get(o.getInput()), get(o.getWeight()), optional(o.getBias()),
-                       pair(o.getStride()), pair(o.getPadding()), o.getGroups());
-        })
-        .Case([&](score::AttentionOp o) {
-          out = attention(get(o.getQuery()), get(o.getKey()), get(o.getValue()),
-                          o.getHeads());
-        })
-        .Case([&](score::GroupNormOp o) {
-          out = groupNorm(get(o.getInput()), get(o.getGamma()), get(o.getBeta()),
-                          o.getGroups(), o.getEpsilon().convertToDouble());
-        })
-        .Case([&](score::LayerNormOp o) {
-          out = layerNorm(get(o.getInput()), get(o.getGamma()), get(o.getBeta()),
-                          o.getEpsilon().convertToDouble());
-        })
-        .Case([&](score::ActOp o) {
-          out = Result(activate(get(o.getInput()), toActivation(o.getKind())));
-        })
-        .Case([&](score::AddOp o) { out = add(get(o.getLhs()), get(o.getRhs())); })
-        .Case([&](score::MulOp o) { out = mul(get(o.getLhs()), get(o.getRhs())); })
-        .Case([&](score::ConcatOp o) {
-          std::vector<const Tensor *> inputs;
-          for (Value v : o.getInputs())
-            inputs.push_back(&get(v));
-          out = concat(inputs, o.getAxis());
-        })
-        .Case([&](score::UpsampleOp o) {
-          out = upsampleNearest(get(o.getInput()), o.getScale());
-        })
-        .Case([&](score::AvgPoolOp o) {
-          out = avgPool2d(get(o.getInput()), pair(o.getKernel()), pair(o.getStride()));
-        })
-        .Case([&](score::ReshapeOp o) {
-          // The one dynamic dim (if any) takes whatever the element count leaves.
-          const Tensor &x = get(o.getInput());
-          Shape shape(o.getType().getShape().begin(), o.getType().getShape().end());
-          int64_t known = 1;
-          for (int64_t d : shape)
-            known *= ShapedType::isDynamic(d) ? 1 : d;
-          for (int64_t &d : shape)
-            if (ShapedType::isDynamic(d))
-              d = known ? x.numel() / known : 0;
-          out = reshape(x, shape);
-        })
-        .Case([&](score::TransposeOp o) {
-          out = transpose(get(o.getInput()),
-                          Shape(o.getPermutation().begin(), o.getPermutation().end()));
-        })
-        .Case([&](score::TimeEmbeddingOp o) {
-          if (o.getKind() == score::EmbeddingKind::sinusoidal)
-            out = sinusoidalEmbedding(get(o.getTime()), o.getDim(),
-                                      o.getMaxPeriod().convertToDouble());
-          else
-            out = fourierEmbedding(get(o.getTime()), get(o.getFrequencies()));
-        })
-        .Case([&](arith::ConstantOp o) {
-          auto dense = dyn_cast<DenseFPElementsAttr>(o.getValue());
-          if (!dense) {
-            status = o.emitError("reference interpreter supports only dense float "
-                                 "tensor constants");
-            return;
-          }
-          std::vector<double> values;
-          for (const APFloat &v : dense.getValues<APFloat>())
-            values.push_back(v.convertToDouble());
-          auto shape = dense.getType().getShape();
-          out = Result(Tensor(Shape(shape.begin(), shape.end()), std::move(values)));
-        })
-        .Case([&](func::CallOp call) {
-          auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
-          if (!callee) {
-            status = call.emitError("unknown callee @") << call.getCallee();
-            return;
-          }
-          std::vector<Tensor> args;
-          for (Value v : call.getOperands())
-            args.push_back(get(v));
-          auto values = run(callee, args);
-          if (failed(values)) {
-            status = failure();
-            return;
-          }
-          for (auto [result, value] : llvm::zip(call.getResults(), *values))
-            env[result] = std::move(value);
-        })
-        .Case([&](func::ReturnOp ret) {
-          for (Value v : ret.getOperands())
-            results.push_back(get(v));
-          returned = true;
-        })
-        .Default([&](Operation *other) {
-          status = other->emitError("reference interpreter does not support '")
-                   << other->getName() << "'";
-        });
-
-    if (failed(status)) {
-      --depth;
-      return failure();
-    }
-    if (out) {
-      if (!out->ok()) {
-        --depth;
-        return op.emitError("at run time: ") << out->error();
-      }
-      env[op.getResult(0)] = std::move(out->value());
-    }
-    if (returned)
-      break;
-  }
+  ++depth;
+  auto results = execute(fn.getBody().front(), env);
   --depth;
   return results;
+}
+
+FailureOr<std::vector<Tensor>> Interpreter::execute(Block &block, Env &env) {
+  for (Operation &op : block) {
+    if (isa<func::ReturnOp, sampler::YieldOp>(op)) {
+      std::vector<Tensor> values;
+      for (Value v : op.getOperands())
+        values.push_back(env.tensor(v));
+      return values;
+    }
+    if (failed(execute(op, env)))
+      return failure();
+  }
+  return block.getParentOp()->emitError("block has no terminator");
+}
+
+LogicalResult Interpreter::execute(Operation &op, Env &env) {
+  // Each case yields the op's single tensor result, or fails with a diagnostic.
+  std::optional<Result> out;
+  LogicalResult status = success();
+  auto get = [&](Value v) -> const Tensor & { return env.tensor(v); };
+  auto optional = [&](Value v) { return env.optional(v); };
+  auto step = [&](Value index) { return static_cast<size_t>(env.integer(index)); };
+
+  llvm::TypeSwitch<Operation *>(&op)
+      // ---- score ----------------------------------------------------------
+      .Case([&](score::ParamOp p) {
+        auto value = param(p, p.getName(),
+                           Shape(p.getType().getShape().begin(), p.getType().getShape().end()));
+        if (failed(value))
+          status = failure();
+        else
+          out = Result(*value);
+      })
+      .Case([&](score::DenseOp o) {
+        out = dense(get(o.getInput()), get(o.getWeight()), optional(o.getBias()));
+      })
+      .Case([&](score::Conv2DOp o) {
+        out = conv2d(get(o.getInput()), get(o.getWeight()), optional(o.getBias()),
+                     pair(o.getStride()), pair(o.getPadding()), o.getGroups());
+      })
+      .Case([&](score::AttentionOp o) {
+        out = attention(get(o.getQuery()), get(o.getKey()), get(o.getValue()),
+                        o.getHeads());
+      })
+      .Case([&](score::GroupNormOp o) {
+        out = groupNorm(get(o.getInput()), get(o.getGamma()), get(o.getBeta()),
+                        o.getGroups(), o.getEpsilon().convertToDouble());
+      })
+      .Case([&](score::LayerNormOp o) {
+        out = layerNorm(get(o.getInput()), get(o.getGamma()), get(o.getBeta()),
+                        o.getEpsilon().convertToDouble());
+      })
+      .Case([&](score::ActOp o) {
+        out = Result(activate(get(o.getInput()), toActivation(o.getKind())));
+      })
+      .Case([&](score::AddOp o) { out = add(get(o.getLhs()), get(o.getRhs())); })
+      .Case([&](score::MulOp o) { out = mul(get(o.getLhs()), get(o.getRhs())); })
+      .Case([&](score::ConcatOp o) {
+        std::vector<const Tensor *> inputs;
+        for (Value v : o.getInputs())
+          inputs.push_back(&get(v));
+        out = concat(inputs, o.getAxis());
+      })
+      .Case([&](score::UpsampleOp o) {
+        out = upsampleNearest(get(o.getInput()), o.getScale());
+      })
+      .Case([&](score::AvgPoolOp o) {
+        out = avgPool2d(get(o.getInput()), pair(o.getKernel()), pair(o.getStride()));
+      })
+      .Case([&](score::ReshapeOp o) {
+        // The one dynamic dim (if any) takes whatever the element count leaves.
+        const Tensor &x = get(o.getInput());
+        Shape shape(o.getType().getShape().begin(), o.getType().getShape().end());
+        int64_t known = 1;
+        for (int64_t d : shape)
+          known *= ShapedType::isDynamic(d) ? 1 : d;
+        for (int64_t &d : shape)
+          if (ShapedType::isDynamic(d))
+            d = known ? x.numel() / known : 0;
+        out = reshape(x, shape);
+      })
+      .Case([&](score::TransposeOp o) {
+        out = transpose(get(o.getInput()),
+                        Shape(o.getPermutation().begin(), o.getPermutation().end()));
+      })
+      .Case([&](score::TimeEmbeddingOp o) {
+        if (o.getKind() == score::EmbeddingKind::sinusoidal)
+          out = sinusoidalEmbedding(get(o.getTime()), o.getDim(),
+                                    o.getMaxPeriod().convertToDouble());
+        else
+          out = fourierEmbedding(get(o.getTime()), get(o.getFrequencies()));
+      })
+      // ---- sampler ----------------------------------------------------------
+      .Case([&](sampler::LoopOp loop) {
+        Block &body = loop.getBody().front();
+        std::vector<Tensor> carried;
+        for (Value init : loop.getInits())
+          carried.push_back(get(init));
+        for (int64_t i = 0; i < static_cast<int64_t>(loop.getSteps()); ++i) {
+          Env inner = env; // the body sees the enclosing values
+          inner.integers[body.getArgument(0)] = i;
+          for (auto [arg, value] : llvm::zip(body.getArguments().drop_front(), carried))
+            inner.tensors[arg] = std::move(value);
+          auto next = execute(body, inner);
+          if (failed(next)) {
+            status = failure();
+            return;
+          }
+          carried = std::move(*next);
+        }
+        for (auto [result, value] : llvm::zip(loop.getResults(), carried))
+          env.tensors[result] = std::move(value);
+      })
+      .Case([&](sampler::TimestepOp o) {
+        const Tensor &like = get(o.getLike());
+        out = Result(Tensor({like.shape[0]}, o.getValues()[step(o.getStep())]));
+      })
+      .Case([&](sampler::RandnOp o) {
+        out = Result(standardNormal(get(o.getLike()).shape,
+                                    static_cast<uint64_t>(env.integer(o.getSeed())),
+                                    env.integer(o.getFirstSample()),
+                                    env.integer(o.getStep()), o.getDrawAttr().getInt()));
+      })
+      .Case([&](sampler::AncestralStepOp o) {
+        size_t i = step(o.getStep());
+        out = ancestralStep(get(o.getX()), get(o.getEps()), get(o.getNoise()),
+                            o.getAlphaBar()[i], o.getAlphaBarPrev()[i],
+                            o.getVariance() == sampler::AncestralVariance::posterior);
+      })
+      .Case([&](sampler::DDIMStepOp o) {
+        size_t i = step(o.getStep());
+        out = ddimStep(get(o.getX()), get(o.getEps()), optional(o.getNoise()),
+                       o.getAlphaBar()[i], o.getAlphaBarPrev()[i],
+                       o.getEta().convertToDouble());
+      })
+      .Case([&](sampler::AffineStepOp o) {
+        size_t i = step(o.getStep());
+        out = affineStep(get(o.getX()), get(o.getY()), optional(o.getZ()), o.getA()[i],
+                         o.getB()[i], o.getC()[i]);
+      })
+      .Case([&](sampler::LangevinStepOp o) {
+        out = langevinStep(get(o.getX()), get(o.getScore()), get(o.getNoise()),
+                           o.getStepSize()[step(o.getStep())]);
+      })
+      .Case([&](sampler::EulerMaruyamaStepOp o) {
+        size_t i = step(o.getStep());
+        out = eulerMaruyamaStep(get(o.getX()), get(o.getScore()), get(o.getNoise()),
+                                o.getDrift()[i], o.getDiffusionSq()[i], o.getDt()[i]);
+      })
+      .Case([&](sampler::LangevinCorrectorOp o) {
+        out = langevinCorrector(get(o.getX()), get(o.getScore()), get(o.getNoise()),
+                                o.getAlpha()[step(o.getStep())],
+                                o.getSnr().convertToDouble());
+      })
+      .Case([&](sampler::DenoiseOp o) {
+        out = denoise(get(o.getX()), get(o.getScore()), o.getVariance().convertToDouble());
+      })
+      .Case([&](sampler::ReparameterizeOp o) {
+        size_t i = step(o.getStep());
+        out = reparameterize(get(o.getOutput()), get(o.getX()), toPrediction(o.getFrom()),
+                             toPrediction(o.getTo()), o.getAlpha()[i], o.getSigma()[i]);
+      })
+      // ---- upstream ---------------------------------------------------------
+      .Case([&](arith::ConstantOp o) {
+        if (auto integer = dyn_cast<IntegerAttr>(o.getValue())) {
+          env.integers[o.getResult()] = integer.getInt();
+          return;
+        }
+        auto dense = dyn_cast<DenseFPElementsAttr>(o.getValue());
+        if (!dense) {
+          status = o.emitError("reference interpreter supports only dense float "
+                               "tensor and integer scalar constants");
+          return;
+        }
+        std::vector<double> values;
+        for (const APFloat &v : dense.getValues<APFloat>())
+          values.push_back(v.convertToDouble());
+        auto shape = dense.getType().getShape();
+        out = Result(Tensor(Shape(shape.begin(), shape.end()), std::move(values)));
+      })
+      .Case([&](func::CallOp call) {
+        auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+        if (!callee) {
+          status = call.emitError("unknown callee @") << call.getCallee();
+          return;
+        }
+        std::vector<Argument> args;
+        for (Value v : call.getOperands()) {
+          if (isa<RankedTensorType>(v.getType()))
+            args.push_back(get(v));
+          else
+            args.push_back(env.integer(v));
+        }
+        auto values = run(callee, args);
+        if (failed(values)) {
+          status = failure();
+          return;
+        }
+        for (auto [result, value] : llvm::zip(call.getResults(), *values))
+          env.tensors[result] = std::move(value);
+      })
+      .Default([&](Operation *other) {
+        status = other->emitError("reference interpreter does not support '")
+                 << other->getName() << "'";
+      });
+
+  if (failed(status))
+    return failure();
+  if (out) {
+    if (!out->ok())
+      return op.emitError("at run time: ") << out->error();
+    env.tensors[op.getResult(0)] = std::move(out->value());
+  }
+  return success();
 }
 
 } // namespace tweedie::reference

@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <optional>
+#include <variant>
 
 namespace tweedie::reference {
 
@@ -18,19 +19,25 @@ namespace tweedie::reference {
 using ParamProvider =
     std::function<std::optional<Tensor>(llvm::StringRef name, const Shape &shape)>;
 
+/// An argument of an interpreted function: a tensor, or an integer scalar (the
+/// i64 seed or the index of the first sample of a sampler program).
+using Argument = std::variant<Tensor, int64_t>;
+
 /// Deterministic stand-in weights for a model without a checkpoint: uniform in
 /// (-a, a) with a = 1/sqrt(fan_in) ([in, out] dense: in; [out, in, kh, kw]
 /// conv: in kh kw), a = 0.1 for vectors; keyed by (seed, name) through Philox.
 ParamProvider syntheticParams(uint64_t seed);
 
 /// Deterministic inputs for `fn`: dynamic dims bound to `batch`; rank-1
-/// arguments (times / noise levels) uniform in (0, 1), others standard normal.
-std::vector<Tensor> syntheticInputs(mlir::func::FuncOp fn, int64_t batch,
-                                    uint64_t seed);
+/// arguments (times / noise levels) uniform in (0, 1), other tensors standard
+/// normal; i64 arguments (seeds) get `seed`, index arguments 0.
+std::vector<Argument> syntheticInputs(mlir::func::FuncOp fn, int64_t batch,
+                                      uint64_t seed);
 
-/// Walks a function op by op, keeping every value as a float64 Tensor. Handles
-/// the `score` dialect, func.call/return and arith.constant; anything else is
-/// an error at that op.
+/// Walks a function op by op, keeping every tensor as float64. Handles the
+/// `score` dialect, sampler programs (sampler.loop, timestep, randn with the
+/// runtime's noise stream, and the step ops), func.call/return and
+/// arith.constant; anything else is an error at that op.
 class Interpreter {
 public:
   Interpreter(mlir::ModuleOp module, ParamProvider params);
@@ -38,9 +45,14 @@ public:
   /// Runs `fn` on `inputs` (checked against its argument types). Errors are
   /// emitted as diagnostics at the offending op.
   mlir::FailureOr<std::vector<Tensor>> run(mlir::func::FuncOp fn,
-                                           const std::vector<Tensor> &inputs);
+                                           const std::vector<Argument> &inputs);
 
 private:
+  struct Env;
+  /// Runs the ops of `block` up to its terminator and returns the
+  /// terminator's operands (func.return / sampler.yield).
+  mlir::FailureOr<std::vector<Tensor>> execute(mlir::Block &block, Env &env);
+  mlir::LogicalResult execute(mlir::Operation &op, Env &env);
   mlir::FailureOr<Tensor> param(mlir::Operation *op, llvm::StringRef name,
                                 const Shape &shape);
 

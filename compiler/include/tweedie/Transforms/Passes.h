@@ -2,11 +2,18 @@
 #ifndef TWEEDIE_TRANSFORMS_PASSES_H
 #define TWEEDIE_TRANSFORMS_PASSES_H
 
+#include "tweedie/Dialect/Sampler/IR/SamplerDialect.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 
 namespace tweedie {
+
+/// sampler.solve -> sampler.loop of step ops (see --tweedie-expand-solve).
+void populateExpandSolvePatterns(mlir::RewritePatternSet &patterns);
 
 #define GEN_PASS_DECL
 #include "tweedie/Transforms/Passes.h.inc"

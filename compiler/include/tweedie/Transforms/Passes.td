@@ -25,4 +25,22 @@ def TweedieInterpret : Pass<"tweedie-interpret", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def TweedieExpandSolve : Pass<"tweedie-expand-solve", "::mlir::ModuleOp"> {
+  let summary = "Expand sampler.solve into a sampler.loop of step ops";
+  let description = [{
+    Replaces each `sampler.solve` by a `sampler.loop` over its sampling steps.
+    The loop body conditions the network on the step's timestep, converts its
+    output to the parameterisation the step needs (`sampler.reparameterize`),
+    draws noise (`sampler.randn`, step = loop index) where the method is
+    stochastic, and applies the method's step op. Coefficient tables (timesteps,
+    abar) are computed in float64 at compile time and folded into attributes.
+
+    Expanded so far: `ddpm` and `ddim` on `ddpm_linear` / `ddpm_cosine`
+    schedules, any pointwise parameterisation (eps, x0, v, score). Other
+    methods are reported as not expandable yet.
+  }];
+  let dependentDialects = ["::tweedie::sampler::SamplerDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 #endif

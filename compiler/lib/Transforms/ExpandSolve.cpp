@@ -1,0 +1,151 @@
+//===- ExpandSolve.cpp - sampler.solve -> sampler.loop of step ops -------===//
+//
+// The first lowering of a sampler: the time grid and the schedule's
+// coefficients become float64 tables folded into step-op attributes, so later
+// phases see a loop whose every number is a compile-time constant.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/Numerics/DiscreteSchedules.h"
+#include "tweedie/Transforms/Passes.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace tweedie {
+#define GEN_PASS_DEF_TWEEDIEEXPANDSOLVE
+#include "tweedie/Transforms/Passes.h.inc"
+} // namespace tweedie
+
+using namespace mlir;
+using namespace tweedie;
+using namespace tweedie::sampler;
+
+namespace {
+
+/// abar_t of a discrete variance-preserving schedule, t = 0 .. T-1.
+std::optional<std::vector<double>> discreteAlphaBars(ScheduleAttrInterface schedule) {
+  if (auto linear = dyn_cast<DDPMLinearAttr>(schedule))
+    return numerics::alphaBars(numerics::linearBetas(
+        linear.getTimesteps(), linear.getBetaStart(), linear.getBetaEnd()));
+  if (auto cosine = dyn_cast<DDPMCosineAttr>(schedule))
+    return numerics::alphaBars(numerics::cosineBetas(
+        cosine.getTimesteps(), cosine.getS(), cosine.getMaxBeta()));
+  return std::nullopt;
+}
+
+numerics::Spacing toSpacing(TimeSpacing spacing) {
+  switch (spacing) {
+  case TimeSpacing::linspace:
+    return numerics::Spacing::Linspace;
+  case TimeSpacing::leading:
+    return numerics::Spacing::Leading;
+  case TimeSpacing::trailing:
+    return numerics::Spacing::Trailing;
+  }
+  return numerics::Spacing::Linspace;
+}
+
+struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(SolveOp op, PatternRewriter &rewriter) const override {
+    MethodAttrInterface method = op.getMethod();
+    if (!isa<DDPMAttr, DDIMAttr>(method))
+      return rewriter.notifyMatchFailure(op, "method is not ddpm or ddim");
+    if (op.getPrediction() == Parameterization::energy || op.getDenoiseFinal())
+      return rewriter.notifyMatchFailure(op, "energy networks / denoise_final");
+    std::optional<std::vector<double>> alphaBars = discreteAlphaBars(op.getSchedule());
+    if (!alphaBars)
+      return rewriter.notifyMatchFailure(op, "schedule is not discrete VP");
+    auto network =
+        SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, op.getNetworkAttr());
+    if (!network)
+      return rewriter.notifyMatchFailure(op, "network not found");
+
+    const int64_t steps = static_cast<int64_t>(op.getSteps());
+    const numerics::StepTables tables = numerics::stepTables(
+        *alphaBars, numerics::samplingTimesteps(static_cast<int64_t>(alphaBars->size()),
+                                                steps, toSpacing(op.getSpacing())));
+    // x_t = alpha x_0 + sigma eps with alpha = sqrt(abar), sigma = sqrt(1 - abar).
+    std::vector<double> alpha, sigma;
+    for (double abar : tables.alphaBar) {
+      alpha.push_back(std::sqrt(abar));
+      sigma.push_back(std::sqrt(1.0 - abar));
+    }
+
+    Location loc = op.getLoc();
+    MLIRContext *context = rewriter.getContext();
+    RankedTensorType stateType = op.getType();
+    auto timeType = RankedTensorType::get({stateType.getDimSize(0)}, rewriter.getF32Type());
+
+    // The VP prior is N(0, I): the solve's standard normal noise is x_T as is.
+    auto loop = rewriter.create<LoopOp>(loc, TypeRange{stateType},
+                                        rewriter.getI64IntegerAttr(steps),
+                                        ValueRange{op.getNoise()});
+    Block *body = rewriter.createBlock(&loop.getBody(), {},
+                                       {rewriter.getIndexType(), stateType}, {loc, loc});
+    Value step = body->getArgument(0), x = body->getArgument(1);
+
+    Value time = rewriter.create<TimestepOp>(loc, timeType, step, x,
+                                             rewriter.getDenseF64ArrayAttr(tables.timestep));
+    Value eps =
+        rewriter.create<func::CallOp>(loc, network, ValueRange{x, time}).getResult(0);
+    if (op.getPrediction() != Parameterization::eps)
+      eps = rewriter.create<ReparameterizeOp>(
+          loc, stateType, eps, x, step,
+          ParameterizationAttr::get(context, op.getPrediction()),
+          ParameterizationAttr::get(context, Parameterization::eps),
+          rewriter.getDenseF64ArrayAttr(alpha), rewriter.getDenseF64ArrayAttr(sigma));
+
+    auto alphaBar = rewriter.getDenseF64ArrayAttr(tables.alphaBar);
+    auto alphaBarPrev = rewriter.getDenseF64ArrayAttr(tables.alphaBarPrev);
+    auto noise = [&]() -> Value {
+      return rewriter.create<RandnOp>(loc, stateType, x, op.getSeed(), op.getFirstSample(),
+                                      step, rewriter.getI64IntegerAttr(0));
+    };
+    Value next;
+    if (auto ddpm = dyn_cast<DDPMAttr>(method)) {
+      next = rewriter.create<AncestralStepOp>(
+          loc, stateType, x, eps, noise(), step, alphaBar, alphaBarPrev,
+          AncestralVarianceAttr::get(context, ddpm.getVariance()));
+    } else {
+      double eta = cast<DDIMAttr>(method).getEta();
+      // eta = 0 is deterministic: no noise is drawn at all.
+      next = rewriter.create<DDIMStepOp>(loc, stateType, x, eps,
+                                         eta > 0 ? noise() : Value(), step, alphaBar,
+                                         alphaBarPrev, rewriter.getF64FloatAttr(eta));
+    }
+    rewriter.create<YieldOp>(loc, ValueRange{next});
+    rewriter.replaceOp(op, loop.getResults());
+    return success();
+  }
+};
+
+struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateExpandSolvePatterns(patterns);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    // Whatever is left has no expansion yet: say so rather than pass it on.
+    WalkResult result = getOperation().walk([](SolveOp op) {
+      op.emitOpError("cannot be expanded yet: method '")
+          << op.getMethod().getMethodName() << "' on schedule " << op.getSchedule()
+          << " with prediction " << stringifyParameterization(op.getPrediction())
+          << (op.getDenoiseFinal() ? " and denoise_final" : "")
+          << " (expanded so far: ddpm and ddim on ddpm_linear/ddpm_cosine, "
+             "without denoise_final)";
+      return WalkResult::interrupt();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void tweedie::populateExpandSolvePatterns(RewritePatternSet &patterns) {
+  patterns.add<ExpandDiscreteVPSolve>(patterns.getContext());
+}
