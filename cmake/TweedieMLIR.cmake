@@ -1,6 +1,6 @@
 # Helpers for the MLIR-facing half of Tweedie (dialects/, compiler/, tools that link MLIR).
 #
-# Everything LLVM wants (its include paths, definitions, -fno-exceptions, C++17) is attached
+# Everything LLVM wants (its include paths, definitions, -fno-exceptions) is attached
 # per target here instead of globally, so that runtime/ builds with ordinary C++20 and
 # exceptions. All MLIR code links the single libMLIR.so that Debian ships: linking the
 # static component libraries as well would register passes and options twice.
@@ -13,7 +13,6 @@ include(AddMLIR)    # mlir_tablegen()
 set(TWEEDIE_TABLEGEN_INCLUDES ${MLIR_INCLUDE_DIRS} ${LLVM_INCLUDE_DIRS})
 
 function(tweedie_mlir_target target)
-  set_target_properties(${target} PROPERTIES CXX_STANDARD 17)
   target_include_directories(${target} SYSTEM PUBLIC ${LLVM_INCLUDE_DIRS} ${MLIR_INCLUDE_DIRS})
   separate_arguments(_llvm_defs NATIVE_COMMAND "${LLVM_DEFINITIONS}")
   target_compile_definitions(${target} PUBLIC ${_llvm_defs})

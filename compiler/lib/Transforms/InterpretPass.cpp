@@ -1,6 +1,7 @@
 //===- InterpretPass.cpp - --tweedie-interpret ----------------------------===//
 #include "tweedie/Reference/Interpreter.h"
 #include "tweedie/Transforms/Passes.h"
+#include "tweedie/io/SafeTensors.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
@@ -31,6 +32,18 @@ void printTensor(llvm::raw_ostream &os, const tweedie::reference::Tensor &t) {
   }
 }
 
+/// Weights by name from a checkpoint, converted to float64.
+tweedie::reference::ParamProvider
+checkpointParams(std::shared_ptr<const tweedie::io::SafeTensorsFile> file) {
+  return [file](llvm::StringRef name, const tweedie::reference::Shape &)
+             -> std::optional<tweedie::reference::Tensor> {
+    auto it = file->tensors.find(name.str());
+    if (it == file->tensors.end())
+      return std::nullopt;
+    return tweedie::reference::Tensor(it->second.shape, it->second.toDouble());
+  };
+}
+
 struct InterpretPass : tweedie::impl::TweedieInterpretBase<InterpretPass> {
   using TweedieInterpretBase::TweedieInterpretBase;
 
@@ -46,8 +59,18 @@ struct InterpretPass : tweedie::impl::TweedieInterpretBase<InterpretPass> {
           << static_cast<int64_t>(batch);
       return signalPassFailure();
     }
-    tweedie::reference::Interpreter interpreter(
-        module, tweedie::reference::syntheticParams(seed));
+    tweedie::reference::ParamProvider params = tweedie::reference::syntheticParams(seed);
+    if (!weights.empty()) {
+      std::string error;
+      auto file = tweedie::io::tryReadSafeTensors(weights.getValue(), error);
+      if (!file) {
+        module.emitError("--tweedie-interpret: ") << error;
+        return signalPassFailure();
+      }
+      params = checkpointParams(
+          std::make_shared<const tweedie::io::SafeTensorsFile>(std::move(*file)));
+    }
+    tweedie::reference::Interpreter interpreter(module, std::move(params));
     auto results =
         interpreter.run(fn, tweedie::reference::syntheticInputs(fn, batch, seed));
     if (failed(results))

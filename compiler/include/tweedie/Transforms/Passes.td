@@ -11,8 +11,8 @@ def TweedieInterpret : Pass<"tweedie-interpret", "::mlir::ModuleOp"> {
     definition of what each `score` op computes) and prints each result to
     stdout. Arguments get deterministic inputs: dynamic dims are bound to
     `batch`; rank-1 arguments (times) are uniform in (0, 1), others standard
-    normal. Weights are deterministic synthetic values unless a later
-    checkpoint option provides them. The IR is left unchanged.
+    normal. Weights come from `weights` (a .safetensors file, any float dtype)
+    or else are deterministic synthetic values. The IR is left unchanged.
   }];
   let options = [
     Option<"entry", "entry", "std::string", /*default=*/"\"main\"",
@@ -21,6 +21,8 @@ def TweedieInterpret : Pass<"tweedie-interpret", "::mlir::ModuleOp"> {
            "Size given to the dynamic (batch) dims of the inputs">,
     Option<"seed", "seed", "uint64_t", /*default=*/"0",
            "Seed of the synthetic inputs and weights">,
+    Option<"weights", "weights", "std::string", /*default=*/"\"\"",
+           "A .safetensors file with the weights (default: synthetic ones)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
