@@ -1,0 +1,46 @@
+//===- AttentionLayer.cpp ---------------------------------------------------===//
+#include "cpu/AttentionLayer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace tweedie::cpu {
+
+void attention(int64_t batch, int64_t length, int64_t source, int64_t features,
+               int64_t valueFeatures, int64_t heads, const float *q, const float *k,
+               const float *v, float *out) {
+  const int64_t dh = features / heads, eh = valueFeatures / heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      std::vector<float> p(source);
+      for (int64_t l = 0; l < length; ++l) {
+        const float *qr = q + (b * length + l) * features + h * dh;
+        float peak = -INFINITY;
+        for (int64_t s = 0; s < source; ++s) {
+          const float *kr = k + (b * source + s) * features + h * dh;
+          float dot = 0;
+          for (int64_t j = 0; j < dh; ++j)
+            dot += qr[j] * kr[j];
+          p[s] = dot * scale;
+          peak = std::max(peak, p[s]);
+        }
+        float total = 0;
+        for (int64_t s = 0; s < source; ++s)
+          total += (p[s] = std::exp(p[s] - peak));
+        const float inv = 1.0f / total;
+        float *o = out + (b * length + l) * valueFeatures + h * eh;
+        std::fill(o, o + eh, 0.0f);
+        for (int64_t s = 0; s < source; ++s) {
+          const float *vr = v + (b * source + s) * valueFeatures + h * eh;
+          const float w = p[s] * inv;
+          for (int64_t j = 0; j < eh; ++j)
+            o[j] += w * vr[j];
+        }
+      }
+    }
+}
+
+} // namespace tweedie::cpu

@@ -1,0 +1,36 @@
+//===- CpuContext.cpp -------------------------------------------------------===//
+#include "cpu/CpuContext.h"
+
+namespace tweedie::cpu {
+
+dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
+                                  const dnnl::memory::desc &residualDesc) {
+  using dnnl::algorithm;
+  dnnl::post_ops ops;
+  switch (epilogue.activation) {
+  case Activation::None:
+    break;
+  case Activation::SiLU: // swish with alpha = 1: x sigmoid(x)
+    ops.append_eltwise(1.f, algorithm::eltwise_swish, 1.f, 0.f);
+    break;
+  case Activation::GELU:
+    ops.append_eltwise(1.f, algorithm::eltwise_gelu_erf, 0.f, 0.f);
+    break;
+  case Activation::ReLU:
+    ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+    break;
+  case Activation::Tanh:
+    ops.append_eltwise(1.f, algorithm::eltwise_tanh, 0.f, 0.f);
+    break;
+  case Activation::Softplus: // oneDNN 2.6's soft_relu is log(1 + e^x)
+    ops.append_eltwise(1.f, algorithm::eltwise_soft_relu, 0.f, 0.f);
+    break;
+  }
+  if (epilogue.residual)
+    ops.append_binary(algorithm::binary_add, residualDesc);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  return attr;
+}
+
+} // namespace tweedie::cpu

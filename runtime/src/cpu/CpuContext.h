@@ -1,0 +1,32 @@
+//===- CpuContext.h - the oneDNN engine and stream of one session --------===//
+#ifndef TWEEDIE_RUNTIME_CPU_CPUCONTEXT_H
+#define TWEEDIE_RUNTIME_CPU_CPUCONTEXT_H
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace tweedie::cpu {
+
+/// What every CPU layer executes on. One per session: oneDNN streams are not
+/// shared between host threads.
+struct CpuContext {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+};
+
+/// The activation fused into a layer's epilogue.
+enum class Activation { None, SiLU, GELU, ReLU, Tanh, Softplus };
+
+/// y = act(op(x) + bias) + residual: what the compiler's epilogue fusion folds
+/// into one library call (oneDNN post-ops).
+struct Epilogue {
+  Activation activation = Activation::None;
+  bool residual = false;
+};
+
+/// The post-ops of an epilogue whose residual, if any, has `residualDesc`.
+dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
+                                  const dnnl::memory::desc &residualDesc);
+
+} // namespace tweedie::cpu
+
+#endif

@@ -1,0 +1,103 @@
+//===- Normalization.cpp ----------------------------------------------------===//
+#include "cpu/Normalization.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace tweedie::cpu {
+
+using dnnl::memory;
+constexpr auto f32 = memory::data_type::f32;
+
+float activate(float x, Activation activation) {
+  switch (activation) {
+  case Activation::None:
+    return x;
+  case Activation::SiLU:
+    return x / (1.0f + std::exp(-x));
+  case Activation::GELU:
+    return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
+  case Activation::ReLU:
+    return x > 0 ? x : 0.0f;
+  case Activation::Tanh:
+    return std::tanh(x);
+  case Activation::Softplus:
+    return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+  }
+  return x;
+}
+
+GroupNormLayer::GroupNormLayer(int64_t channels, int64_t groups, double epsilon,
+                               std::span<const float> gamma, std::span<const float> beta,
+                               Activation activation)
+    : channels_(channels), groups_(groups), epsilon_(epsilon),
+      gamma_(gamma.begin(), gamma.end()), beta_(beta.begin(), beta.end()),
+      activation_(activation) {
+  if (groups < 1 || channels % groups || static_cast<int64_t>(gamma.size()) != channels ||
+      static_cast<int64_t>(beta.size()) != channels)
+    throw std::invalid_argument("group_norm layer: " + std::to_string(channels) +
+                                " channels, " + std::to_string(groups) + " groups, " +
+                                std::to_string(gamma.size()) + " gammas do not agree");
+}
+
+void GroupNormLayer::run(int64_t batch, int64_t spatial, const float *x, float *y) const {
+  const int64_t perGroup = channels_ / groups_, count = perGroup * spatial;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t g = 0; g < groups_; ++g) {
+      const int64_t base = (n * channels_ + g * perGroup) * spatial;
+      // Two passes in double, as the reference: no cancellation for large means.
+      double sum = 0;
+      for (int64_t i = 0; i < count; ++i)
+        sum += x[base + i];
+      const double mean = sum / count;
+      double squares = 0;
+      for (int64_t i = 0; i < count; ++i)
+        squares += (x[base + i] - mean) * (x[base + i] - mean);
+      const double variance = squares / count;
+      const double inv = 1.0 / std::sqrt(variance + epsilon_);
+      for (int64_t c = 0; c < perGroup; ++c) {
+        const int64_t channel = g * perGroup + c;
+        const float scale = static_cast<float>(inv * gamma_[channel]);
+        const float shift = static_cast<float>(beta_[channel] - mean * inv * gamma_[channel]);
+        for (int64_t i = 0; i < spatial; ++i) {
+          const int64_t at = base + c * spatial + i;
+          y[at] = activate(x[at] * scale + shift, activation_);
+        }
+      }
+    }
+}
+
+LayerNormLayer::LayerNormLayer(CpuContext &context, int64_t features, double epsilon,
+                               std::span<const float> gamma, std::span<const float> beta)
+    : features_(features), epsilon_(static_cast<float>(epsilon)) {
+  if (static_cast<int64_t>(gamma.size()) != features ||
+      static_cast<int64_t>(beta.size()) != features)
+    throw std::invalid_argument("layer_norm layer: gamma/beta do not have " +
+                                std::to_string(features) + " entries");
+  scale_ = memory({{features}, f32, memory::format_tag::x}, context.engine);
+  shift_ = memory({{features}, f32, memory::format_tag::x}, context.engine);
+  std::copy(gamma.begin(), gamma.end(), static_cast<float *>(scale_.get_data_handle()));
+  std::copy(beta.begin(), beta.end(), static_cast<float *>(shift_.get_data_handle()));
+}
+
+void LayerNormLayer::run(CpuContext &context, int64_t rows, const float *x, float *y) {
+  memory::desc desc({rows, features_}, f32, memory::format_tag::ab);
+  auto it = primitives_.find(rows);
+  if (it == primitives_.end()) {
+    dnnl::layer_normalization_forward::desc d(
+        dnnl::prop_kind::forward_inference, desc, epsilon_,
+        dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
+    dnnl::layer_normalization_forward::primitive_desc pd(d, context.engine);
+    it = primitives_.emplace(rows, dnnl::layer_normalization_forward(pd)).first;
+  }
+  it->second.execute(
+      context.stream, {{DNNL_ARG_SRC, memory(desc, context.engine, const_cast<float *>(x))},
+                       {DNNL_ARG_DST, memory(desc, context.engine, y)},
+                       {DNNL_ARG_SCALE, scale_},
+                       {DNNL_ARG_SHIFT, shift_}});
+  context.stream.wait();
+}
+
+} // namespace tweedie::cpu

@@ -1,0 +1,50 @@
+//===- Normalization.h - group and layer normalisation on the CPU --------===//
+#ifndef TWEEDIE_RUNTIME_CPU_NORMALIZATION_H
+#define TWEEDIE_RUNTIME_CPU_NORMALIZATION_H
+
+#include "cpu/CpuContext.h"
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <vector>
+
+namespace tweedie::cpu {
+
+/// GroupNorm over [N, C, spatial] with an optional fused activation. oneDNN 2.6
+/// has no group normalisation; statistics accumulate in double so the result
+/// does not depend on how a batch is split (each group is summed in one order).
+class GroupNormLayer {
+public:
+  GroupNormLayer(int64_t channels, int64_t groups, double epsilon,
+                 std::span<const float> gamma, std::span<const float> beta,
+                 Activation activation = Activation::None);
+  void run(int64_t batch, int64_t spatial, const float *x, float *y) const;
+
+private:
+  int64_t channels_, groups_;
+  double epsilon_;
+  std::vector<float> gamma_, beta_;
+  Activation activation_;
+};
+
+/// LayerNorm over the last axis of [rows, features] on oneDNN.
+class LayerNormLayer {
+public:
+  LayerNormLayer(CpuContext &context, int64_t features, double epsilon,
+                 std::span<const float> gamma, std::span<const float> beta);
+  void run(CpuContext &context, int64_t rows, const float *x, float *y);
+
+private:
+  int64_t features_;
+  float epsilon_;
+  dnnl::memory scale_, shift_;
+  std::map<int64_t, dnnl::layer_normalization_forward> primitives_;
+};
+
+/// The activation functions in float, as the fused epilogues compute them.
+float activate(float x, Activation activation);
+
+} // namespace tweedie::cpu
+
+#endif

@@ -1,0 +1,214 @@
+//===- CpuLayersTest.cpp - CPU backend layers vs the float64 reference ---===//
+//
+// Every layer is compared with the reference kernels (which define the ops) at
+// odd sizes, by relative error ||a - b|| / ||b||; float32 accumulation over a
+// few hundred terms stays far below the 1e-5 bound.
+//
+//===----------------------------------------------------------------------===//
+#include "cpu/AttentionLayer.h"
+#include "cpu/Conv2DLayer.h"
+#include "cpu/DenseLayer.h"
+#include "cpu/Normalization.h"
+#include "tweedie/Reference/Kernels.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+using namespace tweedie;
+namespace ref = tweedie::reference;
+
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+std::vector<float> pattern(size_t n, double phase, double scale = 1.0) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i)
+    v[i] = static_cast<float>(scale * std::sin(phase * (i + 1) + 0.3 * (i % 7)));
+  return v;
+}
+
+ref::Tensor asTensor(ref::Shape shape, const std::vector<float> &v) {
+  return ref::Tensor(std::move(shape), std::vector<double>(v.begin(), v.end()));
+}
+
+double relativeError(const std::vector<float> &actual, const ref::Tensor &expected) {
+  EXPECT_EQ(static_cast<int64_t>(actual.size()), expected.numel());
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    diff += (actual[i] - expected[i]) * (actual[i] - expected[i]);
+    norm += expected[i] * expected[i];
+  }
+  return std::sqrt(diff / std::max(norm, 1e-300));
+}
+
+ref::Activation toReference(cpu::Activation a) {
+  switch (a) {
+  case cpu::Activation::GELU:
+    return ref::Activation::GELU;
+  case cpu::Activation::ReLU:
+    return ref::Activation::ReLU;
+  case cpu::Activation::Tanh:
+    return ref::Activation::Tanh;
+  case cpu::Activation::Softplus:
+    return ref::Activation::Softplus;
+  default:
+    return ref::Activation::SiLU;
+  }
+}
+
+/// The reference epilogue: act(y) (+ residual).
+ref::Tensor epilogue(ref::Tensor y, cpu::Activation a, const ref::Tensor *residual) {
+  if (a != cpu::Activation::None)
+    y = ref::activate(y, toReference(a));
+  return residual ? ref::add(y, *residual).value() : y;
+}
+
+const cpu::Activation kActivations[] = {cpu::Activation::None, cpu::Activation::SiLU,
+                                        cpu::Activation::GELU, cpu::Activation::ReLU,
+                                        cpu::Activation::Tanh, cpu::Activation::Softplus};
+
+TEST(CpuDense, MatchesReferenceForEveryEpilogue) {
+  cpu::CpuContext context;
+  const int64_t in = 37, out = 19;
+  auto w = pattern(in * out, 0.7, 0.2), b = pattern(out, 1.3);
+  for (cpu::Activation act : kActivations)
+    for (bool residual : {false, true})
+      for (int64_t rows : {1, 5, 64}) {
+        cpu::DenseLayer layer(context, in, out, w, b, {act, residual});
+        auto x = pattern(rows * in, 0.9), r = pattern(rows * out, 0.4);
+        std::vector<float> y(rows * out);
+        layer.run(context, rows, x.data(), y.data(), residual ? r.data() : nullptr);
+        ref::Tensor rr = asTensor({rows, out}, r), bias = asTensor({out}, b);
+        ref::Tensor expected = epilogue(
+            ref::dense(asTensor({rows, in}, x), asTensor({in, out}, w), &bias).value(), act,
+            residual ? &rr : nullptr);
+        EXPECT_LT(relativeError(y, expected), kTolerance)
+            << "activation " << int(act) << " residual " << residual << " rows " << rows;
+      }
+}
+
+TEST(CpuDense, EachRowIsBitIdenticalWhateverTheBatch) {
+  cpu::CpuContext context;
+  const int64_t in = 256, out = 256;
+  auto w = pattern(in * out, 0.31, 0.06), b = pattern(out, 0.5);
+  cpu::DenseLayer layer(context, in, out, w, b, {cpu::Activation::SiLU, false});
+  auto x = pattern(64 * in, 0.77);
+  std::vector<float> alone(out), batched(64 * out);
+  layer.run(context, 64, x.data(), batched.data());
+  for (int64_t row : {0, 17, 63}) {
+    layer.run(context, 1, x.data() + row * in, alone.data());
+    EXPECT_EQ(std::memcmp(alone.data(), batched.data() + row * out, out * 4), 0)
+        << "row " << row;
+  }
+}
+
+TEST(CpuConv2D, MatchesReferenceWithStrideGroupsAndEpilogue) {
+  cpu::CpuContext context;
+  struct Case {
+    cpu::Conv2DShape shape;
+    cpu::Activation act;
+    bool residual;
+  };
+  const Case cases[] = {
+      {{4, 6, 9, 7, 3, 3, {1, 1}, {1, 1}, 1}, cpu::Activation::SiLU, true},
+      {{4, 6, 9, 7, 3, 3, {2, 2}, {1, 1}, 2}, cpu::Activation::None, false},
+      {{1, 32, 28, 28, 3, 3, {1, 1}, {1, 1}, 1}, cpu::Activation::GELU, false},
+      {{8, 8, 6, 6, 1, 1, {1, 1}, {0, 0}, 8}, cpu::Activation::ReLU, true},
+  };
+  for (const Case &c : cases) {
+    const cpu::Conv2DShape &s = c.shape;
+    auto w = pattern(s.outChannels * (s.inChannels / s.groups) * s.kernelH * s.kernelW, 0.61,
+                     0.3);
+    auto b = pattern(s.outChannels, 0.2);
+    cpu::Conv2DLayer layer(context, s, w, b, {c.act, c.residual});
+    const int64_t batch = 3, outSize = batch * s.outChannels * s.outHeight() * s.outWidth();
+    auto x = pattern(batch * s.inChannels * s.height * s.width, 0.43);
+    auto r = pattern(outSize, 0.17);
+    std::vector<float> y(outSize);
+    layer.run(context, batch, x.data(), y.data(), c.residual ? r.data() : nullptr);
+    ref::Tensor rr = asTensor({batch, s.outChannels, s.outHeight(), s.outWidth()}, r);
+    ref::Tensor bias = asTensor({s.outChannels}, b);
+    ref::Tensor expected = epilogue(
+        ref::conv2d(asTensor({batch, s.inChannels, s.height, s.width}, x),
+                    asTensor({s.outChannels, s.inChannels / s.groups, s.kernelH, s.kernelW}, w),
+                    &bias, s.stride, s.padding, s.groups)
+            .value(),
+        c.act, c.residual ? &rr : nullptr);
+    EXPECT_LT(relativeError(y, expected), kTolerance)
+        << s.inChannels << "->" << s.outChannels << " groups " << s.groups;
+  }
+}
+
+TEST(CpuConv2D, EachSampleIsBitIdenticalWhateverTheBatch) {
+  cpu::CpuContext context;
+  cpu::Conv2DShape s{32, 32, 14, 14, 3, 3, {1, 1}, {1, 1}, 1};
+  auto w = pattern(32 * 32 * 9, 0.29, 0.05);
+  cpu::Conv2DLayer layer(context, s, w, {}, {cpu::Activation::SiLU, false});
+  const int64_t per = 32 * 14 * 14;
+  auto x = pattern(7 * per, 0.51);
+  std::vector<float> alone(per), batched(7 * per);
+  layer.run(context, 7, x.data(), batched.data());
+  layer.run(context, 1, x.data() + 5 * per, alone.data());
+  EXPECT_EQ(std::memcmp(alone.data(), batched.data() + 5 * per, per * 4), 0);
+}
+
+TEST(CpuNormalization, GroupNormMatchesReferenceAndFusesTheActivation) {
+  const int64_t batch = 2, channels = 12, spatial = 5 * 3;
+  auto gamma = pattern(channels, 0.8), beta = pattern(channels, 1.9);
+  auto x = pattern(batch * channels * spatial, 0.37, 4.0);
+  for (cpu::Activation act : {cpu::Activation::None, cpu::Activation::SiLU}) {
+    cpu::GroupNormLayer layer(channels, 4, 1e-5, gamma, beta, act);
+    std::vector<float> y(x.size());
+    layer.run(batch, spatial, x.data(), y.data());
+    ref::Tensor expected =
+        epilogue(ref::groupNorm(asTensor({batch, channels, 5, 3}, x),
+                                asTensor({channels}, gamma), asTensor({channels}, beta), 4,
+                                1e-5)
+                     .value(),
+                 act, nullptr);
+    EXPECT_LT(relativeError(y, expected), kTolerance);
+  }
+}
+
+TEST(CpuNormalization, LayerNormMatchesReference) {
+  cpu::CpuContext context;
+  const int64_t rows = 49, features = 64;
+  auto gamma = pattern(features, 0.8), beta = pattern(features, 1.9);
+  auto x = pattern(rows * features, 0.37, 3.0);
+  cpu::LayerNormLayer layer(context, features, 1e-5, gamma, beta);
+  std::vector<float> y(x.size());
+  layer.run(context, rows, x.data(), y.data());
+  ref::Tensor expected = ref::layerNorm(asTensor({rows, features}, x),
+                                        asTensor({features}, gamma),
+                                        asTensor({features}, beta), 1e-5)
+                             .value();
+  EXPECT_LT(relativeError(y, expected), kTolerance);
+}
+
+TEST(CpuAttention, MatchesReferenceWithFourHeads) {
+  const int64_t batch = 2, length = 49, source = 49, features = 64, heads = 4;
+  auto q = pattern(batch * length * features, 0.13), k = pattern(batch * source * features, 0.29);
+  auto v = pattern(batch * source * features, 0.71);
+  std::vector<float> out(batch * length * features);
+  cpu::attention(batch, length, source, features, features, heads, q.data(), k.data(),
+                 v.data(), out.data());
+  ref::Tensor expected = ref::attention(asTensor({batch, length, features}, q),
+                                        asTensor({batch, source, features}, k),
+                                        asTensor({batch, source, features}, v), heads)
+                             .value();
+  EXPECT_LT(relativeError(out, expected), kTolerance);
+}
+
+TEST(CpuLayers, RejectWeightsThatDoNotFit) {
+  cpu::CpuContext context;
+  std::vector<float> w(10);
+  EXPECT_THROW(cpu::DenseLayer(context, 3, 4, w, {}, {}), std::invalid_argument);
+  EXPECT_THROW(cpu::Conv2DLayer(context, {3, 4, 5, 5, 3, 3}, w, {}, {}),
+               std::invalid_argument);
+  EXPECT_THROW(cpu::GroupNormLayer(10, 3, 1e-5, w, w), std::invalid_argument);
+}
+
+} // namespace
