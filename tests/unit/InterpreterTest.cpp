@@ -15,6 +15,8 @@
 #include "tweedie/Reference/SamplerSteps.h"
 
 #include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -318,6 +320,73 @@ TEST_F(IRTest, InterpretedAncestralSamplerIsBatchInvariant) {
   auto reseeded = interpreter.run(fn, {all, int64_t{100}, int64_t{0}});
   ASSERT_TRUE(succeeded(reseeded));
   EXPECT_NE((*reseeded)[0][0], (*batch4)[0][0]);
+}
+
+/// A small time-conditioned network and one sampler over it.
+std::string samplerModule(const std::string &schedule, const std::string &method,
+                          const std::string &prediction) {
+  return R"mlir(
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  %w = score.param "w" : tensor<2x2xf32>
+  %h = score.dense %x, %w : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
+  %e = score.time_embedding sinusoidal %t dim(2) : (tensor<?xf32>) -> tensor<?x2xf32>
+  %s = score.add %h, %e : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x2xf32>
+  %y = score.act tanh %s : tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}
+func.func @sample(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule )mlir" +
+         schedule + " method " + method + " prediction " + prediction +
+         R"mlir( steps 25 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+)mlir";
+}
+
+TEST_F(IRTest, FusingStepsDoesNotChangeTheSamples) {
+  registerAllPasses();
+  const char *cases[][3] = {
+      {"#sampler.ddpm_linear<>", "#sampler.ddpm<>", "eps"},
+      {"#sampler.ddpm_linear<>", "#sampler.ddpm<variance = beta>", "x0"},
+      {"#sampler.ddpm_cosine<>", "#sampler.ddim<eta = 0.5>", "v"},
+      {"#sampler.ddpm_linear<timesteps = 200>", "#sampler.ddim<>", "score"},
+  };
+  for (auto &c : cases) {
+    std::vector<std::vector<Tensor>> results;
+    for (const char *pipeline : {"tweedie-expand-solve",
+                                 "tweedie-expand-solve,tweedie-fuse-steps"}) {
+      auto module = parse(samplerModule(c[0], c[1], c[2]).c_str());
+      ASSERT_TRUE(module);
+      PassManager pm(&context); // anchored on builtin.module: the passes go inside
+      ASSERT_TRUE(succeeded(parsePassPipeline(pipeline, pm)));
+      ASSERT_TRUE(succeeded(pm.run(*module))) << pipeline;
+      // The comparison means something only if fusion really happened.
+      int affine = 0, family = 0;
+      module->walk([&](Operation *op) {
+        affine += isa<sampler::AffineStepOp>(op);
+        family += isa<sampler::AncestralStepOp, sampler::DDIMStepOp,
+                      sampler::ReparameterizeOp>(op);
+      });
+      const bool fusing = results.size() == 1;
+      EXPECT_EQ(affine, fusing ? 1 : 0) << pipeline;
+      EXPECT_EQ(family == 0, fusing) << pipeline;
+      Tensor noise({6, 2});
+      for (int64_t i = 0; i < noise.numel(); ++i)
+        noise[i] = std::cos(2.3 * i);
+      Interpreter interpreter(*module, syntheticParams(4));
+      auto out = interpreter.run(module->lookupSymbol<func::FuncOp>("sample"),
+                                 {noise, int64_t{3}, int64_t{0}});
+      ASSERT_TRUE(succeeded(out)) << pipeline;
+      results.push_back(*out);
+    }
+    const Tensor &unfused = results[0][0], &fused = results[1][0];
+    double diff = 0, norm = 0;
+    for (int64_t i = 0; i < unfused.numel(); ++i) {
+      diff += (fused[i] - unfused[i]) * (fused[i] - unfused[i]);
+      norm += unfused[i] * unfused[i];
+    }
+    EXPECT_LT(std::sqrt(diff / norm), 1e-12) << c[1] << " predicting " << c[2];
+  }
 }
 
 TEST(FloatSyntax, ShortestFormRoundTripsExactlyAndLexesAsFloat) {

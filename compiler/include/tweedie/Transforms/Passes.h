@@ -15,6 +15,10 @@ namespace tweedie {
 /// sampler.solve -> sampler.loop of step ops (see --tweedie-expand-solve).
 void populateExpandSolvePatterns(mlir::RewritePatternSet &patterns);
 
+/// Linear step ops -> sampler.affine_step, folding parameterisation
+/// conversions in (see --tweedie-fuse-steps).
+void populateFuseStepPatterns(mlir::RewritePatternSet &patterns);
+
 #define GEN_PASS_DECL
 #include "tweedie/Transforms/Passes.h.inc"
 

@@ -45,4 +45,18 @@ def TweedieExpandSolve : Pass<"tweedie-expand-solve", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def TweedieFuseSteps : Pass<"tweedie-fuse-steps", "::mlir::ModuleOp"> {
+  let summary = "Fuse sampler step arithmetic into sampler.affine_step";
+  let description = [{
+    Every linear step op (ancestral_step, ddim_step, langevin_step,
+    euler_maruyama_step) becomes `sampler.affine_step` x <- a_i x + b_i y +
+    c_i z, one elementwise kernel. A `sampler.reparameterize` whose only user is
+    such a step folds into its coefficients, so the network output feeds the
+    fused kernel directly. The tables are computed in float64 by evaluating the
+    reference semantics of the ops on unit inputs (each step is exactly linear
+    in x, y and z), so fusion cannot drift from what the ops mean.
+  }];
+  let dependentDialects = ["::tweedie::sampler::SamplerDialect"];
+}
+
 #endif
