@@ -25,3 +25,15 @@ func.func @main() -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
   %5 = score.act softplus %big : tensor<2xf32>
   return %0, %1, %2, %3, %4, %5 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2xf32>
 }
+
+// A fused activation and residual compute act(x W) + r.
+// RUN: tweedie-opt %s --tweedie-interpret=entry=fused -o /dev/null | FileCheck %s --check-prefix=FUSED
+// FUSED: @fused result #0 [1, 2]
+// FUSED-NEXT: [99.7311, 103.762]
+func.func @fused() -> tensor<1x2xf32> {
+  %x = arith.constant dense<[[-1.0, 2.0]]> : tensor<1x2xf32>
+  %w = arith.constant dense<[[1.0, 0.0], [0.0, 1.0]]> : tensor<2x2xf32>
+  %r = arith.constant dense<[[100.0, 102.0]]> : tensor<1x2xf32>
+  %z = score.dense %x, %w act silu residual %r : (tensor<1x2xf32>, tensor<2x2xf32>, tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %z : tensor<1x2xf32>
+}

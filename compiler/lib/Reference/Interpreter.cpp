@@ -63,6 +63,19 @@ Activation toActivation(score::ActKind kind) {
 
 std::array<int64_t, 2> pair(ArrayRef<int64_t> values) { return {values[0], values[1]}; }
 
+/// y = act(y) + residual: the epilogue fused into dense, conv2d and group_norm.
+Result withEpilogue(Result y, std::optional<score::ActKind> activation,
+                    const Tensor *residual) {
+  if (!y.ok())
+    return y;
+  Tensor value = std::move(y.value());
+  if (activation)
+    value = activate(value, toActivation(*activation));
+  if (residual)
+    return add(value, *residual);
+  return value;
+}
+
 Prediction toPrediction(sampler::Parameterization p) {
   switch (p) {
   case sampler::Parameterization::x0:
@@ -218,19 +231,25 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
           out = Result(*value);
       })
       .Case([&](score::DenseOp o) {
-        out = dense(get(o.getInput()), get(o.getWeight()), optional(o.getBias()));
+        out = withEpilogue(
+            dense(get(o.getInput()), get(o.getWeight()), optional(o.getBias())),
+            o.getActivation(), optional(o.getResidual()));
       })
       .Case([&](score::Conv2DOp o) {
-        out = conv2d(get(o.getInput()), get(o.getWeight()), optional(o.getBias()),
-                     pair(o.getStride()), pair(o.getPadding()), o.getGroups());
+        out = withEpilogue(conv2d(get(o.getInput()), get(o.getWeight()),
+                                  optional(o.getBias()), pair(o.getStride()),
+                                  pair(o.getPadding()), o.getGroups()),
+                           o.getActivation(), optional(o.getResidual()));
       })
       .Case([&](score::AttentionOp o) {
         out = attention(get(o.getQuery()), get(o.getKey()), get(o.getValue()),
                         o.getHeads());
       })
       .Case([&](score::GroupNormOp o) {
-        out = groupNorm(get(o.getInput()), get(o.getGamma()), get(o.getBeta()),
-                        o.getGroups(), o.getEpsilon().convertToDouble());
+        out = withEpilogue(groupNorm(get(o.getInput()), get(o.getGamma()),
+                                     get(o.getBeta()), o.getGroups(),
+                                     o.getEpsilon().convertToDouble()),
+                           o.getActivation(), nullptr);
       })
       .Case([&](score::LayerNormOp o) {
         out = layerNorm(get(o.getInput()), get(o.getGamma()), get(o.getBeta()),

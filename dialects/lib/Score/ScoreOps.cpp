@@ -83,6 +83,21 @@ private:
 
 ShapedType shapedOf(Value v) { return cast<ShapedType>(v.getType()); }
 
+/// The fused residual is added elementwise (no broadcasting): same shape.
+LogicalResult checkResidual(ShapeChecker &check, Value residual,
+                            ArrayRef<int64_t> resultShape) {
+  if (!residual)
+    return success();
+  ArrayRef<int64_t> shape = shapedOf(residual).getShape();
+  bool same = shape.size() == resultShape.size();
+  for (size_t d = 0; same && d < shape.size(); ++d)
+    same = dimsCompatible(shape[d], resultShape[d]);
+  if (!same)
+    return check.fail("operand 'residual' shape " + formatShape(shape) +
+                      " must equal the result shape " + formatShape(resultShape));
+  return success();
+}
+
 Type tensorLike(ArrayRef<int64_t> shape, Value like) {
   return RankedTensorType::get(shape, getElementTypeOrSelf(like.getType()));
 }
@@ -115,7 +130,8 @@ LogicalResult DenseOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
   ShapedType weight = shapedOf(adaptor.getWeight());
   if (failed(check.sameElementType({{"input", adaptor.getInput()},
                                     {"weight", adaptor.getWeight()},
-                                    {"bias", adaptor.getBias()}})) ||
+                                    {"bias", adaptor.getBias()},
+                                    {"residual", adaptor.getResidual()}})) ||
       failed(check.minRank("input", input, 1)) ||
       failed(check.rank("weight", weight, 2)))
     return failure();
@@ -130,6 +146,8 @@ LogicalResult DenseOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
       return failure();
   SmallVector<int64_t> shape(input.getShape());
   shape.back() = n;
+  if (failed(checkResidual(check, adaptor.getResidual(), shape)))
+    return failure();
   inferred.push_back(tensorLike(shape, adaptor.getInput()));
   return success();
 }
@@ -146,7 +164,8 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   ShapedType weight = shapedOf(adaptor.getWeight());
   if (failed(check.sameElementType({{"input", adaptor.getInput()},
                                     {"weight", adaptor.getWeight()},
-                                    {"bias", adaptor.getBias()}})) ||
+                                    {"bias", adaptor.getBias()},
+                                    {"residual", adaptor.getResidual()}})) ||
       failed(check.rank("input", input, 4)) ||
       failed(check.rank("weight", weight, 4)))
     return failure();
@@ -199,6 +218,8 @@ LogicalResult Conv2DOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
                         ")");
     shape.push_back((padded - kernel) / stride[axis] + 1);
   }
+  if (failed(checkResidual(check, adaptor.getResidual(), shape)))
+    return failure();
   inferred.push_back(tensorLike(shape, adaptor.getInput()));
   return success();
 }

@@ -419,3 +419,12 @@ func.func @pool_stride(%x: tensor<?x3x8x8xf32>) -> tensor<?x3x7x7xf32> {
   %0 = score.avg_pool %x {kernel = array<i64: 2, 2>, stride = array<i64: 1>} : (tensor<?x3x8x8xf32>) -> tensor<?x3x7x7xf32>
   return %0 : tensor<?x3x7x7xf32>
 }
+
+// -----
+
+func.func @residual_shape(%x: tensor<?x8xf32>, %w: tensor<8x8xf32>, %r: tensor<?x1xf32>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{operand 'residual' shape [?, 1] must equal the result shape [?, 8]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = score.dense %x, %w residual %r : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<?x1xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}

@@ -96,3 +96,15 @@ func.func @param() -> tensor<3x3xf16> {
   %0 = score.param "block.0.weight" : tensor<3x3xf16>
   return %0 : tensor<3x3xf16>
 }
+
+// The fused-epilogue forms the compiler produces round-trip too.
+// CHECK-LABEL: func @epilogues
+func.func @epilogues(%x: tensor<?x4x5x5xf32>, %w: tensor<4x4x3x3xf32>, %b: tensor<4xf32>, %v: tensor<?x8xf32>, %m: tensor<8x8xf32>) -> (tensor<?x4x5x5xf32>, tensor<?x8xf32>, tensor<?x4x5x5xf32>) {
+  // CHECK: score.conv2d %{{.*}}, %{{.*}}, %{{.*}} act relu residual %{{.*}} {padding = array<i64: 1, 1>} : (tensor<?x4x5x5xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<?x4x5x5xf32>) -> tensor<?x4x5x5xf32>
+  %0 = score.conv2d %x, %w, %b act relu residual %x {padding = array<i64: 1, 1>} : (tensor<?x4x5x5xf32>, tensor<4x4x3x3xf32>, tensor<4xf32>, tensor<?x4x5x5xf32>) -> tensor<?x4x5x5xf32>
+  // CHECK: score.dense %{{.*}}, %{{.*}} residual %{{.*}} : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  %1 = score.dense %v, %m residual %v : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32>
+  // CHECK: score.group_norm %{{.*}} groups(2) act silu
+  %2 = score.group_norm %x, %b, %b groups(2) act silu : (tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x5x5xf32>
+  return %0, %1, %2 : tensor<?x4x5x5xf32>, tensor<?x8xf32>, tensor<?x4x5x5xf32>
+}

@@ -3,6 +3,7 @@
 #define TWEEDIE_TRANSFORMS_PASSES_H
 
 #include "tweedie/Dialect/Sampler/IR/SamplerDialect.h"
+#include "tweedie/Dialect/Score/IR/ScoreDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -14,6 +15,10 @@ namespace tweedie {
 
 /// sampler.solve -> sampler.loop of step ops (see --tweedie-expand-solve).
 void populateExpandSolvePatterns(mlir::RewritePatternSet &patterns);
+
+/// act/residual-add after dense, conv2d, group_norm -> their fused epilogue
+/// (see --tweedie-fuse-epilogues).
+void populateFuseEpiloguePatterns(mlir::RewritePatternSet &patterns);
 
 /// Linear step ops -> sampler.affine_step, folding parameterisation
 /// conversions in (see --tweedie-fuse-steps).

@@ -41,35 +41,45 @@ def Score_ParamOp : Score_Op<"param", [Pure]> {
 // Linear algebra
 //===----------------------------------------------------------------------===//
 
-def Score_DenseOp : Score_ShapedOp<"dense"> {
-  let summary = "fully connected layer y = x W + b over the last axis";
-  let description = [{
-    `input` [..., K], `weight` [K, N], optional `bias` [N]; result [..., N].
-  }];
-  let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$weight,
-                       Optional<Score_FloatTensor>:$bias);
-  let results = (outs Score_FloatTensor:$result);
-  let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+// The epilogue that --tweedie-fuse-epilogues folds into dense/conv2d (and the
+// activation into group_norm): y = act(op(x)) + residual, one library call.
+class Score_EpilogueFormat<string operands> {
+  string format = operands # [{ (`act` $activation^)? (`residual` $residual^)?
+    attr-dict `:` functional-type(operands, results)
   }];
 }
 
-def Score_Conv2DOp : Score_ShapedOp<"conv2d"> {
-  let summary = "2-D convolution (cross-correlation), NCHW";
+def Score_DenseOp : Score_ShapedOp<"dense", [AttrSizedOperandSegments]> {
+  let summary = "fully connected layer y = act(x W + b) + residual over the last axis";
+  let description = [{
+    `input` [..., K], `weight` [K, N], optional `bias` [N]; result [..., N].
+    `act` and `residual` (same shape as the result) are the fused epilogue.
+  }];
+  let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$weight,
+                       Optional<Score_FloatTensor>:$bias,
+                       Optional<Score_FloatTensor>:$residual,
+                       OptionalAttr<Score_ActKind>:$activation);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = Score_EpilogueFormat<"$input `,` $weight (`,` $bias^)?">.format;
+}
+
+def Score_Conv2DOp : Score_ShapedOp<"conv2d", [AttrSizedOperandSegments]> {
+  let summary = "2-D convolution (cross-correlation), NCHW, with fused epilogue";
   let description = [{
     `input` [N, C, H, W], `weight` [O, C/groups, KH, KW], optional `bias` [O].
     `stride` and `padding` are [height, width]; padding is symmetric zeros.
     Result [N, O, (H + 2 ph - KH) / sh + 1, (W + 2 pw - KW) / sw + 1].
+    `act` and `residual` (same shape as the result) are the fused epilogue.
   }];
   let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$weight,
                        Optional<Score_FloatTensor>:$bias,
+                       Optional<Score_FloatTensor>:$residual,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$stride,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0}">:$padding,
-                       DefaultValuedAttr<I64Attr, "1">:$groups);
+                       DefaultValuedAttr<I64Attr, "1">:$groups,
+                       OptionalAttr<Score_ActKind>:$activation);
   let results = (outs Score_FloatTensor:$result);
-  let assemblyFormat = [{
-    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
-  }];
+  let assemblyFormat = Score_EpilogueFormat<"$input `,` $weight (`,` $bias^)?">.format;
 }
 
 def Score_AttentionOp : Score_ShapedOp<"attention"> {
@@ -97,17 +107,18 @@ def Score_GroupNormOp : Score_ShapedOp<"group_norm"> {
   let summary = "group normalisation over axis 1 (Wu & He 2018)";
   let description = [{
     `input` [N, C, ...]; channels split into `groups` groups, each normalised
-    over its channels and all trailing axes, then y = gamma * x_hat + beta with
-    `gamma`, `beta` [C].
+    over its channels and all trailing axes, then y = act(gamma * x_hat + beta)
+    with `gamma`, `beta` [C] and an optional fused activation.
   }];
   let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$gamma,
                        Score_FloatTensor:$beta,
                        ConfinedAttr<I64Attr, [IntPositive]>:$groups,
-                       DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon);
+                       DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon,
+                       OptionalAttr<Score_ActKind>:$activation);
   let results = (outs Score_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $gamma `,` $beta `groups` `(` $groups `)` attr-dict `:`
-    functional-type(operands, results)
+    $input `,` $gamma `,` $beta `groups` `(` $groups `)` (`act` $activation^)?
+    attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
