@@ -1,5 +1,6 @@
 //===- Interpreter.cpp - the float64 reference interpreter ----------------===//
 #include "tweedie/Reference/Interpreter.h"
+#include "tweedie/Reference/FromDialects.h"
 #include "tweedie/Reference/Kernels.h"
 #include "tweedie/Reference/SamplerSteps.h"
 
@@ -45,22 +46,6 @@ double normalAt(uint64_t key, uint64_t index) {
   return boxMuller(uniformOpen01(bits[0]), uniformOpen01(bits[1]))[0];
 }
 
-Activation toActivation(score::ActKind kind) {
-  switch (kind) {
-  case score::ActKind::silu:
-    return Activation::SiLU;
-  case score::ActKind::gelu:
-    return Activation::GELU;
-  case score::ActKind::relu:
-    return Activation::ReLU;
-  case score::ActKind::tanh:
-    return Activation::Tanh;
-  case score::ActKind::softplus:
-    return Activation::Softplus;
-  }
-  return Activation::SiLU;
-}
-
 std::array<int64_t, 2> pair(ArrayRef<int64_t> values) { return {values[0], values[1]}; }
 
 /// y = act(y) + residual: the epilogue fused into dense, conv2d and group_norm.
@@ -74,19 +59,6 @@ Result withEpilogue(Result y, std::optional<score::ActKind> activation,
   if (residual)
     return add(value, *residual);
   return value;
-}
-
-Prediction toPrediction(sampler::Parameterization p) {
-  switch (p) {
-  case sampler::Parameterization::x0:
-    return Prediction::X0;
-  case sampler::Parameterization::v:
-    return Prediction::V;
-  case sampler::Parameterization::score:
-    return Prediction::Score;
-  default:
-    return Prediction::Eps;
-  }
 }
 
 } // namespace

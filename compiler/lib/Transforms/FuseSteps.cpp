@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/Reference/FromDialects.h"
 #include "tweedie/Reference/SamplerSteps.h"
 #include "tweedie/Transforms/Passes.h"
 
@@ -119,19 +120,6 @@ struct FuseEulerMaruyama : OpRewritePattern<EulerMaruyamaStepOp> {
   }
 };
 
-ref::Prediction toPrediction(Parameterization p) {
-  switch (p) {
-  case Parameterization::x0:
-    return ref::Prediction::X0;
-  case Parameterization::v:
-    return ref::Prediction::V;
-  case Parameterization::score:
-    return ref::Prediction::Score;
-  default:
-    return ref::Prediction::Eps;
-  }
-}
-
 /// affine(x, reparameterize(out, x)) = a x + b (p out + q x) + c z
 ///                                   = (a + b q) x + (b p) out + c z.
 struct FoldReparameterize : OpRewritePattern<AffineStepOp> {
@@ -144,7 +132,8 @@ struct FoldReparameterize : OpRewritePattern<AffineStepOp> {
     ArrayRef<double> alpha = convert.getAlpha(), sigma = convert.getSigma();
     if (alpha.size() != op.getA().size())
       return rewriter.notifyMatchFailure(op, "tables of different lengths");
-    ref::Prediction from = toPrediction(convert.getFrom()), to = toPrediction(convert.getTo());
+    ref::Prediction from = ref::toPrediction(convert.getFrom()),
+                    to = ref::toPrediction(convert.getTo());
     AffineTables t{{}, {}, {op.getC().begin(), op.getC().end()}};
     for (size_t i = 0; i < alpha.size(); ++i) {
       auto apply = [&](double out, double x) {

@@ -88,11 +88,9 @@ void Conv2DLayer::run(CpuContext &context, int64_t batch, const float *x, float 
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packedWeights_}, {DNNL_ARG_DST, dst}};
   if (bias_)
     args[DNNL_ARG_BIAS] = bias_;
-  if (residual) {
-    const int index = epilogue_.activation == Activation::None ? 0 : 1;
-    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1] =
-        memory(dstDesc, context.engine, const_cast<float *>(residual));
-  }
+  if (residual)
+    addResidualArg(args, epilogue_,
+                   memory(dstDesc, context.engine, const_cast<float *>(residual)));
   primitiveFor(context, batch).execute(context.stream, args);
   context.stream.wait();
 }

@@ -33,4 +33,10 @@ dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
   return attr;
 }
 
+void addResidualArg(std::unordered_map<int, dnnl::memory> &args, const Epilogue &epilogue,
+                    const dnnl::memory &residual) {
+  const int index = epilogue.activation == Activation::None ? 0 : 1;
+  args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1] = residual;
+}
+
 } // namespace tweedie::cpu

@@ -4,6 +4,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <unordered_map>
+
 namespace tweedie::cpu {
 
 /// What every CPU layer executes on. One per session: oneDNN streams are not
@@ -26,6 +28,11 @@ struct Epilogue {
 /// The post-ops of an epilogue whose residual, if any, has `residualDesc`.
 dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
                                   const dnnl::memory::desc &residualDesc);
+
+/// Adds the residual to a primitive's execution arguments under the post-op
+/// index epilogueAttr gave it (after the activation, if there is one).
+void addResidualArg(std::unordered_map<int, dnnl::memory> &args, const Epilogue &epilogue,
+                    const dnnl::memory &residual);
 
 } // namespace tweedie::cpu
 

@@ -68,12 +68,10 @@ void DenseLayer::run(CpuContext &context, int64_t rows, const float *x, float *y
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packedWeights_}, {DNNL_ARG_DST, dst}};
   if (bias_)
     args[DNNL_ARG_BIAS] = bias_;
-  if (residual) {
-    // The binary post-op follows the activation, if any: index 1, else 0.
-    const int index = epilogue_.activation == Activation::None ? 0 : 1;
-    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1] =
-        memory({{rows, out_}, f32, tag::ab}, context.engine, const_cast<float *>(residual));
-  }
+  if (residual)
+    addResidualArg(args, epilogue_,
+                   memory({{rows, out_}, f32, tag::ab}, context.engine,
+                          const_cast<float *>(residual)));
   primitiveFor(context, rows).execute(context.stream, args);
   context.stream.wait();
 }
