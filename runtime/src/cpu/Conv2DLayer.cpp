@@ -54,15 +54,12 @@ Conv2DLayer::Conv2DLayer(CpuContext &context, const Conv2DShape &shape,
                                 std::to_string(expected) + ")");
   auto pd = describe(context, shape, kLayoutBatch,
                      memory::desc(weightDims(shape), f32, tag::any), !bias.empty(), epilogue);
-  memory user({weightDims(shape), f32, shape.groups == 1 ? tag::oihw : tag::goihw},
-              context.engine, const_cast<float *>(weights.data()));
-  packedWeights_ = memory(pd.weights_desc(), context.engine);
-  dnnl::reorder(user, packedWeights_).execute(context.stream, user, packedWeights_);
-  if (!bias.empty()) {
-    bias_ = memory({{shape.outChannels}, f32, tag::x}, context.engine);
-    std::copy(bias.begin(), bias.end(), static_cast<float *>(bias_.get_data_handle()));
-  }
-  context.stream.wait();
+  packedWeights_ = prepack(
+      context,
+      memory::desc(weightDims(shape), f32, shape.groups == 1 ? tag::oihw : tag::goihw),
+      weights.data(), pd.weights_desc());
+  if (!bias.empty())
+    bias_ = ownedCopy(context, memory::desc({shape.outChannels}, f32, tag::x), bias);
 }
 
 dnnl::convolution_forward &Conv2DLayer::primitiveFor(CpuContext &context, int64_t batch) {

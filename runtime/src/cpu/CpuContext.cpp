@@ -33,6 +33,22 @@ dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
   return attr;
 }
 
+dnnl::memory prepack(CpuContext &context, const dnnl::memory::desc &user, const float *data,
+                     const dnnl::memory::desc &preferred) {
+  dnnl::memory source(user, context.engine, const_cast<float *>(data));
+  dnnl::memory packed(preferred, context.engine);
+  dnnl::reorder(source, packed).execute(context.stream, source, packed);
+  context.stream.wait(); // `data` may go away once the constructor returns
+  return packed;
+}
+
+dnnl::memory ownedCopy(CpuContext &context, const dnnl::memory::desc &desc,
+                       std::span<const float> values) {
+  dnnl::memory memory(desc, context.engine);
+  std::copy(values.begin(), values.end(), static_cast<float *>(memory.get_data_handle()));
+  return memory;
+}
+
 void addResidualArg(std::unordered_map<int, dnnl::memory> &args, const Epilogue &epilogue,
                     const dnnl::memory &residual) {
   const int index = epilogue.activation == Activation::None ? 0 : 1;

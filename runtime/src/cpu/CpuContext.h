@@ -4,6 +4,7 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <span>
 #include <unordered_map>
 
 namespace tweedie::cpu {
@@ -28,6 +29,15 @@ struct Epilogue {
 /// The post-ops of an epilogue whose residual, if any, has `residualDesc`.
 dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
                                   const dnnl::memory::desc &residualDesc);
+
+/// Constant data (weights) reordered once from the caller's layout `user` into
+/// the layout a primitive prefers; the caller's buffer is not kept.
+dnnl::memory prepack(CpuContext &context, const dnnl::memory::desc &user, const float *data,
+                     const dnnl::memory::desc &preferred);
+
+/// A memory of `desc` owning a copy of `values` (biases, norm scales).
+dnnl::memory ownedCopy(CpuContext &context, const dnnl::memory::desc &desc,
+                       std::span<const float> values);
 
 /// Adds the residual to a primitive's execution arguments under the post-op
 /// index epilogueAttr gave it (after the activation, if there is one).

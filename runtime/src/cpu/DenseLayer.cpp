@@ -37,15 +37,10 @@ DenseLayer::DenseLayer(CpuContext &context, int64_t in, int64_t out,
                                 std::to_string(out) + "]");
   auto pd = describe(context, kLayoutRows, in, out, memory::desc({in, out}, f32, tag::any),
                      !bias.empty(), epilogue);
-  memory user({{in, out}, f32, tag::ab}, context.engine,
-              const_cast<float *>(weights.data()));
-  packedWeights_ = memory(pd.weights_desc(), context.engine);
-  dnnl::reorder(user, packedWeights_).execute(context.stream, user, packedWeights_);
-  if (!bias.empty()) {
-    bias_ = memory({{1, out}, f32, tag::ab}, context.engine);
-    std::copy(bias.begin(), bias.end(), static_cast<float *>(bias_.get_data_handle()));
-  }
-  context.stream.wait();
+  packedWeights_ = prepack(context, memory::desc({in, out}, f32, tag::ab), weights.data(),
+                           pd.weights_desc());
+  if (!bias.empty())
+    bias_ = ownedCopy(context, memory::desc({1, out}, f32, tag::ab), bias);
 }
 
 dnnl::matmul &DenseLayer::primitiveFor(CpuContext &context, int64_t rows) {

@@ -76,10 +76,9 @@ LayerNormLayer::LayerNormLayer(CpuContext &context, int64_t features, double eps
       static_cast<int64_t>(beta.size()) != features)
     throw std::invalid_argument("layer_norm layer: gamma/beta do not have " +
                                 std::to_string(features) + " entries");
-  scale_ = memory({{features}, f32, memory::format_tag::x}, context.engine);
-  shift_ = memory({{features}, f32, memory::format_tag::x}, context.engine);
-  std::copy(gamma.begin(), gamma.end(), static_cast<float *>(scale_.get_data_handle()));
-  std::copy(beta.begin(), beta.end(), static_cast<float *>(shift_.get_data_handle()));
+  const memory::desc vector({features}, f32, memory::format_tag::x);
+  scale_ = ownedCopy(context, vector, gamma);
+  shift_ = ownedCopy(context, vector, beta);
 }
 
 void LayerNormLayer::run(CpuContext &context, int64_t rows, const float *x, float *y) {
