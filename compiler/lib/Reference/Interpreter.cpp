@@ -101,12 +101,22 @@ std::vector<Argument> syntheticInputs(func::FuncOp fn, int64_t batch, uint64_t s
 
 /// Values of one function activation: tensors in float64, integer scalars
 /// (seeds, step and sample indices) exactly.
+/// A region (a loop body) sees the values of the regions around it through
+/// `parent`; nothing is copied per iteration.
 struct Interpreter::Env {
   llvm::DenseMap<Value, Tensor> tensors;
   llvm::DenseMap<Value, int64_t> integers;
-  const Tensor &tensor(Value v) const { return tensors.find(v)->second; }
+  const Env *parent = nullptr;
+
+  const Tensor &tensor(Value v) const {
+    auto it = tensors.find(v);
+    return it != tensors.end() ? it->second : parent->tensor(v);
+  }
   const Tensor *optional(Value v) const { return v ? &tensor(v) : nullptr; }
-  int64_t integer(Value v) const { return integers.find(v)->second; }
+  int64_t integer(Value v) const {
+    auto it = integers.find(v);
+    return it != integers.end() ? it->second : parent->integer(v);
+  }
 };
 
 Interpreter::Interpreter(ModuleOp module, ParamProvider params)
@@ -274,7 +284,8 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
         for (Value init : loop.getInits())
           carried.push_back(get(init));
         for (int64_t i = 0; i < static_cast<int64_t>(loop.getSteps()); ++i) {
-          Env inner = env; // the body sees the enclosing values
+          Env inner;
+          inner.parent = &env;
           inner.integers[body.getArgument(0)] = i;
           for (auto [arg, value] : llvm::zip(body.getArguments().drop_front(), carried))
             inner.tensors[arg] = std::move(value);
