@@ -180,6 +180,34 @@ FailureOr<std::vector<Tensor>> Interpreter::run(func::FuncOp fn,
   return results;
 }
 
+FailureOr<std::vector<Tensor>> Interpreter::precompute(sampler::PrecomputeOp pre,
+                                                       Env *outer) {
+  Block &body = pre.getBody().front();
+  std::vector<Tensor> tables;
+  for (int64_t i = 0; i < static_cast<int64_t>(pre.getSteps()); ++i) {
+    Env inner;
+    inner.parent = outer;
+    inner.integers[body.getArgument(0)] = i;
+    auto rows = execute(body, inner);
+    if (failed(rows))
+      return failure();
+    if (i == 0)
+      for (const Tensor &row : *rows) {
+        Shape shape = {static_cast<int64_t>(pre.getSteps())};
+        shape.insert(shape.end(), row.shape.begin(), row.shape.end());
+        tables.emplace_back(shape);
+        tables.back().data.clear();
+      }
+    for (auto [table, row] : llvm::zip(tables, *rows))
+      table.data.insert(table.data.end(), row.data.begin(), row.data.end());
+  }
+  return tables;
+}
+
+FailureOr<std::vector<Tensor>> Interpreter::tables(sampler::PrecomputeOp pre) {
+  return precompute(pre, nullptr);
+}
+
 FailureOr<std::vector<Tensor>> Interpreter::execute(Block &block, Env &env) {
   for (Operation &op : block) {
     if (isa<func::ReturnOp, sampler::YieldOp>(op)) {
@@ -298,6 +326,30 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
         }
         for (auto [result, value] : llvm::zip(loop.getResults(), carried))
           env.tensors[result] = std::move(value);
+      })
+      .Case([&](sampler::PrecomputeOp pre) {
+        auto tables = precompute(pre, &env);
+        if (failed(tables)) {
+          status = failure();
+          return;
+        }
+        for (auto [result, value] : llvm::zip(pre.getResults(), *tables))
+          env.tensors[result] = std::move(value);
+      })
+      .Case([&](sampler::TableRowOp o) {
+        const Tensor &table = get(o.getTable());
+        Shape shape(table.shape.begin() + 1, table.shape.end());
+        size_t i = step(o.getStep());
+        if (table.shape.empty() || static_cast<int64_t>(i) >= table.shape[0]) {
+          status = o.emitError("step ") << i << " is outside the table";
+          return;
+        }
+        int64_t rowSize = table.shape[0] ? table.numel() / table.shape[0] : 0;
+        out = Result(Tensor(shape, std::vector<double>(table.data.begin() + i * rowSize,
+                                                        table.data.begin() + (i + 1) * rowSize)));
+      })
+      .Case([&](sampler::TimeValueOp o) {
+        out = Result(Tensor({1}, o.getValues()[step(o.getStep())]));
       })
       .Case([&](sampler::TimestepOp o) {
         const Tensor &like = get(o.getLike());

@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 #include <cmath>
 
@@ -70,12 +71,17 @@ LogicalResult verifyTables(Operation *op,
       first = name;
     }
   }
-  if (auto loop = op->getParentOfType<LoopOp>()) {
-    int64_t expected = loop.getSteps() + extra;
+  Operation *steps = op->getParentOp();
+  while (steps && !isa<LoopOp, PrecomputeOp>(steps))
+    steps = steps->getParentOp();
+  if (steps) {
+    int64_t count = isa<LoopOp>(steps) ? cast<LoopOp>(steps).getSteps()
+                                       : cast<PrecomputeOp>(steps).getSteps();
+    int64_t expected = count + extra;
     if (length && static_cast<int64_t>(*length) != expected)
       return op->emitOpError("coefficient table '")
              << first << "' has " << *length << " entries but the enclosing "
-             << "sampler.loop runs " << loop.getSteps() << " steps (expected "
+             << steps->getName() << " runs " << count << " steps (expected "
              << expected << ")";
   }
   return success();
@@ -266,6 +272,82 @@ LogicalResult LoopOp::verifyRegions() {
            << yield.getValues().getTypes() << ") but the enclosing sampler.loop "
            << "carries (" << getResultTypes() << ")";
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Hoisted time-only work
+//===----------------------------------------------------------------------===//
+
+void PrecomputeOp::print(OpAsmPrinter &p) {
+  p << ' ' << getStepIndex() << " steps " << getSteps() << " -> ("
+    << getResultTypes() << ") ";
+  p.printRegion(getBody(), /*printEntryBlockArgs=*/false,
+                /*printBlockTerminators=*/true);
+  p.printOptionalAttrDict((*this)->getAttrs(), /*elidedAttrs=*/{"steps"});
+}
+
+ParseResult PrecomputeOp::parse(OpAsmParser &parser, OperationState &result) {
+  Builder &builder = parser.getBuilder();
+  OpAsmParser::Argument index;
+  IntegerAttr steps;
+  if (parser.parseArgument(index) || parser.parseKeyword("steps") ||
+      parser.parseAttribute(steps, builder.getI64Type(), "steps", result.attributes) ||
+      parser.parseArrowTypeList(result.types))
+    return failure();
+  index.type = builder.getIndexType();
+  Region *body = result.addRegion();
+  if (parser.parseRegion(*body, {index}))
+    return failure();
+  PrecomputeOp::ensureTerminator(*body, builder, result.location);
+  return parser.parseOptionalAttrDict(result.attributes);
+}
+
+LogicalResult PrecomputeOp::verifyRegions() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != 1 || !block.getArgument(0).getType().isIndex())
+    return emitOpError("body must take exactly the step index");
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(getBody(), captured);
+  if (!captured.empty())
+    return emitOpError("body uses a value defined outside it (")
+           << captured.front() << "); it may depend only on the step index";
+  auto yield = cast<YieldOp>(block.getTerminator());
+  if (yield.getValues().size() != getNumResults())
+    return yield.emitOpError("yields ")
+           << yield.getValues().size() << " values for " << getNumResults()
+           << " tables";
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(yield.getValues(), getResults()))) {
+    auto row = dyn_cast<RankedTensorType>(std::get<0>(pair).getType());
+    auto table = cast<RankedTensorType>(std::get<1>(pair).getType());
+    if (!row || !row.hasStaticShape())
+      return yield.emitOpError("value #") << i << " must be a static tensor, got "
+                                          << std::get<0>(pair).getType();
+    SmallVector<int64_t> expected = {static_cast<int64_t>(getSteps())};
+    llvm::append_range(expected, row.getShape());
+    if (table.getShape() != ArrayRef<int64_t>(expected))
+      return emitOpError("table #")
+             << i << " has shape " << formatShape(table.getShape())
+             << " but stacking " << getSteps() << " rows of "
+             << formatShape(row.getShape()) << " gives " << formatShape(expected);
+  }
+  return success();
+}
+
+LogicalResult TableRowOp::verify() {
+  auto table = getTable().getType();
+  auto row = getResult().getType();
+  if (table.getRank() < 1 ||
+      table.getShape().drop_front() != row.getShape())
+    return emitOpError("row shape ")
+           << formatShape(row.getShape()) << " is not the table shape "
+           << formatShape(table.getShape()) << " without its leading step dim";
+  return success();
+}
+
+LogicalResult TimeValueOp::verify() {
+  if (getResult().getType().getDimSize(0) != 1)
+    return emitOpError("result must be tensor<1xf32>");
+  return verifyTables(*this, {{"values", getValues()}});
 }
 
 //===----------------------------------------------------------------------===//

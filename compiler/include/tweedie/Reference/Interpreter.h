@@ -4,6 +4,8 @@
 
 #include "tweedie/Reference/Tensor.h"
 
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/StringMap.h"
@@ -47,8 +49,13 @@ public:
   mlir::FailureOr<std::vector<Tensor>> run(mlir::func::FuncOp fn,
                                            const std::vector<Argument> &inputs);
 
+  /// The tables of a `sampler.precompute` (its body reads nothing from
+  /// outside), one row per step: how hoisted time-only work gets its values.
+  mlir::FailureOr<std::vector<Tensor>> tables(sampler::PrecomputeOp pre);
+
 private:
   struct Env;
+  mlir::FailureOr<std::vector<Tensor>> precompute(sampler::PrecomputeOp pre, Env *outer);
   /// Runs the ops of `block` up to its terminator and returns the
   /// terminator's operands (func.return / sampler.yield).
   mlir::FailureOr<std::vector<Tensor>> execute(mlir::Block &block, Env &env);

@@ -72,4 +72,41 @@ def TweedieFuseEpilogues : Pass<"tweedie-fuse-epilogues", "::mlir::ModuleOp"> {
   let dependentDialects = ["::tweedie::score::ScoreDialect"];
 }
 
+def TweedieHoistTimeInvariant : Pass<"tweedie-hoist-time-invariant", "::mlir::ModuleOp"> {
+  let summary = "Move work that depends only on the time grid out of sampler loops";
+  let description = [{
+    In each `sampler.loop`, the ops that depend on the step but not on the
+    state (the timestep, the time embedding, the time MLP, per-block time
+    projections) move into a `sampler.precompute` before the loop, retyped to
+    batch 1. Inside the loop, `sampler.table_row` reads one step's row, which
+    the broadcasting consumers (`score.add`, `score.mul`) take as is. A row
+    added to a dense or conv2d output without epilogue becomes that op's
+    per-step bias (bias + row), so the add disappears. A hoisted value with a
+    consumer that cannot broadcast stays in the loop.
+  }];
+  let dependentDialects = ["::tweedie::sampler::SamplerDialect",
+                           "::tweedie::score::ScoreDialect"];
+}
+
+def TweediePlanMemory : Pass<"tweedie-plan-memory", "::mlir::func::FuncOp"> {
+  let summary = "Give every per-sample tensor of a sampler loop a static arena offset";
+  let description = [{
+    Every tensor of a `sampler.loop` body whose leading dim is the batch lives
+    in one arena. Its offset is static and counted per sample: at batch B the
+    value occupies bytes [B*offset, B*(offset+size)), so one plan serves every
+    batch size. Offsets are assigned first-fit in program order, reusing the
+    space of values whose last use has passed (a result never shares space with
+    the op's own operands); `score.reshape` aliases its operand. Results are
+    annotated with `sampler.slots` (one offset per result, -1 when not in the
+    arena), the loop with `sampler.iter_slots`, the function with
+    `sampler.arena_bytes_per_sample` and `sampler.unplanned_bytes_per_sample`
+    (the sum of all sizes: what no reuse would take).
+  }];
+  let options = [
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Emit a remark with the arena size at each loop">,
+  ];
+  let dependentDialects = ["::tweedie::sampler::SamplerDialect"];
+}
+
 #endif

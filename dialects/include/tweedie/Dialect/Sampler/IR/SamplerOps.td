@@ -119,11 +119,66 @@ def Sampler_LoopOp : Sampler_Op<"loop", [
 
 def Sampler_YieldOp : Sampler_Op<"yield", [
     Pure, Terminator, ReturnLike,
-    ParentOneOf<["LoopOp", "OdeStepOp", "OdeIntegrateOp"]>]> {
+    ParentOneOf<["LoopOp", "PrecomputeOp", "OdeStepOp", "OdeIntegrateOp"]>]> {
   let summary = "ends a sampler region with its values";
   let arguments = (ins Variadic<AnyType>:$values);
   let builders = [OpBuilder<(ins), [{ /* empty yield */ }]>];
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
+//===----------------------------------------------------------------------===//
+// Time-only work, hoisted out of the loop
+//===----------------------------------------------------------------------===//
+
+def Sampler_PrecomputeOp : Sampler_Op<"precompute", [
+    RecursiveMemoryEffects, SingleBlock,
+    SingleBlockImplicitTerminator<"::tweedie::sampler::YieldOp">]> {
+  let summary = "per-step tables of values that depend only on the time grid";
+  let description = [{
+    Its body runs once per step (step index as block argument) at batch 1 and
+    yields values that depend only on the step: the network's time embedding
+    and time MLP, per-step biases. Result k stacks yield k of every step into a
+    table [steps, ...]; `sampler.table_row` reads one step's row inside the
+    loop. The compiler evaluates the body when it binds the weights (in float64,
+    rounded once), so the sampler loop never runs it.
+
+    ```mlir
+    %tab = sampler.precompute %i steps 20 -> (tensor<20x1x64xf32>) {
+      %t = sampler.time_value %i values [...] : tensor<1xf32>
+      %e = score.time_embedding sinusoidal %t dim(64) : (tensor<1xf32>) -> tensor<1x64xf32>
+      sampler.yield %e : tensor<1x64xf32>
+    }
+    ```
+  }];
+  let arguments = (ins ConfinedAttr<I64Attr, [IntPositive]>:$steps);
+  let results = (outs Variadic<RankedTensorOf<[F32]>>:$tables);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::Value getStepIndex() { return getBody().front().getArgument(0); }
+  }];
+}
+
+def Sampler_TableRowOp : Sampler_Op<"table_row", [Pure]> {
+  let summary = "one step's row of a precomputed table";
+  let arguments = (ins RankedTensorOf<[F32]>:$table, Index:$step);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $table `[` $step `]` attr-dict `:` type($table) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Sampler_TimeValueOp : Sampler_Op<"time_value", [Pure]> {
+  let summary = "the network's conditioning input at a step, batch 1";
+  let description = [{
+    `sampler.timestep` for hoisted code: the same `values[step]`, as [1].
+  }];
+  let arguments = (ins Index:$step, DenseF64ArrayAttr:$values);
+  let results = (outs 1DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$step `values` $values attr-dict `:` type($result)";
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
