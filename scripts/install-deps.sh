@@ -8,7 +8,7 @@ PACKAGES=(
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
   libdnnl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libflatbuffers-dev flatbuffers-compiler libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libpng-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libpng-dev zlib1g-dev
 )
 
 missing=()

@@ -1,5 +1,6 @@
 //===- Interpreter.cpp - the float64 reference interpreter ----------------===//
 #include "tweedie/Reference/Interpreter.h"
+#include "tweedie/io/SafeTensors.h"
 #include "tweedie/Reference/FromDialects.h"
 #include "tweedie/Reference/Kernels.h"
 #include "tweedie/Reference/SamplerSteps.h"
@@ -118,6 +119,15 @@ struct Interpreter::Env {
     return it != integers.end() ? it->second : parent->integer(v);
   }
 };
+
+ParamProvider checkpointParams(std::shared_ptr<const io::SafeTensorsFile> file) {
+  return [file](llvm::StringRef name, const Shape &) -> std::optional<Tensor> {
+    auto it = file->tensors.find(name.str());
+    if (it == file->tensors.end())
+      return std::nullopt;
+    return Tensor(it->second.shape, it->second.toDouble());
+  };
+}
 
 Interpreter::Interpreter(ModuleOp module, ParamProvider params)
     : module(module), params(std::move(params)) {}

@@ -32,18 +32,6 @@ void printTensor(llvm::raw_ostream &os, const tweedie::reference::Tensor &t) {
   }
 }
 
-/// Weights by name from a checkpoint, converted to float64.
-tweedie::reference::ParamProvider
-checkpointParams(std::shared_ptr<const tweedie::io::SafeTensorsFile> file) {
-  return [file](llvm::StringRef name, const tweedie::reference::Shape &)
-             -> std::optional<tweedie::reference::Tensor> {
-    auto it = file->tensors.find(name.str());
-    if (it == file->tensors.end())
-      return std::nullopt;
-    return tweedie::reference::Tensor(it->second.shape, it->second.toDouble());
-  };
-}
-
 struct InterpretPass : tweedie::impl::TweedieInterpretBase<InterpretPass> {
   using TweedieInterpretBase::TweedieInterpretBase;
 
@@ -67,7 +55,7 @@ struct InterpretPass : tweedie::impl::TweedieInterpretBase<InterpretPass> {
         module.emitError("--tweedie-interpret: ") << error;
         return signalPassFailure();
       }
-      params = checkpointParams(
+      params = tweedie::reference::checkpointParams(
           std::make_shared<const tweedie::io::SafeTensorsFile>(std::move(*file)));
     }
     tweedie::reference::Interpreter interpreter(module, std::move(params));

@@ -63,6 +63,7 @@ Conv2DLayer::Conv2DLayer(CpuContext &context, const Conv2DShape &shape,
 }
 
 dnnl::convolution_forward &Conv2DLayer::primitiveFor(CpuContext &context, int64_t batch) {
+  std::lock_guard lock(primitivesMutex_);
   auto it = primitives_.find(batch);
   if (it == primitives_.end()) {
     auto pd = describe(context, shape_, batch, packedWeights_.get_desc(),
@@ -73,7 +74,7 @@ dnnl::convolution_forward &Conv2DLayer::primitiveFor(CpuContext &context, int64_
 }
 
 void Conv2DLayer::run(CpuContext &context, int64_t batch, const float *x, float *y,
-                      const float *residual) {
+                      const float *residual, const float *bias) {
   if (epilogue_.residual != (residual != nullptr))
     throw std::invalid_argument("conv2d layer: residual given/expected mismatch");
   const Conv2DShape &s = shape_;
@@ -84,7 +85,8 @@ void Conv2DLayer::run(CpuContext &context, int64_t batch, const float *x, float 
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packedWeights_}, {DNNL_ARG_DST, dst}};
   if (bias_)
-    args[DNNL_ARG_BIAS] = bias_;
+    args[DNNL_ARG_BIAS] = bias ? memory(bias_.get_desc(), context.engine, const_cast<float *>(bias))
+                               : bias_;
   if (residual)
     addResidualArg(args, epilogue_,
                    memory(dstDesc, context.engine, const_cast<float *>(residual)));

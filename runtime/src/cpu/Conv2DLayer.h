@@ -6,6 +6,7 @@
 
 #include <array>
 #include <map>
+#include <mutex>
 #include <span>
 
 namespace tweedie::cpu {
@@ -28,7 +29,7 @@ public:
               std::span<const float> bias, Epilogue epilogue);
 
   void run(CpuContext &context, int64_t batch, const float *x, float *y,
-           const float *residual = nullptr);
+           const float *residual = nullptr, const float *bias = nullptr);
 
   const Conv2DShape &shape() const { return shape_; }
 
@@ -39,6 +40,8 @@ private:
   Epilogue epilogue_;
   dnnl::memory packedWeights_, bias_;
   std::map<int64_t, dnnl::convolution_forward> primitives_;
+  std::mutex primitivesMutex_; // workers share the layer
+
 };
 
 } // namespace tweedie::cpu

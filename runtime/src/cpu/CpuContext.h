@@ -14,6 +14,11 @@ namespace tweedie::cpu {
 struct CpuContext {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
+
+  CpuContext() = default;
+  /// Another stream on the same engine: for a worker thread running
+  /// primitives created on `engine`.
+  explicit CpuContext(const dnnl::engine &shared) : engine(shared), stream(shared) {}
 };
 
 /// The activation fused into a layer's epilogue.

@@ -44,6 +44,7 @@ DenseLayer::DenseLayer(CpuContext &context, int64_t in, int64_t out,
 }
 
 dnnl::matmul &DenseLayer::primitiveFor(CpuContext &context, int64_t rows) {
+  std::lock_guard lock(primitivesMutex_);
   auto it = primitives_.find(rows);
   if (it == primitives_.end()) {
     auto pd = describe(context, rows, in_, out_, packedWeights_.get_desc(),
@@ -54,7 +55,7 @@ dnnl::matmul &DenseLayer::primitiveFor(CpuContext &context, int64_t rows) {
 }
 
 void DenseLayer::run(CpuContext &context, int64_t rows, const float *x, float *y,
-                     const float *residual) {
+                     const float *residual, const float *bias) {
   if (epilogue_.residual != (residual != nullptr))
     throw std::invalid_argument("dense layer: residual given/expected mismatch");
   memory src({{rows, in_}, f32, tag::ab}, context.engine, const_cast<float *>(x));
@@ -62,7 +63,8 @@ void DenseLayer::run(CpuContext &context, int64_t rows, const float *x, float *y
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packedWeights_}, {DNNL_ARG_DST, dst}};
   if (bias_)
-    args[DNNL_ARG_BIAS] = bias_;
+    args[DNNL_ARG_BIAS] = bias ? memory(bias_.get_desc(), context.engine, const_cast<float *>(bias))
+                               : bias_;
   if (residual)
     addResidualArg(args, epilogue_,
                    memory({{rows, out_}, f32, tag::ab}, context.engine,

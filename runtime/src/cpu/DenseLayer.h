@@ -5,6 +5,7 @@
 #include "cpu/CpuContext.h"
 
 #include <map>
+#include <mutex>
 #include <span>
 
 namespace tweedie::cpu {
@@ -20,7 +21,7 @@ public:
 
   /// y[rows, out] = act(x[rows, in] W + b) (+ residual[rows, out]).
   void run(CpuContext &context, int64_t rows, const float *x, float *y,
-           const float *residual = nullptr);
+           const float *residual = nullptr, const float *bias = nullptr);
 
   int64_t inputs() const { return in_; }
   int64_t outputs() const { return out_; }
@@ -32,6 +33,8 @@ private:
   Epilogue epilogue_;
   dnnl::memory packedWeights_, bias_;
   std::map<int64_t, dnnl::matmul> primitives_;
+  std::mutex primitivesMutex_; // workers share the layer
+
 };
 
 } // namespace tweedie::cpu

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -40,6 +41,7 @@ private:
   float epsilon_;
   dnnl::memory scale_, shift_;
   std::map<int64_t, dnnl::layer_normalization_forward> primitives_;
+  std::mutex primitivesMutex_;
 };
 
 /// The activation functions in float, as the fused epilogues compute them.

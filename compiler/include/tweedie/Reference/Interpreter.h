@@ -11,8 +11,13 @@
 #include "llvm/ADT/StringMap.h"
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <variant>
+
+namespace tweedie::io {
+struct SafeTensorsFile;
+}
 
 namespace tweedie::reference {
 
@@ -29,6 +34,9 @@ using Argument = std::variant<Tensor, int64_t>;
 /// (-a, a) with a = 1/sqrt(fan_in) ([in, out] dense: in; [out, in, kh, kw]
 /// conv: in kh kw), a = 0.1 for vectors; keyed by (seed, name) through Philox.
 ParamProvider syntheticParams(uint64_t seed);
+
+/// Weights by name from a checkpoint (any float dtype), as float64.
+ParamProvider checkpointParams(std::shared_ptr<const io::SafeTensorsFile> file);
 
 /// Deterministic inputs for `fn`: dynamic dims bound to `batch`; rank-1
 /// arguments (times / noise levels) uniform in (0, 1), other tensors standard

@@ -1,0 +1,23 @@
+//===- ModuleBuilder.h - planned IR + weights -> a runtime module -*- C++ -*-===//
+#ifndef TWEEDIE_TARGET_MODULEBUILDER_H
+#define TWEEDIE_TARGET_MODULEBUILDER_H
+
+#include "tweedie/Reference/Interpreter.h"
+#include "tweedie/module/ModuleDesc.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace tweedie {
+
+/// Translates a planned sampler function (phase `cpu`: hoisted, fused, memory
+/// planned, kernels outlined) into the runtime's module description. Weights
+/// come from `params`; the precomputed time tables are evaluated here, in
+/// float64, and rounded once. The function must have the form
+/// `precompute* ; sampler.loop (init = the noise argument) ; return`.
+/// Failures are diagnostics at the offending op.
+mlir::FailureOr<module::ModuleDesc> buildModuleDesc(mlir::func::FuncOp entry,
+                                                    reference::ParamProvider params);
+
+} // namespace tweedie
+
+#endif

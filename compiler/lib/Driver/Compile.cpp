@@ -1,0 +1,216 @@
+//===- Compile.cpp - phases of tweedie-compile ----------------------------===//
+#include "tweedie/Driver/Compile.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/InitAll.h"
+#include "tweedie/Reference/Interpreter.h"
+#include "tweedie/Target/ModuleBuilder.h"
+#include "tweedie/Transforms/Kernels.h"
+#include "tweedie/Transforms/MemoryPlan.h"
+#include "tweedie/Transforms/Passes.h"
+#include "tweedie/io/SafeTensors.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace tweedie {
+
+namespace {
+
+std::string print(Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  op->print(os);
+  return text;
+}
+
+template <typename T> std::string printAttr(T attr) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  attr.print(os);
+  return text;
+}
+
+/// The function holding the sampler (the one sampler.solve), or `name`.
+func::FuncOp findEntry(ModuleOp module, const std::string &name) {
+  if (!name.empty()) {
+    auto fn = module.lookupSymbol<func::FuncOp>(name);
+    if (!fn)
+      module.emitError("no func.func @") << name << " (--entry)";
+    return fn;
+  }
+  func::FuncOp found;
+  int count = 0;
+  module.walk([&](sampler::SolveOp solve) {
+    found = solve->getParentOfType<func::FuncOp>();
+    ++count;
+  });
+  if (count == 0)
+    module.emitError("no sampler.solve in the input: nothing to compile into a sampler");
+  else if (count > 1)
+    module.emitError("several sampler.solve ops; name the entry with --entry");
+  return count == 1 ? found : nullptr;
+}
+
+void describeSampler(func::FuncOp entry, module::ModuleDesc &desc) {
+  entry.walk([&](sampler::SolveOp solve) {
+    desc.network = solve.getNetwork().str();
+    desc.method = printAttr(solve.getMethod());
+    desc.schedule = printAttr(solve.getSchedule());
+    desc.prediction = sampler::stringifyParameterization(solve.getPrediction()).str();
+  });
+}
+
+std::string formatBytes(int64_t bytes) {
+  char text[64];
+  if (bytes >= (1 << 20))
+    std::snprintf(text, sizeof text, "%.2f MiB", bytes / 1048576.0);
+  else if (bytes >= 1024)
+    std::snprintf(text, sizeof text, "%.1f KiB", bytes / 1024.0);
+  else
+    std::snprintf(text, sizeof text, "%lld B", static_cast<long long>(bytes));
+  return text;
+}
+
+} // namespace
+
+bool compileSampler(const CompileOptions &options, CompileResult &result) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  std::string error;
+  auto file = openInputFile(options.input, &error);
+  if (!file) {
+    llvm::errs() << "tweedie-compile: " << error << "\n";
+    return false;
+  }
+  llvm::SourceMgr sources;
+  sources.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sources, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sources, &context);
+  if (!module)
+    return false;
+
+  const auto &phases = compilePhases();
+  auto stopsAt = [&](const char *phase) { return options.compileTo == phase; };
+  auto finish = [&]() {
+    result.ir = print(*module);
+    return true;
+  };
+  if (stopsAt("input"))
+    return finish();
+
+  func::FuncOp entry = findEntry(*module, options.entry);
+  if (!entry)
+    return false;
+  const std::string entryName = entry.getSymName().str();
+  describeSampler(entry, result.module);
+
+  struct Phase {
+    const char *name;
+    std::function<void(OpPassManager &)> add;
+  };
+  const bool kernels = options.generatedKernels;
+  std::vector<Phase> pipeline = {
+      {"expanded",
+       [](OpPassManager &pm) {
+         pm.addPass(createTweedieExpandSolve());
+         pm.addPass(createInlinerPass());
+       }},
+      {"fused",
+       [](OpPassManager &pm) {
+         pm.addPass(createTweedieHoistTimeInvariant());
+         pm.addPass(createTweedieFuseSteps());
+         pm.addPass(createTweedieFuseEpilogues());
+       }},
+      {"planned",
+       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createTweediePlanMemory()); }},
+      {"cpu",
+       [kernels](OpPassManager &pm) {
+         if (kernels)
+           pm.addPass(createTweedieOutlineKernels());
+       }},
+  };
+  for (const Phase &phase : pipeline) {
+    PassManager pm(&context, ModuleOp::getOperationName());
+    phase.add(pm);
+    if (failed(pm.run(*module)))
+      return false;
+    if (stopsAt(phase.name))
+      return finish();
+  }
+  (void)phases;
+
+  entry = module->lookupSymbol<func::FuncOp>(entryName);
+  OwningOpRef<ModuleOp> llvmKernels;
+  if (kernels) {
+    llvmKernels = lowerKernelsToLLVM(*module);
+    if (!llvmKernels)
+      return false;
+  }
+  if (stopsAt("module")) {
+    result.ir = "// Generated kernels, lowered to the LLVM dialect:\n" +
+                (llvmKernels ? print(*llvmKernels) : std::string("// (none: --kernels=builtin)\n"));
+    return true;
+  }
+
+  reference::ParamProvider params = reference::syntheticParams(options.syntheticSeed);
+  if (!options.weights.empty()) {
+    auto weights = io::tryReadSafeTensors(options.weights, error);
+    if (!weights) {
+      llvm::errs() << "tweedie-compile: " << error << "\n";
+      return false;
+    }
+    params = reference::checkpointParams(
+        std::make_shared<const io::SafeTensorsFile>(std::move(*weights)));
+  }
+  module::ModuleDesc info = result.module;
+  FailureOr<module::ModuleDesc> desc = buildModuleDesc(entry, std::move(params));
+  if (failed(desc))
+    return false;
+  result.module = std::move(*desc);
+  result.module.network = info.network;
+  result.module.method = info.method;
+  result.module.schedule = info.schedule;
+  result.module.prediction = info.prediction;
+
+  if (kernels) {
+    result.kernelCpu = resolveTargetCpu(options.cpu);
+    if (!emitKernelLibrary(*llvmKernels, result.kernelCpu, result.module.kernels, error)) {
+      llvm::errs() << "tweedie-compile: generated kernels: " << error << "\n";
+      return false;
+    }
+  }
+
+  int64_t weightBytes = 0, tableBytes = 0;
+  for (const module::ConstantDesc &c : result.module.constants)
+    (c.name.rfind("precompute.", 0) == 0 ? tableBytes : weightBytes) +=
+        static_cast<int64_t>(c.data.size() * sizeof(float));
+  int64_t unplanned = 0;
+  if (auto attr = entry->getAttrOfType<IntegerAttr>(kUnplannedBytesAttr))
+    unplanned = attr.getInt();
+  const module::ModuleDesc &m = result.module;
+  result.report =
+      "sampler: " + m.network + ", " + m.method + ", " + std::to_string(m.steps) +
+      " steps\n" + "ops per step: " + std::to_string(m.body.size()) + "\n" +
+      "arena: " + formatBytes(m.arenaBytesPerSample) + " per sample (" +
+      formatBytes(unplanned) + " without reuse)\n" + "weights: " + formatBytes(weightBytes) +
+      ", precomputed time tables: " + formatBytes(tableBytes) + "\n" + "kernels: " +
+      (kernels ? formatBytes(static_cast<int64_t>(m.kernels.size())) + " for " +
+                     result.kernelCpu
+               : std::string("built in (--kernels=builtin)")) +
+      "\n";
+  return true;
+}
+
+} // namespace tweedie

@@ -1,0 +1,317 @@
+//===- ModuleBuilder.cpp - the runtime's view of a planned sampler --------===//
+#include "tweedie/Target/ModuleBuilder.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/Dialect/Score/IR/ScoreOps.h"
+#include "tweedie/Transforms/Kernels.h"
+#include "tweedie/Transforms/MemoryPlan.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+
+namespace tweedie {
+
+namespace {
+
+module::Activation toModule(std::optional<score::ActKind> kind) {
+  if (!kind)
+    return module::Activation::None;
+  switch (*kind) {
+  case score::ActKind::silu: return module::Activation::SiLU;
+  case score::ActKind::gelu: return module::Activation::GELU;
+  case score::ActKind::relu: return module::Activation::ReLU;
+  case score::ActKind::tanh: return module::Activation::Tanh;
+  case score::ActKind::softplus: return module::Activation::Softplus;
+  }
+  return module::Activation::None;
+}
+
+std::vector<float> toFloat(const std::vector<double> &values) {
+  return std::vector<float>(values.begin(), values.end());
+}
+
+class Builder {
+public:
+  Builder(func::FuncOp entry, reference::ParamProvider params)
+      : entry(entry), interpreter(entry->getParentOfType<ModuleOp>(), params),
+        params(std::move(params)) {}
+
+  FailureOr<module::ModuleDesc> build() {
+    Block &body = entry.getBody().front();
+    if (entry.getNumArguments() != 3 ||
+        !isa<RankedTensorType>(entry.getArgument(0).getType()))
+      return entry.emitError("a sampler entry takes (noise, seed, first_sample)");
+    auto sampleType = cast<RankedTensorType>(entry.getArgument(0).getType());
+    if (!perSampleBytes(sampleType))
+      return entry.emitError("the noise must be [B, static dims...], got ") << sampleType;
+    desc.sampleShape.assign(sampleType.getShape().begin() + 1, sampleType.getShape().end());
+    desc.entry = entry.getSymName().str();
+    desc.arenaBytesPerSample = 0;
+    if (auto arena = entry->getAttrOfType<IntegerAttr>(kArenaBytesAttr))
+      desc.arenaBytesPerSample = arena.getInt();
+
+    sampler::LoopOp loop;
+    for (Operation &op : body) {
+      if (auto pre = dyn_cast<sampler::PrecomputeOp>(op)) {
+        if (failed(addTables(pre)))
+          return failure();
+      } else if (auto l = dyn_cast<sampler::LoopOp>(op)) {
+        if (loop)
+          return l.emitError("the CPU backend runs one sampler.loop per entry");
+        loop = l;
+      } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        if (!loop || ret.getNumOperands() != 1 || ret.getOperand(0) != loop.getResult(0))
+          return ret.emitError("the entry must return the sampler.loop's result");
+      } else {
+        return op.emitError("the CPU backend runs entries of the form precompute* ; "
+                            "sampler.loop ; return; '")
+               << op.getName() << "' is not supported here yet";
+      }
+    }
+    if (!loop)
+      return entry.emitError("no sampler.loop in @") << entry.getSymName()
+                                                     << " (run --tweedie-expand-solve)";
+    if (loop.getInits().size() != 1 || loop.getInits()[0] != entry.getArgument(0))
+      return loop.emitError("the loop must carry exactly the noise argument");
+    if (!loop->hasAttr(kIterSlotsAttr))
+      return loop.emitError("the loop has no memory plan (run --tweedie-plan-memory)");
+    desc.steps = static_cast<int64_t>(loop.getSteps());
+    stepIndex = loop.getStepIndex();
+
+    auto state = valueOf(loop.getIterArgs()[0]);
+    if (failed(state))
+      return failure();
+    desc.state = *state;
+    for (Operation &op : loop.getBody().front())
+      if (failed(translate(op)))
+        return failure();
+    return std::move(desc);
+  }
+
+private:
+  LogicalResult addTables(sampler::PrecomputeOp pre) {
+    auto tables = interpreter.tables(pre);
+    if (failed(tables))
+      return failure();
+    for (auto [k, table] : llvm::enumerate(*tables)) {
+      tableConstant[pre.getResult(k)] = static_cast<int32_t>(desc.constants.size());
+      desc.constants.push_back({"precompute." + std::to_string(k), table.shape,
+                                toFloat(table.data)});
+    }
+    return success();
+  }
+
+  int32_t addValue(module::ValueDesc v) {
+    desc.values.push_back(std::move(v));
+    return static_cast<int32_t>(desc.values.size() - 1);
+  }
+
+  FailureOr<int32_t> constant(Operation *at, const std::string &name, const reference::Shape &shape,
+                              std::vector<double> data) {
+    auto it = constantByName.find(name);
+    if (it == constantByName.end()) {
+      it = constantByName.insert({name, static_cast<int32_t>(desc.constants.size())}).first;
+      desc.constants.push_back({name, shape, toFloat(data)});
+    }
+    return addValue({module::ValueKind::Constant, shape, it->second});
+  }
+
+  /// The module value of an SSA value, created on first use.
+  FailureOr<int32_t> valueOf(Value v) {
+    if (auto it = values.find(v); it != values.end())
+      return it->second;
+    FailureOr<int32_t> index = create(v);
+    if (succeeded(index))
+      values[v] = *index;
+    return index;
+  }
+
+  FailureOr<int32_t> create(Value v) {
+    auto type = cast<RankedTensorType>(v.getType());
+    std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+    Operation *def = v.getDefiningOp();
+    if (perSampleBytes(type)) {
+      int64_t offset = -1;
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        auto slots = arg.getOwner()->getParentOp()->getAttrOfType<DenseI64ArrayAttr>(kIterSlotsAttr);
+        if (slots && arg.getArgNumber() >= 1)
+          offset = slots[arg.getArgNumber() - 1];
+      } else if (auto slots = def->getAttrOfType<DenseI64ArrayAttr>(kSlotsAttr)) {
+        offset = slots[cast<OpResult>(v).getResultNumber()];
+      }
+      if (offset < 0) {
+        Operation *at = def ? def : entry.getOperation();
+        return at->emitError("value has no arena slot (run --tweedie-plan-memory)");
+      }
+      shape.erase(shape.begin());
+      return addValue({module::ValueKind::Arena, shape, offset});
+    }
+    if (!type.hasStaticShape())
+      return (def ? def : entry.getOperation())->emitError("unsupported dynamic shape ") << type;
+    if (auto param = dyn_cast_or_null<score::ParamOp>(def)) {
+      std::optional<reference::Tensor> value = params(param.getName(), shape);
+      if (!value)
+        return param.emitError("no value for weight '") << param.getName() << "'";
+      if (value->shape != shape)
+        return param.emitError("weight '")
+               << param.getName() << "' has shape " << reference::formatShape(value->shape)
+               << " but the IR declares " << reference::formatShape(shape);
+      return constant(def, param.getName().str(), shape, std::move(value->data));
+    }
+    if (auto row = dyn_cast_or_null<sampler::TableRowOp>(def)) {
+      auto it = tableConstant.find(row.getTable());
+      if (it == tableConstant.end() || row.getStep() != stepIndex)
+        return row.emitError("reads a table that is not a precompute result at the loop's step");
+      return addValue({module::ValueKind::TableRow, shape, it->second});
+    }
+    if (auto cst = dyn_cast_or_null<arith::ConstantOp>(def)) {
+      auto dense = dyn_cast<DenseFPElementsAttr>(cst.getValue());
+      if (!dense)
+        return cst.emitError("only dense float constants reach the CPU backend");
+      std::vector<double> data;
+      for (const APFloat &f : dense.getValues<APFloat>())
+        data.push_back(f.convertToDouble());
+      std::string name = "constant." + std::to_string(desc.constants.size());
+      return constant(def, name, shape, std::move(data));
+    }
+    return (def ? def : entry.getOperation())
+        ->emitError("the CPU backend cannot place this value: ") << type;
+  }
+
+  LogicalResult emit(Operation *op, module::OpKind kind, ValueRange operands,
+                     std::vector<int64_t> ints = {}, std::vector<double> floats = {},
+                     module::Activation act = module::Activation::None,
+                     std::string kernel = {}) {
+    module::OpDesc d{kind, {}, -1, std::move(ints), std::move(floats), act, std::move(kernel)};
+    for (Value v : operands) {
+      if (!v) {
+        d.operands.push_back(-1);
+        continue;
+      }
+      auto index = valueOf(v);
+      if (failed(index))
+        return failure();
+      d.operands.push_back(*index);
+    }
+    auto result = valueOf(op->getResult(0));
+    if (failed(result))
+      return failure();
+    d.result = *result;
+    desc.body.push_back(std::move(d));
+    return success();
+  }
+
+  LogicalResult translate(Operation &op) {
+    using K = module::OpKind;
+    return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+        .Case<score::ParamOp, arith::ConstantOp, sampler::TableRowOp>(
+            [](Operation *) { return success(); }) // values, placed on use
+        .Case([&](score::DenseOp o) {
+          return emit(o, K::Dense, {o.getInput(), o.getWeight(), o.getBias(), o.getResidual()},
+                      {}, {}, toModule(o.getActivation()));
+        })
+        .Case([&](score::Conv2DOp o) {
+          auto stride = o.getStride(), padding = o.getPadding();
+          return emit(o, K::Conv2D, {o.getInput(), o.getWeight(), o.getBias(), o.getResidual()},
+                      {stride[0], stride[1], padding[0], padding[1],
+                       static_cast<int64_t>(o.getGroups())},
+                      {}, toModule(o.getActivation()));
+        })
+        .Case([&](score::GroupNormOp o) {
+          return emit(o, K::GroupNorm, {o.getInput(), o.getGamma(), o.getBeta()},
+                      {static_cast<int64_t>(o.getGroups())},
+                      {o.getEpsilon().convertToDouble()}, toModule(o.getActivation()));
+        })
+        .Case([&](score::LayerNormOp o) {
+          return emit(o, K::LayerNorm, {o.getInput(), o.getGamma(), o.getBeta()}, {},
+                      {o.getEpsilon().convertToDouble()});
+        })
+        .Case([&](score::AttentionOp o) {
+          return emit(o, K::Attention, {o.getQuery(), o.getKey(), o.getValue()},
+                      {static_cast<int64_t>(o.getHeads())});
+        })
+        .Case([&](score::ActOp o) {
+          return emit(o, K::Act, {o.getInput()}, {}, {}, toModule(o.getKind()));
+        })
+        .Case([&](score::AddOp o) { return emit(o, K::Add, {o.getLhs(), o.getRhs()}); })
+        .Case([&](score::MulOp o) { return emit(o, K::Mul, {o.getLhs(), o.getRhs()}); })
+        .Case([&](score::ConcatOp o) {
+          return emit(o, K::Concat, o.getInputs(), {static_cast<int64_t>(o.getAxis())});
+        })
+        .Case([&](score::UpsampleOp o) {
+          return emit(o, K::Upsample, {o.getInput()}, {static_cast<int64_t>(o.getScale())});
+        })
+        .Case([&](score::AvgPoolOp o) {
+          auto k = o.getKernel(), s = o.getStride();
+          return emit(o, K::AvgPool, {o.getInput()}, {k[0], k[1], s[0], s[1]});
+        })
+        .Case([&](score::TransposeOp o) {
+          auto perm = o.getPermutation();
+          return emit(o, K::Transpose, {o.getInput()},
+                      std::vector<int64_t>(perm.begin(), perm.end()));
+        })
+        .Case([&](score::ReshapeOp o) -> LogicalResult {
+          // The planner aliases a reshape with its source: same bytes, new shape.
+          auto in = valueOf(o.getInput());
+          if (failed(in))
+            return failure();
+          auto slots = o->getAttrOfType<DenseI64ArrayAttr>(kSlotsAttr);
+          if (desc.values[*in].kind == module::ValueKind::Arena &&
+              (!slots || slots[0] == desc.values[*in].offset)) {
+            auto shape = cast<RankedTensorType>(o.getType()).getShape();
+            values[o.getResult()] = addValue({module::ValueKind::Arena,
+                                              std::vector<int64_t>(shape.begin() + 1, shape.end()),
+                                              desc.values[*in].offset});
+            return success();
+          }
+          return emit(o, K::Copy, {o.getInput()});
+        })
+        .Case([&](sampler::RandnOp o) -> LogicalResult {
+          if (o.getSeed() != entry.getArgument(1) || o.getFirstSample() != entry.getArgument(2) ||
+              o.getStep() != stepIndex)
+            return o.emitError("the CPU backend draws noise keyed by the entry's seed, "
+                               "first sample and the loop step only");
+          return emit(o, K::Randn, {}, {o.getDrawAttr().getInt()});
+        })
+        .Case([&](sampler::AffineStepOp o) {
+          std::vector<double> floats(o.getA().begin(), o.getA().end());
+          floats.insert(floats.end(), o.getB().begin(), o.getB().end());
+          floats.insert(floats.end(), o.getC().begin(), o.getC().end());
+          std::string kernel;
+          if (auto symbol = o->getAttrOfType<FlatSymbolRefAttr>(kKernelAttr))
+            kernel = symbol.getValue().str();
+          return emit(o, K::AffineStep, {o.getX(), o.getY(), o.getZ()}, {}, std::move(floats),
+                      module::Activation::None, std::move(kernel));
+        })
+        .Case([&](sampler::YieldOp o) -> LogicalResult {
+          auto next = valueOf(o.getValues()[0]);
+          if (failed(next))
+            return failure();
+          desc.nextState = *next;
+          return success();
+        })
+        .Default([](Operation *other) {
+          return other->emitError("'") << other->getName()
+                                       << "' has no CPU lowering yet (the sampler loop "
+                                          "may hold score ops, randn and fused steps)";
+        });
+  }
+
+  func::FuncOp entry;
+  reference::Interpreter interpreter;
+  reference::ParamProvider params;
+  module::ModuleDesc desc;
+  Value stepIndex;
+  llvm::DenseMap<Value, int32_t> values, tableConstant;
+  std::map<std::string, int32_t> constantByName;
+};
+
+} // namespace
+
+FailureOr<module::ModuleDesc> buildModuleDesc(func::FuncOp entry,
+                                              reference::ParamProvider params) {
+  return Builder(entry, std::move(params)).build();
+}
+
+} // namespace tweedie

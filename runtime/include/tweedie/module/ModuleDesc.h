@@ -1,0 +1,106 @@
+//===- ModuleDesc.h - a compiled sampler as plain data ------------------===//
+//
+// What `tweedie-compile` writes and the runtime executes, independent of the
+// file encoding: the compiler fills one of these and serialises it
+// (writeModule); the runtime parses and verifies a file into one (readModule).
+// No MLIR, no FlatBuffers types in this header.
+//
+// Op layouts (operands are value indices, -1 = absent optional operand):
+//   Dense      [x, w, bias?, residual?]         act
+//   Conv2D     [x, w, bias?, residual?]         ints {stride h, w, pad h, w, groups}; act
+//   GroupNorm  [x, gamma, beta]                 ints {groups}; floats {epsilon}; act
+//   LayerNorm  [x, gamma, beta]                 floats {epsilon}
+//   Attention  [q, k, v]                        ints {heads}
+//   Act        [x]                              act
+//   Add, Mul   [lhs, rhs]                       (NumPy broadcasting)
+//   Concat     [inputs...]                      ints {axis of the [B, ...] tensor}
+//   Upsample   [x]                              ints {scale} (nearest)
+//   AvgPool    [x]                              ints {kernel h, w, stride h, w}
+//   Transpose  [x]                              ints {permutation, [0] = 0}
+//   Copy       [x]                              (same element count)
+//   Randn      []                               ints {draw}
+//   AffineStep [x, y, z?]                       floats {a[steps], b[steps], c[steps]}; kernel
+//
+//===----------------------------------------------------------------------===//
+#ifndef TWEEDIE_MODULE_MODULEDESC_H
+#define TWEEDIE_MODULE_MODULEDESC_H
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tweedie::module {
+
+/// The file format version this runtime reads and the compiler writes.
+inline constexpr uint32_t kFormatVersion = 1;
+
+enum class ValueKind : uint8_t { Arena = 0, Constant = 1, TableRow = 2 };
+
+enum class OpKind : uint16_t {
+  Dense = 0, Conv2D, GroupNorm, LayerNorm, Attention, Act, Add, Mul, Concat,
+  Upsample, AvgPool, Transpose, Copy, Randn, AffineStep
+};
+inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::AffineStep) + 1;
+const char *opKindName(OpKind kind);
+
+enum class Activation : uint8_t { None = 0, SiLU, GELU, ReLU, Tanh, Softplus };
+
+struct ValueDesc {
+  ValueKind kind = ValueKind::Arena;
+  /// Arena: per-sample shape (no batch). Constant: full shape. TableRow: row shape.
+  std::vector<int64_t> shape;
+  /// Arena: per-sample byte offset. Constant / TableRow: constant index.
+  int64_t offset = 0;
+
+  int64_t numel() const;
+};
+
+struct OpDesc {
+  OpKind kind = OpKind::Copy;
+  std::vector<int32_t> operands;
+  int32_t result = -1;
+  std::vector<int64_t> ints;
+  std::vector<double> floats;
+  Activation act = Activation::None;
+  std::string kernel;
+};
+
+struct ConstantDesc {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+};
+
+struct ModuleDesc {
+  std::string producer, entry;
+  std::string network, method, schedule, prediction;
+  std::vector<int64_t> sampleShape;
+  int64_t steps = 0;
+  int64_t arenaBytesPerSample = 0;
+  std::vector<ValueDesc> values;
+  std::vector<OpDesc> body;
+  int32_t state = -1, nextState = -1;
+  std::vector<ConstantDesc> constants;
+  std::vector<std::byte> kernels;
+
+  int64_t sampleNumel() const;
+};
+
+/// The complete file image: header (magic, version, length, CRC-32) + payload.
+std::vector<std::byte> serializeModule(const ModuleDesc &desc);
+
+/// Parses and verifies a file image; throws io::FormatError naming `origin`
+/// and what is wrong (bad header, checksum, structure, or an inconsistent
+/// index, shape or range).
+ModuleDesc parseModule(std::span<const std::byte> image, const std::string &origin);
+
+/// Checks the cross-references of a description (also run by parseModule and
+/// before serializeModule writes anything).
+void verifyModule(const ModuleDesc &desc, const std::string &origin);
+
+} // namespace tweedie::module
+
+#endif

@@ -1,0 +1,121 @@
+/*===- tweedie.h - the Tweedie runtime's C API ---------------------------===*
+ *
+ * Load a compiled sampler module and draw samples:
+ *
+ *   tweedie_instance *inst;  tweedie_module *mod;  tweedie_session *sess;
+ *   tweedie_instance_create(&inst);
+ *   tweedie_module_load_file(inst, "mlp2d.tweedie", &mod);
+ *   tweedie_session_options opts = {"cpu", 4};
+ *   tweedie_session_create(mod, &opts, &sess);
+ *   tweedie_sample_request req = {0};
+ *   req.num_samples = 1000;  req.seed = 7;  req.output = buffer;
+ *   tweedie_status *st = tweedie_session_sample(sess, &req);
+ *   if (st) { puts(tweedie_status_message(st)); tweedie_status_free(st); }
+ *
+ * Every fallible call returns NULL on success or a status the caller frees.
+ * Sample i of a request with seed s is the same whatever the batch split or
+ * thread count (and the same as sample first_sample + i of another request).
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef TWEEDIE_TWEEDIE_H
+#define TWEEDIE_TWEEDIE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TWEEDIE_API_VERSION 1
+
+#if defined(__GNUC__)
+#define TWEEDIE_EXPORT __attribute__((visibility("default")))
+#else
+#define TWEEDIE_EXPORT
+#endif
+
+typedef struct tweedie_instance tweedie_instance;
+typedef struct tweedie_module tweedie_module;
+typedef struct tweedie_session tweedie_session;
+typedef struct tweedie_status tweedie_status;
+
+typedef enum tweedie_status_code {
+  TWEEDIE_OK = 0,
+  TWEEDIE_INVALID_ARGUMENT = 1, /* a NULL pointer, bad count, unknown device */
+  TWEEDIE_INVALID_MODULE = 2,   /* corrupt, truncated or incompatible module */
+  TWEEDIE_IO_ERROR = 3,         /* a file could not be read */
+  TWEEDIE_NUMERIC_ERROR = 4,    /* NaN or infinity during sampling */
+  TWEEDIE_CANCELLED = 5,        /* the progress callback asked to stop */
+  TWEEDIE_UNAVAILABLE = 6,      /* the device is not present on this machine */
+  TWEEDIE_INTERNAL = 7
+} tweedie_status_code;
+
+TWEEDIE_EXPORT tweedie_status_code tweedie_status_get_code(const tweedie_status *status);
+/* A message naming the problem; valid until the status is freed. */
+const char *tweedie_status_message(const tweedie_status *status);
+TWEEDIE_EXPORT void tweedie_status_free(tweedie_status *status);
+
+/* The runtime's version string, e.g. "0.3.0". */
+const char *tweedie_version(void);
+
+tweedie_status *tweedie_instance_create(tweedie_instance **out);
+TWEEDIE_EXPORT void tweedie_instance_destroy(tweedie_instance *instance);
+
+/* Loads and verifies a module (checksums, structure, every index and shape). */
+tweedie_status *tweedie_module_load_file(tweedie_instance *instance, const char *path,
+                                         tweedie_module **out);
+tweedie_status *tweedie_module_load_memory(tweedie_instance *instance, const void *data,
+                                           size_t size, tweedie_module **out);
+TWEEDIE_EXPORT void tweedie_module_destroy(tweedie_module *module);
+
+/* The per-sample shape of the module's samples (without the batch). */
+TWEEDIE_EXPORT size_t tweedie_module_sample_rank(const tweedie_module *module);
+TWEEDIE_EXPORT int64_t tweedie_module_sample_dim(const tweedie_module *module, size_t axis);
+/* Floats per sample: the product of the sample dims. */
+TWEEDIE_EXPORT int64_t tweedie_module_sample_size(const tweedie_module *module);
+TWEEDIE_EXPORT int64_t tweedie_module_steps(const tweedie_module *module);
+/* A one-line description: network, method, schedule, prediction, steps. */
+const char *tweedie_module_description(const tweedie_module *module);
+
+typedef struct tweedie_session_options {
+  const char *device; /* "cpu" (NULL means "cpu") */
+  int32_t threads;    /* 0: all hardware threads */
+} tweedie_session_options;
+
+tweedie_status *tweedie_session_create(tweedie_module *module,
+                                       const tweedie_session_options *options,
+                                       tweedie_session **out);
+TWEEDIE_EXPORT void tweedie_session_destroy(tweedie_session *session);
+
+/* Called as work progresses with (steps done, steps total) over all
+ * micro-batches; return nonzero to cancel the request. Calls come from worker
+ * threads, never two at a time. */
+typedef int (*tweedie_progress_fn)(void *user_data, int64_t done, int64_t total);
+
+typedef struct tweedie_sample_request {
+  int64_t num_samples;
+  uint64_t seed;
+  int64_t first_sample;          /* index of sample 0 in the seed's stream */
+  const float *initial_noise;    /* num_samples x sample size, or NULL */
+  float *output;                 /* num_samples x sample size, or NULL: see below */
+  float **allocated_output;      /* when output is NULL: receives a buffer to
+                                    release with tweedie_free */
+  tweedie_progress_fn progress;  /* optional */
+  void *progress_user_data;
+} tweedie_sample_request;
+
+tweedie_status *tweedie_session_sample(tweedie_session *session,
+                                       const tweedie_sample_request *request);
+
+/* Asks a running tweedie_session_sample to stop (from any thread); it then
+ * returns TWEEDIE_CANCELLED. */
+TWEEDIE_EXPORT void tweedie_session_cancel(tweedie_session *session);
+
+TWEEDIE_EXPORT void tweedie_free(void *buffer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,225 @@
+//===- CApi.cpp - tweedie.h on top of the C++ runtime ---------------------===//
+//
+// Every entry point catches everything: a C caller sees a status, never an
+// exception or an abort.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/tweedie.h"
+#include "cpu/Program.h"
+#include "tweedie/io/AtomicFile.h"
+#include "tweedie/io/FormatError.h"
+#include "tweedie/module/ModuleDesc.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <thread>
+
+#ifndef TWEEDIE_VERSION_STRING
+#define TWEEDIE_VERSION_STRING "0.0.0"
+#endif
+
+struct tweedie_status {
+  tweedie_status_code code;
+  std::string message;
+};
+
+struct tweedie_instance {};
+
+struct tweedie_module {
+  std::unique_ptr<tweedie::cpu::Program> program;
+  std::string description;
+};
+
+struct tweedie_session {
+  tweedie_module *module;
+  int threads;
+  std::atomic<bool> cancel{false};
+};
+
+namespace {
+
+tweedie_status *make(tweedie_status_code code, std::string message) {
+  return new (std::nothrow) tweedie_status{code, std::move(message)};
+}
+
+/// Runs `body`, mapping exceptions to statuses.
+template <typename F> tweedie_status *guarded(F &&body) {
+  try {
+    return body();
+  } catch (const tweedie::io::FormatError &e) {
+    return make(TWEEDIE_INVALID_MODULE, e.what());
+  } catch (const std::bad_alloc &) {
+    return make(TWEEDIE_INTERNAL, "out of memory");
+  } catch (const std::invalid_argument &e) {
+    return make(TWEEDIE_INVALID_MODULE, e.what());
+  } catch (const std::runtime_error &e) {
+    return make(TWEEDIE_NUMERIC_ERROR, e.what());
+  } catch (const std::exception &e) {
+    return make(TWEEDIE_INTERNAL, e.what());
+  } catch (...) {
+    return make(TWEEDIE_INTERNAL, "unknown error");
+  }
+}
+
+tweedie_status *loadModule(std::span<const std::byte> image, const std::string &origin,
+                           tweedie_module **out) {
+  auto module = std::make_unique<tweedie_module>();
+  tweedie::module::ModuleDesc desc = tweedie::module::parseModule(image, origin);
+  module->description = desc.network + ": " + desc.method + ", " + desc.schedule +
+                        ", prediction " + desc.prediction + ", " +
+                        std::to_string(desc.steps) + " steps";
+  module->program = std::make_unique<tweedie::cpu::Program>(std::move(desc), origin);
+  *out = module.release();
+  return nullptr;
+}
+
+} // namespace
+
+extern "C" {
+
+tweedie_status_code tweedie_status_get_code(const tweedie_status *s) {
+  return s ? s->code : TWEEDIE_OK;
+}
+const char *tweedie_status_message(const tweedie_status *s) {
+  return s ? s->message.c_str() : "ok";
+}
+void tweedie_status_free(tweedie_status *s) { delete s; }
+const char *tweedie_version(void) { return TWEEDIE_VERSION_STRING; }
+
+tweedie_status *tweedie_instance_create(tweedie_instance **out) {
+  if (!out)
+    return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_instance_create: out is NULL");
+  *out = new (std::nothrow) tweedie_instance();
+  return *out ? nullptr : make(TWEEDIE_INTERNAL, "out of memory");
+}
+void tweedie_instance_destroy(tweedie_instance *instance) { delete instance; }
+
+tweedie_status *tweedie_module_load_file(tweedie_instance *instance, const char *path,
+                                         tweedie_module **out) {
+  if (!instance || !path || !out)
+    return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_module_load_file: NULL argument");
+  *out = nullptr;
+  std::vector<std::byte> image;
+  try {
+    image = tweedie::io::readFile(path);
+  } catch (const std::exception &e) {
+    return make(TWEEDIE_IO_ERROR, e.what());
+  }
+  return guarded([&] { return loadModule(image, path, out); });
+}
+
+tweedie_status *tweedie_module_load_memory(tweedie_instance *instance, const void *data,
+                                           size_t size, tweedie_module **out) {
+  if (!instance || !data || !out)
+    return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_module_load_memory: NULL argument");
+  *out = nullptr;
+  return guarded([&] {
+    return loadModule({static_cast<const std::byte *>(data), size}, "<memory>", out);
+  });
+}
+
+void tweedie_module_destroy(tweedie_module *module) { delete module; }
+
+size_t tweedie_module_sample_rank(const tweedie_module *m) {
+  return m ? m->program->desc().sampleShape.size() : 0;
+}
+int64_t tweedie_module_sample_dim(const tweedie_module *m, size_t axis) {
+  if (!m || axis >= m->program->desc().sampleShape.size())
+    return 0;
+  return m->program->desc().sampleShape[axis];
+}
+int64_t tweedie_module_sample_size(const tweedie_module *m) {
+  return m ? m->program->desc().sampleNumel() : 0;
+}
+int64_t tweedie_module_steps(const tweedie_module *m) {
+  return m ? m->program->desc().steps : 0;
+}
+const char *tweedie_module_description(const tweedie_module *m) {
+  return m ? m->description.c_str() : "";
+}
+
+tweedie_status *tweedie_session_create(tweedie_module *module,
+                                       const tweedie_session_options *options,
+                                       tweedie_session **out) {
+  if (!module || !out)
+    return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_session_create: NULL argument");
+  *out = nullptr;
+  const char *device = options && options->device ? options->device : "cpu";
+  if (std::strcmp(device, "cpu") != 0)
+    return make(std::strcmp(device, "cuda") == 0 ? TWEEDIE_UNAVAILABLE
+                                                 : TWEEDIE_INVALID_ARGUMENT,
+                std::string("device '") + device +
+                    "' is not available (this runtime runs on \"cpu\")");
+  int threads = options ? options->threads : 0;
+  if (threads < 0)
+    return make(TWEEDIE_INVALID_ARGUMENT, "thread count must be >= 0");
+  if (threads == 0)
+    threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  *out = new (std::nothrow) tweedie_session{module, threads};
+  return *out ? nullptr : make(TWEEDIE_INTERNAL, "out of memory");
+}
+
+void tweedie_session_destroy(tweedie_session *session) { delete session; }
+
+void tweedie_session_cancel(tweedie_session *session) {
+  if (session)
+    session->cancel = true;
+}
+
+tweedie_status *tweedie_session_sample(tweedie_session *session,
+                                       const tweedie_sample_request *request) {
+  if (!session || !request)
+    return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_session_sample: NULL argument");
+  if (request->num_samples < 0)
+    return make(TWEEDIE_INVALID_ARGUMENT, "num_samples must be >= 0");
+  if (request->first_sample < 0 ||
+      request->first_sample + request->num_samples > (int64_t{1} << 32))
+    return make(TWEEDIE_INVALID_ARGUMENT,
+                "sample indices must lie in [0, 2^32) (the noise stream's range)");
+  if (!request->output && !request->allocated_output)
+    return make(TWEEDIE_INVALID_ARGUMENT,
+                "give either output or allocated_output to receive the samples");
+  tweedie::cpu::Program &program = *session->module->program;
+  const size_t floats =
+      static_cast<size_t>(request->num_samples) * program.desc().sampleNumel();
+  float *out = request->output;
+  if (!out) {
+    out = static_cast<float *>(std::malloc(std::max<size_t>(floats, 1) * sizeof(float)));
+    if (!out)
+      return make(TWEEDIE_INTERNAL, "out of memory for the samples");
+  }
+  session->cancel = false;
+  tweedie::cpu::SampleJob job;
+  job.count = request->num_samples;
+  job.seed = request->seed;
+  job.firstSample = request->first_sample;
+  job.noise = request->initial_noise;
+  job.out = out;
+  job.threads = session->threads;
+  job.progress = [&](int64_t done, int64_t total) {
+    if (session->cancel)
+      return false;
+    return !request->progress ||
+           request->progress(request->progress_user_data, done, total) == 0;
+  };
+  tweedie_status *status = guarded([&]() -> tweedie_status * {
+    if (program.sample(job) == tweedie::cpu::SampleOutcome::Cancelled)
+      return make(TWEEDIE_CANCELLED, "sampling was cancelled");
+    return nullptr;
+  });
+  if (!request->output) {
+    if (status)
+      std::free(out);
+    else
+      *request->allocated_output = out;
+  }
+  return status;
+}
+
+void tweedie_free(void *buffer) { std::free(buffer); }
+
+} // extern "C"

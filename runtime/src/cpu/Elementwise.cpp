@@ -1,0 +1,151 @@
+//===- Elementwise.cpp ------------------------------------------------------===//
+#include "cpu/Elementwise.h"
+#include "cpu/Normalization.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace tweedie::cpu {
+
+namespace {
+Dims stridesOf(const Dims &shape) {
+  Dims strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+/// Strides of `shape` read as `rank` dims right-aligned, 0 along broadcast dims.
+Dims broadcastStrides(const Dims &shape, size_t rank) {
+  Dims own = stridesOf(shape), out(rank, 0);
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] != 1)
+      out[rank - shape.size() + i] = own[i];
+  return out;
+}
+
+int64_t numel(const Dims &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+} // namespace
+
+void broadcastBinary(BinaryOp op, const float *lhs, const Dims &lhsShape, const float *rhs,
+                     const Dims &rhsShape, float *out, const Dims &outShape) {
+  const int64_t count = numel(outShape);
+  auto apply = [op](float a, float b) { return op == BinaryOp::Add ? a + b : a * b; };
+  if (lhsShape == outShape && rhsShape == outShape) {
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = apply(lhs[i], rhs[i]);
+    return;
+  }
+  const size_t rank = outShape.size();
+  const Dims ls = broadcastStrides(lhsShape, rank), rs = broadcastStrides(rhsShape, rank);
+  // Innermost dim as a contiguous run; walk the outer index with a counter.
+  const int64_t inner = rank ? outShape[rank - 1] : 1;
+  const int64_t lInner = rank ? ls[rank - 1] : 0, rInner = rank ? rs[rank - 1] : 0;
+  Dims index(rank, 0);
+  for (int64_t base = 0; base < count; base += inner) {
+    int64_t lo = 0, ro = 0;
+    for (size_t d = 0; d + 1 < rank; ++d) {
+      lo += index[d] * ls[d];
+      ro += index[d] * rs[d];
+    }
+    for (int64_t i = 0; i < inner; ++i)
+      out[base + i] = apply(lhs[lo + i * lInner], rhs[ro + i * rInner]);
+    for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; --d) {
+      if (++index[d] < outShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
+void activateAll(Activation activation, const float *x, float *y, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    y[i] = activate(x[i], activation);
+}
+
+void concat(std::span<const float *const> inputs, std::span<const Dims> shapes,
+            int64_t axis, float *out) {
+  const Dims &first = shapes[0];
+  int64_t outer = 1, inner = 1, total = 0;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= first[d];
+  for (size_t d = axis + 1; d < first.size(); ++d)
+    inner *= first[d];
+  for (const Dims &s : shapes)
+    total += s[axis];
+  for (int64_t o = 0; o < outer; ++o) {
+    float *dst = out + o * total * inner;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const int64_t run = shapes[k][axis] * inner;
+      std::memcpy(dst, inputs[k] + o * run, run * sizeof(float));
+      dst += run;
+    }
+  }
+}
+
+void upsampleNearest(const float *x, int64_t planes, int64_t height, int64_t width,
+                     int64_t scale, float *out) {
+  const int64_t oh = height * scale, ow = width * scale;
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < oh; ++i) {
+      const float *row = x + (p * height + i / scale) * width;
+      float *dst = out + (p * oh + i) * ow;
+      for (int64_t j = 0; j < ow; ++j)
+        dst[j] = row[j / scale];
+    }
+}
+
+void avgPool(const float *x, int64_t planes, int64_t height, int64_t width, int64_t kh,
+             int64_t kw, int64_t sh, int64_t sw, float *out) {
+  const int64_t oh = (height - kh) / sh + 1, ow = (width - kw) / sw + 1;
+  const float scale = 1.0f / static_cast<float>(kh * kw);
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < oh; ++i)
+      for (int64_t j = 0; j < ow; ++j) {
+        float sum = 0;
+        for (int64_t a = 0; a < kh; ++a)
+          for (int64_t b = 0; b < kw; ++b)
+            sum += x[(p * height + i * sh + a) * width + j * sw + b];
+        out[(p * oh + i) * ow + j] = sum * scale;
+      }
+}
+
+void transpose(const float *x, const Dims &shape, const Dims &permutation, float *out) {
+  const size_t rank = shape.size();
+  const Dims in = stridesOf(shape);
+  Dims outShape(rank), strides(rank);
+  for (size_t d = 0; d < rank; ++d) {
+    outShape[d] = shape[permutation[d]];
+    strides[d] = in[permutation[d]];
+  }
+  const int64_t count = numel(outShape);
+  Dims index(rank, 0);
+  int64_t offset = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    out[i] = x[offset];
+    for (int64_t d = static_cast<int64_t>(rank) - 1; d >= 0; --d) {
+      offset += strides[d];
+      if (++index[d] < outShape[d])
+        break;
+      offset -= strides[d] * outShape[d];
+      index[d] = 0;
+    }
+  }
+}
+
+void affineStep(const float *x, const float *y, const float *z, float *out, int64_t count,
+                float a, float b, float c) {
+  if (z)
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = a * x[i] + b * y[i] + c * z[i];
+  else
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = a * x[i] + b * y[i];
+}
+
+} // namespace tweedie::cpu

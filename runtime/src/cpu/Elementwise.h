@@ -1,0 +1,53 @@
+//===- Elementwise.h - the data-movement and pointwise ops of a network ---===//
+//
+// What is left of a network once dense, conv and normalisation went to
+// library calls: broadcasting add/mul, standalone activations, concatenation,
+// resampling and transposes. All take row-major float tensors; shapes are full
+// ([B, ...]). Each output element is computed by one fixed expression, so
+// results do not depend on the batch split.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TWEEDIE_RUNTIME_CPU_ELEMENTWISE_H
+#define TWEEDIE_RUNTIME_CPU_ELEMENTWISE_H
+
+#include "cpu/CpuContext.h"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tweedie::cpu {
+
+using Dims = std::vector<int64_t>;
+
+enum class BinaryOp { Add, Mul };
+
+/// out[outShape] = lhs op rhs with NumPy broadcasting (shapes right-aligned).
+void broadcastBinary(BinaryOp op, const float *lhs, const Dims &lhsShape, const float *rhs,
+                     const Dims &rhsShape, float *out, const Dims &outShape);
+
+void activateAll(Activation activation, const float *x, float *y, int64_t count);
+
+/// Concatenates along `axis` of the [B, ...] shapes.
+void concat(std::span<const float *const> inputs, std::span<const Dims> shapes,
+            int64_t axis, float *out);
+
+/// Nearest-neighbour upsampling of [N, C, H, W] by `scale`.
+void upsampleNearest(const float *x, int64_t planes, int64_t height, int64_t width,
+                     int64_t scale, float *out);
+
+/// Average pooling of [N, C, H, W] (no padding).
+void avgPool(const float *x, int64_t planes, int64_t height, int64_t width, int64_t kh,
+             int64_t kw, int64_t sh, int64_t sw, float *out);
+
+/// out = x transposed by `permutation` (of the full shape).
+void transpose(const float *x, const Dims &shape, const Dims &permutation, float *out);
+
+/// x <- a x + b y + c z, the step arithmetic when no generated kernel is
+/// available (a module compiled without a kernel library).
+void affineStep(const float *x, const float *y, const float *z, float *out, int64_t count,
+                float a, float b, float c);
+
+} // namespace tweedie::cpu
+
+#endif

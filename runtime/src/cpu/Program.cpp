@@ -1,0 +1,370 @@
+//===- Program.cpp - the CPU executor of a module -------------------------===//
+#include "cpu/Program.h"
+#include "cpu/AttentionLayer.h"
+#include "cpu/Conv2DLayer.h"
+#include "cpu/DenseLayer.h"
+#include "cpu/Elementwise.h"
+#include "cpu/KernelLibrary.h"
+#include "cpu/Normalization.h"
+#include "tweedie/Noise.h"
+
+#include <omp.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+namespace tweedie::cpu {
+
+using module::OpKind;
+using module::ValueKind;
+
+namespace {
+
+/// Micro-batches aim at this much arena (about an L2-sized working set per
+/// thread), between 1 and 64 samples.
+constexpr int64_t kChunkArenaBytes = 4 << 20;
+
+Activation toActivation(module::Activation a) {
+  switch (a) {
+  case module::Activation::None: return Activation::None;
+  case module::Activation::SiLU: return Activation::SiLU;
+  case module::Activation::GELU: return Activation::GELU;
+  case module::Activation::ReLU: return Activation::ReLU;
+  case module::Activation::Tanh: return Activation::Tanh;
+  case module::Activation::Softplus: return Activation::Softplus;
+  }
+  return Activation::None;
+}
+
+/// Product of shape[from:].
+int64_t product(const std::vector<int64_t> &s, size_t from = 0) {
+  int64_t n = 1;
+  for (size_t i = from; i < s.size(); ++i)
+    n *= s[i];
+  return n;
+}
+
+/// Rows of a [..., features] tensor per sample: the product of all but the last dim.
+int64_t rowsOf(const std::vector<int64_t> &s) {
+  return s.empty() ? 1 : product(s) / s.back();
+}
+
+/// Sets the calling thread's OpenMP thread count for a scope: layers built
+/// under it pick their weight layouts as a single-threaded run would use them.
+class SingleThreadedScope {
+public:
+  SingleThreadedScope() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~SingleThreadedScope() { omp_set_num_threads(saved_); }
+
+private:
+  int saved_;
+};
+
+struct AlignedFree {
+  void operator()(float *p) const { std::free(p); }
+};
+
+} // namespace
+
+/// The library objects of the ops that have one, indexed like the body.
+struct Program::Layers {
+  std::vector<std::unique_ptr<DenseLayer>> dense;
+  std::vector<std::unique_ptr<Conv2DLayer>> conv;
+  std::vector<std::unique_ptr<GroupNormLayer>> groupNorm;
+  std::vector<std::unique_ptr<LayerNormLayer>> layerNorm;
+  std::vector<void *> kernels;
+  std::unique_ptr<KernelLibrary> library;
+};
+
+struct Program::Worker {
+  explicit Worker(const dnnl::engine &engine) : context(engine) {}
+  CpuContext context;
+  std::unique_ptr<float, AlignedFree> arena;
+  int64_t capacity = 0; // samples the arena holds
+};
+
+Program::Program(module::ModuleDesc desc, const std::string &origin)
+    : desc_(std::move(desc)), origin_(origin), layers_(std::make_unique<Layers>()) {
+  SingleThreadedScope singleThreaded;
+  const size_t n = desc_.body.size();
+  layers_->dense.resize(n);
+  layers_->conv.resize(n);
+  layers_->groupNorm.resize(n);
+  layers_->layerNorm.resize(n);
+  layers_->kernels.resize(n, nullptr);
+  if (!desc_.kernels.empty())
+    layers_->library = std::make_unique<KernelLibrary>(desc_.kernels, origin);
+  microBatch_ = std::clamp<int64_t>(
+      desc_.arenaBytesPerSample ? kChunkArenaBytes / desc_.arenaBytesPerSample : 64, 1, 64);
+
+  // A bias that is a table row is bound per step; the layer is built with row 0.
+  auto constantData = [&](int32_t index) -> std::span<const float> {
+    if (index < 0)
+      return {};
+    const module::ValueDesc &v = desc_.values[index];
+    const module::ConstantDesc &c = desc_.constants[v.offset];
+    return std::span<const float>(c.data.data(), v.numel());
+  };
+  auto operand = [](const module::OpDesc &op, size_t i) {
+    return i < op.operands.size() ? op.operands[i] : -1;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const module::OpDesc &op = desc_.body[i];
+    const auto &x = op.operands.empty() ? desc_.values[op.result].shape
+                                        : desc_.values[op.operands[0]].shape;
+    Epilogue epilogue{toActivation(op.act), operand(op, 3) >= 0};
+    switch (op.kind) {
+    case OpKind::Dense: {
+      const auto &w = desc_.values[op.operands[1]].shape;
+      layers_->dense[i] = std::make_unique<DenseLayer>(
+          context_, w[0], w[1], constantData(op.operands[1]), constantData(operand(op, 2)),
+          epilogue);
+      break;
+    }
+    case OpKind::Conv2D: {
+      const auto &w = desc_.values[op.operands[1]].shape;
+      Conv2DShape shape{x[0], w[0], x[1], x[2], w[2], w[3]};
+      shape.stride = {op.ints[0], op.ints[1]};
+      shape.padding = {op.ints[2], op.ints[3]};
+      shape.groups = op.ints[4];
+      layers_->conv[i] = std::make_unique<Conv2DLayer>(
+          context_, shape, constantData(op.operands[1]), constantData(operand(op, 2)),
+          epilogue);
+      break;
+    }
+    case OpKind::GroupNorm:
+      layers_->groupNorm[i] = std::make_unique<GroupNormLayer>(
+          x[0], op.ints[0], op.floats[0], constantData(op.operands[1]),
+          constantData(op.operands[2]), toActivation(op.act));
+      break;
+    case OpKind::LayerNorm:
+      layers_->layerNorm[i] = std::make_unique<LayerNormLayer>(
+          context_, x.back(), op.floats[0], constantData(op.operands[1]),
+          constantData(op.operands[2]));
+      break;
+    case OpKind::AffineStep:
+      if (layers_->library && !op.kernel.empty())
+        layers_->kernels[i] = layers_->library->function(op.kernel);
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+Program::~Program() = default;
+
+bool Program::hasGeneratedKernels() const { return static_cast<bool>(layers_->library); }
+
+float *Program::pointer(int32_t index, Worker &worker, int64_t n, int64_t step) {
+  const module::ValueDesc &v = desc_.values[index];
+  switch (v.kind) {
+  case ValueKind::Arena:
+    return reinterpret_cast<float *>(reinterpret_cast<char *>(worker.arena.get()) +
+                                     n * v.offset);
+  case ValueKind::Constant:
+    return desc_.constants[v.offset].data.data();
+  case ValueKind::TableRow:
+    return desc_.constants[v.offset].data.data() + step * v.numel();
+  }
+  return nullptr;
+}
+
+void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint64_t seed,
+                    int64_t first) {
+  const module::OpDesc &op = desc_.body[index];
+  auto in = [&](size_t i) -> float * {
+    return i < op.operands.size() && op.operands[i] >= 0
+               ? pointer(op.operands[i], worker, n, step)
+               : nullptr;
+  };
+  auto shapeOf = [&](size_t i) -> const std::vector<int64_t> & {
+    return desc_.values[op.operands[i]].shape;
+  };
+  // [n] ++ per-sample shape for arena values, the stored shape otherwise.
+  auto fullShape = [&](int32_t value) {
+    const module::ValueDesc &v = desc_.values[value];
+    Dims s = v.shape;
+    if (v.kind == ValueKind::Arena)
+      s.insert(s.begin(), n);
+    return s;
+  };
+  float *out = pointer(op.result, worker, n, step);
+  const auto &outShape = desc_.values[op.result].shape;
+  const int64_t outCount = n * product(outShape);
+  auto biasRow = [&]() -> const float * {
+    return op.operands.size() > 2 && op.operands[2] >= 0 &&
+                   desc_.values[op.operands[2]].kind == ValueKind::TableRow
+               ? in(2)
+               : nullptr;
+  };
+  CpuContext &context = worker.context;
+
+  switch (op.kind) {
+  case OpKind::Dense:
+    layers_->dense[index]->run(context, n * rowsOf(shapeOf(0)),
+                               in(0), out, in(3), biasRow());
+    break;
+  case OpKind::Conv2D:
+    layers_->conv[index]->run(context, n, in(0), out, in(3), biasRow());
+    break;
+  case OpKind::GroupNorm:
+    layers_->groupNorm[index]->run(n, product(shapeOf(0), 1), in(0), out);
+    break;
+  case OpKind::LayerNorm:
+    layers_->layerNorm[index]->run(context, n * rowsOf(shapeOf(0)),
+                                   in(0), out);
+    break;
+  case OpKind::Attention:
+    attention(n, shapeOf(0)[0], shapeOf(1)[0], shapeOf(0)[1], shapeOf(2)[1], op.ints[0],
+              in(0), in(1), in(2), out);
+    break;
+  case OpKind::Act:
+    activateAll(toActivation(op.act), in(0), out, outCount);
+    break;
+  case OpKind::Add:
+  case OpKind::Mul:
+    broadcastBinary(op.kind == OpKind::Add ? BinaryOp::Add : BinaryOp::Mul, in(0),
+                    fullShape(op.operands[0]), in(1), fullShape(op.operands[1]), out,
+                    fullShape(op.result));
+    break;
+  case OpKind::Concat: {
+    std::vector<const float *> inputs;
+    std::vector<Dims> shapes;
+    for (size_t i = 0; i < op.operands.size(); ++i) {
+      inputs.push_back(in(i));
+      shapes.push_back(fullShape(op.operands[i]));
+    }
+    concat(inputs, shapes, op.ints[0], out);
+    break;
+  }
+  case OpKind::Upsample:
+    upsampleNearest(in(0), n * shapeOf(0)[0], shapeOf(0)[1], shapeOf(0)[2], op.ints[0], out);
+    break;
+  case OpKind::AvgPool:
+    avgPool(in(0), n * shapeOf(0)[0], shapeOf(0)[1], shapeOf(0)[2], op.ints[0], op.ints[1],
+            op.ints[2], op.ints[3], out);
+    break;
+  case OpKind::Transpose:
+    transpose(in(0), fullShape(op.operands[0]), op.ints, out);
+    break;
+  case OpKind::Copy:
+    std::memmove(out, in(0), outCount * sizeof(float));
+    break;
+  case OpKind::Randn: {
+    const int64_t width = product(outShape);
+    for (int64_t r = 0; r < n; ++r)
+      fillSampleNoise(out + r * width, width, seed, static_cast<uint32_t>(first + r),
+                      static_cast<uint32_t>(step), static_cast<uint32_t>(op.ints[0]));
+    break;
+  }
+  case OpKind::AffineStep: {
+    const float a = static_cast<float>(op.floats[step]);
+    const float b = static_cast<float>(op.floats[desc_.steps + step]);
+    const float c = static_cast<float>(op.floats[2 * desc_.steps + step]);
+    float *z = in(2);
+    if (void *kernel = layers_->kernels[index]) {
+      MemRef1D mx = memref1D(in(0), outCount), my = memref1D(in(1), outCount),
+               mz = memref1D(z, outCount), mo = memref1D(out, outCount);
+      if (z)
+        reinterpret_cast<AffineKernelXYZ>(kernel)(&mx, &my, &mz, &mo, a, b, c);
+      else
+        reinterpret_cast<AffineKernelXY>(kernel)(&mx, &my, &mo, a, b);
+    } else {
+      affineStep(in(0), in(1), z, out, outCount, a, b, c);
+    }
+    break;
+  }
+  }
+}
+
+void Program::runChunk(Worker &worker, int64_t first, int64_t n, const SampleJob &job,
+                       const std::function<bool()> &stepDone) {
+  if (worker.capacity < n) {
+    size_t bytes = static_cast<size_t>(desc_.arenaBytesPerSample) * n;
+    bytes = (std::max<size_t>(bytes, 64) + 63) / 64 * 64;
+    worker.arena.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
+    if (!worker.arena)
+      throw std::bad_alloc();
+    worker.capacity = n;
+  }
+  const int64_t width = desc_.sampleNumel();
+  float *state = pointer(desc_.state, worker, n, 0);
+  const uint64_t streamFirst = static_cast<uint64_t>(job.firstSample + first);
+  if (job.noise)
+    std::memcpy(state, job.noise + first * width, n * width * sizeof(float));
+  else
+    for (int64_t r = 0; r < n; ++r)
+      fillSampleNoise(state + r * width, width, job.seed,
+                      static_cast<uint32_t>(streamFirst + r), kPriorStep, 0);
+
+  for (int64_t step = 0; step < desc_.steps; ++step) {
+    for (size_t i = 0; i < desc_.body.size(); ++i)
+      runOp(i, worker, n, step, job.seed, static_cast<int64_t>(streamFirst));
+    float *next = pointer(desc_.nextState, worker, n, step);
+    if (next != state)
+      std::memcpy(state, next, n * width * sizeof(float));
+    for (int64_t e = 0; e < n * width; ++e)
+      if (!std::isfinite(state[e]))
+        throw std::runtime_error(
+            "sampling produced a non-finite value at step " + std::to_string(step) +
+            " in sample " + std::to_string(job.firstSample + first + e / width) +
+            " (diverging network or weights?)");
+    if (!stepDone())
+      return;
+  }
+  std::memcpy(job.out + first * width, state, n * width * sizeof(float));
+}
+
+SampleOutcome Program::sample(const SampleJob &job) {
+  if (job.count <= 0)
+    return SampleOutcome::Done;
+  const int64_t chunks = (job.count + microBatch_ - 1) / microBatch_;
+  const int threads = static_cast<int>(std::clamp<int64_t>(job.threads, 1, chunks));
+  const int64_t total = chunks * desc_.steps;
+  std::atomic<int64_t> done{0};
+  std::atomic<bool> cancelled{false};
+  std::mutex progressMutex, errorMutex;
+  std::exception_ptr error;
+  auto stepDone = [&]() {
+    int64_t now = ++done;
+    if (job.progress) {
+      std::lock_guard lock(progressMutex);
+      if (!cancelled && !job.progress(now, total))
+        cancelled = true;
+    }
+    return !cancelled.load();
+  };
+
+#pragma omp parallel num_threads(threads)
+  {
+    // Every library call inside runs on this thread alone: oneDNN sees one
+    // thread whatever `threads` is, so its reductions have one order.
+    omp_set_num_threads(1);
+    Worker worker(context_.engine);
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t c = 0; c < chunks; ++c) {
+      if (cancelled)
+        continue;
+      const int64_t first = c * microBatch_;
+      try {
+        runChunk(worker, first, std::min(microBatch_, job.count - first), job, stepDone);
+      } catch (...) {
+        std::lock_guard lock(errorMutex);
+        if (!error)
+          error = std::current_exception();
+        cancelled = true;
+      }
+    }
+  }
+  if (error)
+    std::rethrow_exception(error);
+  return cancelled ? SampleOutcome::Cancelled : SampleOutcome::Done;
+}
+
+} // namespace tweedie::cpu

@@ -1,0 +1,75 @@
+//===- Program.h - a verified module, ready to sample on the CPU ----------===//
+//
+// Built once per module load: oneDNN primitives' weights are prepacked, the
+// kernel library is loaded, constants are in place. `sample` then splits a
+// request into micro-batches of a fixed size and runs each one through all
+// steps on one worker thread, every library call single-threaded: a sample's
+// arithmetic is then the same whatever the batch size or thread count.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TWEEDIE_RUNTIME_CPU_PROGRAM_H
+#define TWEEDIE_RUNTIME_CPU_PROGRAM_H
+
+#include "cpu/CpuContext.h"
+#include "tweedie/module/ModuleDesc.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tweedie::cpu {
+
+/// Reports (steps done, steps in total) over all micro-batches; returning
+/// false cancels the request. Called from worker threads, one call at a time.
+using ProgressFn = std::function<bool(int64_t done, int64_t total)>;
+
+struct SampleJob {
+  int64_t count = 0;
+  uint64_t seed = 0;
+  /// Index of the first sample in the seed's stream (sample i of the job is
+  /// stream sample firstSample + i).
+  int64_t firstSample = 0;
+  /// count x sampleNumel prior noise, or null: drawn from the stream.
+  const float *noise = nullptr;
+  float *out = nullptr;
+  int threads = 1;
+  ProgressFn progress;
+};
+
+enum class SampleOutcome { Done, Cancelled };
+
+class Program {
+public:
+  /// Throws io::FormatError when the kernel library or a kernel is missing,
+  /// std::invalid_argument when a layer cannot be built.
+  Program(module::ModuleDesc desc, const std::string &origin);
+  ~Program();
+
+  const module::ModuleDesc &desc() const { return desc_; }
+  /// Samples per micro-batch (the unit of work of one thread).
+  int64_t microBatch() const { return microBatch_; }
+  bool hasGeneratedKernels() const;
+
+  /// Runs the sampler; throws std::runtime_error on a non-finite state.
+  SampleOutcome sample(const SampleJob &job);
+
+private:
+  struct Layers;
+  struct Worker;
+  void runChunk(Worker &worker, int64_t first, int64_t n, const SampleJob &job,
+                const std::function<bool()> &stepDone);
+  void runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint64_t seed,
+             int64_t first);
+  float *pointer(int32_t value, Worker &worker, int64_t n, int64_t step);
+
+  module::ModuleDesc desc_;
+  std::string origin_;
+  int64_t microBatch_ = 1;
+  CpuContext context_;
+  std::unique_ptr<Layers> layers_;
+};
+
+} // namespace tweedie::cpu
+
+#endif

@@ -1,0 +1,191 @@
+//===- ModuleFile.cpp - header + FlatBuffer encoding of a ModuleDesc ------===//
+#include "tweedie/io/FormatError.h"
+#include "tweedie/module/ModuleDesc.h"
+
+#include "module_generated.h"
+
+#include <zlib.h>
+
+#include <cstring>
+
+namespace tweedie::module {
+
+namespace {
+
+constexpr char kMagic[8] = {'T', 'W', 'E', 'E', 'D', 'I', 'E', '\0'};
+constexpr size_t kHeaderSize = 32;
+
+/// The fixed header in front of the FlatBuffer, little-endian.
+struct Header {
+  char magic[8];
+  uint32_t version;
+  uint32_t reserved;
+  uint64_t payloadSize;
+  uint32_t payloadCrc;
+  uint32_t headerCrc; // over the 28 bytes before it
+};
+static_assert(sizeof(Header) == kHeaderSize);
+
+uint32_t crc32Of(const void *data, size_t size) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto *bytes = static_cast<const Bytef *>(data);
+  // zlib takes uInt lengths: feed large payloads in pieces.
+  while (size > 0) {
+    uInt piece = static_cast<uInt>(std::min<size_t>(size, 1u << 30));
+    crc = crc32(crc, bytes, piece);
+    bytes += piece;
+    size -= piece;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+[[noreturn]] void fail(const std::string &origin, const std::string &what) {
+  throw io::FormatError(origin + ": not a valid Tweedie module: " + what);
+}
+
+template <typename T> std::vector<T> copyOf(const flatbuffers::Vector<T> *v) {
+  return v ? std::vector<T>(v->begin(), v->end()) : std::vector<T>();
+}
+
+std::string stringOf(const flatbuffers::String *s) { return s ? s->str() : std::string(); }
+
+} // namespace
+
+std::vector<std::byte> serializeModule(const ModuleDesc &desc) {
+  verifyModule(desc, "module being written");
+  flatbuffers::FlatBufferBuilder b(1 << 20);
+  std::vector<flatbuffers::Offset<fb::Value>> values;
+  for (const ValueDesc &v : desc.values)
+    values.push_back(fb::CreateValue(b, static_cast<fb::ValueKind>(v.kind),
+                                     b.CreateVector(v.shape), v.offset));
+  std::vector<flatbuffers::Offset<fb::Op>> ops;
+  for (const OpDesc &op : desc.body)
+    ops.push_back(fb::CreateOp(b, static_cast<fb::OpKind>(op.kind), b.CreateVector(op.operands),
+                               op.result, b.CreateVector(op.ints), b.CreateVector(op.floats),
+                               static_cast<fb::Activation>(op.act),
+                               op.kernel.empty() ? 0 : b.CreateString(op.kernel)));
+  std::vector<uint8_t> weights;
+  std::vector<flatbuffers::Offset<fb::Constant>> constants;
+  for (const ConstantDesc &c : desc.constants) {
+    uint64_t offset = weights.size();
+    const auto *bytes = reinterpret_cast<const uint8_t *>(c.data.data());
+    weights.insert(weights.end(), bytes, bytes + c.data.size() * sizeof(float));
+    constants.push_back(fb::CreateConstant(b, b.CreateString(c.name),
+                                           b.CreateVector(c.shape), offset));
+  }
+  auto info = fb::CreateSamplerInfo(b, b.CreateString(desc.network),
+                                    b.CreateString(desc.method),
+                                    b.CreateString(desc.schedule),
+                                    b.CreateString(desc.prediction));
+  auto kernels = b.CreateVector(reinterpret_cast<const uint8_t *>(desc.kernels.data()),
+                                desc.kernels.size());
+  auto root = fb::CreateModule(
+      b, kFormatVersion, b.CreateString(desc.producer), b.CreateString(desc.entry), info,
+      b.CreateVector(desc.sampleShape), desc.steps, desc.arenaBytesPerSample,
+      b.CreateVector(values), b.CreateVector(ops), desc.state, desc.nextState,
+      b.CreateVector(constants), b.CreateVector(weights), kernels);
+  fb::FinishModuleBuffer(b, root);
+
+  Header header{};
+  std::memcpy(header.magic, kMagic, sizeof kMagic);
+  header.version = kFormatVersion;
+  header.payloadSize = b.GetSize();
+  header.payloadCrc = crc32Of(b.GetBufferPointer(), b.GetSize());
+  header.headerCrc = crc32Of(&header, offsetof(Header, headerCrc));
+  std::vector<std::byte> image(kHeaderSize + b.GetSize());
+  std::memcpy(image.data(), &header, kHeaderSize);
+  std::memcpy(image.data() + kHeaderSize, b.GetBufferPointer(), b.GetSize());
+  return image;
+}
+
+ModuleDesc parseModule(std::span<const std::byte> image, const std::string &origin) {
+  if (image.size() < kHeaderSize)
+    fail(origin, "the file has " + std::to_string(image.size()) +
+                     " bytes, fewer than the 32-byte header");
+  Header header;
+  std::memcpy(&header, image.data(), kHeaderSize);
+  if (std::memcmp(header.magic, kMagic, sizeof kMagic) != 0)
+    fail(origin, "bad magic (expected \"TWEEDIE\\0\" at offset 0)");
+  if (header.headerCrc != crc32Of(&header, offsetof(Header, headerCrc)))
+    fail(origin, "the header is corrupt (its checksum does not match)");
+  if (header.version != kFormatVersion)
+    fail(origin, "format version " + std::to_string(header.version) +
+                     ", this runtime reads version " + std::to_string(kFormatVersion) +
+                     " (recompile the model with a matching tweedie-compile)");
+  if (header.payloadSize != image.size() - kHeaderSize)
+    fail(origin, "the header announces " + std::to_string(header.payloadSize) +
+                     " payload bytes but the file has " +
+                     std::to_string(image.size() - kHeaderSize) +
+                     (header.payloadSize > image.size() - kHeaderSize ? " (truncated?)" : ""));
+  const auto *payload = reinterpret_cast<const uint8_t *>(image.data() + kHeaderSize);
+  if (crc32Of(payload, header.payloadSize) != header.payloadCrc)
+    fail(origin, "the payload checksum does not match (the file is corrupt)");
+
+  // The checksum only proves the bytes are what some writer wrote; the
+  // structure is still verified before any field is read.
+  std::vector<uint8_t> aligned(payload, payload + header.payloadSize);
+  flatbuffers::Verifier verifier(aligned.data(), aligned.size());
+  if (!fb::VerifyModuleBuffer(verifier))
+    fail(origin, "the payload is not a well-formed module FlatBuffer");
+  const fb::Module *m = fb::GetModule(aligned.data());
+  if (m->version() != kFormatVersion)
+    fail(origin, "payload version " + std::to_string(m->version()) +
+                     " disagrees with the header");
+
+  ModuleDesc desc;
+  desc.producer = stringOf(m->producer());
+  desc.entry = stringOf(m->entry());
+  if (const fb::SamplerInfo *info = m->info()) {
+    desc.network = stringOf(info->network());
+    desc.method = stringOf(info->method());
+    desc.schedule = stringOf(info->schedule());
+    desc.prediction = stringOf(info->prediction());
+  }
+  desc.sampleShape = copyOf(m->sample_shape());
+  desc.steps = m->steps();
+  desc.arenaBytesPerSample = m->arena_bytes_per_sample();
+  if (m->values())
+    for (const fb::Value *v : *m->values())
+      desc.values.push_back({static_cast<ValueKind>(v->kind()), copyOf(v->shape()),
+                             v->offset()});
+  if (m->body())
+    for (const fb::Op *op : *m->body()) {
+      if (static_cast<uint16_t>(op->kind()) >= kNumOpKinds)
+        fail(origin, "op #" + std::to_string(desc.body.size()) + " has unknown kind " +
+                         std::to_string(static_cast<int>(op->kind())));
+      desc.body.push_back({static_cast<OpKind>(op->kind()), copyOf(op->operands()),
+                           op->result(), copyOf(op->ints()), copyOf(op->floats()),
+                           static_cast<Activation>(op->act()), stringOf(op->kernel())});
+    }
+  desc.state = m->state();
+  desc.nextState = m->next_state();
+  const flatbuffers::Vector<uint8_t> *weights = m->weights();
+  const size_t weightBytes = weights ? weights->size() : 0;
+  if (m->constants())
+    for (const fb::Constant *c : *m->constants()) {
+      ConstantDesc constant{stringOf(c->name()), copyOf(c->shape()), {}};
+      int64_t numel = 1;
+      for (int64_t d : constant.shape) {
+        if (d <= 0 || d > (int64_t{1} << 32) || numel > (int64_t{1} << 40) / d)
+          fail(origin, "constant '" + constant.name + "' has a bad shape");
+        numel *= d;
+      }
+      uint64_t bytes = static_cast<uint64_t>(numel) * sizeof(float);
+      if (c->byte_offset() > weightBytes || bytes > weightBytes - c->byte_offset())
+        fail(origin, "constant '" + constant.name + "' (" + std::to_string(bytes) +
+                         " bytes at " + std::to_string(c->byte_offset()) +
+                         ") lies outside the " + std::to_string(weightBytes) +
+                         "-byte weight block");
+      constant.data.resize(numel);
+      std::memcpy(constant.data.data(), weights->data() + c->byte_offset(), bytes);
+      desc.constants.push_back(std::move(constant));
+    }
+  if (const flatbuffers::Vector<uint8_t> *kernels = m->kernels())
+    desc.kernels.assign(reinterpret_cast<const std::byte *>(kernels->data()),
+                        reinterpret_cast<const std::byte *>(kernels->data()) +
+                            kernels->size());
+  verifyModule(desc, origin);
+  return desc;
+}
+
+} // namespace tweedie::module

@@ -1,0 +1,361 @@
+//===- ModuleVerifier.cpp - every index, shape and range of a module ------===//
+//
+// The executor trusts a verified description: every operand index exists,
+// every arena range lies inside the arena, every shape agrees with what the op
+// computes. So a module from a buggy or hostile writer is rejected here and
+// never reaches a kernel.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/io/FormatError.h"
+#include "tweedie/module/ModuleDesc.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace tweedie::module {
+
+const char *opKindName(OpKind kind) {
+  static const char *names[kNumOpKinds] = {
+      "dense", "conv2d", "group_norm", "layer_norm", "attention", "act", "add", "mul",
+      "concat", "upsample", "avg_pool", "transpose", "copy", "randn", "affine_step"};
+  auto index = static_cast<uint16_t>(kind);
+  return index < kNumOpKinds ? names[index] : "unknown";
+}
+
+int64_t ValueDesc::numel() const {
+  return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
+}
+
+int64_t ModuleDesc::sampleNumel() const {
+  return std::accumulate(sampleShape.begin(), sampleShape.end(), int64_t{1},
+                         std::multiplies<>());
+}
+
+namespace {
+
+using Shape = std::vector<int64_t>;
+constexpr int64_t kBatch = -1; // the batch dim in a full shape
+
+std::string str(const Shape &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + (shape[i] == kBatch ? std::string("B") : std::to_string(shape[i]));
+  return s + "]";
+}
+
+class Checker {
+public:
+  Checker(const ModuleDesc &desc, const std::string &origin) : d(desc), origin(origin) {}
+
+  void run() {
+    if (d.steps < 1 || d.steps > 100'000'000)
+      fail("step count " + std::to_string(d.steps) + " is out of range");
+    if (d.arenaBytesPerSample < 0 || d.arenaBytesPerSample > (int64_t{1} << 36))
+      fail("arena size " + std::to_string(d.arenaBytesPerSample) + " is out of range");
+    for (int64_t dim : d.sampleShape)
+      if (dim < 1 || dim > (int64_t{1} << 24))
+        fail("sample shape " + str(d.sampleShape) + " is invalid");
+    for (const ConstantDesc &c : d.constants)
+      if (static_cast<int64_t>(c.data.size()) != product(c.shape))
+        fail("constant '" + c.name + "' holds " + std::to_string(c.data.size()) +
+             " values for shape " + str(c.shape));
+    for (size_t i = 0; i < d.values.size(); ++i)
+      checkValue(i);
+    checkState("state", d.state);
+    checkState("next state", d.nextState);
+    for (size_t i = 0; i < d.body.size(); ++i) {
+      where = "op #" + std::to_string(i) + " (" + opKindName(d.body[i].kind) + ")";
+      checkOp(d.body[i]);
+    }
+  }
+
+private:
+  [[noreturn]] void fail(const std::string &what) const {
+    throw io::FormatError(origin + ": invalid Tweedie module: " +
+                          (where.empty() ? "" : where + ": ") + what);
+  }
+
+  static int64_t product(const Shape &s) {
+    return std::accumulate(s.begin(), s.end(), int64_t{1}, std::multiplies<>());
+  }
+
+  void checkValue(size_t i) {
+    const ValueDesc &v = d.values[i];
+    const std::string name = "value #" + std::to_string(i);
+    int64_t numel = 1;
+    for (int64_t dim : v.shape) {
+      if (dim < 1 || dim > (int64_t{1} << 24) || numel > (int64_t{1} << 36) / dim)
+        fail(name + " has an invalid shape " + str(v.shape));
+      numel *= dim;
+    }
+    switch (v.kind) {
+    case ValueKind::Arena:
+      if (v.offset < 0 || v.offset % 4 != 0 ||
+          v.offset + numel * 4 > d.arenaBytesPerSample)
+        fail(name + " (" + std::to_string(numel * 4) + " bytes at offset " +
+             std::to_string(v.offset) + ") lies outside the " +
+             std::to_string(d.arenaBytesPerSample) + "-byte per-sample arena");
+      break;
+    case ValueKind::Constant:
+    case ValueKind::TableRow: {
+      if (v.offset < 0 || v.offset >= static_cast<int64_t>(d.constants.size()))
+        fail(name + " names constant " + std::to_string(v.offset) + " of " +
+             std::to_string(d.constants.size()));
+      const Shape &c = d.constants[v.offset].shape;
+      Shape expected = c;
+      if (v.kind == ValueKind::TableRow) {
+        if (c.empty() || c[0] != d.steps)
+          fail(name + " reads rows of constant '" + d.constants[v.offset].name +
+               "' " + str(c) + ", which is not a table of " + std::to_string(d.steps) +
+               " steps");
+        expected.erase(expected.begin());
+      }
+      if (v.shape != expected)
+        fail(name + " has shape " + str(v.shape) + " but its constant gives " +
+             str(expected));
+      break;
+    }
+    default:
+      fail(name + " has unknown kind " + std::to_string(static_cast<int>(v.kind)));
+    }
+  }
+
+  void checkState(const char *what, int32_t index) {
+    if (index < 0 || index >= static_cast<int32_t>(d.values.size()) ||
+        d.values[index].kind != ValueKind::Arena || d.values[index].shape != d.sampleShape)
+      fail(std::string("the ") + what + " must be an arena value shaped like a sample " +
+           str(d.sampleShape));
+  }
+
+  const ValueDesc &value(int32_t index) const {
+    if (index < 0 || index >= static_cast<int32_t>(d.values.size()))
+      fail("value index " + std::to_string(index) + " is out of range (" +
+           std::to_string(d.values.size()) + " values)");
+    return d.values[index];
+  }
+
+  /// The shape with the batch: [B, ...] for arena values.
+  Shape full(int32_t index) const {
+    const ValueDesc &v = value(index);
+    Shape s = v.shape;
+    if (v.kind == ValueKind::Arena)
+      s.insert(s.begin(), kBatch);
+    return s;
+  }
+
+  const Shape &arena(int32_t index, const char *role) const {
+    const ValueDesc &v = value(index);
+    if (v.kind != ValueKind::Arena)
+      fail(std::string("operand '") + role + "' must be a per-sample (arena) value");
+    return v.shape;
+  }
+
+  const Shape &fixed(int32_t index, const char *role) const {
+    const ValueDesc &v = value(index);
+    if (v.kind == ValueKind::Arena)
+      fail(std::string("operand '") + role + "' must be a constant or a table row");
+    return v.shape;
+  }
+
+  void expect(bool ok, const std::string &what) const {
+    if (!ok)
+      fail(what);
+  }
+
+  void arity(const OpDesc &op, size_t required, size_t optional = 0) const {
+    expect(op.operands.size() >= required && op.operands.size() <= required + optional,
+           "takes " + std::to_string(required) +
+               (optional ? "-" + std::to_string(required + optional) : "") +
+               " operands, has " + std::to_string(op.operands.size()));
+    for (size_t i = 0; i < required; ++i)
+      expect(op.operands[i] >= 0, "operand #" + std::to_string(i) + " is required");
+  }
+
+  int32_t optionalOperand(const OpDesc &op, size_t i) const {
+    return i < op.operands.size() ? op.operands[i] : -1;
+  }
+
+  void ints(const OpDesc &op, size_t n) const {
+    expect(op.ints.size() == n, "needs " + std::to_string(n) + " integer attributes, has " +
+                                    std::to_string(op.ints.size()));
+  }
+
+  void checkOp(const OpDesc &op) {
+    const Shape &out = arena(op.result, "result");
+    expect(static_cast<uint8_t>(op.act) <= static_cast<uint8_t>(Activation::Softplus),
+           "unknown activation");
+    switch (op.kind) {
+    case OpKind::Dense: {
+      arity(op, 2, 2);
+      const Shape &x = arena(op.operands[0], "x");
+      const Shape &w = fixed(op.operands[1], "weight");
+      expect(!x.empty() && w.size() == 2 && w[0] == x.back(),
+             "weight " + str(w) + " does not fit input " + str(x));
+      Shape y = x;
+      y.back() = w[1];
+      expect(out == y, "result " + str(out) + " should be " + str(y));
+      if (int32_t b = optionalOperand(op, 2); b >= 0)
+        expect(fixed(b, "bias") == Shape{w[1]}, "bias must be [" + std::to_string(w[1]) + "]");
+      if (int32_t r = optionalOperand(op, 3); r >= 0)
+        expect(arena(r, "residual") == out, "residual must match the result");
+      break;
+    }
+    case OpKind::Conv2D: {
+      arity(op, 2, 2);
+      ints(op, 5);
+      const Shape &x = arena(op.operands[0], "x");
+      const Shape &w = fixed(op.operands[1], "weight");
+      int64_t sh = op.ints[0], sw = op.ints[1], ph = op.ints[2], pw = op.ints[3],
+              g = op.ints[4];
+      expect(x.size() == 3 && w.size() == 4 && sh >= 1 && sw >= 1 && ph >= 0 && pw >= 0 &&
+                 g >= 1 && x[0] % g == 0 && w[0] % g == 0 && w[1] * g == x[0],
+             "weight " + str(w) + " and attributes do not fit input " + str(x));
+      int64_t oh = (x[1] + 2 * ph - w[2]) / sh + 1, ow = (x[2] + 2 * pw - w[3]) / sw + 1;
+      expect(x[1] + 2 * ph >= w[2] && x[2] + 2 * pw >= w[3] && out == Shape{w[0], oh, ow},
+             "result " + str(out) + " should be " + str({w[0], oh, ow}));
+      if (int32_t b = optionalOperand(op, 2); b >= 0)
+        expect(fixed(b, "bias") == Shape{w[0]}, "bias must be [" + std::to_string(w[0]) + "]");
+      if (int32_t r = optionalOperand(op, 3); r >= 0)
+        expect(arena(r, "residual") == out, "residual must match the result");
+      break;
+    }
+    case OpKind::GroupNorm:
+    case OpKind::LayerNorm: {
+      arity(op, 3);
+      const Shape &x = arena(op.operands[0], "x");
+      expect(!x.empty() && out == x, "result must match the input");
+      int64_t features = op.kind == OpKind::GroupNorm ? x[0] : x.back();
+      expect(fixed(op.operands[1], "gamma") == Shape{features} &&
+                 fixed(op.operands[2], "beta") == Shape{features},
+             "gamma and beta must be [" + std::to_string(features) + "]");
+      expect(op.floats.size() == 1 && op.floats[0] > 0 && std::isfinite(op.floats[0]),
+             "needs a positive epsilon");
+      if (op.kind == OpKind::GroupNorm) {
+        ints(op, 1);
+        expect(op.ints[0] >= 1 && x[0] % op.ints[0] == 0, "groups must divide channels");
+      }
+      break;
+    }
+    case OpKind::Attention: {
+      arity(op, 3);
+      ints(op, 1);
+      const Shape &q = arena(op.operands[0], "q"), &k = arena(op.operands[1], "k"),
+                  &v = arena(op.operands[2], "v");
+      int64_t h = op.ints[0];
+      expect(q.size() == 2 && k.size() == 2 && v.size() == 2 && q[1] == k[1] &&
+                 k[0] == v[0] && h >= 1 && q[1] % h == 0 && v[1] % h == 0 &&
+                 out == Shape{q[0], v[1]},
+             "shapes q " + str(q) + ", k " + str(k) + ", v " + str(v) + " -> " + str(out) +
+                 " do not fit attention");
+      break;
+    }
+    case OpKind::Act:
+    case OpKind::Copy: {
+      arity(op, 1);
+      const Shape &x = arena(op.operands[0], "x");
+      expect(op.kind == OpKind::Act ? x == out : product(x) == product(out),
+             "result " + str(out) + " does not fit input " + str(x));
+      break;
+    }
+    case OpKind::Add:
+    case OpKind::Mul: {
+      arity(op, 2);
+      Shape l = full(op.operands[0]), r = full(op.operands[1]);
+      size_t rank = std::max(l.size(), r.size());
+      l.insert(l.begin(), rank - l.size(), 1);
+      r.insert(r.begin(), rank - r.size(), 1);
+      Shape y(rank);
+      for (size_t i = 0; i < rank; ++i) {
+        expect(l[i] == r[i] || l[i] == 1 || r[i] == 1,
+               "operands " + str(full(op.operands[0])) + " and " +
+                   str(full(op.operands[1])) + " do not broadcast");
+        y[i] = l[i] == 1 ? r[i] : l[i];
+      }
+      Shape expected = out;
+      expected.insert(expected.begin(), kBatch);
+      expect(y == expected, "result " + str(expected) + " should be " + str(y));
+      break;
+    }
+    case OpKind::Concat: {
+      expect(!op.operands.empty(), "needs inputs");
+      ints(op, 1);
+      int64_t axis = op.ints[0] - 1; // in per-sample dims
+      expect(axis >= 0 && axis < static_cast<int64_t>(out.size()), "axis out of range");
+      int64_t total = 0;
+      for (int32_t index : op.operands) {
+        const Shape &x = arena(index, "input");
+        expect(x.size() == out.size(), "inputs must have the result's rank");
+        for (size_t i = 0; i < x.size(); ++i)
+          if (static_cast<int64_t>(i) != axis)
+            expect(x[i] == out[i], "input " + str(x) + " does not fit result " + str(out));
+        total += x[axis];
+      }
+      expect(total == out[axis], "inputs do not add up to the result along the axis");
+      break;
+    }
+    case OpKind::Upsample: {
+      arity(op, 1);
+      ints(op, 1);
+      const Shape &x = arena(op.operands[0], "x");
+      int64_t s = op.ints[0];
+      expect(x.size() == 3 && s >= 1 && out == Shape{x[0], x[1] * s, x[2] * s},
+             "result " + str(out) + " is not input " + str(x) + " upsampled");
+      break;
+    }
+    case OpKind::AvgPool: {
+      arity(op, 1);
+      ints(op, 4);
+      const Shape &x = arena(op.operands[0], "x");
+      int64_t kh = op.ints[0], kw = op.ints[1], sh = op.ints[2], sw = op.ints[3];
+      expect(x.size() == 3 && kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && x[1] >= kh &&
+                 x[2] >= kw &&
+                 out == Shape{x[0], (x[1] - kh) / sh + 1, (x[2] - kw) / sw + 1},
+             "result " + str(out) + " does not fit pooling input " + str(x));
+      break;
+    }
+    case OpKind::Transpose: {
+      arity(op, 1);
+      const Shape &x = arena(op.operands[0], "x");
+      ints(op, x.size() + 1);
+      Shape sorted = op.ints;
+      std::sort(sorted.begin(), sorted.end());
+      for (size_t i = 0; i < sorted.size(); ++i)
+        expect(sorted[i] == static_cast<int64_t>(i), "permutation is not one");
+      expect(op.ints[0] == 0, "the batch must stay the leading dim");
+      for (size_t i = 1; i < op.ints.size(); ++i)
+        expect(out[i - 1] == x[op.ints[i] - 1], "result shape does not match the permutation");
+      break;
+    }
+    case OpKind::Randn:
+      expect(op.operands.empty(), "takes no operands");
+      ints(op, 1);
+      expect(op.ints[0] >= 0 && op.ints[0] < (int64_t{1} << 32), "draw out of range");
+      break;
+    case OpKind::AffineStep: {
+      arity(op, 2, 1);
+      for (size_t i = 0; i < op.operands.size(); ++i)
+        if (op.operands[i] >= 0)
+          expect(arena(op.operands[i], "state") == out, "operands must match the result");
+      expect(static_cast<int64_t>(op.floats.size()) == 3 * d.steps,
+             "needs 3 coefficient tables of " + std::to_string(d.steps) + " entries");
+      for (double f : op.floats)
+        expect(std::isfinite(f), "a coefficient is not finite");
+      expect(!op.kernel.empty() || d.kernels.empty(), "names no kernel");
+      break;
+    }
+    }
+  }
+
+  const ModuleDesc &d;
+  const std::string &origin;
+  std::string where;
+};
+
+} // namespace
+
+void verifyModule(const ModuleDesc &desc, const std::string &origin) {
+  Checker(desc, origin).run();
+}
+
+} // namespace tweedie::module
