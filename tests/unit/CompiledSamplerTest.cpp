@@ -56,30 +56,52 @@ std::string writeTemp(const std::string &name, const std::string &text) {
   return path;
 }
 
-/// Samples from the compiled module (through serialise + load + C API).
-std::vector<float> compiledSamples(const std::string &irPath, int64_t count, uint64_t seed,
-                                   int threads = 1) {
+/// The module image tweedie-compile would write for `irPath`.
+std::vector<std::byte> compileImage(const std::string &irPath) {
   CompileOptions options;
   options.input = irPath;
   CompileResult result;
   EXPECT_TRUE(compileSampler(options, result));
-  std::vector<std::byte> image = module::serializeModule(result.module);
-  tweedie_instance *instance = nullptr;
+  return module::serializeModule(result.module);
+}
+
+/// Loads an image through the C API; null (and the status in `status`) on failure.
+tweedie_module *load(tweedie_instance *instance, const std::vector<std::byte> &image,
+                     tweedie_status **status) {
   tweedie_module *mod = nullptr;
+  *status = tweedie_module_load_memory(instance, image.data(), image.size(), &mod);
+  return mod;
+}
+
+/// Samples [first, first + count) of the seed's stream from a loaded module.
+std::vector<float> sampleRange(tweedie_module *mod, int64_t first, int64_t count,
+                               uint64_t seed, int threads) {
   tweedie_session *session = nullptr;
-  EXPECT_EQ(tweedie_instance_create(&instance), nullptr);
-  tweedie_status *status = tweedie_module_load_memory(instance, image.data(), image.size(), &mod);
-  EXPECT_EQ(status, nullptr) << tweedie_status_message(status);
   tweedie_session_options sessionOptions{"cpu", threads};
   EXPECT_EQ(tweedie_session_create(mod, &sessionOptions, &session), nullptr);
   std::vector<float> out(count * tweedie_module_sample_size(mod));
   tweedie_sample_request request{};
   request.num_samples = count;
   request.seed = seed;
+  request.first_sample = first;
   request.output = out.data();
-  status = tweedie_session_sample(session, &request);
+  tweedie_status *status = tweedie_session_sample(session, &request);
   EXPECT_EQ(status, nullptr) << tweedie_status_message(status);
+  tweedie_status_free(status);
   tweedie_session_destroy(session);
+  return out;
+}
+
+/// Samples from the compiled module (through serialise + load + C API).
+std::vector<float> compiledSamples(const std::string &irPath, int64_t count, uint64_t seed,
+                                   int threads = 1) {
+  std::vector<std::byte> image = compileImage(irPath);
+  tweedie_instance *instance = nullptr;
+  EXPECT_EQ(tweedie_instance_create(&instance), nullptr);
+  tweedie_status *status = nullptr;
+  tweedie_module *mod = load(instance, image, &status);
+  EXPECT_NE(mod, nullptr) << tweedie_status_message(status);
+  std::vector<float> out = mod ? sampleRange(mod, 0, count, seed, threads) : std::vector<float>();
   tweedie_module_destroy(mod);
   tweedie_instance_destroy(instance);
   return out;
@@ -155,5 +177,84 @@ INSTANTIATE_TEST_SUITE_P(
                                                                                : "DDPM") +
              std::to_string(info.param.steps);
     });
+
+/// Same seed: one batch, several batches of other sizes, 1..4 threads give
+/// bit-identical samples (a sample's arithmetic depends on nothing else).
+void expectBatchAndThreadInvariance(const std::string &model, const std::string &method,
+                                    int steps, int64_t count,
+                                    const std::vector<int64_t> &pieces) {
+  std::string path = writeTemp(model + "-invariance.mlir", withSampler(model, method, steps));
+  std::vector<std::byte> image = compileImage(path);
+  tweedie_instance *instance = nullptr;
+  ASSERT_EQ(tweedie_instance_create(&instance), nullptr);
+  tweedie_status *status = nullptr;
+  tweedie_module *mod = load(instance, image, &status);
+  ASSERT_NE(mod, nullptr) << tweedie_status_message(status);
+  const uint64_t seed = 99;
+  std::vector<float> whole = sampleRange(mod, 0, count, seed, 1);
+  for (int threads : {2, 4})
+    EXPECT_EQ(sampleRange(mod, 0, count, seed, threads), whole) << threads << " threads";
+  std::vector<float> pieced;
+  int64_t first = 0;
+  for (int64_t piece : pieces) {
+    std::vector<float> part = sampleRange(mod, first, piece, seed, 3);
+    pieced.insert(pieced.end(), part.begin(), part.end());
+    first += piece;
+  }
+  ASSERT_EQ(first, count);
+  EXPECT_EQ(pieced, whole) << "batches of other sizes";
+  EXPECT_NE(sampleRange(mod, 0, count, seed + 1, 1), whole) << "the seed must matter";
+  tweedie_module_destroy(mod);
+  tweedie_instance_destroy(instance);
+}
+
+TEST(CompiledDeterminism, Mlp2dBatchesAndThreadsAreBitIdentical) {
+  expectBatchAndThreadInvariance("mlp2d", "#sampler.ddpm<variance = posterior>", 100, 150,
+                                 {1, 63, 86});
+}
+
+TEST(CompiledDeterminism, Unet28BatchesAndThreadsAreBitIdentical) {
+  expectBatchAndThreadInvariance("unet28", "#sampler.ddpm<variance = posterior>", 4, 9,
+                                 {1, 2, 6});
+}
+
+/// Every flipped byte and every truncation of a real module is an
+/// INVALID_MODULE status naming the problem, never a crash (the header CRC
+/// catches the payload; the verifier the rest). Offsets: every header byte,
+/// then a stride through the payload.
+TEST(ModuleCorruption, FlippedBytesAndTruncationsAreErrors) {
+  std::string path = writeTemp("mlp2d-corrupt.mlir",
+                               withSampler("mlp2d", "#sampler.ddim<eta = 0.0>", 10));
+  std::vector<std::byte> image = compileImage(path);
+  tweedie_instance *instance = nullptr;
+  ASSERT_EQ(tweedie_instance_create(&instance), nullptr);
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < 64; ++i)
+    offsets.push_back(i);
+  for (size_t i = 64; i < image.size(); i += image.size() / 997 + 1)
+    offsets.push_back(i);
+  offsets.push_back(image.size() - 1);
+  int checked = 0;
+  for (size_t offset : offsets) {
+    for (bool truncate : {false, true}) {
+      std::vector<std::byte> bad(image.begin(),
+                                 truncate ? image.begin() + offset : image.end());
+      if (!truncate)
+        bad[offset] ^= std::byte{0x5A};
+      tweedie_status *status = nullptr;
+      tweedie_module *mod = load(instance, bad, &status);
+      EXPECT_EQ(mod, nullptr) << (truncate ? "truncated at " : "flipped at ") << offset;
+      EXPECT_EQ(tweedie_status_get_code(status), TWEEDIE_INVALID_MODULE) << offset;
+      EXPECT_NE(std::string(tweedie_status_message(status)).find("Tweedie module"),
+                std::string::npos)
+          << tweedie_status_message(status);
+      tweedie_status_free(status);
+      tweedie_module_destroy(mod);
+      ++checked;
+    }
+  }
+  std::printf("%d corrupted images rejected\n", checked);
+  tweedie_instance_destroy(instance);
+}
 
 } // namespace

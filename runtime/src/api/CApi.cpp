@@ -114,11 +114,12 @@ tweedie_status *tweedie_module_load_file(tweedie_instance *instance, const char 
 
 tweedie_status *tweedie_module_load_memory(tweedie_instance *instance, const void *data,
                                            size_t size, tweedie_module **out) {
-  if (!instance || !data || !out)
+  if (!instance || (!data && size > 0) || !out)
     return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_module_load_memory: NULL argument");
   *out = nullptr;
   return guarded([&] {
-    return loadModule({static_cast<const std::byte *>(data), size}, "<memory>", out);
+    return loadModule({static_cast<const std::byte *>(data), data ? size : 0}, "<memory>",
+                      out);
   });
 }
 

@@ -11,6 +11,7 @@ using tag = memory::format_tag;
 constexpr auto f32 = memory::data_type::f32;
 
 namespace {
+
 constexpr int64_t kLayoutBatch = 16;
 
 memory::dims weightDims(const Conv2DShape &s) {
@@ -90,7 +91,10 @@ void Conv2DLayer::run(CpuContext &context, int64_t batch, const float *x, float 
   if (residual)
     addResidualArg(args, epilogue_,
                    memory(dstDesc, context.engine, const_cast<float *>(residual)));
-  primitiveFor(context, batch).execute(context.stream, args);
+  auto &primitive = primitiveFor(context, batch);
+  args[DNNL_ARG_SCRATCHPAD] = context.scratchpad(
+      scratchpadDesc(primitive));
+  primitive.execute(context.stream, args);
   context.stream.wait();
 }
 

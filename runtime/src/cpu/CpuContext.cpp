@@ -3,6 +3,27 @@
 
 namespace tweedie::cpu {
 
+dnnl::primitive_attr withUserScratchpad(const dnnl::post_ops &ops) {
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+dnnl::memory::desc scratchpadDesc(const dnnl::primitive &primitive) {
+  // Non-owning query of the primitive's own descriptor.
+  const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(
+      primitive.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
+  return md ? dnnl::memory::desc(*md) : dnnl::memory::desc();
+}
+
+dnnl::memory CpuContext::scratchpad(const dnnl::memory::desc &desc) {
+  const size_t bytes = desc.get_size();
+  if (scratch_.size() < bytes)
+    scratch_.resize(bytes);
+  return dnnl::memory(desc, engine, scratch_.data());
+}
+
 dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
                                   const dnnl::memory::desc &residualDesc) {
   using dnnl::algorithm;
@@ -28,9 +49,7 @@ dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
   }
   if (epilogue.residual)
     ops.append_binary(algorithm::binary_add, residualDesc);
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
-  return attr;
+  return withUserScratchpad(ops);
 }
 
 dnnl::memory prepack(CpuContext &context, const dnnl::memory::desc &user, const float *data,

@@ -5,6 +5,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <span>
+#include <vector>
 #include <unordered_map>
 
 namespace tweedie::cpu {
@@ -19,7 +20,21 @@ struct CpuContext {
   /// Another stream on the same engine: for a worker thread running
   /// primitives created on `engine`.
   explicit CpuContext(const dnnl::engine &shared) : engine(shared), stream(shared) {}
+
+  /// This context's scratch memory for a primitive (grown on demand). Every
+  /// primitive runs in user scratchpad mode: oneDNN's own scratchpad would be
+  /// shared by the worker threads executing the same primitive.
+  dnnl::memory scratchpad(const dnnl::memory::desc &desc);
+
+private:
+  std::vector<std::byte> scratch_;
 };
+
+/// The scratchpad a primitive (built with withUserScratchpad) needs.
+dnnl::memory::desc scratchpadDesc(const dnnl::primitive &primitive);
+
+/// Attributes with `ops` as post-ops and the scratchpad provided per call.
+dnnl::primitive_attr withUserScratchpad(const dnnl::post_ops &ops = {});
 
 /// The activation fused into a layer's epilogue.
 enum class Activation { None, SiLU, GELU, ReLU, Tanh, Softplus };

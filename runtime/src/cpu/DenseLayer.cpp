@@ -11,6 +11,7 @@ using tag = memory::format_tag;
 constexpr auto f32 = memory::data_type::f32;
 
 namespace {
+
 /// The row count whose preferred weight layout is used for every batch. oneDNN
 /// picks the layout per problem; one packed copy needs one choice.
 constexpr int64_t kLayoutRows = 16;
@@ -69,7 +70,10 @@ void DenseLayer::run(CpuContext &context, int64_t rows, const float *x, float *y
     addResidualArg(args, epilogue_,
                    memory({{rows, out_}, f32, tag::ab}, context.engine,
                           const_cast<float *>(residual)));
-  primitiveFor(context, rows).execute(context.stream, args);
+  auto &primitive = primitiveFor(context, rows);
+  args[DNNL_ARG_SCRATCHPAD] = context.scratchpad(
+      scratchpadDesc(primitive));
+  primitive.execute(context.stream, args);
   context.stream.wait();
 }
 

@@ -7,6 +7,7 @@
 
 namespace tweedie::cpu {
 
+
 using dnnl::memory;
 constexpr auto f32 = memory::data_type::f32;
 
@@ -91,7 +92,8 @@ void LayerNormLayer::run(CpuContext &context, int64_t rows, const float *x, floa
       dnnl::layer_normalization_forward::desc d(
           dnnl::prop_kind::forward_inference, desc, epsilon_,
           dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
-      dnnl::layer_normalization_forward::primitive_desc pd(d, context.engine);
+      dnnl::layer_normalization_forward::primitive_desc pd(d, withUserScratchpad(),
+                                                          context.engine);
       it = primitives_.emplace(rows, dnnl::layer_normalization_forward(pd)).first;
     }
     primitive = &it->second;
@@ -100,7 +102,9 @@ void LayerNormLayer::run(CpuContext &context, int64_t rows, const float *x, floa
       context.stream, {{DNNL_ARG_SRC, memory(desc, context.engine, const_cast<float *>(x))},
                        {DNNL_ARG_DST, memory(desc, context.engine, y)},
                        {DNNL_ARG_SCALE, scale_},
-                       {DNNL_ARG_SHIFT, shift_}});
+                       {DNNL_ARG_SHIFT, shift_},
+                       {DNNL_ARG_SCRATCHPAD,
+                        context.scratchpad(scratchpadDesc(*primitive))}});
   context.stream.wait();
 }
 

@@ -84,8 +84,7 @@ struct Program::Layers {
 struct Program::Worker {
   explicit Worker(const dnnl::engine &engine) : context(engine) {}
   CpuContext context;
-  std::unique_ptr<float, AlignedFree> arena;
-  int64_t capacity = 0; // samples the arena holds
+  std::unique_ptr<float, AlignedFree> arena; // one micro-batch
 };
 
 Program::Program(module::ModuleDesc desc, const std::string &origin)
@@ -283,48 +282,60 @@ void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint6
   }
 }
 
-void Program::runChunk(Worker &worker, int64_t first, int64_t n, const SampleJob &job,
+void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
                        const std::function<bool()> &stepDone) {
-  if (worker.capacity < n) {
+  // The chunk holds stream samples [base, base + M); the job's samples in it
+  // are rows [from, to). Rows outside are padding: every library call sees
+  // the same batch size M, and a sample always sits in the same row.
+  const int64_t n = microBatch_;
+  const int64_t base = chunk * n;
+  const int64_t from = std::max<int64_t>(job.firstSample, base) - base;
+  const int64_t to = std::min<int64_t>(job.firstSample + job.count, base + n) - base;
+  if (!worker.arena) {
     size_t bytes = static_cast<size_t>(desc_.arenaBytesPerSample) * n;
     bytes = (std::max<size_t>(bytes, 64) + 63) / 64 * 64;
     worker.arena.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
     if (!worker.arena)
       throw std::bad_alloc();
-    worker.capacity = n;
+    std::memset(worker.arena.get(), 0, bytes);
   }
   const int64_t width = desc_.sampleNumel();
   float *state = pointer(desc_.state, worker, n, 0);
-  const uint64_t streamFirst = static_cast<uint64_t>(job.firstSample + first);
-  if (job.noise)
-    std::memcpy(state, job.noise + first * width, n * width * sizeof(float));
-  else
-    for (int64_t r = 0; r < n; ++r)
-      fillSampleNoise(state + r * width, width, job.seed,
-                      static_cast<uint32_t>(streamFirst + r), kPriorStep, 0);
+  std::fill(state, state + n * width, 0.0f);
+  for (int64_t r = from; r < to; ++r) {
+    const int64_t index = base + r - job.firstSample; // row of the job
+    if (job.noise)
+      std::memcpy(state + r * width, job.noise + index * width, width * sizeof(float));
+    else
+      fillSampleNoise(state + r * width, width, job.seed, static_cast<uint32_t>(base + r),
+                      kPriorStep, 0);
+  }
 
   for (int64_t step = 0; step < desc_.steps; ++step) {
     for (size_t i = 0; i < desc_.body.size(); ++i)
-      runOp(i, worker, n, step, job.seed, static_cast<int64_t>(streamFirst));
+      runOp(i, worker, n, step, job.seed, base);
     float *next = pointer(desc_.nextState, worker, n, step);
     if (next != state)
       std::memcpy(state, next, n * width * sizeof(float));
-    for (int64_t e = 0; e < n * width; ++e)
+    for (int64_t e = from * width; e < to * width; ++e)
       if (!std::isfinite(state[e]))
-        throw std::runtime_error(
-            "sampling produced a non-finite value at step " + std::to_string(step) +
-            " in sample " + std::to_string(job.firstSample + first + e / width) +
-            " (diverging network or weights?)");
+        throw std::runtime_error("sampling produced a non-finite value at step " +
+                                 std::to_string(step) + " in sample " +
+                                 std::to_string(base + e / width) +
+                                 " (diverging network or weights?)");
     if (!stepDone())
       return;
   }
-  std::memcpy(job.out + first * width, state, n * width * sizeof(float));
+  std::memcpy(job.out + (base + from - job.firstSample) * width, state + from * width,
+              (to - from) * width * sizeof(float));
 }
 
 SampleOutcome Program::sample(const SampleJob &job) {
   if (job.count <= 0)
     return SampleOutcome::Done;
-  const int64_t chunks = (job.count + microBatch_ - 1) / microBatch_;
+  // Chunks are aligned to multiples of the micro-batch in the stream.
+  const int64_t firstChunk = job.firstSample / microBatch_;
+  const int64_t chunks = (job.firstSample + job.count - 1) / microBatch_ - firstChunk + 1;
   const int threads = static_cast<int>(std::clamp<int64_t>(job.threads, 1, chunks));
   const int64_t total = chunks * desc_.steps;
   std::atomic<int64_t> done{0};
@@ -351,9 +362,8 @@ SampleOutcome Program::sample(const SampleJob &job) {
     for (int64_t c = 0; c < chunks; ++c) {
       if (cancelled)
         continue;
-      const int64_t first = c * microBatch_;
       try {
-        runChunk(worker, first, std::min(microBatch_, job.count - first), job, stepDone);
+        runChunk(worker, firstChunk + c, job, stepDone);
       } catch (...) {
         std::lock_guard lock(errorMutex);
         if (!error)

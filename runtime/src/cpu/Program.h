@@ -1,10 +1,12 @@
 //===- Program.h - a verified module, ready to sample on the CPU ----------===//
 //
 // Built once per module load: oneDNN primitives' weights are prepacked, the
-// kernel library is loaded, constants are in place. `sample` then splits a
-// request into micro-batches of a fixed size and runs each one through all
-// steps on one worker thread, every library call single-threaded: a sample's
-// arithmetic is then the same whatever the batch size or thread count.
+// kernel library is loaded, constants are in place. `sample` then splits the
+// stream of samples into micro-batches of a fixed size M, aligned to multiples
+// of M (stream sample i is always row i mod M of chunk i / M; rows a request
+// does not cover are padding), and runs each chunk through all steps on one
+// worker thread, every library call single-threaded. A sample's arithmetic is
+// then the same whatever the request's size, offset or thread count.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_RUNTIME_CPU_PROGRAM_H
@@ -57,7 +59,7 @@ public:
 private:
   struct Layers;
   struct Worker;
-  void runChunk(Worker &worker, int64_t first, int64_t n, const SampleJob &job,
+  void runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
                 const std::function<bool()> &stepDone);
   void runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint64_t seed,
              int64_t first);
