@@ -20,3 +20,5 @@ config.test_exec_root = lit_config.params.get(
 config.environment["PATH"] = os.pathsep.join(
     [tweedie_bin, llvm_bin, config.environment.get("PATH", os.environ.get("PATH", ""))])
 config.substitutions.append(("%models", os.path.join(repo_root, "models")))
+config.substitutions.append(
+    ("%tweedie_lib", os.path.join(os.path.dirname(tweedie_bin), "lib")))

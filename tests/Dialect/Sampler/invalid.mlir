@@ -639,3 +639,43 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
   %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ncsn<> method #sampler.annealed_langevin<delta = 0.0> prediction score steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+func.func @precompute_captures(%w: tensor<4xf32>) {
+  // expected-error @+1 {{body uses a value defined outside it}}
+  %t = sampler.precompute %i steps 2 -> (tensor<2x4xf32>) {
+    sampler.yield %w : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @precompute_table_shape() {
+  // expected-error @+1 {{table #0 has shape [3, 4] but stacking 2 rows of [4] gives [2, 4]}}
+  %t = sampler.precompute %i steps 2 -> (tensor<3x4xf32>) {
+    %v = arith.constant dense<1.0> : tensor<4xf32>
+    sampler.yield %v : tensor<4xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @table_row_shape(%t: tensor<2x4xf32>, %i: index) {
+  // expected-error @+1 {{row shape [3] is not the table shape [2, 4] without its leading step dim}}
+  %r = sampler.table_row %t[%i] : tensor<2x4xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @time_value_table() {
+  %t = sampler.precompute %i steps 2 -> (tensor<2x1xf32>) {
+    // expected-error @+1 {{coefficient table 'values' has 1 entries but the enclosing sampler.precompute runs 2 steps (expected 2)}}
+    %v = sampler.time_value %i values [1.0] : tensor<1xf32>
+    sampler.yield %v : tensor<1xf32>
+  }
+  return
+}
