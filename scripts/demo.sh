@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# The main job. For now (foundation): build, print every bundled model's IR through
-# tweedie-opt, expand mlp2d's DDPM sampler into its loop and run it (100 steps) in the
-# float64 reference interpreter. Compiling to a standalone sampler comes with the CPU
-# compile path.
+# The main job: compile bundled models into standalone samplers and draw samples.
+#   1. mlp2d (2-D score network) + DDPM, 100 steps -> one executable, `out/mlp2d`,
+#      copied to an empty directory and run: 2000 samples -> out/mlp2d.npy and a
+#      scatter plot out/mlp2d.png.
+#   2. unet28 (28x28 image U-Net) + DDIM, 20 steps -> a module run by tweedie-run:
+#      16 samples -> out/unet28.npy and an image grid out/unet28.png.
+# Weights: the bundled models have no trained checkpoint yet, so tweedie-compile
+# uses its deterministic synthetic weights (samples are noise-like until the
+# training issue ships weights; pass --weights W.safetensors for real ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-OPT=${TWEEDIE_BUILD_DIR:-build}/bin/tweedie-opt
-for model in models/*.mlir; do
-  echo "==== $model"
-  "$OPT" "$model"
-done
-echo "==== mlp2d's DDPM sampler, expanded (sampler.solve -> sampler.loop, float64 tables)"
-"$OPT" models/mlp2d.mlir --tweedie-expand-solve | sed -n '/func.func @sample/,$p' | cut -c1-160
-echo "==== ... run for 4 samples in the float64 reference interpreter (synthetic weights)"
-"$OPT" models/mlp2d.mlir --tweedie-expand-solve \
-  --tweedie-interpret="entry=sample batch=4 seed=1" -o /dev/null
+BIN=$(pwd)/${TWEEDIE_BUILD_DIR:-build}/bin
+mkdir -p out
+echo "==== tweedie-compile models/mlp2d.mlir --emit exe -o out/mlp2d"
+"$BIN/tweedie-compile" models/mlp2d.mlir --emit exe -o out/mlp2d --report
+empty=$(mktemp -d)
+cp out/mlp2d "$empty/"
+(cd "$empty" && ./mlp2d --num-samples 2000 --seed 1 --out mlp2d.npy --png mlp2d.png)
+mv "$empty/mlp2d.npy" "$empty/mlp2d.png" out/ && rm -rf "$empty"
+
+echo "==== tweedie-compile models/unet28.mlir (DDIM, 20 steps) -> out/unet28.tweedie"
+sed 's/method #sampler.ddpm<variance = posterior> prediction eps steps 100/method #sampler.ddim<eta = 0.0> prediction eps steps 20/' \
+  models/unet28.mlir > out/unet28-ddim.mlir
+"$BIN/tweedie-compile" out/unet28-ddim.mlir -o out/unet28.tweedie --report
+"$BIN/tweedie-run" out/unet28.tweedie --num-samples 16 --seed 1 --out out/unet28.npy --png out/unet28.png
+echo "==== wrote out/mlp2d (standalone sampler), out/mlp2d.npy, out/mlp2d.png, out/unet28.tweedie, out/unet28.npy, out/unet28.png"
