@@ -63,17 +63,6 @@ Conv2DLayer::Conv2DLayer(CpuContext &context, const Conv2DShape &shape,
     bias_ = ownedCopy(context, memory::desc({shape.outChannels}, f32, tag::x), bias);
 }
 
-dnnl::convolution_forward &Conv2DLayer::primitiveFor(CpuContext &context, int64_t batch) {
-  std::lock_guard lock(primitivesMutex_);
-  auto it = primitives_.find(batch);
-  if (it == primitives_.end()) {
-    auto pd = describe(context, shape_, batch, packedWeights_.get_desc(),
-                       static_cast<bool>(bias_), epilogue_);
-    it = primitives_.emplace(batch, dnnl::convolution_forward(pd)).first;
-  }
-  return it->second;
-}
-
 void Conv2DLayer::run(CpuContext &context, int64_t batch, const float *x, float *y,
                       const float *residual, const float *bias) {
   if (epilogue_.residual != (residual != nullptr))
@@ -86,16 +75,17 @@ void Conv2DLayer::run(CpuContext &context, int64_t batch, const float *x, float 
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packedWeights_}, {DNNL_ARG_DST, dst}};
   if (bias_)
-    args[DNNL_ARG_BIAS] = bias ? memory(bias_.get_desc(), context.engine, const_cast<float *>(bias))
-                               : bias_;
+    args[DNNL_ARG_BIAS] = biasArg(context, bias_, bias);
   if (residual)
     addResidualArg(args, epilogue_,
                    memory(dstDesc, context.engine, const_cast<float *>(residual)));
-  auto &primitive = primitiveFor(context, batch);
-  args[DNNL_ARG_SCRATCHPAD] = context.scratchpad(
-      scratchpadDesc(primitive));
-  primitive.execute(context.stream, args);
-  context.stream.wait();
+  context.execute(primitives_.get(batch,
+                                  [&] {
+                                    return describe(context, shape_, batch,
+                                                    packedWeights_.get_desc(),
+                                                    static_cast<bool>(bias_), epilogue_);
+                                  }),
+                  std::move(args));
 }
 
 } // namespace tweedie::cpu

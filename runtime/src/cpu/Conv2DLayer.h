@@ -5,8 +5,6 @@
 #include "cpu/CpuContext.h"
 
 #include <array>
-#include <map>
-#include <mutex>
 #include <span>
 
 namespace tweedie::cpu {
@@ -34,13 +32,11 @@ public:
   const Conv2DShape &shape() const { return shape_; }
 
 private:
-  dnnl::convolution_forward &primitiveFor(CpuContext &context, int64_t batch);
 
   Conv2DShape shape_;
   Epilogue epilogue_;
   dnnl::memory packedWeights_, bias_;
-  std::map<int64_t, dnnl::convolution_forward> primitives_;
-  std::mutex primitivesMutex_; // workers share the layer
+  PrimitiveCache<dnnl::convolution_forward> primitives_;
 
 };
 

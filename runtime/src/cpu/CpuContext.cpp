@@ -10,18 +10,33 @@ dnnl::primitive_attr withUserScratchpad(const dnnl::post_ops &ops) {
   return attr;
 }
 
+namespace {
+/// The scratchpad a primitive (built with withUserScratchpad) needs.
 dnnl::memory::desc scratchpadDesc(const dnnl::primitive &primitive) {
   // Non-owning query of the primitive's own descriptor.
   const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(
       primitive.get_primitive_desc(), dnnl_query_scratchpad_md, 0);
   return md ? dnnl::memory::desc(*md) : dnnl::memory::desc();
 }
+} // namespace
 
 dnnl::memory CpuContext::scratchpad(const dnnl::memory::desc &desc) {
   const size_t bytes = desc.get_size();
   if (scratch_.size() < bytes)
     scratch_.resize(bytes);
   return dnnl::memory(desc, engine, scratch_.data());
+}
+
+void CpuContext::execute(const dnnl::primitive &primitive,
+                         std::unordered_map<int, dnnl::memory> args) {
+  args[DNNL_ARG_SCRATCHPAD] = scratchpad(scratchpadDesc(primitive));
+  primitive.execute(stream, args);
+  stream.wait();
+}
+
+dnnl::memory biasArg(CpuContext &context, const dnnl::memory &bias, const float *override) {
+  return override ? dnnl::memory(bias.get_desc(), context.engine, const_cast<float *>(override))
+                  : bias;
 }
 
 dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,

@@ -4,6 +4,9 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <functional>
+#include <map>
+#include <mutex>
 #include <span>
 #include <vector>
 #include <unordered_map>
@@ -26,12 +29,36 @@ struct CpuContext {
   /// shared by the worker threads executing the same primitive.
   dnnl::memory scratchpad(const dnnl::memory::desc &desc);
 
+  /// Runs `primitive` on this context's stream with its scratchpad added to
+  /// `args`, and waits.
+  void execute(const dnnl::primitive &primitive, std::unordered_map<int, dnnl::memory> args);
+
 private:
   std::vector<std::byte> scratch_;
 };
 
-/// The scratchpad a primitive (built with withUserScratchpad) needs.
-dnnl::memory::desc scratchpadDesc(const dnnl::primitive &primitive);
+/// Primitives of one layer, one per batch size (or row count), built on first
+/// use. Worker threads share a layer: lookups are serialised, and a returned
+/// primitive stays valid (std::map nodes never move).
+template <typename Primitive> class PrimitiveCache {
+public:
+  Primitive &get(int64_t key,
+                 const std::function<typename Primitive::primitive_desc()> &describe) {
+    std::lock_guard lock(mutex_);
+    auto it = primitives_.find(key);
+    if (it == primitives_.end())
+      it = primitives_.emplace(key, Primitive(describe())).first;
+    return it->second;
+  }
+
+private:
+  std::map<int64_t, Primitive> primitives_;
+  std::mutex mutex_;
+};
+
+/// The bias argument of a layer built with `bias`: `override` (a per-step bias
+/// table row) in its place when given.
+dnnl::memory biasArg(CpuContext &context, const dnnl::memory &bias, const float *override);
 
 /// Attributes with `ops` as post-ops and the scratchpad provided per call.
 dnnl::primitive_attr withUserScratchpad(const dnnl::post_ops &ops = {});

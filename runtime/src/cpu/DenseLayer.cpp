@@ -44,17 +44,6 @@ DenseLayer::DenseLayer(CpuContext &context, int64_t in, int64_t out,
     bias_ = ownedCopy(context, memory::desc({1, out}, f32, tag::ab), bias);
 }
 
-dnnl::matmul &DenseLayer::primitiveFor(CpuContext &context, int64_t rows) {
-  std::lock_guard lock(primitivesMutex_);
-  auto it = primitives_.find(rows);
-  if (it == primitives_.end()) {
-    auto pd = describe(context, rows, in_, out_, packedWeights_.get_desc(),
-                       static_cast<bool>(bias_), epilogue_);
-    it = primitives_.emplace(rows, dnnl::matmul(pd)).first;
-  }
-  return it->second;
-}
-
 void DenseLayer::run(CpuContext &context, int64_t rows, const float *x, float *y,
                      const float *residual, const float *bias) {
   if (epilogue_.residual != (residual != nullptr))
@@ -64,17 +53,18 @@ void DenseLayer::run(CpuContext &context, int64_t rows, const float *x, float *y
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packedWeights_}, {DNNL_ARG_DST, dst}};
   if (bias_)
-    args[DNNL_ARG_BIAS] = bias ? memory(bias_.get_desc(), context.engine, const_cast<float *>(bias))
-                               : bias_;
+    args[DNNL_ARG_BIAS] = biasArg(context, bias_, bias);
   if (residual)
     addResidualArg(args, epilogue_,
                    memory({{rows, out_}, f32, tag::ab}, context.engine,
                           const_cast<float *>(residual)));
-  auto &primitive = primitiveFor(context, rows);
-  args[DNNL_ARG_SCRATCHPAD] = context.scratchpad(
-      scratchpadDesc(primitive));
-  primitive.execute(context.stream, args);
-  context.stream.wait();
+  context.execute(primitives_.get(rows,
+                                  [&] {
+                                    return describe(context, rows, in_, out_,
+                                                    packedWeights_.get_desc(),
+                                                    static_cast<bool>(bias_), epilogue_);
+                                  }),
+                  std::move(args));
 }
 
 } // namespace tweedie::cpu

@@ -4,8 +4,6 @@
 
 #include "cpu/CpuContext.h"
 
-#include <map>
-#include <mutex>
 #include <span>
 
 namespace tweedie::cpu {
@@ -27,13 +25,11 @@ public:
   int64_t outputs() const { return out_; }
 
 private:
-  dnnl::matmul &primitiveFor(CpuContext &context, int64_t rows);
 
   int64_t in_, out_;
   Epilogue epilogue_;
   dnnl::memory packedWeights_, bias_;
-  std::map<int64_t, dnnl::matmul> primitives_;
-  std::mutex primitivesMutex_; // workers share the layer
+  PrimitiveCache<dnnl::matmul> primitives_;
 
 };
 

@@ -84,28 +84,17 @@ LayerNormLayer::LayerNormLayer(CpuContext &context, int64_t features, double eps
 
 void LayerNormLayer::run(CpuContext &context, int64_t rows, const float *x, float *y) {
   memory::desc desc({rows, features_}, f32, memory::format_tag::ab);
-  dnnl::layer_normalization_forward *primitive;
-  {
-    std::lock_guard lock(primitivesMutex_); // workers share the layer
-    auto it = primitives_.find(rows);
-    if (it == primitives_.end()) {
-      dnnl::layer_normalization_forward::desc d(
-          dnnl::prop_kind::forward_inference, desc, epsilon_,
-          dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
-      dnnl::layer_normalization_forward::primitive_desc pd(d, withUserScratchpad(),
-                                                          context.engine);
-      it = primitives_.emplace(rows, dnnl::layer_normalization_forward(pd)).first;
-    }
-    primitive = &it->second;
-  }
-  primitive->execute(
-      context.stream, {{DNNL_ARG_SRC, memory(desc, context.engine, const_cast<float *>(x))},
-                       {DNNL_ARG_DST, memory(desc, context.engine, y)},
-                       {DNNL_ARG_SCALE, scale_},
-                       {DNNL_ARG_SHIFT, shift_},
-                       {DNNL_ARG_SCRATCHPAD,
-                        context.scratchpad(scratchpadDesc(*primitive))}});
-  context.stream.wait();
+  auto &primitive = primitives_.get(rows, [&] {
+    dnnl::layer_normalization_forward::desc d(
+        dnnl::prop_kind::forward_inference, desc, epsilon_,
+        dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
+    return dnnl::layer_normalization_forward::primitive_desc(d, withUserScratchpad(),
+                                                             context.engine);
+  });
+  context.execute(primitive, {{DNNL_ARG_SRC, memory(desc, context.engine, const_cast<float *>(x))},
+                              {DNNL_ARG_DST, memory(desc, context.engine, y)},
+                              {DNNL_ARG_SCALE, scale_},
+                              {DNNL_ARG_SHIFT, shift_}});
 }
 
 } // namespace tweedie::cpu

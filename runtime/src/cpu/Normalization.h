@@ -5,8 +5,6 @@
 #include "cpu/CpuContext.h"
 
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <span>
 #include <vector>
 
@@ -40,8 +38,7 @@ private:
   int64_t features_;
   float epsilon_;
   dnnl::memory scale_, shift_;
-  std::map<int64_t, dnnl::layer_normalization_forward> primitives_;
-  std::mutex primitivesMutex_;
+  PrimitiveCache<dnnl::layer_normalization_forward> primitives_;
 };
 
 /// The activation functions in float, as the fused epilogues compute them.
