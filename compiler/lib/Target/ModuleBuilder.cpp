@@ -107,7 +107,7 @@ private:
     return static_cast<int32_t>(desc.values.size() - 1);
   }
 
-  FailureOr<int32_t> constant(Operation *at, const std::string &name, const reference::Shape &shape,
+  FailureOr<int32_t> constant(const std::string &name, const reference::Shape &shape,
                               std::vector<double> data) {
     auto it = constantByName.find(name);
     if (it == constantByName.end()) {
@@ -157,7 +157,7 @@ private:
         return param.emitError("weight '")
                << param.getName() << "' has shape " << reference::formatShape(value->shape)
                << " but the IR declares " << reference::formatShape(shape);
-      return constant(def, param.getName().str(), shape, std::move(value->data));
+      return constant(param.getName().str(), shape, std::move(value->data));
     }
     if (auto row = dyn_cast_or_null<sampler::TableRowOp>(def)) {
       auto it = tableConstant.find(row.getTable());
@@ -173,7 +173,7 @@ private:
       for (const APFloat &f : dense.getValues<APFloat>())
         data.push_back(f.convertToDouble());
       std::string name = "constant." + std::to_string(desc.constants.size());
-      return constant(def, name, shape, std::move(data));
+      return constant(name, shape, std::move(data));
     }
     return (def ? def : entry.getOperation())
         ->emitError("the CPU backend cannot place this value: ") << type;

@@ -88,7 +88,7 @@ struct Program::Worker {
 };
 
 Program::Program(module::ModuleDesc desc, const std::string &origin)
-    : desc_(std::move(desc)), origin_(origin), layers_(std::make_unique<Layers>()) {
+    : desc_(std::move(desc)), layers_(std::make_unique<Layers>()) {
   SingleThreadedScope singleThreaded;
   const size_t n = desc_.body.size();
   layers_->dense.resize(n);
@@ -157,8 +157,6 @@ Program::Program(module::ModuleDesc desc, const std::string &origin)
 }
 
 Program::~Program() = default;
-
-bool Program::hasGeneratedKernels() const { return static_cast<bool>(layers_->library); }
 
 float *Program::pointer(int32_t index, Worker &worker, int64_t n, int64_t step) {
   const module::ValueDesc &v = desc_.values[index];

@@ -51,7 +51,6 @@ public:
   const module::ModuleDesc &desc() const { return desc_; }
   /// Samples per micro-batch (the unit of work of one thread).
   int64_t microBatch() const { return microBatch_; }
-  bool hasGeneratedKernels() const;
 
   /// Runs the sampler; throws std::runtime_error on a non-finite state.
   SampleOutcome sample(const SampleJob &job);
@@ -66,7 +65,6 @@ private:
   float *pointer(int32_t value, Worker &worker, int64_t n, int64_t step);
 
   module::ModuleDesc desc_;
-  std::string origin_;
   int64_t microBatch_ = 1;
   CpuContext context_;
   std::unique_ptr<Layers> layers_;
