@@ -53,39 +53,42 @@ typedef enum tweedie_status_code {
 
 TWEEDIE_EXPORT tweedie_status_code tweedie_status_get_code(const tweedie_status *status);
 /* A message naming the problem; valid until the status is freed. */
-const char *tweedie_status_message(const tweedie_status *status);
+TWEEDIE_EXPORT const char *tweedie_status_message(const tweedie_status *status);
 TWEEDIE_EXPORT void tweedie_status_free(tweedie_status *status);
 
 /* The runtime's version string, e.g. "0.3.0". */
-const char *tweedie_version(void);
+TWEEDIE_EXPORT const char *tweedie_version(void);
 
-tweedie_status *tweedie_instance_create(tweedie_instance **out);
+TWEEDIE_EXPORT tweedie_status *tweedie_instance_create(tweedie_instance **out);
 TWEEDIE_EXPORT void tweedie_instance_destroy(tweedie_instance *instance);
 
 /* Loads and verifies a module (checksums, structure, every index and shape). */
-tweedie_status *tweedie_module_load_file(tweedie_instance *instance, const char *path,
-                                         tweedie_module **out);
-tweedie_status *tweedie_module_load_memory(tweedie_instance *instance, const void *data,
-                                           size_t size, tweedie_module **out);
+TWEEDIE_EXPORT tweedie_status *tweedie_module_load_file(tweedie_instance *instance,
+                                                        const char *path,
+                                                        tweedie_module **out);
+TWEEDIE_EXPORT tweedie_status *tweedie_module_load_memory(tweedie_instance *instance,
+                                                          const void *data, size_t size,
+                                                          tweedie_module **out);
 TWEEDIE_EXPORT void tweedie_module_destroy(tweedie_module *module);
 
 /* The per-sample shape of the module's samples (without the batch). */
 TWEEDIE_EXPORT size_t tweedie_module_sample_rank(const tweedie_module *module);
-TWEEDIE_EXPORT int64_t tweedie_module_sample_dim(const tweedie_module *module, size_t axis);
+TWEEDIE_EXPORT int64_t tweedie_module_sample_dim(const tweedie_module *module,
+                                                 size_t axis);
 /* Floats per sample: the product of the sample dims. */
 TWEEDIE_EXPORT int64_t tweedie_module_sample_size(const tweedie_module *module);
 TWEEDIE_EXPORT int64_t tweedie_module_steps(const tweedie_module *module);
 /* A one-line description: network, method, schedule, prediction, steps. */
-const char *tweedie_module_description(const tweedie_module *module);
+TWEEDIE_EXPORT const char *tweedie_module_description(const tweedie_module *module);
 
 typedef struct tweedie_session_options {
   const char *device; /* "cpu" (NULL means "cpu") */
   int32_t threads;    /* 0: all hardware threads */
 } tweedie_session_options;
 
-tweedie_status *tweedie_session_create(tweedie_module *module,
-                                       const tweedie_session_options *options,
-                                       tweedie_session **out);
+TWEEDIE_EXPORT tweedie_status *
+tweedie_session_create(tweedie_module *module, const tweedie_session_options *options,
+                       tweedie_session **out);
 TWEEDIE_EXPORT void tweedie_session_destroy(tweedie_session *session);
 
 /* Called as work progresses with (steps done, steps total) over all
@@ -96,17 +99,17 @@ typedef int (*tweedie_progress_fn)(void *user_data, int64_t done, int64_t total)
 typedef struct tweedie_sample_request {
   int64_t num_samples;
   uint64_t seed;
-  int64_t first_sample;          /* index of sample 0 in the seed's stream */
-  const float *initial_noise;    /* num_samples x sample size, or NULL */
-  float *output;                 /* num_samples x sample size, or NULL: see below */
-  float **allocated_output;      /* when output is NULL: receives a buffer to
-                                    release with tweedie_free */
-  tweedie_progress_fn progress;  /* optional */
+  int64_t first_sample;         /* index of sample 0 in the seed's stream */
+  const float *initial_noise;   /* num_samples x sample size, or NULL */
+  float *output;                /* num_samples x sample size, or NULL: see below */
+  float **allocated_output;     /* when output is NULL: receives a buffer to
+                                   release with tweedie_free */
+  tweedie_progress_fn progress; /* optional */
   void *progress_user_data;
 } tweedie_sample_request;
 
-tweedie_status *tweedie_session_sample(tweedie_session *session,
-                                       const tweedie_sample_request *request);
+TWEEDIE_EXPORT tweedie_status *
+tweedie_session_sample(tweedie_session *session, const tweedie_sample_request *request);
 
 /* Asks a running tweedie_session_sample to stop (from any thread); it then
  * returns TWEEDIE_CANCELLED. */
