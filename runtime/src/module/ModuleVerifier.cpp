@@ -91,8 +91,9 @@ private:
     }
     switch (v.kind) {
     case ValueKind::Arena:
-      if (v.offset < 0 || v.offset % 4 != 0 ||
-          v.offset + numel * 4 > d.arenaBytesPerSample)
+      // Written so that no sum can overflow, whatever the offset.
+      if (v.offset < 0 || v.offset % 4 != 0 || v.offset > d.arenaBytesPerSample ||
+          numel * 4 > d.arenaBytesPerSample - v.offset)
         fail(name + " (" + std::to_string(numel * 4) + " bytes at offset " +
              std::to_string(v.offset) + ") lies outside the " +
              std::to_string(d.arenaBytesPerSample) + "-byte per-sample arena");
@@ -318,6 +319,8 @@ private:
       arity(op, 1);
       const Shape &x = arena(op.operands[0], "x");
       ints(op, x.size() + 1);
+      expect(out.size() == x.size(), "result " + str(out) + " and input " + str(x) +
+                                         " differ in rank");
       Shape sorted = op.ints;
       std::sort(sorted.begin(), sorted.end());
       for (size_t i = 0; i < sorted.size(); ++i)
@@ -344,6 +347,8 @@ private:
       expect(!op.kernel.empty() || d.kernels.empty(), "names no kernel");
       break;
     }
+    default:
+      fail("unknown op kind " + std::to_string(static_cast<int>(op.kind)));
     }
   }
 

@@ -1,0 +1,164 @@
+//===- ModuleVerifierTest.cpp - semantic checks of module descriptions ----===//
+//
+// A module whose checksums are right can still be inconsistent (a buggy or
+// hostile writer): an operand index past the values, an arena range past the
+// arena, a weight that does not fit its input. verifyModule must reject each
+// with a message naming the op or value and the problem, before any kernel
+// could read out of bounds. Each case breaks one thing in a small valid module.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/io/FormatError.h"
+#include "tweedie/module/ModuleDesc.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+
+using namespace tweedie::module;
+
+namespace {
+
+/// x (state) -> dense(x, W) -> affine_step(x, y) -> next state; 2 steps.
+ModuleDesc validModule() {
+  ModuleDesc d;
+  d.producer = "test";
+  d.entry = "sample";
+  d.sampleShape = {4};
+  d.steps = 2;
+  d.arenaBytesPerSample = 64;
+  d.constants.push_back({"w", {4, 4}, std::vector<float>(16, 0.25f)});
+  d.constants.push_back({"bias_table", {2, 4}, std::vector<float>(8, 0.5f)});
+  d.values = {
+      {ValueKind::Arena, {4}, 0},     // #0 state
+      {ValueKind::Constant, {4, 4}, 0}, // #1 weight
+      {ValueKind::Arena, {4}, 16},    // #2 dense result
+      {ValueKind::Arena, {4}, 32},    // #3 next state
+      {ValueKind::TableRow, {4}, 1},  // #4 per-step bias
+  };
+  OpDesc dense;
+  dense.kind = OpKind::Dense;
+  dense.operands = {0, 1, 4};
+  dense.result = 2;
+  OpDesc step;
+  step.kind = OpKind::AffineStep;
+  step.operands = {0, 2};
+  step.result = 3;
+  step.floats = {0.9, 0.8, 0.1, 0.2, 0.0, 0.0};
+  d.body = {dense, step};
+  d.state = 0;
+  d.nextState = 3;
+  return d;
+}
+
+std::string rejection(const ModuleDesc &d) {
+  try {
+    verifyModule(d, "m.tweedie");
+  } catch (const tweedie::io::FormatError &e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ModuleVerifier, AcceptsTheValidModuleAndItRoundTrips) {
+  ModuleDesc d = validModule();
+  EXPECT_EQ(rejection(d), "");
+  ModuleDesc parsed = parseModule(serializeModule(d), "m.tweedie");
+  EXPECT_EQ(parsed.body.size(), 2u);
+  EXPECT_EQ(parsed.values.size(), 5u);
+  EXPECT_EQ(parsed.constants[1].data, d.constants[1].data);
+  EXPECT_EQ(parsed.body[1].floats, d.body[1].floats);
+}
+
+struct Breakage {
+  const char *name;
+  std::function<void(ModuleDesc &)> apply;
+  const char *message;
+};
+
+class ModuleVerifierRejects : public ::testing::TestWithParam<Breakage> {};
+
+TEST_P(ModuleVerifierRejects, WithAMessageNamingTheProblem) {
+  ModuleDesc d = validModule();
+  GetParam().apply(d);
+  std::string message = rejection(d);
+  EXPECT_NE(message.find("m.tweedie: invalid Tweedie module: "), std::string::npos)
+      << message;
+  EXPECT_NE(message.find(GetParam().message), std::string::npos) << message;
+  // The writer refuses it too: serializeModule verifies before it encodes.
+  EXPECT_THROW(serializeModule(d), tweedie::io::FormatError);
+}
+
+const Breakage kBreakages[] = {
+    {"ZeroSteps", [](ModuleDesc &d) { d.steps = 0; }, "step count 0 is out of range"},
+    {"NegativeArena", [](ModuleDesc &d) { d.arenaBytesPerSample = -4; },
+     "arena size -4 is out of range"},
+    {"EmptySampleDim", [](ModuleDesc &d) { d.sampleShape = {0}; }, "sample shape [0]"},
+    {"ShortConstant", [](ModuleDesc &d) { d.constants[0].data.pop_back(); },
+     "constant 'w' holds 15 values for shape [4, 4]"},
+    {"ArenaOverrun", [](ModuleDesc &d) { d.values[3].offset = 52; },
+     "value #3 (16 bytes at offset 52) lies outside the 64-byte per-sample arena"},
+    {"HugeOffsetDoesNotOverflow",
+     [](ModuleDesc &d) { d.values[3].offset = std::numeric_limits<int64_t>::max() - 3; },
+     "lies outside the 64-byte per-sample arena"},
+    {"MisalignedOffset", [](ModuleDesc &d) { d.values[2].offset = 18; }, "offset 18"},
+    {"NegativeDim", [](ModuleDesc &d) { d.values[2].shape = {-4}; },
+     "value #2 has an invalid shape"},
+    {"MissingConstant", [](ModuleDesc &d) { d.values[1].offset = 7; },
+     "value #1 names constant 7 of 2"},
+    {"ConstantShapeDisagrees", [](ModuleDesc &d) { d.values[1].shape = {16}; },
+     "value #1 has shape [16] but its constant gives [4, 4]"},
+    {"TableOfTheWrongLength", [](ModuleDesc &d) { d.values[4].offset = 0; },
+     "which is not a table of 2 steps"},
+    {"StateIsAConstant", [](ModuleDesc &d) { d.state = 1; },
+     "the state must be an arena value shaped like a sample [4]"},
+    {"NextStateOutOfRange", [](ModuleDesc &d) { d.nextState = 99; }, "the next state"},
+    {"OperandOutOfRange", [](ModuleDesc &d) { d.body[0].operands[0] = 17; },
+     "op #0 (dense): value index 17 is out of range (5 values)"},
+    {"NegativeRequiredOperand", [](ModuleDesc &d) { d.body[0].operands[1] = -1; },
+     "operand #1 is required"},
+    {"WeightInTheArena", [](ModuleDesc &d) { d.body[0].operands[1] = 2; },
+     "operand 'weight' must be a constant or a table row"},
+    {"WeightDoesNotFit",
+     [](ModuleDesc &d) {
+       d.constants[0] = {"w", {3, 4}, std::vector<float>(12, 0.f)};
+       d.values[1].shape = {3, 4};
+     },
+     "weight [3, 4] does not fit input [4]"},
+    {"BiasOfTheWrongSize", [](ModuleDesc &d) { d.body[0].operands[2] = 1; },
+     "bias must be [4]"},
+    {"ResultInAConstant", [](ModuleDesc &d) { d.body[0].result = 1; },
+     "operand 'result' must be a per-sample (arena) value"},
+    {"ShortCoefficientTable", [](ModuleDesc &d) { d.body[1].floats.pop_back(); },
+     "op #1 (affine_step): needs 3 coefficient tables of 2 entries"},
+    {"NaNCoefficient", [](ModuleDesc &d) { d.body[1].floats[2] = std::nan(""); },
+     "a coefficient is not finite"},
+    {"TooManyOperands", [](ModuleDesc &d) { d.body[1].operands = {0, 2, 3, 0}; },
+     "takes 2-3 operands, has 4"},
+    {"UnknownActivation", [](ModuleDesc &d) { d.body[0].act = static_cast<Activation>(42); },
+     "unknown activation"},
+    {"UnknownOpKind", [](ModuleDesc &d) { d.body[0].kind = static_cast<OpKind>(500); },
+     "unknown op kind 500"},
+    {"TransposeWithoutAPermutation",
+     [](ModuleDesc &d) {
+       d.body[0] = OpDesc{OpKind::Transpose, {0}, 2, {0}, {}, Activation::None, ""};
+     },
+     "op #0 (transpose): needs 2 integer attributes, has 1"},
+    {"TransposeResultOfAnotherRank",
+     [](ModuleDesc &d) {
+       d.values[2].shape = {2, 2};
+       d.body[0] = OpDesc{OpKind::Transpose, {0}, 2, {0, 1}, {}, Activation::None, ""};
+     },
+     "result [2, 2] and input [4] differ in rank"},
+    {"RandnWithOperands",
+     [](ModuleDesc &d) {
+       d.body[0] = OpDesc{OpKind::Randn, {0}, 2, {0}, {}, Activation::None, ""};
+     },
+     "takes no operands"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Breakages, ModuleVerifierRejects, ::testing::ValuesIn(kBreakages),
+                         [](const auto &info) { return std::string(info.param.name); });
+
+} // namespace
