@@ -1,0 +1,224 @@
+//===- RuntimeApiTest.cpp - the C API's request options, end to end ------===//
+//
+// What a host relies on besides the samples themselves: progress reports,
+// cancellation (from the callback and from tweedie_session_cancel), starting
+// from host-provided noise, runtime-allocated output, and argument errors.
+// The modules are bundled models compiled by the real driver.
+//
+//===----------------------------------------------------------------------===//
+#include "CompiledModuleSupport.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace tweedie::testing;
+using tweedie::reference::Tensor;
+
+namespace {
+
+constexpr int kSteps = 10;
+constexpr int64_t kCount = 200;
+constexpr uint64_t kSeed = 31;
+
+/// mlp2d with DDPM (noise at every step), compiled once for the whole suite.
+class RuntimeApi : public ::testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    irPath_ = new std::string(writeTemp(
+        "mlp2d-api.mlir", withSampler("mlp2d", "#sampler.ddpm<variance = posterior>", kSteps)));
+    image_ = new std::vector<std::byte>(compileImage(*irPath_));
+  }
+  static void TearDownTestSuite() {
+    delete irPath_;
+    delete image_;
+  }
+
+  void SetUp() override {
+    ASSERT_EQ(tweedie_instance_create(&instance_), nullptr);
+    tweedie_status *status = nullptr;
+    module_ = load(instance_, *image_, &status);
+    ASSERT_NE(module_, nullptr) << tweedie_status_message(status);
+    tweedie_session_options options{"cpu", 2};
+    ASSERT_EQ(tweedie_session_create(module_, &options, &session_), nullptr);
+  }
+  void TearDown() override {
+    tweedie_session_destroy(session_);
+    tweedie_module_destroy(module_);
+    tweedie_instance_destroy(instance_);
+  }
+
+  tweedie_sample_request request(std::vector<float> &out) const {
+    out.assign(kCount * tweedie_module_sample_size(module_), 0.f);
+    tweedie_sample_request r{};
+    r.num_samples = kCount;
+    r.seed = kSeed;
+    r.output = out.data();
+    return r;
+  }
+
+  /// Runs the request; returns the status code (TWEEDIE_OK on success) and its message.
+  tweedie_status_code run(const tweedie_sample_request &r, std::string *message = nullptr) {
+    tweedie_status *status = tweedie_session_sample(session_, &r);
+    tweedie_status_code code = tweedie_status_get_code(status);
+    if (message)
+      *message = status ? tweedie_status_message(status) : "";
+    tweedie_status_free(status);
+    return code;
+  }
+
+  static std::string *irPath_;
+  static std::vector<std::byte> *image_;
+  tweedie_instance *instance_ = nullptr;
+  tweedie_module *module_ = nullptr;
+  tweedie_session *session_ = nullptr;
+};
+
+std::string *RuntimeApi::irPath_ = nullptr;
+std::vector<std::byte> *RuntimeApi::image_ = nullptr;
+
+struct ProgressLog {
+  std::vector<std::pair<int64_t, int64_t>> calls;
+  int64_t cancelAfter = -1; // cancel on this call (by return value)
+  tweedie_session *cancelSession = nullptr; // or through tweedie_session_cancel
+};
+
+int recordProgress(void *user, int64_t done, int64_t total) {
+  auto *log = static_cast<ProgressLog *>(user);
+  log->calls.emplace_back(done, total);
+  if (static_cast<int64_t>(log->calls.size()) == log->cancelAfter) {
+    if (log->cancelSession) {
+      tweedie_session_cancel(log->cancelSession);
+      return 0;
+    }
+    return 1;
+  }
+  return 0;
+}
+
+TEST_F(RuntimeApi, ProgressCountsEveryStepOfEveryMicroBatchOnce) {
+  std::vector<float> out;
+  tweedie_sample_request r = request(out);
+  ProgressLog log;
+  r.progress = recordProgress;
+  r.progress_user_data = &log;
+  ASSERT_EQ(run(r), TWEEDIE_OK);
+  ASSERT_FALSE(log.calls.empty());
+  const int64_t total = log.calls.front().second;
+  EXPECT_EQ(total % kSteps, 0) << "the total counts whole sampling loops";
+  EXPECT_GE(total, kSteps);
+  EXPECT_EQ(static_cast<int64_t>(log.calls.size()), total);
+  for (size_t i = 0; i < log.calls.size(); ++i) {
+    EXPECT_EQ(log.calls[i].first, static_cast<int64_t>(i) + 1) << "call " << i;
+    EXPECT_EQ(log.calls[i].second, total);
+  }
+  // Reporting progress must not change the samples.
+  std::vector<float> plain;
+  ASSERT_EQ(run(request(plain)), TWEEDIE_OK);
+  EXPECT_EQ(out, plain);
+}
+
+TEST_F(RuntimeApi, ANonzeroProgressReturnCancelsAndTheSessionStaysUsable) {
+  std::vector<float> out;
+  tweedie_sample_request r = request(out);
+  ProgressLog log;
+  log.cancelAfter = 3;
+  r.progress = recordProgress;
+  r.progress_user_data = &log;
+  std::string message;
+  EXPECT_EQ(run(r, &message), TWEEDIE_CANCELLED);
+  EXPECT_EQ(message, "sampling was cancelled");
+  EXPECT_LT(static_cast<int64_t>(log.calls.size()), log.calls.front().second)
+      << "work stopped early";
+
+  std::vector<float> again, fresh = sampleRange(module_, 0, kCount, kSeed, 1);
+  ASSERT_EQ(run(request(again)), TWEEDIE_OK);
+  EXPECT_EQ(again, fresh) << "a cancelled request leaves no state behind";
+}
+
+TEST_F(RuntimeApi, SessionCancelFromAWorkerThreadStopsTheRequest) {
+  std::vector<float> out;
+  tweedie_sample_request r = request(out);
+  ProgressLog log;
+  log.cancelAfter = 2;
+  log.cancelSession = session_;
+  r.progress = recordProgress;
+  r.progress_user_data = &log;
+  EXPECT_EQ(run(r), TWEEDIE_CANCELLED);
+  // A cancel belongs to the running request: the next one runs to the end.
+  std::vector<float> again;
+  EXPECT_EQ(run(request(again)), TWEEDIE_OK);
+}
+
+TEST_F(RuntimeApi, HostNoiseEqualToThePriorGivesTheSameBits) {
+  Tensor prior = priorNoise(*irPath_, kCount, kSeed);
+  std::vector<float> noise(prior.data.begin(), prior.data.end());
+  std::vector<float> fromPrior, fromHost;
+  ASSERT_EQ(run(request(fromPrior)), TWEEDIE_OK);
+  tweedie_sample_request r = request(fromHost);
+  r.initial_noise = noise.data();
+  ASSERT_EQ(run(r), TWEEDIE_OK);
+  EXPECT_EQ(fromHost, fromPrior);
+}
+
+TEST_F(RuntimeApi, HostNoiseIsWhereTheChainStarts) {
+  // Another starting point (a scaled, shifted prior): the compiled chain must
+  // follow the float64 interpreter started from the same values, with the
+  // per-step noise still drawn from the seed's stream.
+  Tensor start = priorNoise(*irPath_, kCount, kSeed + 1000);
+  for (double &v : start.data)
+    v = 0.5 * v + 0.25;
+  std::vector<float> noise(start.data.begin(), start.data.end());
+  for (size_t i = 0; i < noise.size(); ++i)
+    start.data[i] = noise[i]; // the oracle starts from the float32 values the runtime sees
+  std::vector<float> out, fromPrior;
+  tweedie_sample_request r = request(out);
+  r.initial_noise = noise.data();
+  ASSERT_EQ(run(r), TWEEDIE_OK);
+  ASSERT_EQ(run(request(fromPrior)), TWEEDIE_OK);
+  EXPECT_NE(out, fromPrior);
+  std::vector<double> reference = referenceSamples(*irPath_, start, kSeed);
+  EXPECT_LE(relativeError(out, reference), 1e-4);
+}
+
+TEST_F(RuntimeApi, AllocatedOutputHoldsTheSameSamples) {
+  std::vector<float> expected;
+  ASSERT_EQ(run(request(expected)), TWEEDIE_OK);
+  std::vector<float> unused;
+  tweedie_sample_request r = request(unused);
+  float *allocated = nullptr;
+  r.output = nullptr;
+  r.allocated_output = &allocated;
+  ASSERT_EQ(run(r), TWEEDIE_OK);
+  ASSERT_NE(allocated, nullptr);
+  EXPECT_EQ(std::memcmp(allocated, expected.data(), expected.size() * sizeof(float)), 0);
+  tweedie_free(allocated);
+}
+
+TEST_F(RuntimeApi, BadRequestsAreInvalidArguments) {
+  std::vector<float> out;
+  std::string message;
+  tweedie_sample_request r = request(out);
+  r.num_samples = -1;
+  EXPECT_EQ(run(r, &message), TWEEDIE_INVALID_ARGUMENT);
+  EXPECT_EQ(message, "num_samples must be >= 0");
+  r = request(out);
+  r.output = nullptr;
+  EXPECT_EQ(run(r, &message), TWEEDIE_INVALID_ARGUMENT);
+  EXPECT_NE(message.find("give either output or allocated_output"), std::string::npos);
+  tweedie_session_options badThreads{"cpu", -2};
+  tweedie_session *session = nullptr;
+  tweedie_status *status = tweedie_session_create(module_, &badThreads, &session);
+  EXPECT_EQ(tweedie_status_get_code(status), TWEEDIE_INVALID_ARGUMENT);
+  tweedie_status_free(status);
+  tweedie_session_options gpu{"quantum", 1};
+  status = tweedie_session_create(module_, &gpu, &session);
+  EXPECT_NE(tweedie_status_get_code(status), TWEEDIE_OK);
+  EXPECT_NE(std::string(tweedie_status_message(status)).find("quantum"), std::string::npos)
+      << tweedie_status_message(status);
+  tweedie_status_free(status);
+}
+
+} // namespace
