@@ -151,6 +151,12 @@ const Breakage kBreakages[] = {
        d.body[0] = OpDesc{OpKind::Transpose, {0}, 2, {0, 1}, {}, Activation::None, ""};
      },
      "result [2, 2] and input [4] differ in rank"},
+    {"TransposeOfTooManyDims",
+     [](ModuleDesc &d) {
+       d.values[2].shape = {1, 1, 1, 1, 1, 1, 1, 4};
+       d.body[0] = OpDesc{OpKind::Transpose, {2}, 2, {}, {}, Activation::None, ""};
+     },
+     "transposes of more than 7 dims per sample are not supported"},
     {"RandnWithOperands",
      [](ModuleDesc &d) {
        d.body[0] = OpDesc{OpKind::Randn, {0}, 2, {0}, {}, Activation::None, ""};

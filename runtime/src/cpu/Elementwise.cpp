@@ -3,6 +3,7 @@
 #include "cpu/Normalization.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace tweedie::cpu {
@@ -116,15 +117,17 @@ void avgPool(const float *x, int64_t planes, int64_t height, int64_t width, int6
 }
 
 void transpose(const float *x, const Dims &shape, const Dims &permutation, float *out) {
+  // Fixed-size index state: nothing to allocate per call (the verifier bounds
+  // the rank), which also keeps gcc 12's -Wfree-nonheap-object quiet.
   const size_t rank = shape.size();
   const Dims in = stridesOf(shape);
-  Dims outShape(rank), strides(rank);
+  std::array<int64_t, kMaxTransposeRank> outShape{}, strides{}, index{};
+  int64_t count = 1;
   for (size_t d = 0; d < rank; ++d) {
     outShape[d] = shape[permutation[d]];
     strides[d] = in[permutation[d]];
+    count *= outShape[d];
   }
-  const int64_t count = numel(outShape);
-  Dims index(rank, 0);
   int64_t offset = 0;
   for (int64_t i = 0; i < count; ++i) {
     out[i] = x[offset];

@@ -18,6 +18,9 @@
 
 namespace tweedie::cpu {
 
+/// The highest full rank (batch included) a transpose handles.
+inline constexpr size_t kMaxTransposeRank = 8;
+
 using Dims = std::vector<int64_t>;
 
 enum class BinaryOp { Add, Mul };
@@ -40,7 +43,8 @@ void upsampleNearest(const float *x, int64_t planes, int64_t height, int64_t wid
 void avgPool(const float *x, int64_t planes, int64_t height, int64_t width, int64_t kh,
              int64_t kw, int64_t sh, int64_t sw, float *out);
 
-/// out = x transposed by `permutation` (of the full shape).
+/// out = x transposed by `permutation` (of the full shape, rank at most
+/// kMaxTransposeRank).
 void transpose(const float *x, const Dims &shape, const Dims &permutation, float *out);
 
 /// x <- a x + b y + c z, the step arithmetic when no generated kernel is

@@ -318,6 +318,8 @@ private:
     case OpKind::Transpose: {
       arity(op, 1);
       const Shape &x = arena(op.operands[0], "x");
+      // The executor's transpose keeps its index in a fixed array of 8 (full rank).
+      expect(x.size() <= 7, "transposes of more than 7 dims per sample are not supported");
       ints(op, x.size() + 1);
       expect(out.size() == x.size(), "result " + str(out) + " and input " + str(x) +
                                          " differ in rank");
