@@ -54,6 +54,10 @@ ref::Activation toReference(cpu::Activation a) {
     return ref::Activation::Tanh;
   case cpu::Activation::Softplus:
     return ref::Activation::Softplus;
+  case cpu::Activation::Exp:
+    return ref::Activation::Exp;
+  case cpu::Activation::Square:
+    return ref::Activation::Square;
   default:
     return ref::Activation::SiLU;
   }
@@ -68,7 +72,9 @@ ref::Tensor epilogue(ref::Tensor y, cpu::Activation a, const ref::Tensor *residu
 
 const cpu::Activation kActivations[] = {cpu::Activation::None, cpu::Activation::SiLU,
                                         cpu::Activation::GELU, cpu::Activation::ReLU,
-                                        cpu::Activation::Tanh, cpu::Activation::Softplus};
+                                        cpu::Activation::Tanh, cpu::Activation::Softplus,
+                                        // defined everywhere, so fusable after any layer
+                                        cpu::Activation::Exp, cpu::Activation::Square};
 
 TEST(CpuDense, MatchesReferenceForEveryEpilogue) {
   cpu::CpuContext context;

@@ -18,6 +18,16 @@ double activate(double x, Activation kind) {
     return std::tanh(x);
   case Activation::Softplus: // log(1 + e^x) without overflow for large x
     return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+  case Activation::Exp:
+    return std::exp(x);
+  case Activation::Log:
+    return std::log(x);
+  case Activation::Sqrt:
+    return std::sqrt(x);
+  case Activation::Square:
+    return x * x;
+  case Activation::Reciprocal:
+    return 1.0 / x;
   }
   return x;
 }

@@ -23,6 +23,11 @@ module::Activation toModule(std::optional<score::ActKind> kind) {
   case score::ActKind::relu: return module::Activation::ReLU;
   case score::ActKind::tanh: return module::Activation::Tanh;
   case score::ActKind::softplus: return module::Activation::Softplus;
+  case score::ActKind::exp: return module::Activation::Exp;
+  case score::ActKind::log: return module::Activation::Log;
+  case score::ActKind::sqrt: return module::Activation::Sqrt;
+  case score::ActKind::square: return module::Activation::Square;
+  case score::ActKind::reciprocal: return module::Activation::Reciprocal;
   }
   return module::Activation::None;
 }

@@ -61,6 +61,21 @@ dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
   case Activation::Softplus: // oneDNN 2.6's soft_relu is log(1 + e^x)
     ops.append_eltwise(1.f, algorithm::eltwise_soft_relu, 0.f, 0.f);
     break;
+  case Activation::Exp:
+    ops.append_eltwise(1.f, algorithm::eltwise_exp, 0.f, 0.f);
+    break;
+  case Activation::Log:
+    ops.append_eltwise(1.f, algorithm::eltwise_log, 0.f, 0.f);
+    break;
+  case Activation::Sqrt:
+    ops.append_eltwise(1.f, algorithm::eltwise_sqrt, 0.f, 0.f);
+    break;
+  case Activation::Square:
+    ops.append_eltwise(1.f, algorithm::eltwise_square, 0.f, 0.f);
+    break;
+  case Activation::Reciprocal: // pow(x; alpha = 1, beta = -1) = x^-1
+    ops.append_eltwise(1.f, algorithm::eltwise_pow, 1.f, -1.f);
+    break;
   }
   if (epilogue.residual)
     ops.append_binary(algorithm::binary_add, residualDesc);

@@ -64,7 +64,7 @@ dnnl::memory biasArg(CpuContext &context, const dnnl::memory &bias, const float 
 dnnl::primitive_attr withUserScratchpad(const dnnl::post_ops &ops = {});
 
 /// The activation fused into a layer's epilogue.
-enum class Activation { None, SiLU, GELU, ReLU, Tanh, Softplus };
+enum class Activation { None, SiLU, GELU, ReLU, Tanh, Softplus, Exp, Log, Sqrt, Square, Reciprocal };
 
 /// y = act(op(x) + bias) + residual: what the compiler's epilogue fusion folds
 /// into one library call (oneDNN post-ops).

@@ -25,6 +25,16 @@ float activate(float x, Activation activation) {
     return std::tanh(x);
   case Activation::Softplus:
     return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+  case Activation::Exp:
+    return std::exp(x);
+  case Activation::Log:
+    return std::log(x);
+  case Activation::Sqrt:
+    return std::sqrt(x);
+  case Activation::Square:
+    return x * x;
+  case Activation::Reciprocal:
+    return 1.0f / x;
   }
   return x;
 }

@@ -37,6 +37,11 @@ Activation toActivation(module::Activation a) {
   case module::Activation::ReLU: return Activation::ReLU;
   case module::Activation::Tanh: return Activation::Tanh;
   case module::Activation::Softplus: return Activation::Softplus;
+  case module::Activation::Exp: return Activation::Exp;
+  case module::Activation::Log: return Activation::Log;
+  case module::Activation::Sqrt: return Activation::Sqrt;
+  case module::Activation::Square: return Activation::Square;
+  case module::Activation::Reciprocal: return Activation::Reciprocal;
   }
   return Activation::None;
 }

@@ -184,7 +184,7 @@ private:
 
   void checkOp(const OpDesc &op) {
     const Shape &out = arena(op.result, "result");
-    expect(static_cast<uint8_t>(op.act) <= static_cast<uint8_t>(Activation::Softplus),
+    expect(static_cast<uint8_t>(op.act) <= static_cast<uint8_t>(Activation::Reciprocal),
            "unknown activation");
     switch (op.kind) {
     case OpKind::Dense: {

@@ -21,6 +21,16 @@ inline Activation toActivation(score::ActKind kind) {
     return Activation::Tanh;
   case score::ActKind::softplus:
     return Activation::Softplus;
+  case score::ActKind::exp:
+    return Activation::Exp;
+  case score::ActKind::log:
+    return Activation::Log;
+  case score::ActKind::sqrt:
+    return Activation::Sqrt;
+  case score::ActKind::square:
+    return Activation::Square;
+  case score::ActKind::reciprocal:
+    return Activation::Reciprocal;
   }
   return Activation::SiLU;
 }

@@ -14,7 +14,7 @@
 
 namespace tweedie::reference {
 
-enum class Activation { SiLU, GELU, ReLU, Tanh, Softplus };
+enum class Activation { SiLU, GELU, ReLU, Tanh, Softplus, Exp, Log, Sqrt, Square, Reciprocal };
 
 // Elementwise.cpp
 Tensor activate(const Tensor &x, Activation kind);

@@ -46,7 +46,9 @@ enum class OpKind : uint16_t {
 inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::AffineStep) + 1;
 const char *opKindName(OpKind kind);
 
-enum class Activation : uint8_t { None = 0, SiLU, GELU, ReLU, Tanh, Softplus };
+enum class Activation : uint8_t {
+  None = 0, SiLU, GELU, ReLU, Tanh, Softplus, Exp, Log, Sqrt, Square, Reciprocal
+};
 
 struct ValueDesc {
   ValueKind kind = ValueKind::Arena;

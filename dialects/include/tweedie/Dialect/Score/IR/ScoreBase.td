@@ -33,7 +33,14 @@ def Score_ActKind : I32EnumAttr<"ActKind", "elementwise activation function", [
     I32EnumAttrCase<"gelu", 1>,
     I32EnumAttrCase<"relu", 2>,
     I32EnumAttrCase<"tanh", 3>,
-    I32EnumAttrCase<"softplus", 4>]> {
+    I32EnumAttrCase<"softplus", 4>,
+    // Pointwise math, for networks with closed forms (the analytic scores of
+    // models/analytic, EDM-style preconditioning): e^x, ln x, sqrt x, x^2, 1/x.
+    I32EnumAttrCase<"exp", 5>,
+    I32EnumAttrCase<"log", 6>,
+    I32EnumAttrCase<"sqrt", 7>,
+    I32EnumAttrCase<"square", 8>,
+    I32EnumAttrCase<"reciprocal", 9>]> {
   let cppNamespace = "::tweedie::score";
 }
 
