@@ -1,0 +1,103 @@
+//===- Processes.cpp ------------------------------------------------------===//
+#include "tweedie/Numerics/Processes.h"
+
+#include <cmath>
+
+namespace tweedie::numerics {
+
+Process Process::vp(double betaMin, double betaMax) {
+  return {Kind::VP, betaMin, betaMax, 0, 0};
+}
+Process Process::subVP(double betaMin, double betaMax) {
+  return {Kind::SubVP, betaMin, betaMax, 0, 0};
+}
+Process Process::ve(double sigmaMin, double sigmaMax) {
+  return {Kind::VE, 0, 0, sigmaMin, sigmaMax};
+}
+Process Process::sigmaTime() { return {Kind::SigmaTime, 0, 0, 0, 0}; }
+
+double Process::logAlpha(double t) const {
+  if (kind == Kind::VP || kind == Kind::SubVP) // -1/4 t^2 (b1 - b0) - 1/2 t b0
+    return -0.25 * t * t * (betaMax - betaMin) - 0.5 * t * betaMin;
+  return 0.0;
+}
+
+double Process::alpha(double t) const { return std::exp(logAlpha(t)); }
+
+double Process::sigma(double t) const {
+  switch (kind) {
+  case Kind::VP: // sqrt(1 - alpha^2) without cancellation near t = 0
+    return std::sqrt(-std::expm1(2.0 * logAlpha(t)));
+  case Kind::SubVP:
+    return -std::expm1(2.0 * logAlpha(t));
+  case Kind::VE:
+    return sigmaMin * std::pow(sigmaMax / sigmaMin, t);
+  case Kind::SigmaTime:
+    return t;
+  }
+  return t;
+}
+
+double Process::drift(double t) const {
+  if (kind == Kind::VP || kind == Kind::SubVP)
+    return -0.5 * (betaMin + t * (betaMax - betaMin));
+  return 0.0;
+}
+
+double Process::diffusionSq(double t) const {
+  switch (kind) {
+  case Kind::VP:
+    return betaMin + t * (betaMax - betaMin);
+  case Kind::SubVP: // beta(t) (1 - e^{-2 b0 t - (b1 - b0) t^2}) = beta(t) (1 - alpha^4)
+    return (betaMin + t * (betaMax - betaMin)) * -std::expm1(4.0 * logAlpha(t));
+  case Kind::VE: {
+    double s = sigma(t);
+    return 2.0 * s * s * std::log(sigmaMax / sigmaMin);
+  }
+  case Kind::SigmaTime: // d(sigma^2)/d sigma
+    return 2.0 * t;
+  }
+  return 0.0;
+}
+
+double Process::logSNR(double t) const { return logAlpha(t) - std::log(sigma(t)); }
+
+double Process::timeOfLogSNR(double lambda, double lo, double hi) const {
+  // logSNR decreases in t: keep logSNR(lo) >= lambda >= logSNR(hi).
+  for (int i = 0; i < 200 && hi - lo > 0; ++i) {
+    double mid = 0.5 * (lo + hi);
+    if (mid <= lo || mid >= hi)
+      break;
+    (logSNR(mid) > lambda ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+std::vector<double> karrasSigmas(int64_t n, double sigmaMin, double sigmaMax, double rho) {
+  std::vector<double> sigmas(n);
+  const double a = std::pow(sigmaMax, 1.0 / rho), b = std::pow(sigmaMin, 1.0 / rho);
+  for (int64_t i = 0; i < n; ++i)
+    sigmas[i] = n == 1 ? sigmaMax
+                       : std::pow(a + static_cast<double>(i) / (n - 1) * (b - a), rho);
+  return sigmas;
+}
+
+std::vector<double> geometricSigmas(int64_t n, double sigmaMin, double sigmaMax) {
+  std::vector<double> sigmas(n);
+  for (int64_t i = 0; i < n; ++i)
+    sigmas[i] = n == 1 ? sigmaMax
+                       : sigmaMax * std::pow(sigmaMin / sigmaMax,
+                                             static_cast<double>(i) / (n - 1));
+  return sigmas;
+}
+
+std::vector<double> linspace(double from, double to, int64_t n) {
+  std::vector<double> out(n);
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = n == 1 ? from : from + (to - from) * static_cast<double>(i) / (n - 1);
+  if (n > 1)
+    out[n - 1] = to;
+  return out;
+}
+
+} // namespace tweedie::numerics

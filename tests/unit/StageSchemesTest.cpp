@@ -1,0 +1,238 @@
+//===- StageSchemesTest.cpp - sampler coefficients vs closed forms -------===//
+//
+// The processes against their defining identities, and every stage scheme
+// run in float64 on Gaussian data, whose noised marginals and probability-
+// flow map are closed-form: ODE solvers must converge to the exact flow at
+// their order, SDE and Langevin samplers must reach the exact distribution.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/Numerics/StageSchemes.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+using namespace tweedie::numerics;
+
+namespace {
+
+const Process kProcesses[] = {Process::vp(0.1, 20.0), Process::subVP(0.1, 20.0),
+                              Process::ve(0.01, 50.0), Process::sigmaTime()};
+const char *kProcessNames[] = {"vp", "subvp", "ve", "sigma"};
+
+TEST(Processes, MarginalVarianceFollowsTheSDE) {
+  // The marginal variance of every process obeys d(sigma^2)/dt = 2 f sigma^2
+  // + g^2 (sub-VP's sigma is 1 - alpha^2, Song et al. 2021 eq. 29), and the
+  // mean's scale obeys alpha'/alpha = f.
+  for (int k = 0; k < 4; ++k) {
+    const Process &p = kProcesses[k];
+    for (double t : {0.05, 0.3, 0.7, 0.95}) {
+      const double e = 1e-6;
+      auto var = [&](double u) { return p.sigma(u) * p.sigma(u); };
+      const double lhs = (var(t + e) - var(t - e)) / (2 * e);
+      const double rhs = 2 * p.drift(t) * var(t) + p.diffusionSq(t);
+      EXPECT_NEAR(lhs, rhs, 1e-6 * std::max(1.0, std::abs(rhs)))
+          << kProcessNames[k] << " t=" << t;
+      // alpha' / alpha = f
+      const double dlogAlpha = (p.logAlpha(t + e) - p.logAlpha(t - e)) / (2 * e);
+      EXPECT_NEAR(dlogAlpha, p.drift(t), 1e-8) << kProcessNames[k];
+    }
+  }
+}
+
+TEST(Processes, LogSNRInverts) {
+  for (int k = 0; k < 4; ++k) {
+    const Process &p = kProcesses[k];
+    const double lo = k == 3 ? 0.002 : 1e-3, hi = k == 3 ? 80.0 : 1.0;
+    for (double t : {lo * 3, 0.2 * hi, 0.6 * hi})
+      EXPECT_NEAR(p.timeOfLogSNR(p.logSNR(t), lo, hi), t, 1e-12 * hi) << kProcessNames[k];
+  }
+}
+
+TEST(Processes, KarrasAndGeometricLevels) {
+  std::vector<double> k = karrasSigmas(5, 0.002, 80.0, 7.0);
+  EXPECT_DOUBLE_EQ(k.front(), 80.0);
+  EXPECT_NEAR(k.back(), 0.002, 1e-15);
+  // i = 2: ((80^(1/7) + 0.002^(1/7)) / 2)^7
+  EXPECT_NEAR(k[2], std::pow(0.5 * (std::pow(80.0, 1 / 7.0) + std::pow(0.002, 1 / 7.0)), 7),
+              1e-12);
+  std::vector<double> g = geometricSigmas(3, 0.01, 1.0);
+  EXPECT_NEAR(g[1], 0.1, 1e-15);
+}
+
+/// Gaussian data N(mu, s^2) in one dimension.
+struct Gaussian {
+  double mu = 0.7, s = 0.5;
+  double variance(const Process &p, double t) const {
+    const double a = p.alpha(t), sg = p.sigma(t);
+    return a * a * s * s + sg * sg;
+  }
+  double score(const Process &p, double t, double x) const {
+    return -(x - p.alpha(t) * mu) / variance(p, t);
+  }
+  /// The network's output for a parameterisation.
+  double output(const Process &p, Prediction pred, double t, double x) const {
+    const double a = p.alpha(t), sg = p.sigma(t), sc = score(p, t, x);
+    const double eps = -sg * sc, x0 = (x - sg * eps) / a;
+    switch (pred) {
+    case Prediction::Score:
+      return sc;
+    case Prediction::Eps:
+      return eps;
+    case Prediction::X0:
+      return x0;
+    case Prediction::V:
+      return a * eps - sg * x0;
+    }
+    return sc;
+  }
+  /// The probability-flow ODE's exact map from (x, from) to time `to`.
+  double flow(const Process &p, double from, double to, double x) const {
+    return p.alpha(to) * mu + std::sqrt(variance(p, to) / variance(p, from)) *
+                                  (x - p.alpha(from) * mu);
+  }
+};
+
+/// Runs a scheme on one float64 state (z: the noise of step i).
+double runScheme(const StageScheme &s, const Gaussian &g, const SchemeRequest &r, double x,
+                 std::mt19937_64 *rng = nullptr) {
+  std::normal_distribution<double> normal;
+  for (int64_t i = 0; i < s.steps; ++i) {
+    std::vector<double> basis{x};
+    for (size_t j = 0; j < s.stageTime.size(); ++j) {
+      double input = 0;
+      for (size_t k = 0; k <= j; ++k)
+        input += s.stageInput[j][k][i] * basis[k];
+      basis.push_back(g.output(r.process, r.prediction, s.stageTime[j][i], input));
+    }
+    double next = 0;
+    for (size_t k = 0; k < basis.size(); ++k)
+      next += s.update[k][i] * basis[k];
+    if (!s.noise.empty())
+      next += s.noise[i] * normal(*rng);
+    x = next;
+  }
+  return x;
+}
+
+struct OrderCase {
+  SchemeMethod method;
+  const char *name;
+  double order;
+  int coarse; // step counts coarse, 2 coarse, 4 coarse, 8 coarse
+};
+
+const OrderCase kOrders[] = {
+    {SchemeMethod::Euler, "euler", 1, 32},       {SchemeMethod::Heun, "heun", 2, 16},
+    {SchemeMethod::RK4, "rk4", 4, 8},            {SchemeMethod::DPMSolver2, "dpm_solver_2", 2, 16},
+    {SchemeMethod::DPMSolver3, "dpm_solver_3", 3, 16},
+};
+
+/// The log-log slope of end-point error against step count, on a grid in
+/// the process's own time (VP, VE: t from 1 to 1e-3; sigma: 80 to 0.002).
+double measuredOrder(const OrderCase &c, int processIndex, Prediction prediction) {
+  const Process &p = kProcesses[processIndex];
+  const bool sigma = p.kind == Process::Kind::SigmaTime;
+  const double from = sigma ? 80.0 : 1.0, to = sigma ? 0.002 : 1e-3;
+  Gaussian g;
+  const double xT = 1.3 * std::sqrt(g.variance(p, from));
+  const double exact = g.flow(p, from, to, xT);
+  std::vector<double> errors, counts;
+  for (int n = c.coarse; n <= 8 * c.coarse; n *= 2) {
+    SchemeRequest r;
+    r.method = c.method;
+    r.process = p;
+    r.prediction = prediction;
+    // Uniform in logSNR (for sigma time: geometric sigmas), the grid
+    // DPM-Solver uses: uniform t puts a step of non-vanishing logSNR length
+    // next to t_min, which hides every order behind that one step.
+    for (double lambda : linspace(p.logSNR(from), p.logSNR(to), n + 1))
+      r.grid.push_back(p.timeOfLogSNR(lambda, to, from));
+    std::string error;
+    StageScheme s = buildScheme(r, error);
+    EXPECT_EQ(error, "");
+    errors.push_back(std::abs(runScheme(s, g, r, xT) - exact));
+    counts.push_back(n);
+  }
+  // The slope between the two finest grids: the asymptotic regime.
+  const size_t last = errors.size() - 1;
+  return -std::log(errors[last] / errors[last - 1]) / std::log(counts[last] / counts[last - 1]);
+}
+
+TEST(StageSchemes, OdeSolversConvergeAtTheirOrder) {
+  for (const OrderCase &c : kOrders)
+    for (int k : {0, 2, 3}) {
+      double slope = measuredOrder(c, k, Prediction::Eps);
+      std::printf("%-13s %-6s slope %.2f (order %.0f)\n", c.name, kProcessNames[k], slope,
+                  c.order);
+      EXPECT_NEAR(slope, c.order, 0.3) << c.name << " on " << kProcessNames[k];
+    }
+}
+
+TEST(StageSchemes, EveryParameterisationGivesTheSameSolver) {
+  // Same solver, same grid: the network's parameterisation must not matter.
+  const Process p = Process::vp(0.1, 20.0);
+  Gaussian g;
+  for (const OrderCase &c : kOrders) {
+    double reference = 0;
+    for (Prediction pred : {Prediction::Eps, Prediction::Score, Prediction::X0, Prediction::V}) {
+      SchemeRequest r{c.method, p, pred, linspace(1.0, 1e-3, 11), 1, 0};
+      std::string error;
+      double x = runScheme(buildScheme(r, error), g, r, 0.9);
+      if (pred == Prediction::Eps)
+        reference = x;
+      EXPECT_NEAR(x, reference, 1e-9 * std::abs(reference)) << c.name;
+    }
+  }
+}
+
+/// Moments of many chains of a stochastic scheme against N(mu, s^2 + sigma_end^2).
+void expectGaussianEndpoint(const SchemeRequest &r, const Gaussian &g, double priorStd,
+                            double endVariance, const char *what) {
+  std::string error;
+  StageScheme s = buildScheme(r, error);
+  ASSERT_EQ(error, "") << what;
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> normal;
+  const int n = 4000;
+  double sum = 0, squares = 0;
+  for (int i = 0; i < n; ++i) {
+    double x = runScheme(s, g, r, priorStd * normal(rng), &rng);
+    sum += x;
+    squares += x * x;
+  }
+  const double mean = sum / n, var = squares / n - mean * mean;
+  const double endMean = r.process.alpha(r.grid.back()) * g.mu;
+  // 5 standard errors of the mean and of the variance (Gaussian: sqrt(2/n) var).
+  EXPECT_NEAR(mean, endMean, 5 * std::sqrt(endVariance / n)) << what;
+  EXPECT_NEAR(var, endVariance, 5 * std::sqrt(2.0 / n) * endVariance + 0.02 * endVariance)
+      << what;
+}
+
+TEST(StageSchemes, EulerMaruyamaReachesTheData) {
+  Gaussian g;
+  for (int k : {0, 1, 2}) {
+    const Process &p = kProcesses[k];
+    SchemeRequest r{SchemeMethod::EulerMaruyama, p, Prediction::Eps,
+                    linspace(1.0, 1e-3, 501), 1, 0};
+    const double prior = p.kind == Process::Kind::VE ? p.sigma(1.0) : 1.0;
+    expectGaussianEndpoint(r, g, prior, g.variance(p, 1e-3), kProcessNames[k]);
+  }
+}
+
+TEST(StageSchemes, LangevinAndAnnealedLangevinReachTheirLevel) {
+  Gaussian g;
+  const Process p = Process::sigmaTime();
+  // Unadjusted Langevin at sigma = 0.1 from N(0, 1): eta small against the
+  // target variance, enough iterations to mix.
+  SchemeRequest langevin{SchemeMethod::Langevin, p, Prediction::Score, {0.1}, 1500, 4e-3};
+  expectGaussianEndpoint(langevin, g, 1.0, g.variance(p, 0.1), "langevin");
+  // NCSN: 10 geometric levels 1 .. 0.01, 200 steps each.
+  SchemeRequest annealed{SchemeMethod::AnnealedLangevin, p, Prediction::Score,
+                         geometricSigmas(10, 0.01, 1.0), 100, 2e-5};
+  expectGaussianEndpoint(annealed, g, 1.0, g.variance(p, 0.01), "annealed_langevin");
+}
+
+} // namespace
