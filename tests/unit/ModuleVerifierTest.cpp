@@ -92,6 +92,8 @@ TEST_P(ModuleVerifierRejects, WithAMessageNamingTheProblem) {
 
 const Breakage kBreakages[] = {
     {"ZeroSteps", [](ModuleDesc &d) { d.steps = 0; }, "step count 0 is out of range"},
+    {"NegativePriorScale", [](ModuleDesc &d) { d.priorScale = -1; },
+     "prior scale -1.000000 is not a positive number"},
     {"NegativeArena", [](ModuleDesc &d) { d.arenaBytesPerSample = -4; },
      "arena size -4 is out of range"},
     {"EmptySampleDim", [](ModuleDesc &d) { d.sampleShape = {0}; }, "sample shape [0]"},

@@ -57,8 +57,19 @@ public:
       desc.arenaBytesPerSample = arena.getInt();
 
     sampler::LoopOp loop;
+    Value prior = entry.getArgument(0);
     for (Operation &op : body) {
-      if (auto pre = dyn_cast<sampler::PrecomputeOp>(op)) {
+      if (isa<arith::ConstantOp>(op)) {
+        continue; // materialised where an op reads it
+      } else if (auto mul = dyn_cast<score::MulOp>(op); mul && !loop) {
+        // The prior's scale: noise x [s] (expand-solve writes it for wide priors).
+        std::optional<double> scale = scalarConstant(mul.getRhs());
+        if (mul.getLhs() != entry.getArgument(0) || !scale || prior != entry.getArgument(0))
+          return op.emitError("the CPU backend scales the prior noise by one scalar "
+                              "constant before the loop, nothing else");
+        desc.priorScale = *scale;
+        prior = mul.getResult();
+      } else if (auto pre = dyn_cast<sampler::PrecomputeOp>(op)) {
         if (failed(addTables(pre)))
           return failure();
       } else if (auto l = dyn_cast<sampler::LoopOp>(op)) {
@@ -69,16 +80,16 @@ public:
         if (!loop || ret.getNumOperands() != 1 || ret.getOperand(0) != loop.getResult(0))
           return ret.emitError("the entry must return the sampler.loop's result");
       } else {
-        return op.emitError("the CPU backend runs entries of the form precompute* ; "
-                            "sampler.loop ; return; '")
+        return op.emitError("the CPU backend runs entries of the form [noise x scale] "
+                            "precompute* ; sampler.loop ; return; '")
                << op.getName() << "' is not supported here yet";
       }
     }
     if (!loop)
       return entry.emitError("no sampler.loop in @") << entry.getSymName()
                                                      << " (run --tweedie-expand-solve)";
-    if (loop.getInits().size() != 1 || loop.getInits()[0] != entry.getArgument(0))
-      return loop.emitError("the loop must carry exactly the noise argument");
+    if (loop.getInits().size() != 1 || loop.getInits()[0] != prior)
+      return loop.emitError("the loop must carry exactly the (scaled) noise argument");
     if (!loop->hasAttr(kIterSlotsAttr))
       return loop.emitError("the loop has no memory plan (run --tweedie-plan-memory)");
     desc.steps = static_cast<int64_t>(loop.getSteps());
@@ -95,6 +106,15 @@ public:
   }
 
 private:
+  /// The value of a one-element float constant, if `v` is one.
+  static std::optional<double> scalarConstant(Value v) {
+    auto cst = v.getDefiningOp<arith::ConstantOp>();
+    auto dense = cst ? dyn_cast<DenseFPElementsAttr>(cst.getValue()) : nullptr;
+    if (!dense || dense.getNumElements() != 1)
+      return std::nullopt;
+    return (*dense.getValues<APFloat>().begin()).convertToDouble();
+  }
+
   LogicalResult addTables(sampler::PrecomputeOp pre) {
     auto tables = interpreter.tables(pre);
     if (failed(tables))

@@ -135,8 +135,10 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
           << op.getMethod().getMethodName() << "' on schedule " << op.getSchedule()
           << " with prediction " << stringifyParameterization(op.getPrediction())
           << (op.getDenoiseFinal() ? " and denoise_final" : "")
-          << " (expanded so far: ddpm and ddim on ddpm_linear/ddpm_cosine, "
-             "without denoise_final)";
+          << " (expanded so far: ddpm and ddim on ddpm_linear/ddpm_cosine; "
+             "euler_maruyama, langevin, annealed_langevin and ode "
+             "euler/heun/rk4/dpm_solver_2/dpm_solver_3 without churn on vp, subvp, "
+             "ve, karras, ncsn and sigmas; no denoise_final)";
       return WalkResult::interrupt();
     });
     if (result.wasInterrupted())
@@ -148,4 +150,5 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
 
 void tweedie::populateExpandSolvePatterns(RewritePatternSet &patterns) {
   patterns.add<ExpandDiscreteVPSolve>(patterns.getContext());
+  populateExpandStageSchemePatterns(patterns);
 }

@@ -313,6 +313,11 @@ void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
       fillSampleNoise(state + r * width, width, job.seed, static_cast<uint32_t>(base + r),
                       kPriorStep, 0);
   }
+  if (desc_.priorScale != 1.0) {
+    const float scale = static_cast<float>(desc_.priorScale);
+    for (int64_t e = from * width; e < to * width; ++e)
+      state[e] *= scale;
+  }
 
   for (int64_t step = 0; step < desc_.steps; ++step) {
     for (size_t i = 0; i < desc_.body.size(); ++i)

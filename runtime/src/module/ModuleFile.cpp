@@ -83,7 +83,7 @@ std::vector<std::byte> serializeModule(const ModuleDesc &desc) {
       b, kFormatVersion, b.CreateString(desc.producer), b.CreateString(desc.entry), info,
       b.CreateVector(desc.sampleShape), desc.steps, desc.arenaBytesPerSample,
       b.CreateVector(values), b.CreateVector(ops), desc.state, desc.nextState,
-      b.CreateVector(constants), b.CreateVector(weights), kernels);
+      b.CreateVector(constants), b.CreateVector(weights), kernels, desc.priorScale);
   fb::FinishModuleBuffer(b, root);
 
   Header header{};
@@ -144,6 +144,7 @@ ModuleDesc parseModule(std::span<const std::byte> image, const std::string &orig
   desc.sampleShape = copyOf(m->sample_shape());
   desc.steps = m->steps();
   desc.arenaBytesPerSample = m->arena_bytes_per_sample();
+  desc.priorScale = m->prior_scale();
   if (m->values())
     for (const fb::Value *v : *m->values())
       desc.values.push_back({static_cast<ValueKind>(v->kind()), copyOf(v->shape()),

@@ -53,6 +53,8 @@ public:
       fail("step count " + std::to_string(d.steps) + " is out of range");
     if (d.arenaBytesPerSample < 0 || d.arenaBytesPerSample > (int64_t{1} << 36))
       fail("arena size " + std::to_string(d.arenaBytesPerSample) + " is out of range");
+    if (!(d.priorScale > 0) || !std::isfinite(d.priorScale))
+      fail("prior scale " + std::to_string(d.priorScale) + " is not a positive number");
     for (int64_t dim : d.sampleShape)
       if (dim < 1 || dim > (int64_t{1} << 24))
         fail("sample shape " + str(d.sampleShape) + " is invalid");

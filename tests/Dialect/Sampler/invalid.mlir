@@ -642,9 +642,11 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
 
 // -----
 
+// The body is isolated from above: it may depend only on the step index.
 func.func @precompute_captures(%w: tensor<4xf32>) {
-  // expected-error @+1 {{body uses a value defined outside it}}
+  // expected-note @+1 {{required by region isolation constraints}}
   %t = sampler.precompute %i steps 2 -> (tensor<2x4xf32>) {
+    // expected-error @+1 {{'sampler.yield' op using value defined outside the region}}
     sampler.yield %w : tensor<4xf32>
   }
   return

@@ -17,6 +17,9 @@ namespace tweedie {
 
 /// sampler.solve -> sampler.loop of step ops (see --tweedie-expand-solve).
 void populateExpandSolvePatterns(mlir::RewritePatternSet &patterns);
+/// Solves of continuous processes whose steps are linear stage schemes
+/// (ODE solvers, Euler-Maruyama, Langevin); part of populateExpandSolvePatterns.
+void populateExpandStageSchemePatterns(mlir::RewritePatternSet &patterns);
 
 /// act/residual-add after dense, conv2d, group_norm -> their fused epilogue
 /// (see --tweedie-fuse-epilogues).

@@ -38,10 +38,19 @@ def TweedieExpandSolve : Pass<"tweedie-expand-solve", "::mlir::ModuleOp"> {
     abar) are computed in float64 at compile time and folded into attributes.
 
     Expanded so far: `ddpm` and `ddim` on `ddpm_linear` / `ddpm_cosine`
-    schedules, any pointwise parameterisation (eps, x0, v, score). Other
-    methods are reported as not expandable yet.
+    schedules; on the continuous processes (vp, subvp, ve: t from 1 to t_min)
+    and sigma schedules (karras with EDM's final sigma = 0, ncsn and sigmas
+    levels): `euler_maruyama`, `langevin`, `annealed_langevin` and `ode` with
+    euler, heun, rk4, dpm_solver_2, dpm_solver_3. These are linear stage
+    schemes (numerics/StageSchemes.h): every network input and every update is
+    a chain of `sampler.affine_step` over the state, the network outputs and
+    noise, with float64 coefficient tables; wide priors (ve, sigma schedules)
+    scale the noise before the loop. Any pointwise parameterisation (eps, x0,
+    v, score). Other methods are reported as not expandable yet.
   }];
   let dependentDialects = ["::tweedie::sampler::SamplerDialect",
+                           "::tweedie::score::ScoreDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect"];
 }
 

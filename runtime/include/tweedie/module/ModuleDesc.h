@@ -35,7 +35,7 @@
 namespace tweedie::module {
 
 /// The file format version this runtime reads and the compiler writes.
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2; // 2: prior_scale
 
 enum class ValueKind : uint8_t { Arena = 0, Constant = 1, TableRow = 2 };
 
@@ -82,6 +82,8 @@ struct ModuleDesc {
   std::vector<int64_t> sampleShape;
   int64_t steps = 0;
   int64_t arenaBytesPerSample = 0;
+  /// The state starts as priorScale x standard normal noise.
+  double priorScale = 1.0;
   std::vector<ValueDesc> values;
   std::vector<OpDesc> body;
   int32_t state = -1, nextState = -1;

@@ -130,8 +130,10 @@ def Sampler_YieldOp : Sampler_Op<"yield", [
 // Time-only work, hoisted out of the loop
 //===----------------------------------------------------------------------===//
 
+// Isolated from above: the body is evaluated on its own at bind time, and CSE
+// must not replace the constants it cloned in by the ones outside.
 def Sampler_PrecomputeOp : Sampler_Op<"precompute", [
-    RecursiveMemoryEffects, SingleBlock,
+    IsolatedFromAbove, RecursiveMemoryEffects, SingleBlock,
     SingleBlockImplicitTerminator<"::tweedie::sampler::YieldOp">]> {
   let summary = "per-step tables of values that depend only on the time grid";
   let description = [{
