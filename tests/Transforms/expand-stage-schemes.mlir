@@ -1,0 +1,69 @@
+// RUN: tweedie-opt %s --split-input-file --tweedie-expand-solve | FileCheck %s
+// Continuous processes and sigma schedules expand into linear stage schemes:
+// per step, network evaluations whose inputs and result are affine-step
+// chains over the state, the network outputs and noise.
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+// Euler-Maruyama on VP: one evaluation at t = 1, 0.75 (two steps to t_min =
+// 0.5), then x' = a x + b s + c z. The prior is N(0, I): no scaling.
+// CHECK-LABEL: func.func @vp_em
+// CHECK-NOT: score.mul
+// CHECK: sampler.loop %[[I:.*]] steps 2 iter_args(%[[X:.*]] = %arg0)
+// CHECK: %[[T:.*]] = sampler.timestep %[[I]] for %[[X]] values [1.000000e+00, 7.500000e-01]
+// CHECK: %[[S:.*]] = func.call @net(%[[X]], %[[T]])
+// CHECK: %[[Z:.*]] = sampler.randn %[[X]]
+// CHECK: sampler.affine_step %[[X]], %[[S]], %[[Z]] at %[[I]]
+// CHECK-NOT: func.call
+// CHECK: sampler.yield
+func.func @vp_em(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.vp<t_min = 0.5> method #sampler.euler_maruyama prediction score steps 2 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+// Heun on VE: the prior N(0, sigma_max^2 I) scales the noise; the second
+// evaluation reads the Euler predictor (an affine step of x and the first
+// output) at the next time, and the update combines x and both outputs.
+// CHECK-LABEL: func.func @ve_heun
+// CHECK: %[[C:.*]] = arith.constant dense<5.000000e+01> : tensor<1xf32>
+// CHECK: %[[P:.*]] = score.mul %arg0, %[[C]]
+// CHECK: sampler.loop %[[I:.*]] steps 2 iter_args(%[[X:.*]] = %[[P]])
+// CHECK: %[[T0:.*]] = sampler.timestep %[[I]] for %[[X]] values [1.000000e+00, 7.500000e-01]
+// CHECK: %[[E0:.*]] = func.call @net(%[[X]], %[[T0]])
+// CHECK: %[[U:.*]] = sampler.affine_step %[[X]], %[[E0]] at %[[I]]
+// CHECK: %[[T1:.*]] = sampler.timestep %[[I]] for %[[U]] values [7.500000e-01, 5.000000e-01]
+// CHECK: %[[E1:.*]] = func.call @net(%[[U]], %[[T1]])
+// CHECK: %[[N:.*]] = sampler.affine_step %[[X]], %[[E0]], %[[E1]] at %[[I]]
+// CHECK: sampler.yield %[[N]]
+func.func @ve_heun(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ve<sigma_max = 50.0, t_min = 0.5> method #sampler.ode<solver = heun> prediction eps steps 2 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+// RK4: four evaluations per step; annealed Langevin: K steps per level, the
+// conditioning repeats each level K times.
+// CHECK-LABEL: func.func @rk4
+// CHECK-COUNT-4: func.call @net
+// CHECK: sampler.yield
+func.func @rk4(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.vp<> method #sampler.ode<solver = rk4> prediction v steps 3 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+// CHECK-LABEL: func.func @annealed
+// CHECK: sampler.loop %[[I:.*]] steps 6
+// CHECK: sampler.timestep %[[I]] for %{{.*}} values [1.000000e+00, 1.000000e+00, 1.000000e-01, 1.000000e-01, 1.000000e-02, 1.000000e-02]
+func.func @annealed(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ncsn<sigma_min = 0.01, sigma_max = 1.0, levels = 3> method #sampler.annealed_langevin<steps_per_level = 2> prediction score steps 3 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
