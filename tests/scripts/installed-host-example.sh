@@ -25,9 +25,11 @@ fi
 cmake -S "$src/examples/host" -B "$work/host" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_PREFIX_PATH="$prefix" > "$work/configure.log"
 cmake --build "$work/host" > "$work/build.log" || { cat "$work/build.log"; exit 1; }
-if ! ldd "$work/host/tweedie-host-example" | grep -q "$prefix/lib/libtweedie_runtime.so"; then
+# (Captured first: `ldd | grep -q` can fail under pipefail when grep exits early.)
+libraries=$(ldd "$work/host/tweedie-host-example")
+if [[ "$libraries" != *"$prefix/lib/libtweedie_runtime.so"* ]]; then
   echo "FAIL: the example does not use the installed runtime:"
-  ldd "$work/host/tweedie-host-example"
+  echo "$libraries"
   exit 1
 fi
 
