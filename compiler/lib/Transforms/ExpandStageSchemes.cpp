@@ -113,12 +113,14 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
     setup.priorStd = ve.getSigmaMax();
   } else if (auto karras = dyn_cast<KarrasAttr>(schedule)) {
     r.process = numerics::Process::sigmaTime();
-    levels = numerics::karrasSigmas(langevin ? 1 : steps, karras.getSigmaMin(),
-                                    karras.getSigmaMax(), karras.getRho());
-    if (langevin)
+    if (langevin) {
       levels = {karras.getSigmaMin()};
-    else if (!annealed)
-      levels.push_back(0.0); // EDM: the last step lands on the data
+    } else {
+      levels = numerics::karrasSigmas(steps, karras.getSigmaMin(), karras.getSigmaMax(),
+                                      karras.getRho());
+      if (!annealed)
+        levels.push_back(0.0); // EDM: the last step lands on the data
+    }
   } else if (auto ncsn = dyn_cast<NCSNAttr>(schedule)) {
     r.process = numerics::Process::sigmaTime();
     levels = numerics::geometricSigmas(ncsn.getLevels(), ncsn.getSigmaMin(),
