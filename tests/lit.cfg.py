@@ -7,7 +7,7 @@ import lit.formats
 config.name = "Tweedie"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["unit", "scripts", "CMakeLists.txt", "lit.cfg.py"]
+config.excludes = ["unit", "scripts", "Inputs", "CMakeLists.txt", "lit.cfg.py"]
 config.test_source_root = os.path.dirname(os.path.abspath(__file__))
 
 repo_root = os.path.dirname(config.test_source_root)

@@ -91,12 +91,18 @@ class Net:
         return self.op("temb", f"score.time_embedding sinusoidal {t} dim({dim}) : "
                                f"({tensor([None])}) -> {tensor([None, dim])}")
 
-    def emit(self, result, doc, extra=""):
+    def emit(self, result, doc, extra="", trained=""):
+        """`trained`: the schedule and prediction the network was trained
+        with, the defaults of `tweedie-compile --sampler`."""
         args = ", ".join(f"{n}: {tensor(s)}" for n, s in self.args)
         body = "\n".join(self.lines)
+        attrs = f"\n    attributes {{{trained}}}" if trained else ""
         return (f"{doc}"
-                f"func.func @{self.name}({args}) -> {tensor(self.result_shape)} {{\n{body}\n"
+                f"func.func @{self.name}({args}) -> {tensor(self.result_shape)}{attrs} {{\n{body}\n"
                 f"  return {result} : {tensor(self.result_shape)}\n}}\n{extra}")
+
+
+DDPM_TRAINED = 'sampler.schedule = #sampler.ddpm_linear<>, sampler.prediction = "eps"'
 
 
 def header(title, lines, params):
@@ -137,7 +143,7 @@ func.func @sample(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<
         "eps(x, t): sinusoidal time embedding (64) projected to 256 and added to the",
         "first layer; 4 dense SiLU layers of width 256; linear output of 2.",
         "t is the DDPM timestep index (0 .. T-1) as a float."], net.params)
-    return net.emit(out, doc, solve)
+    return net.emit(out, doc, solve, DDPM_TRAINED)
 
 
 def ebm2d():
@@ -158,7 +164,7 @@ func.func @sample(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<
     doc = header("ebm2d: noise-conditional energy network for 2-D data.", [
         "E(x, sigma) -> one scalar per sample; the score is -grad_x E. Softplus",
         "keeps E twice differentiable, as DSM through the score needs."], net.params)
-    return net.emit(out, doc, solve)
+    return net.emit(out, doc, solve, 'sampler.schedule = #sampler.ncsn<>, sampler.prediction = "energy"')
 
 
 def unet28():
@@ -249,7 +255,7 @@ func.func @sample(%noise: tensor<?x1x28x28xf32>, %seed: i64, %first: index) -> t
         "GroupNorm(8) + SiLU + 3x3 conv, the time embedding (sinusoidal 128 -> MLP",
         "256) added per channel in every block. Self-attention (4 heads) at 7x7.",
         "Skip connections concatenate encoder features into the decoder."], net.params)
-    return net.emit(out, doc, solve)
+    return net.emit(out, doc, solve, DDPM_TRAINED)
 
 
 if __name__ == "__main__":

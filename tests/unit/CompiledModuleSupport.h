@@ -24,8 +24,9 @@ std::string withSampler(const std::string &model, const std::string &method, int
 /// Writes `text` to a file in the test's temporary directory; returns its path.
 std::string writeTemp(const std::string &name, const std::string &text);
 
-/// The module image tweedie-compile would write for `irPath`.
-std::vector<std::byte> compileImage(const std::string &irPath);
+/// The module image tweedie-compile would write for `irPath` (with
+/// `--sampler SAMPLER` when `sampler` is not empty).
+std::vector<std::byte> compileImage(const std::string &irPath, const std::string &sampler = "");
 
 /// Loads an image through the C API; null (and the status in `status`) on failure.
 tweedie_module *load(tweedie_instance *instance, const std::vector<std::byte> &image,
@@ -37,7 +38,7 @@ std::vector<float> sampleRange(tweedie_module *mod, int64_t first, int64_t count
 
 /// Samples from the compiled module (through serialise + load + C API).
 std::vector<float> compiledSamples(const std::string &irPath, int64_t count, uint64_t seed,
-                                   int threads = 1);
+                                   int threads = 1, const std::string &sampler = "");
 
 /// The runtime's prior noise for samples [0, count): Philox at the prior step.
 reference::Tensor priorNoise(const std::string &irPath, int64_t count, uint64_t seed);

@@ -8,6 +8,7 @@
 #include "tweedie/Dialect/Common/FloatSyntax.h"
 #include "tweedie/Dialect/Common/ShapeUtils.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/Driver/SamplerCatalog.h"
 #include "tweedie/InitAll.h"
 #include "tweedie/Numerics/DiscreteSchedules.h"
 #include "tweedie/Reference/Interpreter.h"
@@ -412,6 +413,62 @@ TEST(ShapeUtils, BroadcastTreatsDynamicDimsAsUnknown) {
   EXPECT_FALSE(broadcastShapes({4, 3}, {2, 3}, bad));
   EXPECT_EQ(bad, 0);
   EXPECT_EQ(tweedie::formatShape(llvm::ArrayRef<int64_t>{dyn, 2}), "[?, 2]");
+}
+
+// The catalog repeats the attributes' defaults for --list-samplers: spelled
+// out, each one must parse to the very attribute the defaults give.
+TEST_F(IRTest, SamplerCatalogDefaultsAreTheAttributeDefaults) {
+  auto spelled = [](const std::string &mnemonic,
+                    const std::vector<std::pair<std::string, std::string>> &fixed,
+                    const std::vector<catalog::Option> &options, bool withDefaults) {
+    std::string params;
+    for (const auto &[key, value] : fixed)
+      params += (params.empty() ? "" : ", ") + key + " = " + value;
+    if (withDefaults)
+      for (const catalog::Option &o : options) {
+        std::string error;
+        std::optional<std::string> value = catalog::toAttributeValue(o, o.defaultValue, error);
+        EXPECT_TRUE(value) << mnemonic << "." << o.key << ": " << error;
+        params += (params.empty() ? "" : ", ") + o.key + " = " + value.value_or("");
+      }
+    if (options.empty() && fixed.empty())
+      return "#sampler." + mnemonic;
+    return "#sampler." + mnemonic + "<" + params + ">";
+  };
+  auto check = [&](const std::string &mnemonic,
+                   const std::vector<std::pair<std::string, std::string>> &fixed,
+                   const std::vector<catalog::Option> &options) {
+    Attribute full = parseAttribute(spelled(mnemonic, fixed, options, true), &context);
+    Attribute defaults = parseAttribute(spelled(mnemonic, fixed, options, false), &context);
+    ASSERT_TRUE(full && defaults) << mnemonic;
+    EXPECT_EQ(full, defaults) << mnemonic << ": the catalog's defaults differ from the "
+                                             "attribute's";
+  };
+  for (const catalog::Sampler &s : catalog::samplers())
+    check(s.method, s.fixed, s.options);
+  for (const catalog::Schedule &s : catalog::schedules())
+    check(s.name, {}, s.options);
+}
+
+TEST(SamplerCatalog, ParsesNestedSpecsAndRejectsMalformedOnes) {
+  std::string error;
+  auto spec = catalog::parseSpec(" heun( steps=18 , schedule = karras(sigma_max=80, rho=7)) ",
+                                 error);
+  ASSERT_TRUE(spec) << error;
+  EXPECT_EQ(spec->name, "heun");
+  ASSERT_EQ(spec->arguments.size(), 2u);
+  EXPECT_EQ(spec->arguments[0], (std::pair<std::string, std::string>{"steps", "18"}));
+  EXPECT_EQ(spec->arguments[1].second, "karras(sigma_max=80, rho=7)");
+  EXPECT_TRUE(catalog::parseSpec("ddim", error));
+  EXPECT_TRUE(catalog::parseSpec("ddim()", error));
+  for (const char *bad : {"", "3x", "heun(", "heun)", "heun(steps)", "heun(steps=)",
+                          "heun(a=1,a=2)", "heun(a=(1)", "heun(=1)"})
+    EXPECT_FALSE(catalog::parseSpec(bad, error)) << bad;
+  catalog::Option real{"eta", catalog::ValueKind::Real, "0.0", "", {}};
+  EXPECT_EQ(catalog::toAttributeValue(real, "1", error), "1.0");
+  EXPECT_EQ(catalog::toAttributeValue(real, "2e-5", error), "2.0e-05");
+  EXPECT_FALSE(catalog::toAttributeValue(real, "nan", error));
+  EXPECT_FALSE(catalog::toAttributeValue(real, "1x", error));
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 //===- tweedie-compile.cpp - a network + sampler -> a standalone sampler --===//
 #include "SamplerCli.h"
 #include "tweedie/Driver/Compile.h"
+#include "tweedie/Driver/SamplerCatalog.h"
 #include "tweedie/io/AtomicFile.h"
 
 #include <CLI/CLI.hpp>
@@ -104,8 +105,19 @@ int main(int argc, char **argv) {
   CompileOptions options;
   std::string target = "cpu", emit = "module", output, kernels = "generated";
   bool report = false;
-  app.add_option("input", options.input, "Input .mlir (network + sampler.solve)")
-      ->required();
+  bool listSamplers = false;
+  app.add_flag("--list-samplers", listSamplers,
+               "List the samplers and schedules --sampler takes, with their options and "
+               "defaults, and exit");
+  app.add_option("input", options.input,
+                 "Input .mlir: a network and its sampler.solve, or a network alone with "
+                 "--sampler");
+  app.add_option("-s,--sampler", options.sampler,
+                 "The sampler, as NAME(key=value, ...), e.g. \"heun(steps=18)\" or "
+                 "\"ddim(steps=20, eta=0.5)\": replaces the model's sampler.solve or adds "
+                 "one to a network-only model (see --list-samplers)");
+  app.add_option("--network", options.network,
+                 "The network function --sampler samples from, when the model has several");
   app.add_option("-w,--weights", options.weights,
                  "Weights (.safetensors); default: deterministic synthetic weights")
       ->check(CLI::ExistingFile);
@@ -141,6 +153,15 @@ int main(int argc, char **argv) {
                  "exe, .so for library)");
   app.add_flag("--report", report, "Print the plan: ops, arena, weights, kernels");
   CLI11_PARSE(app, argc, argv);
+  if (listSamplers) {
+    fmt::print("{}", catalog::describe());
+    return 0;
+  }
+  if (options.input.empty()) {
+    fmt::print(stderr, "tweedie-compile: the input .mlir is required\nRun with --help for "
+                       "more information.\n");
+    return 2;
+  }
   options.generatedKernels = kernels == "generated";
 
   CompileResult result;

@@ -1,5 +1,6 @@
 //===- Compile.cpp - phases of tweedie-compile ----------------------------===//
 #include "tweedie/Driver/Compile.h"
+#include "tweedie/Driver/SamplerSpec.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/InitAll.h"
 #include "tweedie/Reference/Interpreter.h"
@@ -54,7 +55,9 @@ func::FuncOp findEntry(ModuleOp module, const std::string &name) {
     ++count;
   });
   if (count == 0)
-    module.emitError("no sampler.solve in the input: nothing to compile into a sampler");
+    module.emitError("no sampler.solve in the input: nothing to compile into a sampler "
+                     "(give one with --sampler \"NAME(key=value, ...)\"; "
+                     "--list-samplers lists them)");
   else if (count > 1)
     module.emitError("several sampler.solve ops; name the entry with --entry");
   return count == 1 ? found : nullptr;
@@ -100,6 +103,12 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sources, &context);
   if (!module)
     return false;
+
+  if (!options.sampler.empty() &&
+      failed(applySamplerSpec(*module, options.sampler, options.network, error))) {
+    llvm::errs() << "tweedie-compile: --sampler: " << error << "\n";
+    return false;
+  }
 
   const auto &phases = compilePhases();
   auto stopsAt = [&](const char *phase) { return options.compileTo == phase; };

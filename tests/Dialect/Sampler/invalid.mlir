@@ -681,3 +681,19 @@ func.func @time_value_table() {
   }
   return
 }
+
+// -----
+
+// expected-error @+1 {{'sampler.prediction' must be one of "eps", "x0", "v", "score", "energy", got "epsilon"}}
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32>
+    attributes {sampler.prediction = "epsilon"} {
+  return %x : tensor<?x2xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'sampler.schedule' must be a schedule (e.g. #sampler.vp<>), got #sampler.ddim<>}}
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32>
+    attributes {sampler.schedule = #sampler.ddim<>} {
+  return %x : tensor<?x2xf32>
+}

@@ -28,6 +28,8 @@ struct CompileOptions {
   std::string weights;       // .safetensors, or empty: synthetic weights
   uint64_t syntheticSeed = 0;
   std::string entry;         // empty: the function holding the sampler.solve
+  std::string sampler;       // "NAME(key=value, ...)": replaces/adds the sampler
+  std::string network;       // the network function, when --sampler cannot tell
   std::string compileTo;     // empty: compile fully
   bool generatedKernels = true;
   std::string cpu = "native";

@@ -17,6 +17,10 @@ def Sampler_Dialect : Dialect {
     `sampler.loop` of step ops whose coefficient tables are computed in float64.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // A network says how it was trained: `sampler.schedule` (a schedule) and
+  // `sampler.prediction` ("eps", "x0", "v", "score" or "energy") on its
+  // func.func are the defaults of `tweedie-compile --sampler`.
+  let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::func::FuncDialect"];
   let extraClassDeclaration = [{
     void registerAttributes();

@@ -1,0 +1,308 @@
+//===- SamplerCatalog.cpp - names, options and defaults of the samplers --===//
+#include "tweedie/Driver/SamplerCatalog.h"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+namespace tweedie::catalog {
+namespace {
+
+Option real(std::string key, std::string value, std::string help) {
+  return {std::move(key), ValueKind::Real, std::move(value), std::move(help), {}};
+}
+Option integer(std::string key, std::string value, std::string help) {
+  return {std::move(key), ValueKind::Integer, std::move(value), std::move(help), {}};
+}
+Option choice(std::string key, std::string value, std::string help,
+              std::vector<std::string> choices) {
+  return {std::move(key), ValueKind::Choice, std::move(value), std::move(help),
+          std::move(choices)};
+}
+
+Sampler ode(std::string name, std::string summary, int64_t steps, int evaluations,
+            std::vector<Option> options = {}) {
+  return {name,
+          std::move(summary),
+          "ode",
+          {{"solver", name}},
+          steps,
+          evaluations == 1 ? "steps, one network evaluation each"
+                           : "steps, " + std::to_string(evaluations) +
+                                 " network evaluations each",
+          std::move(options)};
+}
+
+std::string trim(const std::string &text) {
+  size_t begin = text.find_first_not_of(" \t\n");
+  if (begin == std::string::npos)
+    return "";
+  size_t end = text.find_last_not_of(" \t\n");
+  return text.substr(begin, end - begin + 1);
+}
+
+bool isIdentifier(const std::string &text) {
+  if (text.empty() || !(std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_'))
+    return false;
+  for (char c : text)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
+      return false;
+  return true;
+}
+
+/// Shortest round-tripping decimal with a '.', as the MLIR lexer wants floats.
+std::string formatReal(double value) {
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  (void)ec;
+  std::string text(buffer, end);
+  if (text.find('.') != std::string::npos)
+    return text;
+  size_t exponent = text.find('e');
+  return exponent == std::string::npos
+             ? text + ".0"
+             : text.substr(0, exponent) + ".0" + text.substr(exponent);
+}
+
+std::string kindName(const Option &option) {
+  switch (option.kind) {
+  case ValueKind::Real:
+    return "a number";
+  case ValueKind::Integer:
+    return "an integer";
+  case ValueKind::Flag:
+    return "true or false";
+  case ValueKind::Schedule:
+    return "a schedule";
+  case ValueKind::Choice: {
+    std::string text = "one of";
+    for (const std::string &c : option.choices)
+      text += " " + c;
+    return text;
+  }
+  }
+  return "a value";
+}
+
+} // namespace
+
+const std::vector<Sampler> &samplers() {
+  static const std::vector<Sampler> all = {
+      {"ddpm", "DDPM ancestral sampling (Ho et al. 2020, alg. 2); discrete schedules",
+       "ddpm", {}, 1000, "steps, one network evaluation each",
+       {choice("variance", "posterior", "reverse-step variance: posterior (beta~_t) or beta_t",
+               {"posterior", "beta"})}},
+      {"ddim", "DDIM (Song et al. 2021); eta = 0 deterministic, 1 ancestral; discrete schedules",
+       "ddim", {}, 50, "steps, one network evaluation each", {real("eta", "0.0", "stochasticity eta")}},
+      {"euler_maruyama", "reverse-time SDE, Euler-Maruyama; vp, subvp, ve, karras, ncsn",
+       "euler_maruyama", {}, 1000, "steps, one network evaluation each", {}},
+      ode("euler", "probability-flow ODE, Euler (first order)", 100, 1),
+      ode("heun", "probability-flow ODE, Heun (second order; EDM, Karras et al. 2022)", 18, 2),
+      ode("rk4", "probability-flow ODE, classic Runge-Kutta (fourth order)", 20, 4),
+      ode("dpm_solver_2", "probability-flow ODE, singlestep DPM-Solver-2 (Lu et al. 2022)", 10, 2),
+      ode("dpm_solver_3", "probability-flow ODE, singlestep DPM-Solver-3 (Lu et al. 2022)", 10, 3),
+      {"langevin", "unadjusted Langevin x <- x + eta s(x) + sqrt(2 eta) z at the smallest noise",
+       "langevin", {}, 1000, "iterations, one network evaluation each",
+       {real("step_size", "1.0e-3", "step eta")}},
+      {"annealed_langevin",
+       "NCSN annealed Langevin (Song & Ermon 2019): K steps per level, eta = delta "
+       "sigma^2 / sigma_min^2",
+       "annealed_langevin", {}, 10, "noise levels visited (of the schedule's)",
+       {integer("steps_per_level", "100", "Langevin steps per level K"),
+        real("delta", "2.0e-5", "base step delta")}},
+  };
+  return all;
+}
+
+const std::vector<Schedule> &schedules() {
+  static const std::vector<Schedule> all = {
+      {"ddpm_linear", "DDPM, beta linear in t (Ho et al. 2020); conditions on the step index",
+       {integer("timesteps", "1000", "training timesteps T"),
+        real("beta_start", "1.0e-4", "beta_1"), real("beta_end", "0.02", "beta_T")}},
+      {"ddpm_cosine", "DDPM, abar_t = cos^2 (Nichol & Dhariwal 2021)",
+       {integer("timesteps", "1000", "training timesteps T"), real("s", "0.008", "offset s"),
+        real("max_beta", "0.999", "clip of beta_t")}},
+      {"vp", "variance-preserving SDE (Song et al. 2021); conditions on t in [t_min, 1]",
+       {real("beta_min", "0.1", "beta(0)"), real("beta_max", "20.0", "beta(1)"),
+        real("t_min", "1.0e-3", "last time sampled")}},
+      {"subvp", "sub-variance-preserving SDE (Song et al. 2021); conditions on t",
+       {real("beta_min", "0.1", "beta(0)"), real("beta_max", "20.0", "beta(1)"),
+        real("t_min", "1.0e-3", "last time sampled")}},
+      {"ve", "variance-exploding SDE, sigma(t) = sigma_min (sigma_max/sigma_min)^t",
+       {real("sigma_min", "0.01", "sigma(0)"), real("sigma_max", "50.0", "sigma(1)"),
+        real("t_min", "1.0e-5", "last time sampled")}},
+      {"ncsn", "NCSN geometric noise levels (Song & Ermon 2019); conditions on sigma",
+       {real("sigma_min", "0.01", "smallest sigma"), real("sigma_max", "1.0", "largest sigma"),
+        integer("levels", "10", "number of levels L")}},
+      {"karras", "EDM sigma spacing (Karras et al. 2022, eq. 5), ending at sigma = 0",
+       {real("sigma_min", "0.002", "smallest sigma"), real("sigma_max", "80.0", "largest sigma"),
+        real("rho", "7.0", "exponent rho")}},
+  };
+  return all;
+}
+
+const std::vector<Option> &commonOptions() {
+  static const std::vector<Option> all = {
+      integer("steps", "", "see each sampler"),
+      {"schedule", ValueKind::Schedule, "",
+       "NAME or NAME(key=value, ...) from the schedules below; default: the model's "
+       "(its network's sampler.schedule attribute or its sampler.solve)",
+       {}},
+      choice("prediction", "",
+             "what the network returns; default: the model's (sampler.prediction)",
+             {"eps", "x0", "v", "score"}),
+      choice("spacing", "linspace", "time steps of discrete schedules",
+             {"linspace", "leading", "trailing"}),
+      {"denoise_final", ValueKind::Flag, "false",
+       "end with Tweedie's denoising step x + sigma^2 s(x) at the last noise level", {}},
+  };
+  return all;
+}
+
+const Sampler *findSampler(const std::string &name) {
+  for (const Sampler &s : samplers())
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
+
+const Schedule *findSchedule(const std::string &name) {
+  for (const Schedule &s : schedules())
+    if (s.name == name)
+      return &s;
+  return nullptr;
+}
+
+std::optional<Spec> parseSpec(const std::string &input, std::string &error) {
+  const std::string text = trim(input);
+  Spec spec;
+  const size_t open = text.find('(');
+  spec.name = trim(text.substr(0, open));
+  if (!isIdentifier(spec.name)) {
+    error = "expected NAME or NAME(key=value, ...), got '" + text + "'";
+    return std::nullopt;
+  }
+  if (open == std::string::npos)
+    return spec;
+  if (text.back() != ')') {
+    error = "'" + text + "' lacks its closing ')'";
+    return std::nullopt;
+  }
+  // Split the arguments at the commas outside nested parentheses.
+  const std::string body = text.substr(open + 1, text.size() - open - 2);
+  std::vector<std::string> parts;
+  int depth = 0;
+  std::string current;
+  for (char c : body) {
+    if (c == '(')
+      ++depth;
+    if (c == ')' && --depth < 0) {
+      error = "unbalanced ')' in '" + text + "'";
+      return std::nullopt;
+    }
+    if (c == ',' && depth == 0) {
+      parts.push_back(current);
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  if (depth != 0) {
+    error = "unbalanced '(' in '" + text + "'";
+    return std::nullopt;
+  }
+  if (!trim(current).empty() || !parts.empty())
+    parts.push_back(current);
+  for (const std::string &part : parts) {
+    const size_t equals = part.find('=');
+    const std::string key = trim(part.substr(0, equals));
+    if (equals == std::string::npos || !isIdentifier(key) ||
+        trim(part.substr(equals + 1)).empty()) {
+      error = "expected key=value, got '" + trim(part) + "' in '" + text + "'";
+      return std::nullopt;
+    }
+    for (const auto &[seen, value] : spec.arguments)
+      if (seen == key) {
+        error = "'" + key + "' given twice in '" + text + "'";
+        return std::nullopt;
+      }
+    spec.arguments.emplace_back(key, trim(part.substr(equals + 1)));
+  }
+  return spec;
+}
+
+std::optional<std::string> toAttributeValue(const Option &option, const std::string &value,
+                                            std::string &error) {
+  auto bad = [&]() -> std::optional<std::string> {
+    error = option.key + " must be " + kindName(option) + ", got '" + value + "'";
+    return std::nullopt;
+  };
+  switch (option.kind) {
+  case ValueKind::Real: {
+    char *end = nullptr;
+    double v = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !std::isfinite(v))
+      return bad();
+    return formatReal(v);
+  }
+  case ValueKind::Integer: {
+    int64_t v = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+    if (ec != std::errc() || end != value.data() + value.size())
+      return bad();
+    return std::to_string(v);
+  }
+  case ValueKind::Flag:
+    if (value == "true" || value == "1")
+      return std::string("true");
+    if (value == "false" || value == "0")
+      return std::string("false");
+    return bad();
+  case ValueKind::Choice:
+    for (const std::string &c : option.choices)
+      if (c == value)
+        return value;
+    return bad();
+  case ValueKind::Schedule:
+    return value;
+  }
+  return bad();
+}
+
+std::string describe() {
+  std::ostringstream out;
+  auto option = [&](const Option &o, const std::string &defaultValue) {
+    std::string lhs = o.key + "=" + (defaultValue.empty() ? "..." : defaultValue);
+    out << "      " << lhs << std::string(lhs.size() < 26 ? 26 - lhs.size() : 1, ' ')
+        << o.help;
+    if (o.kind == ValueKind::Choice && !o.choices.empty()) {
+      out << " (";
+      for (size_t i = 0; i < o.choices.size(); ++i)
+        out << (i ? " | " : "") << o.choices[i];
+      out << ")";
+    }
+    out << "\n";
+  };
+  out << "Samplers: tweedie-compile MODEL.mlir --sampler \"NAME(key=value, ...)\"\n\n";
+  for (const Sampler &s : samplers()) {
+    out << "  " << s.name << "\n      " << s.summary << "\n";
+    option(integer("steps", "", s.stepsMeaning), std::to_string(s.defaultSteps));
+    for (const Option &o : s.options)
+      option(o, o.defaultValue);
+  }
+  out << "\nEvery sampler also takes:\n";
+  for (const Option &o : commonOptions())
+    if (o.key != "steps")
+      option(o, o.defaultValue);
+  out << "\nSchedules (schedule=NAME or NAME(key=value, ...)):\n\n";
+  for (const Schedule &s : schedules()) {
+    out << "  " << s.name << "\n      " << s.summary << "\n";
+    for (const Option &o : s.options)
+      option(o, o.defaultValue);
+  }
+  return out.str();
+}
+
+} // namespace tweedie::catalog

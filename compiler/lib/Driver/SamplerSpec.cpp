@@ -1,0 +1,286 @@
+//===- SamplerSpec.cpp - build the sampler.solve a --sampler spec names ---===//
+//
+// The spec is checked against the catalog (so a typo names the options that
+// exist), then written as the attributes' own syntax and parsed by MLIR, so
+// the attributes' verifiers judge the values exactly as they judge IR.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/Driver/SamplerSpec.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/Driver/SamplerCatalog.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace tweedie::sampler;
+
+namespace tweedie {
+namespace {
+
+using Arguments = std::vector<std::pair<std::string, std::string>>;
+
+const catalog::Option *findOption(const std::vector<catalog::Option> &options,
+                                  const std::string &key) {
+  for (const catalog::Option &o : options)
+    if (o.key == key)
+      return &o;
+  return nullptr;
+}
+
+std::string keysOf(const std::vector<catalog::Option> &options) {
+  std::string text;
+  for (const catalog::Option &o : options)
+    text += (text.empty() ? "" : ", ") + o.key;
+  return text.empty() ? "none" : text;
+}
+
+/// Parses `text` as an attribute, turning MLIR's diagnostic into `error`.
+Attribute parseAttr(MLIRContext *context, const std::string &text, std::string &error) {
+  std::string message;
+  ScopedDiagnosticHandler capture(context, [&](Diagnostic &diagnostic) {
+    if (message.empty())
+      message = diagnostic.str();
+    return success();
+  });
+  Attribute attr = parseAttribute(text, context);
+  if (!attr)
+    error = text + ": " + (message.empty() ? "not a valid attribute" : message);
+  return attr;
+}
+
+/// "#sampler.NAME<k = v, ...>" from the catalog entry's `options` and the
+/// user's `arguments` (checked), plus `fixed` parameters.
+std::optional<std::string> attributeText(const std::string &mnemonic,
+                                         const std::vector<catalog::Option> &options,
+                                         const Arguments &fixed, const Arguments &arguments,
+                                         std::string &error) {
+  std::string params;
+  for (const auto &[key, value] : fixed)
+    params += (params.empty() ? "" : ", ") + key + " = " + value;
+  for (const auto &[key, value] : arguments) {
+    const catalog::Option *option = findOption(options, key);
+    std::optional<std::string> text = catalog::toAttributeValue(*option, value, error);
+    if (!text)
+      return std::nullopt;
+    params += (params.empty() ? "" : ", ") + key + " = " + *text;
+  }
+  // Methods without parameters (euler_maruyama) print no brackets at all.
+  if (options.empty() && fixed.empty())
+    return "#sampler." + mnemonic;
+  return "#sampler." + mnemonic + "<" + params + ">";
+}
+
+FailureOr<ScheduleAttrInterface> parseSchedule(MLIRContext *context, const std::string &value,
+                                               std::string &error) {
+  std::optional<catalog::Spec> spec = catalog::parseSpec(value, error);
+  if (!spec) {
+    error = "schedule: " + error;
+    return failure();
+  }
+  const catalog::Schedule *schedule = catalog::findSchedule(spec->name);
+  if (!schedule) {
+    error = "unknown schedule '" + spec->name + "' (tweedie-compile --list-samplers lists them)";
+    return failure();
+  }
+  for (const auto &[key, v] : spec->arguments)
+    if (!findOption(schedule->options, key)) {
+      error = "schedule '" + schedule->name + "' has no option '" + key +
+              "' (its options: " + keysOf(schedule->options) + ")";
+      return failure();
+    }
+  std::optional<std::string> text =
+      attributeText(spec->name, schedule->options, {}, spec->arguments, error);
+  if (!text)
+    return failure();
+  auto attr = dyn_cast_or_null<ScheduleAttrInterface>(parseAttr(context, *text, error));
+  if (!attr)
+    return failure();
+  return attr;
+}
+
+/// Functions shaped like a network: (state, conditioning [B]) -> one tensor.
+func::FuncOp findNetwork(ModuleOp module, const std::string &name, std::string &error) {
+  if (!name.empty()) {
+    auto fn = module.lookupSymbol<func::FuncOp>(name);
+    if (!fn)
+      error = "no func.func @" + name + " (--network)";
+    return fn;
+  }
+  SmallVector<func::FuncOp> candidates;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    FunctionType type = fn.getFunctionType();
+    if (type.getNumInputs() == 2 && type.getNumResults() == 1 &&
+        isa<RankedTensorType>(type.getInput(0)) && isa<RankedTensorType>(type.getInput(1)) &&
+        cast<RankedTensorType>(type.getInput(1)).getRank() == 1)
+      candidates.push_back(fn);
+  }
+  if (candidates.size() == 1)
+    return candidates.front();
+  error = candidates.empty()
+              ? "no function (state, conditioning) -> output to sample from"
+              : "several functions could be the network; name it with --network";
+  return nullptr;
+}
+
+} // namespace
+
+LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
+                               const std::string &networkName, std::string &error) {
+  MLIRContext *context = module.getContext();
+  std::optional<catalog::Spec> spec = catalog::parseSpec(specText, error);
+  if (!spec)
+    return failure();
+  const catalog::Sampler *entry = catalog::findSampler(spec->name);
+  if (!entry) {
+    error = "unknown sampler '" + spec->name + "'; known:";
+    for (const catalog::Sampler &s : catalog::samplers())
+      error += " " + s.name;
+    error += " (tweedie-compile --list-samplers shows their options)";
+    return failure();
+  }
+
+  // Sort the arguments into the method's and the common ones.
+  Arguments methodArguments;
+  std::map<std::string, std::string> common;
+  for (const auto &[key, value] : spec->arguments) {
+    if (findOption(entry->options, key)) {
+      methodArguments.emplace_back(key, value);
+    } else if (const catalog::Option *option = findOption(catalog::commonOptions(), key)) {
+      if (option->kind != catalog::ValueKind::Schedule &&
+          !catalog::toAttributeValue(*option, value, error))
+        return failure();
+      common[key] = value;
+    } else {
+      error = "sampler '" + entry->name + "' has no option '" + key + "' (its options: " +
+              keysOf(entry->options) + "; every sampler: " +
+              keysOf(catalog::commonOptions()) + ")";
+      return failure();
+    }
+  }
+
+  SmallVector<SolveOp> solves;
+  module.walk([&](SolveOp op) { solves.push_back(op); });
+  if (solves.size() > 1) {
+    error = "the model has several sampler.solve ops; --sampler replaces exactly one";
+    return failure();
+  }
+  SolveOp existing = solves.empty() ? SolveOp() : solves.front();
+  func::FuncOp network = findNetwork(
+      module, networkName.empty() && existing ? existing.getNetwork().str() : networkName,
+      error);
+  if (!network)
+    return failure();
+
+  // The method.
+  std::optional<std::string> methodText =
+      attributeText(entry->method, entry->options, entry->fixed, methodArguments, error);
+  if (!methodText)
+    return failure();
+  auto method = dyn_cast_or_null<MethodAttrInterface>(parseAttr(context, *methodText, error));
+  if (!method)
+    return failure();
+
+  // The schedule and prediction: the spec's, the solve's, the network's.
+  ScheduleAttrInterface schedule;
+  if (common.count("schedule")) {
+    FailureOr<ScheduleAttrInterface> parsed = parseSchedule(context, common["schedule"], error);
+    if (failed(parsed))
+      return failure();
+    schedule = *parsed;
+  } else if (existing) {
+    schedule = existing.getSchedule();
+  } else if (Attribute attr = network->getAttr("sampler.schedule")) {
+    schedule = dyn_cast<ScheduleAttrInterface>(attr);
+    if (!schedule) {
+      error = "@" + network.getSymName().str() +
+              "'s sampler.schedule attribute is not a schedule";
+      return failure();
+    }
+  } else {
+    error = "@" + network.getSymName().str() +
+            " does not say which schedule it was trained with (no sampler.schedule "
+            "attribute): add schedule=NAME(...) to --sampler";
+    return failure();
+  }
+
+  std::optional<Parameterization> prediction;
+  if (common.count("prediction"))
+    prediction = symbolizeParameterization(common["prediction"]);
+  else if (existing)
+    prediction = existing.getPrediction();
+  else if (auto attr = network->getAttrOfType<StringAttr>("sampler.prediction"))
+    prediction = symbolizeParameterization(attr.getValue());
+  if (!prediction) {
+    error = "@" + network.getSymName().str() +
+            " does not say what it predicts (no valid sampler.prediction attribute): add "
+            "prediction=eps|x0|v|score to --sampler";
+    return failure();
+  }
+
+  // Checked as an integer above.
+  const int64_t steps =
+      common.count("steps") ? std::stoll(common["steps"]) : entry->defaultSteps;
+  if (steps <= 0) {
+    error = "steps must be positive";
+    return failure();
+  }
+  TimeSpacing spacing = existing ? existing.getSpacing() : TimeSpacing::linspace;
+  if (common.count("spacing"))
+    spacing = *symbolizeTimeSpacing(common["spacing"]);
+  bool denoiseFinal = existing && existing.getDenoiseFinal();
+  if (common.count("denoise_final"))
+    denoiseFinal = *catalog::toAttributeValue(*findOption(catalog::commonOptions(),
+                                                          "denoise_final"),
+                                              common["denoise_final"], error) == "true";
+
+  OpBuilder builder(context);
+  if (existing) {
+    existing.setNetwork(network.getSymName());
+    existing.setScheduleAttr(schedule);
+    existing.setMethodAttr(method);
+    existing.setPrediction(*prediction);
+    existing.setSteps(static_cast<uint64_t>(steps));
+    existing.setSpacing(spacing);
+    existing.setDenoiseFinal(denoiseFinal);
+  } else {
+    auto stateType = dyn_cast<RankedTensorType>(network.getFunctionType().getInput(0));
+    if (module.lookupSymbol("sample")) {
+      error = "the model already has a symbol @sample; cannot add the sampler";
+      return failure();
+    }
+    Location loc = network.getLoc();
+    builder.setInsertionPointToEnd(module.getBody());
+    auto fn = builder.create<func::FuncOp>(
+        loc, "sample",
+        builder.getFunctionType(
+            {stateType, builder.getI64Type(), builder.getIndexType()}, {stateType}));
+    Block *body = fn.addEntryBlock();
+    builder.setInsertionPointToStart(body);
+    Value samples = builder.create<SolveOp>(
+        loc, stateType, network.getSymName(), body->getArgument(0), body->getArgument(1),
+        body->getArgument(2), schedule, method, *prediction, static_cast<uint64_t>(steps),
+        spacing, denoiseFinal);
+    builder.create<func::ReturnOp>(loc, samples);
+    existing = cast<SolveOp>(samples.getDefiningOp());
+  }
+  // The solve's own verifier checks the combination (e.g. ddim on a vp schedule).
+  std::string message;
+  ScopedDiagnosticHandler capture(context, [&](Diagnostic &diagnostic) {
+    if (message.empty())
+      message = diagnostic.str();
+    return success();
+  });
+  if (failed(verify(existing->getParentOfType<func::FuncOp>()))) {
+    error = "'" + specText + "': " + message;
+    return failure();
+  }
+  return success();
+}
+
+} // namespace tweedie
