@@ -7,14 +7,14 @@ func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
 // Euler-Maruyama on VP: one evaluation at t = 1, 0.75 (two steps to t_min =
-// 0.5), then x' = a x + b s + c z. The prior is N(0, I): no scaling.
+// 0.5), then x' = a x + b z + c s. The prior is N(0, I): no scaling.
 // CHECK-LABEL: func.func @vp_em
 // CHECK-NOT: score.mul
 // CHECK: sampler.loop %[[I:.*]] steps 2 iter_args(%[[X:.*]] = %arg0)
+// CHECK: %[[Z:.*]] = sampler.randn %[[X]]
 // CHECK: %[[T:.*]] = sampler.timestep %[[I]] for %[[X]] values [1.000000e+00, 7.500000e-01]
 // CHECK: %[[S:.*]] = func.call @net(%[[X]], %[[T]])
-// CHECK: %[[Z:.*]] = sampler.randn %[[X]]
-// CHECK: sampler.affine_step %[[X]], %[[S]], %[[Z]] at %[[I]]
+// CHECK: sampler.affine_step %[[X]], %[[Z]], %[[S]] at %[[I]]
 // CHECK-NOT: func.call
 // CHECK: sampler.yield
 func.func @vp_em(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
@@ -65,5 +65,51 @@ func.func @rk4(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2
 // CHECK: sampler.timestep %[[I]] for %{{.*}} values [1.000000e+00, 1.000000e+00, 1.000000e-01, 1.000000e-01, 1.000000e-02, 1.000000e-02]
 func.func @annealed(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
   %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ncsn<sigma_min = 0.01, sigma_max = 1.0, levels = 3> method #sampler.annealed_langevin<steps_per_level = 2> prediction score steps 3 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+// DPM-Solver++(2M) carries the previous step's data prediction: a second
+// loop-carried value that starts as the prior and is yielded anew each step.
+// logsnr spacing: the grid is uniform in log(alpha / sigma), so its middle
+// time is 0.449, not 0.505.
+// CHECK-LABEL: func.func @multistep
+// CHECK: sampler.loop %[[I:.*]] steps 2 iter_args(%[[X:.*]] = %arg0, %[[H:.*]] = %arg0) -> (tensor<?x2xf32>, tensor<?x2xf32>)
+// CHECK: %[[T:.*]] = sampler.timestep %[[I]] for %[[X]] values [1.000000e+00, 4.493643e-01]
+// CHECK: %[[E:.*]] = func.call @net(%[[X]], %[[T]])
+// CHECK: %[[NEXT:.*]] = sampler.affine_step %[[X]], %[[H]], %[[E]] at %[[I]]
+// The first step is first order: no weight on the history.
+// CHECK-SAME: b = array<f64: 0.000000e+00,
+// CHECK: %[[D:.*]] = sampler.affine_step %[[X]], %[[E]] at %[[I]]
+// CHECK: sampler.yield %[[NEXT]], %[[D]]
+func.func @multistep(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.vp<t_min = 0.01> method #sampler.ode<solver = dpm_solver_pp_2m, lower_order_final = 0> prediction eps steps 2 spacing logsnr : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+// EDM churn: the first evaluation reads x + c z at the raised level
+// sigma (1 + gamma), gamma = min(4/2, sqrt(2) - 1): 10 -> 14.142..., 1 -> 1.414...
+// With denoise_final a third step evaluates at the last level and yields
+// Tweedie's x0 (the grid [10, 1, 0.1] ends above 0).
+// CHECK-LABEL: func.func @churn
+// CHECK: sampler.loop %[[I:.*]] steps 3 iter_args(%[[X:.*]] = %{{.*}})
+// CHECK: %[[Z:.*]] = sampler.randn %[[X]]
+// CHECK: %[[U:.*]] = sampler.affine_step %[[X]], %[[Z]] at %[[I]]
+// CHECK: sampler.timestep %[[I]] for %[[U]] values [1.414214e+01, 1.414214e+00, 1.000000e-01]
+// CHECK-COUNT-1: func.call @net(%[[U]]
+// CHECK: func.call @net
+// CHECK-NOT: func.call
+// CHECK: sampler.yield
+func.func @churn(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.sigmas<[10.0, 1.0, 0.1]> method #sampler.ode<solver = heun, churn = 4.0> prediction x0 steps 2 denoise_final : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }

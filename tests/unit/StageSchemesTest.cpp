@@ -99,20 +99,26 @@ struct Gaussian {
 double runScheme(const StageScheme &s, const Gaussian &g, const SchemeRequest &r, double x,
                  std::mt19937_64 *rng = nullptr) {
   std::normal_distribution<double> normal;
+  std::vector<double> carried(s.carried, x); // extra states start as the prior
   for (int64_t i = 0; i < s.steps; ++i) {
     std::vector<double> basis{x};
+    basis.insert(basis.end(), carried.begin(), carried.end());
+    basis.push_back(s.noisy ? normal(*rng) : 0.0);
     for (size_t j = 0; j < s.stageTime.size(); ++j) {
       double input = 0;
-      for (size_t k = 0; k <= j; ++k)
+      for (size_t k = 0; k < s.stageInput[j].size(); ++k)
         input += s.stageInput[j][k][i] * basis[k];
       basis.push_back(g.output(r.process, r.prediction, s.stageTime[j][i], input));
     }
-    double next = 0;
-    for (size_t k = 0; k < basis.size(); ++k)
-      next += s.update[k][i] * basis[k];
-    if (!s.noise.empty())
-      next += s.noise[i] * normal(*rng);
-    x = next;
+    std::vector<double> results;
+    for (const auto &form : s.next) {
+      double value = 0;
+      for (size_t k = 0; k < basis.size(); ++k)
+        value += form[k][i] * basis[k];
+      results.push_back(value);
+    }
+    x = results[0];
+    carried.assign(results.begin() + 1, results.end());
   }
   return x;
 }
@@ -128,6 +134,7 @@ const OrderCase kOrders[] = {
     {SchemeMethod::Euler, "euler", 1, 32},       {SchemeMethod::Heun, "heun", 2, 16},
     {SchemeMethod::RK4, "rk4", 4, 8},            {SchemeMethod::DPMSolver2, "dpm_solver_2", 2, 16},
     {SchemeMethod::DPMSolver3, "dpm_solver_3", 3, 16},
+    {SchemeMethod::DPMSolverPP2M, "dpm_solver_pp_2m", 2, 16},
 };
 
 /// The log-log slope of end-point error against step count, on a grid in

@@ -22,6 +22,13 @@ Option choice(std::string key, std::string value, std::string help,
           std::move(choices)};
 }
 
+/// EDM's stochastic churn (Karras et al. 2022, alg. 2).
+Option churn() {
+  return real("churn", "0.0",
+              "EDM S_churn: each step first adds noise raising sigma by gamma = "
+              "min(S_churn/steps, sqrt(2)-1); sigma schedules only");
+}
+
 Sampler ode(std::string name, std::string summary, int64_t steps, int evaluations,
             std::vector<Option> options = {}) {
   return {name,
@@ -98,11 +105,17 @@ const std::vector<Sampler> &samplers() {
        "ddim", {}, 50, "steps, one network evaluation each", {real("eta", "0.0", "stochasticity eta")}},
       {"euler_maruyama", "reverse-time SDE, Euler-Maruyama; vp, subvp, ve, karras, ncsn",
        "euler_maruyama", {}, 1000, "steps, one network evaluation each", {}},
-      ode("euler", "probability-flow ODE, Euler (first order)", 100, 1),
-      ode("heun", "probability-flow ODE, Heun (second order; EDM, Karras et al. 2022)", 18, 2),
+      ode("euler", "probability-flow ODE, Euler (first order)", 100, 1, {churn()}),
+      ode("heun", "probability-flow ODE, Heun (second order; EDM, Karras et al. 2022)", 18, 2,
+          {churn()}),
       ode("rk4", "probability-flow ODE, classic Runge-Kutta (fourth order)", 20, 4),
       ode("dpm_solver_2", "probability-flow ODE, singlestep DPM-Solver-2 (Lu et al. 2022)", 10, 2),
       ode("dpm_solver_3", "probability-flow ODE, singlestep DPM-Solver-3 (Lu et al. 2022)", 10, 3),
+      ode("dpm_solver_pp_2m",
+          "probability-flow ODE, multistep DPM-Solver++(2M) on the data prediction "
+          "(Lu et al. 2022b)",
+          20, 1,
+          {integer("lower_order_final", "1", "first order on the last step (1) or not (0)")}),
       {"langevin", "unadjusted Langevin x <- x + eta s(x) + sqrt(2 eta) z at the smallest noise",
        "langevin", {}, 1000, "iterations, one network evaluation each",
        {real("step_size", "1.0e-3", "step eta")}},
@@ -153,8 +166,10 @@ const std::vector<Option> &commonOptions() {
       choice("prediction", "",
              "what the network returns; default: the model's (sampler.prediction)",
              {"eps", "x0", "v", "score"}),
-      choice("spacing", "linspace", "time steps of discrete schedules",
-             {"linspace", "leading", "trailing"}),
+      choice("spacing", "linspace",
+             "time steps: linspace (uniform in t or in the schedule's levels), leading or "
+             "trailing (DDPM schedules), logsnr (vp, subvp, ve: uniform in log(alpha/sigma))",
+             {"linspace", "leading", "trailing", "logsnr"}),
       {"denoise_final", ValueKind::Flag, "false",
        "end with Tweedie's denoising step x + sigma^2 s(x) at the last noise level", {}},
   };

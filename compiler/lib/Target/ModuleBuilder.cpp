@@ -88,8 +88,9 @@ public:
     if (!loop)
       return entry.emitError("no sampler.loop in @") << entry.getSymName()
                                                      << " (run --tweedie-expand-solve)";
-    if (loop.getInits().size() != 1 || loop.getInits()[0] != prior)
-      return loop.emitError("the loop must carry exactly the (scaled) noise argument");
+    if (llvm::any_of(loop.getInits(), [&](Value init) { return init != prior; }))
+      return loop.emitError("the loop must carry the (scaled) noise argument (and copies "
+                            "of it), nothing else");
     if (!loop->hasAttr(kIterSlotsAttr))
       return loop.emitError("the loop has no memory plan (run --tweedie-plan-memory)");
     desc.steps = static_cast<int64_t>(loop.getSteps());
@@ -99,6 +100,12 @@ public:
     if (failed(state))
       return failure();
     desc.state = *state;
+    for (Value extra : loop.getIterArgs().drop_front()) {
+      auto slot = valueOf(extra);
+      if (failed(slot))
+        return failure();
+      desc.extraStates.push_back(*slot);
+    }
     for (Operation &op : loop.getBody().front())
       if (failed(translate(op)))
         return failure();
@@ -310,10 +317,19 @@ private:
                       module::Activation::None, std::move(kernel));
         })
         .Case([&](sampler::YieldOp o) -> LogicalResult {
-          auto next = valueOf(o.getValues()[0]);
-          if (failed(next))
-            return failure();
-          desc.nextState = *next;
+          for (auto [k, value] : llvm::enumerate(o.getValues())) {
+            // A carried value copied from another carried value would be
+            // overwritten before it is read: the runtime copies in order.
+            if (isa<BlockArgument>(value) && k > 0)
+              return o.emitError("the CPU backend cannot yield a carried value as another");
+            auto next = valueOf(value);
+            if (failed(next))
+              return failure();
+            if (k == 0)
+              desc.nextState = *next;
+            else
+              desc.nextExtraStates.push_back(*next);
+          }
           return success();
         })
         .Default([](Operation *other) {

@@ -43,6 +43,8 @@ numerics::Spacing toSpacing(TimeSpacing spacing) {
     return numerics::Spacing::Leading;
   case TimeSpacing::trailing:
     return numerics::Spacing::Trailing;
+  case TimeSpacing::logsnr: // rejected by the solve's verifier
+    break;
   }
   return numerics::Spacing::Linspace;
 }
@@ -131,14 +133,18 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
       return signalPassFailure();
     // Whatever is left has no expansion yet: say so rather than pass it on.
     WalkResult result = getOperation().walk([](SolveOp op) {
+      if (std::string why = whyStageSchemeFails(op); !why.empty()) {
+        op.emitOpError("cannot be expanded: ") << why;
+        return WalkResult::interrupt();
+      }
       op.emitOpError("cannot be expanded yet: method '")
           << op.getMethod().getMethodName() << "' on schedule " << op.getSchedule()
           << " with prediction " << stringifyParameterization(op.getPrediction())
           << (op.getDenoiseFinal() ? " and denoise_final" : "")
           << " (expanded so far: ddpm and ddim on ddpm_linear/ddpm_cosine; "
              "euler_maruyama, langevin, annealed_langevin and ode "
-             "euler/heun/rk4/dpm_solver_2/dpm_solver_3 without churn on vp, subvp, "
-             "ve, karras, ncsn and sigmas; no denoise_final)";
+             "euler/heun/rk4/dpm_solver_2/dpm_solver_3/dpm_solver_pp_2m on vp, subvp, "
+             "ve, karras, ncsn and sigmas)";
       return WalkResult::interrupt();
     });
     if (result.wasInterrupted())

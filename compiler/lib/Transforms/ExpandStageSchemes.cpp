@@ -33,8 +33,6 @@ std::optional<numerics::SchemeMethod> schemeMethod(MethodAttrInterface method) {
   if (isa<AnnealedLangevinAttr>(method))
     return SchemeMethod::AnnealedLangevin;
   if (auto ode = dyn_cast<ODEAttr>(method)) {
-    if (ode.getChurn() > 0)
-      return std::nullopt;
     switch (ode.getSolver()) {
     case OdeSolver::euler:
       return SchemeMethod::Euler;
@@ -46,8 +44,8 @@ std::optional<numerics::SchemeMethod> schemeMethod(MethodAttrInterface method) {
       return SchemeMethod::DPMSolver2;
     case OdeSolver::dpm_solver_3:
       return SchemeMethod::DPMSolver3;
-    default:
-      return std::nullopt;
+    case OdeSolver::dpm_solver_pp_2m:
+      return SchemeMethod::DPMSolverPP2M;
     }
   }
   return std::nullopt;
@@ -135,12 +133,19 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
   }
 
   if (tMin) {
-    if (langevin)
+    const int64_t points = langevin ? 1 : annealed ? steps : steps + 1;
+    if (langevin) {
       r.grid = {*tMin};
-    else if (annealed)
-      r.grid = numerics::linspace(1.0, *tMin, steps);
-    else
-      r.grid = numerics::linspace(1.0, *tMin, steps + 1);
+    } else if (op.getSpacing() == TimeSpacing::logsnr) {
+      // Uniform in lambda = log(alpha / sigma), the grid DPM-Solver uses.
+      for (double lambda :
+           numerics::linspace(r.process.logSNR(1.0), r.process.logSNR(*tMin), points))
+        r.grid.push_back(r.process.timeOfLogSNR(lambda, *tMin, 1.0));
+      r.grid.front() = 1.0; // exact ends: bisection leaves ~1 ulp
+      r.grid.back() = *tMin;
+    } else {
+      r.grid = numerics::linspace(1.0, *tMin, points);
+    }
   } else if (isa<KarrasAttr>(schedule)) {
     r.grid = levels;
   } else {
@@ -169,28 +174,48 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
   return setup;
 }
 
+struct Plan {
+  Setup setup;
+  numerics::StageScheme scheme;
+};
+
+/// The scheme of a solve; failure with `why` empty when the method is not a
+/// stage scheme, with `why` set when it is but the request cannot be met.
+FailureOr<Plan> planScheme(SolveOp op, std::string &why) {
+  std::optional<numerics::SchemeMethod> method = schemeMethod(op.getMethod());
+  std::optional<numerics::Prediction> prediction = schemePrediction(op.getPrediction());
+  if (!method || !prediction)
+    return failure();
+  FailureOr<Setup> setup = setUp(op, *method, why);
+  if (failed(setup))
+    return failure();
+  numerics::SchemeRequest &request = setup->request;
+  request.prediction = *prediction;
+  request.denoiseFinal = op.getDenoiseFinal();
+  if (auto ode = dyn_cast<ODEAttr>(op.getMethod())) {
+    request.churn = ode.getChurn();
+    request.lowerOrderFinal = ode.getLowerOrderFinal() != 0;
+  }
+  Plan plan{*setup, numerics::buildScheme(request, why)};
+  if (!why.empty())
+    return failure();
+  return plan;
+}
+
 struct ExpandStageSchemeSolve : OpRewritePattern<SolveOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(SolveOp op, PatternRewriter &rewriter) const override {
-    std::optional<numerics::SchemeMethod> method = schemeMethod(op.getMethod());
-    if (!method)
-      return rewriter.notifyMatchFailure(op, "not a linear stage scheme");
-    std::optional<numerics::Prediction> prediction = schemePrediction(op.getPrediction());
-    if (!prediction || op.getDenoiseFinal())
-      return rewriter.notifyMatchFailure(op, "energy networks / denoise_final");
     auto network =
         SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, op.getNetworkAttr());
     if (!network)
       return rewriter.notifyMatchFailure(op, "network not found");
     std::string why;
-    FailureOr<Setup> setup = setUp(op, *method, why);
-    if (failed(setup))
+    FailureOr<Plan> plan = planScheme(op, why);
+    if (failed(plan))
       return rewriter.notifyMatchFailure(op, why);
-    setup->request.prediction = *prediction;
-    numerics::StageScheme scheme = numerics::buildScheme(setup->request, why);
-    if (!why.empty())
-      return rewriter.notifyMatchFailure(op, why);
+    const numerics::StageScheme &scheme = plan->scheme;
+    const Setup *setup = &plan->setup;
 
     Location loc = op.getLoc();
     RankedTensorType stateType = op.getType();
@@ -207,61 +232,81 @@ struct ExpandStageSchemeSolve : OpRewritePattern<SolveOp> {
       init = rewriter.create<score::MulOp>(loc, stateType, init, scale);
     }
 
-    auto loop = rewriter.create<LoopOp>(loc, TypeRange{stateType},
-                                        rewriter.getI64IntegerAttr(scheme.steps),
-                                        ValueRange{init});
-    Block *body = rewriter.createBlock(&loop.getBody(), {},
-                                       {rewriter.getIndexType(), stateType}, {loc, loc});
-    Value step = body->getArgument(0), x = body->getArgument(1);
+    // The state and the scheme's extra carried states, which start as the prior.
+    SmallVector<Value> inits(1 + scheme.carried, init);
+    SmallVector<Type> carriedTypes(1 + scheme.carried, stateType);
+    auto loop = rewriter.create<LoopOp>(loc, carriedTypes,
+                                        rewriter.getI64IntegerAttr(scheme.steps), inits);
+    SmallVector<Type> argTypes{rewriter.getIndexType()};
+    argTypes.append(carriedTypes);
+    Block *body = rewriter.createBlock(&loop.getBody(), {}, argTypes,
+                                       SmallVector<Location>(argTypes.size(), loc));
+    Value step = body->getArgument(0);
 
-    // sum_k coefficient_k[step] * terms_k as a chain of affine steps
-    // (a x + b y + c z), the state's term first.
-    auto combine = [&](ArrayRef<Value> terms,
-                       ArrayRef<std::vector<double>> coefficients) -> Value {
+    // Basis [x, h..., z, p...]; z is drawn only by stochastic schemes.
+    std::vector<Value> basis(body->args_begin() + 1, body->args_end());
+    Value x = basis.front();
+    basis.push_back(scheme.noisy ? rewriter.create<RandnOp>(loc, stateType, x, op.getSeed(),
+                                                            op.getFirstSample(), step,
+                                                            rewriter.getI64IntegerAttr(0))
+                                 : Value());
+
+    // sum_k coefficient_k[step] * basis_k as a chain of affine steps
+    // (a x + b y + c z) over the terms with a nonzero table; one term with
+    // coefficient 1 throughout is that term itself.
+    auto combine = [&](ArrayRef<std::vector<double>> coefficients) -> Value {
+      SmallVector<std::pair<Value, const std::vector<double> *>> terms;
+      for (size_t k = 0; k < coefficients.size(); ++k)
+        if (llvm::any_of(coefficients[k], [](double c) { return c != 0.0; }))
+          terms.push_back({basis[k], &coefficients[k]});
+      if (terms.size() == 1 &&
+          llvm::all_of(*terms[0].second, [](double c) { return c == 1.0; }))
+        return terms[0].first;
       std::vector<double> ones(scheme.steps, 1.0), zeros(scheme.steps, 0.0);
-      Value acc = terms[0];
-      std::vector<double> accCoefficient = coefficients[0];
-      size_t k = 1;
-      if (terms.size() == 1) // a x alone: a x + 0 x
-        return rewriter.create<AffineStepOp>(loc, stateType, acc, acc, Value(), step,
-                                             tables(accCoefficient), tables(zeros),
-                                             tables(zeros));
-      while (k < terms.size()) {
-        Value y = terms[k], z = k + 1 < terms.size() ? terms[k + 1] : Value();
-        acc = rewriter.create<AffineStepOp>(
-            loc, stateType, acc, y, z, step, tables(accCoefficient), tables(coefficients[k]),
-            tables(z ? coefficients[k + 1] : zeros));
-        accCoefficient = ones;
-        k += z ? 2 : 1;
+      if (terms.empty()) // the zero tensor, as 0 x
+        terms.push_back({x, &zeros});
+      if (terms.size() == 1) // a y alone: a y + 0 y
+        return rewriter.create<AffineStepOp>(loc, stateType, terms[0].first, terms[0].first,
+                                             Value(), step, tables(*terms[0].second),
+                                             tables(zeros), tables(zeros));
+      Value acc = terms[0].first;
+      const std::vector<double> *accCoefficient = terms[0].second;
+      for (size_t k = 1; k < terms.size();) {
+        Value y = terms[k].first;
+        const bool withZ = k + 1 < terms.size();
+        Value z = withZ ? terms[k + 1].first : Value();
+        acc = rewriter.create<AffineStepOp>(loc, stateType, acc, y, z, step,
+                                            tables(*accCoefficient), tables(*terms[k].second),
+                                            tables(withZ ? *terms[k + 1].second : zeros));
+        accCoefficient = &ones;
+        k += withZ ? 2 : 1;
       }
       return acc;
     };
 
-    std::vector<Value> basis{x};
     for (size_t j = 0; j < scheme.stageTime.size(); ++j) {
-      Value input = x;
-      if (j > 0)
-        input = combine(basis, scheme.stageInput[j]);
+      Value input = combine(scheme.stageInput[j]);
       Value time =
           rewriter.create<TimestepOp>(loc, timeType, step, input, tables(scheme.stageTime[j]));
       basis.push_back(
           rewriter.create<func::CallOp>(loc, network, ValueRange{input, time}).getResult(0));
     }
-    std::vector<Value> terms = basis;
-    std::vector<std::vector<double>> coefficients = scheme.update;
-    if (!scheme.noise.empty()) {
-      terms.push_back(rewriter.create<RandnOp>(loc, stateType, x, op.getSeed(),
-                                               op.getFirstSample(), step,
-                                               rewriter.getI64IntegerAttr(0)));
-      coefficients.push_back(scheme.noise);
-    }
-    rewriter.create<YieldOp>(loc, ValueRange{combine(terms, coefficients)});
-    rewriter.replaceOp(op, loop.getResults());
+    SmallVector<Value> results;
+    for (const auto &form : scheme.next)
+      results.push_back(combine(form));
+    rewriter.create<YieldOp>(loc, results);
+    rewriter.replaceOp(op, loop.getResult(0));
     return success();
   }
 };
 
 } // namespace
+
+std::string tweedie::whyStageSchemeFails(SolveOp op) {
+  std::string why;
+  (void)planScheme(op, why);
+  return why;
+}
 
 void tweedie::populateExpandStageSchemePatterns(RewritePatternSet &patterns) {
   patterns.add<ExpandStageSchemeSolve>(patterns.getContext());

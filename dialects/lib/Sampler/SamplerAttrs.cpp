@@ -334,8 +334,8 @@ LogicalResult ODEAttr::verify(EmitFn emitError, OdeSolver solver, F64 churn,
                               int64_t lowerOrderFinal) {
   if (failed(nonNegative(emitError, "churn", churn)))
     return failure();
-  if (churn > 0 && solver != OdeSolver::heun)
-    return emitError() << "churn is an option of the EDM 'heun' solver, not of '"
+  if (churn > 0 && solver != OdeSolver::heun && solver != OdeSolver::euler)
+    return emitError() << "churn is an option of the EDM 'euler' and 'heun' solvers, not of '"
                        << stringifyOdeSolver(solver) << "'";
   if (lowerOrderFinal != 0 && lowerOrderFinal != 1)
     return emitError() << "lower_order_final must be 0 or 1, got " << lowerOrderFinal;

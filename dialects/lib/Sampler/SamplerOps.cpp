@@ -138,6 +138,22 @@ LogicalResult SolveOp::verify() {
   if (getType().getRank() < 1)
     return emitOpError("samples must have a leading batch dim, got type ")
            << getType();
+  // Spacings pick time steps: leading/trailing among a DDPM schedule's
+  // training steps, logsnr on the continuous time of an SDE.
+  const bool ddpm = isa<DDPMLinearAttr, DDPMCosineAttr>(schedule);
+  const bool sde = isa<VPAttr, SubVPAttr, VEAttr>(schedule);
+  TimeSpacing spacing = getSpacing();
+  if ((spacing == TimeSpacing::leading || spacing == TimeSpacing::trailing) && !ddpm)
+    return emitOpError("spacing ") << stringifyTimeSpacing(spacing)
+                                   << " picks steps of a discrete DDPM schedule, not of "
+                                   << schedule;
+  if (getDenoiseFinal() && isa<DDPMAttr, DDIMAttr>(method))
+    return emitOpError("denoise_final: the last ")
+           << method.getMethodName()
+           << " step already returns the x0 estimate (it ends at abar = 1)";
+  if (spacing == TimeSpacing::logsnr && !sde)
+    return emitOpError("spacing logsnr applies to the vp, subvp and ve schedules, not to ")
+           << schedule;
   // Langevin-type methods repeat one level as often as asked; every other
   // method visits distinct levels of a discrete schedule.
   bool repeatsLevels = isa<LangevinAttr, MALAAttr>(method);

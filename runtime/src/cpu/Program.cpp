@@ -319,12 +319,24 @@ void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
       state[e] *= scale;
   }
 
+  const size_t stateBytes = static_cast<size_t>(n * width) * sizeof(float);
+  for (int32_t extra : desc_.extraStates)
+    std::memcpy(pointer(extra, worker, n, 0), state, stateBytes);
+
   for (int64_t step = 0; step < desc_.steps; ++step) {
     for (size_t i = 0; i < desc_.body.size(); ++i)
       runOp(i, worker, n, step, job.seed, base);
+    // The carried values' slots are live through the whole body (the memory
+    // plan keeps them apart from everything else), so copy order is free.
     float *next = pointer(desc_.nextState, worker, n, step);
     if (next != state)
-      std::memcpy(state, next, n * width * sizeof(float));
+      std::memcpy(state, next, stateBytes);
+    for (size_t k = 0; k < desc_.extraStates.size(); ++k) {
+      float *to = pointer(desc_.extraStates[k], worker, n, step);
+      float *from = pointer(desc_.nextExtraStates[k], worker, n, step);
+      if (from != to)
+        std::memcpy(to, from, stateBytes);
+    }
     for (int64_t e = from * width; e < to * width; ++e)
       if (!std::isfinite(state[e]))
         throw std::runtime_error("sampling produced a non-finite value at step " +

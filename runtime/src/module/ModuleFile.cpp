@@ -83,7 +83,8 @@ std::vector<std::byte> serializeModule(const ModuleDesc &desc) {
       b, kFormatVersion, b.CreateString(desc.producer), b.CreateString(desc.entry), info,
       b.CreateVector(desc.sampleShape), desc.steps, desc.arenaBytesPerSample,
       b.CreateVector(values), b.CreateVector(ops), desc.state, desc.nextState,
-      b.CreateVector(constants), b.CreateVector(weights), kernels, desc.priorScale);
+      b.CreateVector(constants), b.CreateVector(weights), kernels, desc.priorScale,
+      b.CreateVector(desc.extraStates), b.CreateVector(desc.nextExtraStates));
   fb::FinishModuleBuffer(b, root);
 
   Header header{};
@@ -160,6 +161,8 @@ ModuleDesc parseModule(std::span<const std::byte> image, const std::string &orig
     }
   desc.state = m->state();
   desc.nextState = m->next_state();
+  desc.extraStates = copyOf(m->extra_states());
+  desc.nextExtraStates = copyOf(m->next_extra_states());
   const flatbuffers::Vector<uint8_t> *weights = m->weights();
   const size_t weightBytes = weights ? weights->size() : 0;
   if (m->constants())

@@ -66,6 +66,15 @@ public:
       checkValue(i);
     checkState("state", d.state);
     checkState("next state", d.nextState);
+    if (d.extraStates.size() != d.nextExtraStates.size())
+      fail(std::to_string(d.extraStates.size()) + " extra states but " +
+           std::to_string(d.nextExtraStates.size()) + " next extra states");
+    for (size_t k = 0; k < d.extraStates.size(); ++k) {
+      checkState("extra state", d.extraStates[k]);
+      checkState("next extra state", d.nextExtraStates[k]);
+      if (d.values[d.extraStates[k]].offset == d.values[d.state].offset)
+        fail("extra state " + std::to_string(k) + " shares the state's memory");
+    }
     for (size_t i = 0; i < d.body.size(); ++i) {
       where = "op #" + std::to_string(i) + " (" + opKindName(d.body[i].kind) + ")";
       checkOp(d.body[i]);

@@ -84,7 +84,7 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
 // -----
 
 func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
-  // expected-error @+1 {{churn is an option of the EDM 'heun' solver, not of 'rk4'}}
+  // expected-error @+1 {{churn is an option of the EDM 'euler' and 'heun' solvers, not of 'rk4'}}
   %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.karras<> method #sampler.ode<solver = rk4, churn = 1.0> prediction x0 steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
@@ -696,4 +696,37 @@ func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32>
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32>
     attributes {sampler.schedule = #sampler.ddim<>} {
   return %x : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{denoise_final: the last ddpm step already returns the x0 estimate (it ends at abar = 1)}}
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 denoise_final : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{spacing logsnr applies to the vp, subvp and ve schedules, not to #sampler.karras<>}}
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.karras<> method #sampler.ode<> prediction eps steps 10 spacing logsnr : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{spacing trailing picks steps of a discrete DDPM schedule, not of #sampler.vp<>}}
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.vp<> method #sampler.ode<> prediction eps steps 10 spacing trailing : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
 }

@@ -29,8 +29,8 @@ func.func @schedules(%n: tensor<?x2xf32>, %s: i64, %first: index) {
   %6 = sampler.solve @net(%n, %s, %first) schedule #sampler.karras<sigma_min = 0.002, rho = 5.0> method #sampler.ode<solver = heun, churn = 40.0> prediction x0 steps 18 : tensor<?x2xf32>
   // CHECK: schedule #sampler.sigmas<[10.0, 1.0, 0.1]> method #sampler.ode<solver = dpm_solver_pp_2m, lower_order_final = 0>
   %7 = sampler.solve @net(%n, %s, %first) schedule #sampler.sigmas<[10.0, 1.0, 0.1]> method #sampler.ode<solver = dpm_solver_pp_2m, lower_order_final = 0> prediction eps steps 3 : tensor<?x2xf32>
-  // CHECK: method #sampler.rk45<rtol = 0.001> prediction score steps 500 spacing trailing
-  %8 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.rk45<rtol = 1.0e-3> prediction score steps 500 spacing trailing : tensor<?x2xf32>
+  // CHECK: method #sampler.rk45<rtol = 0.001> prediction score steps 500 spacing logsnr
+  %8 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.rk45<rtol = 1.0e-3> prediction score steps 500 spacing logsnr : tensor<?x2xf32>
   // CHECK: method #sampler.ddim<eta = 1.0> prediction eps steps 20 spacing leading
   %9 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddim<eta = 1.0> prediction eps steps 20 spacing leading : tensor<?x2xf32>
   // CHECK: method #sampler.langevin<step_size = 1.0e-04> prediction score steps 5000

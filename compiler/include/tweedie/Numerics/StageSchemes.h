@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tweedie::numerics {
@@ -27,11 +28,14 @@ enum class Prediction { Eps, X0, V, Score };
 
 enum class SchemeMethod {
   Euler,            // probability-flow ODE, first order
-  Heun,             // second order (Karras et al. 2022, alg. 1 without churn)
+  Heun,             // second order (Karras et al. 2022, alg. 2; churn optional)
   RK4,              // classic fourth-order Runge-Kutta
   DPMSolver2,       // singlestep DPM-Solver-2 (Lu et al. 2022, alg. 1, r1 = 1/2)
   DPMSolver3,       // singlestep DPM-Solver-3 (Lu et al. 2022, alg. 2)
+  DPMSolverPP2M,    // multistep DPM-Solver++(2M) (Lu et al. 2022b, alg. 2)
   EulerMaruyama,    // reverse-time SDE
+  ReverseDiffusion, // Song et al. (2021)'s reverse-diffusion predictor
+  Ancestral,        // ancestral sampling: the posterior q(x_next | x, x0-hat)
   Langevin,         // unadjusted Langevin at one noise level
   AnnealedLangevin, // NCSN: K Langevin steps per level, eta = delta sigma^2 / sigma_min^2
 };
@@ -47,18 +51,36 @@ struct SchemeRequest {
   int64_t iterations = 1;
   /// Langevin: eta. Annealed Langevin: delta.
   double stepSize = 0;
+  /// EDM's S_churn (Euler and Heun on sigma processes): each step first
+  /// raises the noise from sigma to sigma (1 + gamma), gamma =
+  /// min(S_churn / steps, sqrt(2) - 1), with fresh noise.
+  double churn = 0;
+  /// DPM-Solver++(2M): the last step is first order.
+  bool lowerOrderFinal = true;
+  /// One more step at the last time: Tweedie's x0 = (x + sigma^2 s) / alpha.
+  bool denoiseFinal = false;
 };
 
-/// Stage j (of m) evaluates the network at stageTime[j][i] on the input
-/// sum_k stageInput[j][k][i] b_k over b = [x, p_0, ..., p_{j-1}]; the step's
-/// result is sum_k update[k][i] b_k over [x, p_0, ..., p_{m-1}] plus
-/// noise[i] z (no noise term when `noise` is empty). i is the step.
+/// score = u x + w p for a network output p at time t.
+std::pair<double, double> scoreConversion(const Process &process, Prediction prediction,
+                                          double t);
+
+/// Per step i, over the basis b = [x, h_0 .. h_{c-1}, z, p_0 .. p_{m-1}]
+/// (the state, c extra loop-carried states, the step's noise, the raw network
+/// outputs of the m stages): stage j evaluates the network at stageTime[j][i]
+/// on sum_k stageInput[j][k][i] b_k (k < firstOutput() + j), and the step
+/// yields next[q][i] . b for the state (q = 0) and each h_{q-1}. The extra
+/// states start as copies of the prior. Without `noisy` the z column is zero.
 struct StageScheme {
   int64_t steps = 0;
+  int carried = 0;
+  bool noisy = false;
   std::vector<std::vector<double>> stageTime;
   std::vector<std::vector<std::vector<double>>> stageInput;
-  std::vector<std::vector<double>> update;
-  std::vector<double> noise;
+  std::vector<std::vector<std::vector<double>>> next;
+
+  int noiseIndex() const { return 1 + carried; }
+  int firstOutput() const { return 2 + carried; }
 };
 
 /// The scheme's tables; an empty `error` on success.

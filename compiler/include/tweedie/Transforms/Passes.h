@@ -12,6 +12,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 
 namespace tweedie {
 
@@ -20,6 +21,9 @@ void populateExpandSolvePatterns(mlir::RewritePatternSet &patterns);
 /// Solves of continuous processes whose steps are linear stage schemes
 /// (ODE solvers, Euler-Maruyama, Langevin); part of populateExpandSolvePatterns.
 void populateExpandStageSchemePatterns(mlir::RewritePatternSet &patterns);
+/// Why a solve of a stage-scheme method cannot be expanded (e.g. churn on a
+/// VP schedule); empty when it can, or when it is not a stage scheme at all.
+std::string whyStageSchemeFails(sampler::SolveOp op);
 
 /// act/residual-add after dense, conv2d, group_norm -> their fused epilogue
 /// (see --tweedie-fuse-epilogues).

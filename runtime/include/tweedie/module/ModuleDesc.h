@@ -35,7 +35,7 @@
 namespace tweedie::module {
 
 /// The file format version this runtime reads and the compiler writes.
-inline constexpr uint32_t kFormatVersion = 2; // 2: prior_scale
+inline constexpr uint32_t kFormatVersion = 3; // 2: prior_scale, 3: extra states
 
 enum class ValueKind : uint8_t { Arena = 0, Constant = 1, TableRow = 2 };
 
@@ -87,6 +87,10 @@ struct ModuleDesc {
   std::vector<ValueDesc> values;
   std::vector<OpDesc> body;
   int32_t state = -1, nextState = -1;
+  /// Further loop-carried values (e.g. a multistep solver's previous
+  /// prediction): each starts as a copy of the initial state and takes the
+  /// value of nextExtraStates[k] after every step.
+  std::vector<int32_t> extraStates, nextExtraStates;
   std::vector<ConstantDesc> constants;
   std::vector<std::byte> kernels;
 

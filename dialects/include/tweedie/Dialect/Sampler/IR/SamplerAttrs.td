@@ -160,7 +160,8 @@ def Sampler_ODEAttr : Sampler_MethodAttr<"ODE", "ode"> {
     DefaultValuedParameter<"::tweedie::sampler::OdeSolver",
                            "::tweedie::sampler::OdeSolver::heun",
                            "solver">:$solver,
-    Sampler_F64Parameter<"EDM stochastic churn S_churn (heun only)", "0.0">:$churn,
+    Sampler_F64Parameter<"EDM stochastic churn S_churn (euler and heun on sigma "
+                         "schedules)", "0.0">:$churn,
     Sampler_I64Parameter<"multistep solvers fall back to first order in the "
                          "last steps (1) or not (0)", "1">:$lower_order_final);
 }

@@ -56,7 +56,8 @@ def Sampler_TimeSpacing : I32EnumAttr<"TimeSpacing",
     "how sampling steps pick timesteps of a discrete schedule", [
     I32EnumAttrCase<"linspace", 0>,   // evenly spaced including both ends
     I32EnumAttrCase<"leading", 1>,    // 0, k, 2k, ... (DDIM's original)
-    I32EnumAttrCase<"trailing", 2>]>  // T, T-k, ... (Lin et al. 2024)
+    I32EnumAttrCase<"trailing", 2>,   // T, T-k, ... (Lin et al. 2024)
+    I32EnumAttrCase<"logsnr", 3>]>    // vp/subvp/ve: uniform in log(alpha/sigma)
 {
   let cppNamespace = "::tweedie::sampler";
 }
