@@ -243,3 +243,72 @@ TEST(StageSchemes, LangevinAndAnnealedLangevinReachTheirLevel) {
 }
 
 } // namespace
+
+namespace {
+
+// DDIM with eta = 0 is the Euler step of the probability-flow ODE written in
+// sigma-space: with xbar = x / alpha and sigmabar = sigma / alpha,
+// d xbar / d sigmabar = eps (Song et al. 2021, eq. 14; Karras et al. 2022).
+// The DDIM step is written out here from its definition, independently.
+TEST(SamplerIdentities, DdimIsEulerInSigmaSpace) {
+  Gaussian g;
+  const Process vp = Process::vp(0.1, 20.0), sigmaTime = Process::sigmaTime();
+  for (auto [t, next] : {std::pair{0.9, 0.6}, std::pair{0.3, 0.05}, std::pair{0.05, 0.001}})
+    for (double x : {-1.2, 0.3, 2.5}) {
+      const double abar = vp.alpha(t) * vp.alpha(t), abarPrev = vp.alpha(next) * vp.alpha(next);
+      const double eps = g.output(vp, Prediction::Eps, t, x);
+      const double x0 = (x - std::sqrt(1 - abar) * eps) / std::sqrt(abar);
+      const double ddim = std::sqrt(abarPrev) * x0 + std::sqrt(1 - abarPrev) * eps;
+
+      // Euler in sigma-space on the same data, through the stage scheme.
+      const double sigmaBar = vp.sigma(t) / vp.alpha(t),
+                   sigmaBarNext = vp.sigma(next) / vp.alpha(next);
+      SchemeRequest r{SchemeMethod::Euler, sigmaTime, Prediction::Eps, {sigmaBar, sigmaBarNext}};
+      std::string error;
+      StageScheme s = buildScheme(r, error);
+      ASSERT_EQ(error, "");
+      const double euler = vp.alpha(next) * runScheme(s, g, r, x / vp.alpha(t));
+      EXPECT_NEAR(euler, ddim, 1e-12 * (1 + std::abs(ddim))) << "t " << t << " x " << x;
+    }
+}
+
+// The reverse-diffusion and ancestral predictors and EDM's churned Heun reach
+// the data's marginal; denoise_final turns it into the law of E[x0 | x].
+TEST(StageSchemes, PredictorsAndChurnReachTheData) {
+  Gaussian g;
+  for (int k : {0, 2}) {
+    const Process &p = kProcesses[k];
+    const double prior = p.kind == Process::Kind::VE ? p.sigma(1.0) : 1.0;
+    for (SchemeMethod method : {SchemeMethod::ReverseDiffusion, SchemeMethod::Ancestral}) {
+      SchemeRequest r{method, p, Prediction::Eps, linspace(1.0, 1e-3, 501)};
+      expectGaussianEndpoint(r, g, prior, g.variance(p, 1e-3), kProcessNames[k]);
+    }
+  }
+  const Process sigma = Process::sigmaTime();
+  SchemeRequest churned{SchemeMethod::Heun, sigma, Prediction::X0,
+                        karrasSigmas(80, 0.002, 80.0, 7.0)};
+  churned.churn = 40;
+  expectGaussianEndpoint(churned, g, 80.0, g.variance(sigma, 0.002), "churned heun");
+}
+
+TEST(StageSchemes, DenoiseFinalIsTweediesFormula) {
+  Gaussian g;
+  const Process vp = Process::vp(0.1, 20.0);
+  SchemeRequest r{SchemeMethod::Heun, vp, Prediction::V, linspace(1.0, 0.2, 5)};
+  std::string error;
+  const double plain = runScheme(buildScheme(r, error), g, r, 0.8);
+  r.denoiseFinal = true;
+  const double denoised = runScheme(buildScheme(r, error), g, r, 0.8);
+  ASSERT_EQ(error, "");
+  // E[x0 | x_t] for Gaussian data: mu + alpha s^2 / (alpha^2 s^2 + sigma^2) (x - alpha mu).
+  const double a = vp.alpha(0.2);
+  const double exact = g.mu + a * g.s * g.s / g.variance(vp, 0.2) * (plain - a * g.mu);
+  EXPECT_NEAR(denoised, exact, 1e-12);
+  r.grid = karrasSigmas(5, 0.002, 80, 7);
+  r.grid.push_back(0.0);
+  r.process = Process::sigmaTime();
+  buildScheme(r, error);
+  EXPECT_EQ(error, "denoise_final: the grid already ends at sigma = 0");
+}
+
+} // namespace

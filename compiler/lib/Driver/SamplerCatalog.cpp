@@ -105,6 +105,15 @@ const std::vector<Sampler> &samplers() {
        "ddim", {}, 50, "steps, one network evaluation each", {real("eta", "0.0", "stochasticity eta")}},
       {"euler_maruyama", "reverse-time SDE, Euler-Maruyama; vp, subvp, ve, karras, ncsn",
        "euler_maruyama", {}, 1000, "steps, one network evaluation each", {}},
+      {"pc",
+       "predictor-corrector (Song et al. 2021, alg. 1): per step, Langevin corrector "
+       "steps with the SNR rule eps = 2 alpha (snr |z|/|s|)^2, then the predictor; "
+       "vp, subvp, ve, karras, ncsn",
+       "pc", {}, 1000, "predictor steps, 1 + corrector_steps network evaluations each",
+       {choice("predictor", "euler_maruyama", "the predictor",
+               {"euler_maruyama", "reverse_diffusion", "ancestral"}),
+        integer("corrector_steps", "1", "Langevin corrector steps per step (0: predictor only)"),
+        real("snr", "0.16", "signal-to-noise ratio r of the corrector's step rule")}},
       ode("euler", "probability-flow ODE, Euler (first order)", 100, 1, {churn()}),
       ode("heun", "probability-flow ODE, Heun (second order; EDM, Karras et al. 2022)", 18, 2,
           {churn()}),

@@ -316,6 +316,12 @@ private:
           return emit(o, K::AffineStep, {o.getX(), o.getY(), o.getZ()}, {}, std::move(floats),
                       module::Activation::None, std::move(kernel));
         })
+        .Case([&](sampler::LangevinCorrectorOp o) {
+          std::vector<double> floats(o.getAlpha().begin(), o.getAlpha().end());
+          floats.push_back(o.getSnr().convertToDouble());
+          return emit(o, K::LangevinCorrector, {o.getX(), o.getScore(), o.getNoise()}, {},
+                      std::move(floats));
+        })
         .Case([&](sampler::YieldOp o) -> LogicalResult {
           for (auto [k, value] : llvm::enumerate(o.getValues())) {
             // A carried value copied from another carried value would be

@@ -32,6 +32,16 @@ std::optional<numerics::SchemeMethod> schemeMethod(MethodAttrInterface method) {
     return SchemeMethod::Langevin;
   if (isa<AnnealedLangevinAttr>(method))
     return SchemeMethod::AnnealedLangevin;
+  if (auto pc = dyn_cast<PredictorCorrectorAttr>(method)) {
+    switch (pc.getPredictor()) {
+    case Predictor::euler_maruyama:
+      return SchemeMethod::EulerMaruyama;
+    case Predictor::reverse_diffusion:
+      return SchemeMethod::ReverseDiffusion;
+    case Predictor::ancestral:
+      return SchemeMethod::Ancestral;
+    }
+  }
   if (auto ode = dyn_cast<ODEAttr>(method)) {
     switch (ode.getSolver()) {
     case OdeSolver::euler:
@@ -174,10 +184,41 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
   return setup;
 }
 
+/// Predictor-corrector: before each predictor step, `steps` Langevin
+/// corrector steps at the step's time with the SNR rule (Song et al. 2021,
+/// alg. 5). The corrector reads the score, score = u x + w p at that time.
+struct Corrector {
+  int64_t steps = 0;
+  double snr = 0;
+  std::vector<double> time, alpha, u, w;
+};
+
 struct Plan {
   Setup setup;
   numerics::StageScheme scheme;
+  Corrector corrector;
 };
+
+/// The corrector's tables, one entry per scheme step. alpha_i = 1 - beta_i,
+/// the VP discretisation's (beta(t) dt = -2 f dt), 1 for VE and sigma
+/// schedules, as in Song et al.'s code; 0 (no move) on a denoise_final step.
+Corrector correctorOf(PredictorCorrectorAttr pc, const numerics::SchemeRequest &r,
+                      int64_t steps) {
+  Corrector c;
+  c.steps = pc.getCorrectorSteps();
+  c.snr = pc.getSnr();
+  for (int64_t i = 0; i < steps; ++i) {
+    const bool last = i + 1 >= static_cast<int64_t>(r.grid.size());
+    const double t = r.grid[last ? r.grid.size() - 1 : i];
+    const double dt = last ? 0.0 : r.grid[i] - r.grid[i + 1];
+    auto [u, w] = numerics::scoreConversion(r.process, r.prediction, t);
+    c.time.push_back(t);
+    c.alpha.push_back(last ? 0.0 : std::max(0.0, 1.0 + 2.0 * r.process.drift(t) * dt));
+    c.u.push_back(u);
+    c.w.push_back(w);
+  }
+  return c;
+}
 
 /// The scheme of a solve; failure with `why` empty when the method is not a
 /// stage scheme, with `why` set when it is but the request cannot be met.
@@ -196,9 +237,11 @@ FailureOr<Plan> planScheme(SolveOp op, std::string &why) {
     request.churn = ode.getChurn();
     request.lowerOrderFinal = ode.getLowerOrderFinal() != 0;
   }
-  Plan plan{*setup, numerics::buildScheme(request, why)};
+  Plan plan{*setup, numerics::buildScheme(request, why), {}};
   if (!why.empty())
     return failure();
+  if (auto pc = dyn_cast<PredictorCorrectorAttr>(op.getMethod()))
+    plan.corrector = correctorOf(pc, request, plan.scheme.steps);
   return plan;
 }
 
@@ -246,6 +289,29 @@ struct ExpandStageSchemeSolve : OpRewritePattern<SolveOp> {
     // Basis [x, h..., z, p...]; z is drawn only by stochastic schemes.
     std::vector<Value> basis(body->args_begin() + 1, body->args_end());
     Value x = basis.front();
+
+    // Predictor-corrector: the corrector steps come first, on noise draws
+    // 1 .. n (the predictor's is draw 0); the predictor then starts from
+    // their result.
+    const Corrector &corrector = plan->corrector;
+    for (int64_t k = 0; k < corrector.steps; ++k) {
+      Value time =
+          rewriter.create<TimestepOp>(loc, timeType, step, x, tables(corrector.time));
+      Value output =
+          rewriter.create<func::CallOp>(loc, network, ValueRange{x, time}).getResult(0);
+      Value score = output;
+      if (op.getPrediction() != Parameterization::score)
+        score = rewriter.create<AffineStepOp>(loc, stateType, x, output, Value(), step,
+                                              tables(corrector.u), tables(corrector.w),
+                                              tables(std::vector<double>(scheme.steps, 0.0)));
+      Value z = rewriter.create<RandnOp>(loc, stateType, x, op.getSeed(), op.getFirstSample(),
+                                         step, rewriter.getI64IntegerAttr(k + 1));
+      x = rewriter.create<LangevinCorrectorOp>(loc, stateType, x, score, z, step,
+                                               tables(corrector.alpha),
+                                               rewriter.getF64FloatAttr(corrector.snr));
+    }
+    basis.front() = x;
+
     basis.push_back(scheme.noisy ? rewriter.create<RandnOp>(loc, stateType, x, op.getSeed(),
                                                             op.getFirstSample(), step,
                                                             rewriter.getI64IntegerAttr(0))

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 
 namespace tweedie::cpu {
@@ -149,6 +150,23 @@ void affineStep(const float *x, const float *y, const float *z, float *out, int6
   else
     for (int64_t i = 0; i < count; ++i)
       out[i] = a * x[i] + b * y[i];
+}
+
+void langevinCorrector(const float *x, const float *score, const float *z, float *out,
+                       int64_t samples, int64_t width, double alpha, double snr) {
+  for (int64_t r = 0; r < samples; ++r) {
+    const int64_t base = r * width;
+    double zz = 0, ss = 0;
+    for (int64_t j = 0; j < width; ++j) {
+      zz += static_cast<double>(z[base + j]) * z[base + j];
+      ss += static_cast<double>(score[base + j]) * score[base + j];
+    }
+    const double ratio = ss > 0 ? snr * std::sqrt(zz / ss) : 0.0;
+    const double eps = 2.0 * alpha * ratio * ratio;
+    const float e = static_cast<float>(eps), noise = static_cast<float>(std::sqrt(2.0 * eps));
+    for (int64_t j = 0; j < width; ++j)
+      out[base + j] = x[base + j] + e * score[base + j] + noise * z[base + j];
+  }
 }
 
 } // namespace tweedie::cpu

@@ -52,6 +52,12 @@ void transpose(const float *x, const Dims &shape, const Dims &permutation, float
 void affineStep(const float *x, const float *y, const float *z, float *out, int64_t count,
                 float a, float b, float c);
 
+/// The Langevin corrector with the signal-to-noise step rule, per sample of
+/// `width` values: eps = 2 alpha (snr |z| / |s|)^2 (0 when s = 0),
+/// out = x + eps s + sqrt(2 eps) z. Norms in double: they sum whole images.
+void langevinCorrector(const float *x, const float *score, const float *z, float *out,
+                       int64_t samples, int64_t width, double alpha, double snr);
+
 } // namespace tweedie::cpu
 
 #endif

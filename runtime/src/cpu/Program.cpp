@@ -265,6 +265,10 @@ void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint6
                       static_cast<uint32_t>(step), static_cast<uint32_t>(op.ints[0]));
     break;
   }
+  case OpKind::LangevinCorrector:
+    langevinCorrector(in(0), in(1), in(2), out, n, product(outShape), op.floats[step],
+                      op.floats[desc_.steps]);
+    break;
   case OpKind::AffineStep: {
     const float a = static_cast<float>(op.floats[step]);
     const float b = static_cast<float>(op.floats[desc_.steps + step]);

@@ -18,7 +18,8 @@ namespace tweedie::module {
 const char *opKindName(OpKind kind) {
   static const char *names[kNumOpKinds] = {
       "dense", "conv2d", "group_norm", "layer_norm", "attention", "act", "add", "mul",
-      "concat", "upsample", "avg_pool", "transpose", "copy", "randn", "affine_step"};
+      "concat", "upsample", "avg_pool", "transpose", "copy", "randn", "affine_step",
+      "langevin_corrector"};
   auto index = static_cast<uint16_t>(kind);
   return index < kNumOpKinds ? names[index] : "unknown";
 }
@@ -358,6 +359,16 @@ private:
       for (double f : op.floats)
         expect(std::isfinite(f), "a coefficient is not finite");
       expect(!op.kernel.empty() || d.kernels.empty(), "names no kernel");
+      break;
+    }
+    case OpKind::LangevinCorrector: {
+      arity(op, 3);
+      for (size_t i = 0; i < 3; ++i)
+        expect(arena(op.operands[i], "state") == out, "operands must match the result");
+      expect(static_cast<int64_t>(op.floats.size()) == d.steps + 1,
+             "needs " + std::to_string(d.steps) + " alphas and the snr");
+      for (double f : op.floats)
+        expect(std::isfinite(f) && f >= 0, "alphas and snr must be finite and non-negative");
       break;
     }
     default:

@@ -41,9 +41,9 @@ enum class ValueKind : uint8_t { Arena = 0, Constant = 1, TableRow = 2 };
 
 enum class OpKind : uint16_t {
   Dense = 0, Conv2D, GroupNorm, LayerNorm, Attention, Act, Add, Mul, Concat,
-  Upsample, AvgPool, Transpose, Copy, Randn, AffineStep
+  Upsample, AvgPool, Transpose, Copy, Randn, AffineStep, LangevinCorrector
 };
-inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::AffineStep) + 1;
+inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::LangevinCorrector) + 1;
 const char *opKindName(OpKind kind);
 
 enum class Activation : uint8_t {
