@@ -33,7 +33,7 @@ install(FILES
   ${PROJECT_BINARY_DIR}/TweedieConfigVersion.cmake
   DESTINATION ${TWEEDIE_CMAKE_INSTALL_DIR})
 
-install(TARGETS tweedie-compile tweedie-run tweedie-opt
+install(TARGETS tweedie-compile tweedie-run tweedie-opt tweedie-bench
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS tweedie-sampler-stub
   RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/tweedie)

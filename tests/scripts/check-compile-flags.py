@@ -20,7 +20,9 @@ plain_prefixes = ["runtime/", "compiler/lib/Reference/Tensor.cpp",
                   "tests/unit/NoiseTest.cpp", "tests/unit/DiscreteSchedulesTest.cpp",
                   "tests/unit/SamplerStepsTest.cpp", "tests/unit/SafeTensorsTest.cpp",
                   "tests/unit/NpyAndPngTest.cpp", "tests/unit/CpuLayersTest.cpp", "compiler/lib/Reference/SamplerSteps.cpp",
-                  "tools/common/", "tools/tweedie-run/", "tools/tweedie-sampler-stub/"]
+                  "tools/common/", "tools/tweedie-run/", "tools/tweedie-sampler-stub/",
+                  "tools/tweedie-bench/", "compiler/lib/Driver/SamplerCatalog.cpp",
+]
 # The compiler tool links MLIR (it may see LLVM's headers) but parses its
 # command line with CLI11, which needs exceptions.
 exception_prefixes = ["tools/tweedie-compile/"]

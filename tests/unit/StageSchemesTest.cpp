@@ -6,6 +6,7 @@
 // their order, SDE and Langevin samplers must reach the exact distribution.
 //
 //===----------------------------------------------------------------------===//
+#include "tweedie/Numerics/Convergence.h"
 #include "tweedie/Numerics/StageSchemes.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <random>
 
+using namespace tweedie;
 using namespace tweedie::numerics;
 
 namespace {
@@ -62,65 +64,13 @@ TEST(Processes, KarrasAndGeometricLevels) {
   EXPECT_NEAR(g[1], 0.1, 1e-15);
 }
 
-/// Gaussian data N(mu, s^2) in one dimension.
-struct Gaussian {
-  double mu = 0.7, s = 0.5;
-  double variance(const Process &p, double t) const {
-    const double a = p.alpha(t), sg = p.sigma(t);
-    return a * a * s * s + sg * sg;
-  }
-  double score(const Process &p, double t, double x) const {
-    return -(x - p.alpha(t) * mu) / variance(p, t);
-  }
-  /// The network's output for a parameterisation.
-  double output(const Process &p, Prediction pred, double t, double x) const {
-    const double a = p.alpha(t), sg = p.sigma(t), sc = score(p, t, x);
-    const double eps = -sg * sc, x0 = (x - sg * eps) / a;
-    switch (pred) {
-    case Prediction::Score:
-      return sc;
-    case Prediction::Eps:
-      return eps;
-    case Prediction::X0:
-      return x0;
-    case Prediction::V:
-      return a * eps - sg * x0;
-    }
-    return sc;
-  }
-  /// The probability-flow ODE's exact map from (x, from) to time `to`.
-  double flow(const Process &p, double from, double to, double x) const {
-    return p.alpha(to) * mu + std::sqrt(variance(p, to) / variance(p, from)) *
-                                  (x - p.alpha(from) * mu);
-  }
-};
+using Gaussian = GaussianData;
 
-/// Runs a scheme on one float64 state (z: the noise of step i).
+/// The library's runner with noise from `rng` (stochastic schemes).
 double runScheme(const StageScheme &s, const Gaussian &g, const SchemeRequest &r, double x,
                  std::mt19937_64 *rng = nullptr) {
   std::normal_distribution<double> normal;
-  std::vector<double> carried(s.carried, x); // extra states start as the prior
-  for (int64_t i = 0; i < s.steps; ++i) {
-    std::vector<double> basis{x};
-    basis.insert(basis.end(), carried.begin(), carried.end());
-    basis.push_back(s.noisy ? normal(*rng) : 0.0);
-    for (size_t j = 0; j < s.stageTime.size(); ++j) {
-      double input = 0;
-      for (size_t k = 0; k < s.stageInput[j].size(); ++k)
-        input += s.stageInput[j][k][i] * basis[k];
-      basis.push_back(g.output(r.process, r.prediction, s.stageTime[j][i], input));
-    }
-    std::vector<double> results;
-    for (const auto &form : s.next) {
-      double value = 0;
-      for (size_t k = 0; k < basis.size(); ++k)
-        value += form[k][i] * basis[k];
-      results.push_back(value);
-    }
-    x = results[0];
-    carried.assign(results.begin() + 1, results.end());
-  }
-  return x;
+  return numerics::runScheme(s, r, g, x, [&] { return normal(*rng); });
 }
 
 struct OrderCase {
@@ -137,35 +87,8 @@ const OrderCase kOrders[] = {
     {SchemeMethod::DPMSolverPP2M, "dpm_solver_pp_2m", 2, 16},
 };
 
-/// The log-log slope of end-point error against step count, on a grid in
-/// the process's own time (VP, VE: t from 1 to 1e-3; sigma: 80 to 0.002).
 double measuredOrder(const OrderCase &c, int processIndex, Prediction prediction) {
-  const Process &p = kProcesses[processIndex];
-  const bool sigma = p.kind == Process::Kind::SigmaTime;
-  const double from = sigma ? 80.0 : 1.0, to = sigma ? 0.002 : 1e-3;
-  Gaussian g;
-  const double xT = 1.3 * std::sqrt(g.variance(p, from));
-  const double exact = g.flow(p, from, to, xT);
-  std::vector<double> errors, counts;
-  for (int n = c.coarse; n <= 8 * c.coarse; n *= 2) {
-    SchemeRequest r;
-    r.method = c.method;
-    r.process = p;
-    r.prediction = prediction;
-    // Uniform in logSNR (for sigma time: geometric sigmas), the grid
-    // DPM-Solver uses: uniform t puts a step of non-vanishing logSNR length
-    // next to t_min, which hides every order behind that one step.
-    for (double lambda : linspace(p.logSNR(from), p.logSNR(to), n + 1))
-      r.grid.push_back(p.timeOfLogSNR(lambda, to, from));
-    std::string error;
-    StageScheme s = buildScheme(r, error);
-    EXPECT_EQ(error, "");
-    errors.push_back(std::abs(runScheme(s, g, r, xT) - exact));
-    counts.push_back(n);
-  }
-  // The slope between the two finest grids: the asymptotic regime.
-  const size_t last = errors.size() - 1;
-  return -std::log(errors[last] / errors[last - 1]) / std::log(counts[last] / counts[last - 1]);
+  return measureOrder(c.method, kProcesses[processIndex], prediction, c.coarse).slope;
 }
 
 TEST(StageSchemes, OdeSolversConvergeAtTheirOrder) {

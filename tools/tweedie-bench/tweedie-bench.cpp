@@ -1,0 +1,103 @@
+//===- tweedie-bench.cpp - measurements of the samplers -------------------===//
+//
+// `tweedie-bench orders`: the convergence order of every probability-flow
+// ODE solver on every process, measured against the exact flow of Gaussian
+// data (float64, the same tables the compiler folds into the sampler).
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/Numerics/Convergence.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+using namespace tweedie::numerics;
+
+namespace {
+
+struct Solver {
+  const char *name;
+  SchemeMethod method;
+  double order;
+  int64_t coarse; // step counts coarse .. 8 x coarse
+};
+
+const Solver kSolvers[] = {
+    {"euler", SchemeMethod::Euler, 1, 32},
+    {"heun", SchemeMethod::Heun, 2, 16},
+    {"rk4", SchemeMethod::RK4, 4, 8},
+    {"dpm_solver_2", SchemeMethod::DPMSolver2, 2, 16},
+    {"dpm_solver_3", SchemeMethod::DPMSolver3, 3, 16},
+    {"dpm_solver_pp_2m", SchemeMethod::DPMSolverPP2M, 2, 16},
+};
+
+struct NamedProcess {
+  const char *name;
+  Process process;
+};
+
+int orders(const std::string &prediction, bool verbose) {
+  const NamedProcess processes[] = {{"vp", Process::vp(0.1, 20.0)},
+                                    {"subvp", Process::subVP(0.1, 20.0)},
+                                    {"ve", Process::ve(0.01, 50.0)},
+                                    {"sigma", Process::sigmaTime()}};
+  const Prediction pred = prediction == "x0"      ? Prediction::X0
+                          : prediction == "v"     ? Prediction::V
+                          : prediction == "score" ? Prediction::Score
+                                                  : Prediction::Eps;
+  fmt::print("Convergence order: log-log slope of the end-point error against the step count\n"
+             "(Gaussian data, exact probability-flow map, grids uniform in logSNR, slope "
+             "between the two finest; {} prediction, float64)\n\n",
+             prediction);
+  fmt::print("| {:<16} |", "solver");
+  for (const NamedProcess &p : processes)
+    fmt::print(" {:>6} |", p.name);
+  fmt::print(" expected |\n|{:-<18}|", "");
+  for (size_t i = 0; i < std::size(processes); ++i)
+    fmt::print("{:-<8}|", "");
+  fmt::print("{:-<10}|\n", "");
+  int worst = 0;
+  for (const Solver &s : kSolvers) {
+    fmt::print("| {:<16} |", s.name);
+    std::string detail;
+    for (const NamedProcess &p : processes) {
+      OrderMeasurement m = measureOrder(s.method, p.process, pred, s.coarse);
+      const bool off = !(std::abs(m.slope - s.order) <= 0.3);
+      fmt::print(" {:>5.2f}{} |", m.slope, off ? "*" : " ");
+      worst |= off;
+      for (size_t i = 0; i < m.steps.size(); ++i)
+        detail += fmt::format("    {} {:>4} steps: error {:.3e}\n", p.name, m.steps[i],
+                              m.errors[i]);
+    }
+    fmt::print(" {:>8.0f} |\n", s.order);
+    if (verbose)
+      fmt::print("{}", detail);
+  }
+  if (worst)
+    fmt::print("\n* more than 0.3 from the solver's order (see --verbose for the errors)\n");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"Measurements of Tweedie's samplers."};
+  app.name("tweedie-bench");
+  app.require_subcommand(1);
+  CLI::App *ordersCommand =
+      app.add_subcommand("orders", "Print the measured convergence order of each ODE solver "
+                                   "on each process");
+  std::string prediction = "eps";
+  bool verbose = false;
+  ordersCommand->add_option("--prediction", prediction, "The network's parameterisation")
+      ->check(CLI::IsMember({"eps", "x0", "v", "score"}))
+      ->capture_default_str();
+  ordersCommand->add_flag("-v,--verbose", verbose, "Also print every grid's error");
+  CLI11_PARSE(app, argc, argv);
+  if (ordersCommand->parsed())
+    return orders(prediction, verbose);
+  return 0;
+}
