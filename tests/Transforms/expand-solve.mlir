@@ -8,7 +8,7 @@ func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
 // CHECK-LABEL: func @ddpm
 // CHECK-SAME: (%[[NOISE:.*]]: tensor<?x2xf32>, %[[SEED:.*]]: i64, %[[FIRST:.*]]: index)
 // CHECK: %[[R:.*]] = sampler.loop %[[I:.*]] steps 4 iter_args(%[[X:.*]] = %[[NOISE]]) -> (tensor<?x2xf32>) {
-// CHECK-NEXT: %[[T:.*]] = sampler.timestep %[[I]] for %[[X]] values [9.990000e+02, 6.660000e+02, 3.330000e+02, 0.000000e+00]
+// CHECK-NEXT: %[[T:.*]] = sampler.timestep %[[I]] for %[[X]] values [999.0, 666.0, 333.0, 0.0]
 // CHECK-NEXT: %[[EPS:.*]] = func.call @net(%[[X]], %[[T]])
 // CHECK-NEXT: %[[Z:.*]] = sampler.randn %[[X]], seed %[[SEED]], sample %[[FIRST]], step %[[I]] :
 // CHECK-NEXT: %[[N:.*]] = sampler.ancestral_step %[[X]], %[[EPS]], %[[Z]] at %[[I]]
@@ -30,7 +30,7 @@ func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
 }
 // Deterministic DDIM draws no noise; trailing spacing picks 999, 749, 499, 249.
 // CHECK-LABEL: func @ddim
-// CHECK: sampler.timestep %{{.*}} values [9.990000e+02, 7.490000e+02, 4.990000e+02, 2.490000e+02]
+// CHECK: sampler.timestep %{{.*}} values [999.0, 749.0, 499.0, 249.0]
 // CHECK-NOT: sampler.randn
 // CHECK: sampler.ddim_step %{{.*}}, %{{.*}} at %{{.*}} {{{.*}}eta = 0.000000e+00 : f64} : tensor<?x2xf32>
 func.func @ddim(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {

@@ -6,7 +6,7 @@
 
 // CHECK-LABEL: func.func @sample
 // CHECK:       %[[TAB:.*]] = sampler.precompute %{{.*}} steps 2 -> (tensor<2x4xf32>) {
-// CHECK:         sampler.time_value %{{.*}} values [9.000000e+00, 4.000000e+00] : tensor<1xf32>
+// CHECK:         sampler.time_value %{{.*}} values [9.0, 4.0] : tensor<1xf32>
 // CHECK:         score.time_embedding sinusoidal %{{.*}} dim(8) : (tensor<1xf32>) -> tensor<1x8xf32>
 // CHECK:         score.dense {{.*}} -> tensor<1x4xf32>
 // CHECK:         %[[ROW:.*]] = score.reshape %{{.*}} : tensor<1x4xf32> -> tensor<4xf32>

@@ -114,6 +114,19 @@ LogicalResult verifyVelocityRegion(Operation *op, Region &region, Value state) {
 
 } // namespace
 
+// custom<StepTable>: per-step float64 tables print exactly (shortest
+// round-tripping form); the builtin array syntax rounds to 7 digits.
+static ParseResult parseStepTable(OpAsmParser &parser, DenseF64ArrayAttr &values) {
+  FailureOr<SmallVector<double>> parsed = tweedie::parseF64Array(parser);
+  if (failed(parsed))
+    return failure();
+  values = DenseF64ArrayAttr::get(parser.getContext(), *parsed);
+  return success();
+}
+static void printStepTable(OpAsmPrinter &printer, Operation *, DenseF64ArrayAttr values) {
+  tweedie::printF64Array(printer, values.asArrayRef());
+}
+
 // custom<SameType>: an optional operand, when present, takes the type printed
 // for the state; nothing of its own appears in the text.
 static ParseResult

@@ -44,7 +44,7 @@ func.func @schedules(%n: tensor<?x2xf32>, %s: i64, %first: index) {
 func.func @expanded_ddpm(%init: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
   // CHECK: sampler.loop %{{.*}} steps 2 iter_args(%{{.*}} = %{{.*}}) -> (tensor<?x2xf32>) {
   %r = sampler.loop %i steps 2 iter_args(%x = %init) -> (tensor<?x2xf32>) {
-    // CHECK: sampler.timestep %{{.*}} for %{{.*}} values [9.990000e+02, 4.990000e+02] : tensor<?x2xf32> -> tensor<?xf32>
+    // CHECK: sampler.timestep %{{.*}} for %{{.*}} values [999.0, 499.0] : tensor<?x2xf32> -> tensor<?xf32>
     %t = sampler.timestep %i for %x values [999.0, 499.0] : tensor<?x2xf32> -> tensor<?xf32>
     %eps = func.call @net(%x, %t) : (tensor<?x2xf32>, tensor<?xf32>) -> tensor<?x2xf32>
     // CHECK: sampler.randn %{{.*}}, seed %{{.*}}, sample %{{.*}}, step %{{.*}} : tensor<?x2xf32>

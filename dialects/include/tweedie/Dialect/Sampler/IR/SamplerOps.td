@@ -179,7 +179,8 @@ def Sampler_TimeValueOp : Sampler_Op<"time_value", [Pure]> {
   }];
   let arguments = (ins Index:$step, DenseF64ArrayAttr:$values);
   let results = (outs 1DTensorOf<[F32]>:$result);
-  let assemblyFormat = "$step `values` $values attr-dict `:` type($result)";
+  let assemblyFormat =
+      "$step `values` custom<StepTable>($values) attr-dict `:` type($result)";
   let hasVerifier = 1;
 }
 
@@ -215,7 +216,8 @@ def Sampler_TimestepOp : Sampler_Op<"timestep", [Pure]> {
                        DenseF64ArrayAttr:$values);
   let results = (outs Sampler_BatchVector:$result);
   let assemblyFormat = [{
-    $step `for` $like `values` $values attr-dict `:` type($like) `->` type($result)
+    $step `for` $like `values` custom<StepTable>($values) attr-dict `:` type($like) `->`
+    type($result)
   }];
   let hasVerifier = 1;
 }
