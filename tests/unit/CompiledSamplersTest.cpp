@@ -13,7 +13,9 @@
 //===----------------------------------------------------------------------===//
 #include "CompiledModuleSupport.h"
 #include "EnergyDistance.h"
+#include "tweedie/Noise.h"
 #include "tweedie/Numerics/Processes.h"
+#include "tweedie/Reference/SamplerSteps.h"
 
 #include <gtest/gtest.h>
 
@@ -163,7 +165,11 @@ INSTANTIATE_TEST_SUITE_P(
              "schedule=ncsn(sigma_min=0.01, sigma_max=1.0, levels=10))",
              0.01, 0.02},
         Case{"karras_langevin", "gaussian_sigma", "langevin(steps=1500, step_size=4.0e-3)",
-             0.002, 0.02}),
+             0.002, 0.02},
+        Case{"vp_rk45", "gaussian_vp", "rk45", 0.0105, 0.01},
+        Case{"subvp_rk45", "gaussian_subvp", "rk45(rtol=1.0e-4, atol=1.0e-4)", 0.0001, 0.01},
+        Case{"ve_rk45", "gaussian_ve", "rk45", 0.01, 0.01},
+        Case{"karras_rk45", "gaussian_sigma", "rk45", 0.002, 0.01}),
     [](const auto &info) { return std::string(info.param.name); });
 
 // DDIM with eta = 1 is DDPM ancestral sampling with the posterior variance
@@ -180,6 +186,71 @@ TEST(SamplerIdentities, DdimWithEtaOneIsDdpmWithPosteriorVariance) {
   // And they differ from DDPM with the beta_t variance, which is not the same.
   std::vector<float> beta = compiledSamples(mlp2d, 256, 3, 1, "ddpm(steps=25, variance=beta)");
   EXPECT_GT(relativeError(beta, reference), 1e-3);
+}
+
+// rk45 against the exact probability-flow map of the Gaussian: the
+// standardised coordinate (x - alpha mu) / sqrt(alpha^2 s^2 + sigma^2) is
+// constant along the flow, so each sample's end point is known from its prior
+// noise. The error must shrink with the tolerance.
+struct FlowCase {
+  const char *model;
+  tweedie::numerics::Process process;
+  double tStart, tEnd, priorStd;
+};
+
+double worstFlowError(const FlowCase &c, const std::string &sampler, int64_t n) {
+  const Model model = modelOf(c.model);
+  const size_t dims = model.mu.size();
+  std::vector<float> x = compiledSamples(modelPath(c.model), n, /*seed=*/4, 1, sampler);
+  tweedie::reference::Tensor noise = tweedie::reference::standardNormal(
+      {n, static_cast<int64_t>(dims)}, 4, 0, tweedie::kPriorStep, 0);
+  auto marginal = [&](double t, size_t d) {
+    const double a = c.process.alpha(t), s = c.process.sigma(t);
+    return std::pair{a * model.mu[d], std::sqrt(a * a * model.std[d] * model.std[d] + s * s)};
+  };
+  double worst = 0;
+  for (int64_t i = 0; i < n; ++i)
+    for (size_t d = 0; d < dims; ++d) {
+      auto [m0, s0] = marginal(c.tStart, d);
+      auto [m1, s1] = marginal(c.tEnd, d);
+      const double start = c.priorStd * static_cast<float>(noise.data[i * dims + d]);
+      const double exact = m1 + s1 * (start - m0) / s0;
+      worst = std::max(worst, std::abs(x[i * dims + d] - exact));
+    }
+  return worst;
+}
+
+TEST(AdaptiveRK45, FollowsTheExactFlowToItsTolerance) {
+  using tweedie::numerics::Process;
+  for (const FlowCase &c : {FlowCase{"gaussian_vp", Process::vp(0.1, 20), 1.0, 1e-3, 1.0},
+                            FlowCase{"gaussian_ve", Process::ve(0.01, 50), 1.0, 1e-5, 50.0},
+                            FlowCase{"gaussian_sigma", Process::sigmaTime(), 80, 0.002, 80}}) {
+    const double loose = worstFlowError(c, "rk45(rtol=1.0e-3, atol=1.0e-3)", 256);
+    const double tight = worstFlowError(c, "rk45(rtol=1.0e-6, atol=1.0e-6)", 256);
+    std::printf("rk45 on %-15s worst end-point error: tol 1e-3 %.2e, tol 1e-6 %.2e\n",
+                c.model, loose, tight);
+    EXPECT_LT(tight, 1e-4) << c.model;
+    EXPECT_LT(loose, 0.5) << c.model;
+    EXPECT_LT(tight, loose / 10) << c.model;
+  }
+}
+
+// Each sample has its own step size: a sample drawn alone is bit-identical
+// to the same sample drawn among 63 others.
+TEST(AdaptiveRK45, ASampleDoesNotDependOnItsBatch) {
+  tweedie_instance *instance = nullptr;
+  ASSERT_EQ(tweedie_instance_create(&instance), nullptr);
+  tweedie_status *status = nullptr;
+  tweedie_module *mod = load(instance, compileImage(modelPath("gaussian_ve"), "rk45"), &status);
+  ASSERT_NE(mod, nullptr);
+  std::vector<float> batch = sampleRange(mod, 0, 64, 9, 1);
+  for (int64_t i : {0, 5, 63}) {
+    std::vector<float> alone = sampleRange(mod, i, 1, 9, 1);
+    EXPECT_EQ(alone[0], batch[2 * i]) << "sample " << i;
+    EXPECT_EQ(alone[1], batch[2 * i + 1]) << "sample " << i;
+  }
+  tweedie_module_destroy(mod);
+  tweedie_instance_destroy(instance);
 }
 
 // The two-sample check can fail: it rejects samples whose mean is off by

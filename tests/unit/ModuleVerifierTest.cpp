@@ -169,4 +169,82 @@ const Breakage kBreakages[] = {
 INSTANTIATE_TEST_SUITE_P(Breakages, ModuleVerifierRejects, ::testing::ValuesIn(kBreakages),
                          [](const auto &info) { return std::string(info.param.name); });
 
+/// An adaptive module: velocity = state x time, integrated from 1 to 0.
+ModuleDesc integratedModule() {
+  ModuleDesc d;
+  d.producer = "test";
+  d.entry = "sample";
+  d.sampleShape = {4};
+  d.steps = 100;
+  d.arenaBytesPerSample = 64;
+  d.constants.push_back({"w", {4, 4}, std::vector<float>(16, 0.25f)});
+  d.values = {
+      {ValueKind::Arena, {4}, 0},  // #0 state
+      {ValueKind::Arena, {}, 16},  // #1 time, one float per sample
+      {ValueKind::Arena, {4}, 32}, // #2 velocity
+      {ValueKind::Arena, {1}, 16}, // #3 time as [B, 1]
+  };
+  d.body = {OpDesc{OpKind::Mul, {0, 3}, 2, {}, {}, Activation::None, ""}};
+  d.state = 0;
+  d.nextState = 2;
+  d.integrator = IntegratorDesc{1, 1.0, 0.0, 1e-5, 1e-6};
+  return d;
+}
+
+TEST(ModuleVerifier, AcceptsAnIntegratedModuleAndItRoundTrips) {
+  ModuleDesc d = integratedModule();
+  EXPECT_EQ(rejection(d), "");
+  ModuleDesc parsed = parseModule(serializeModule(d), "m.tweedie");
+  ASSERT_TRUE(parsed.integrator.has_value());
+  EXPECT_EQ(parsed.integrator->time, 1);
+  EXPECT_EQ(parsed.integrator->tStart, 1.0);
+  EXPECT_EQ(parsed.integrator->tEnd, 0.0);
+  EXPECT_EQ(parsed.integrator->rtol, 1e-5);
+  EXPECT_EQ(parsed.integrator->atol, 1e-6);
+  EXPECT_FALSE(parseModule(serializeModule(validModule()), "m").integrator.has_value());
+}
+
+class IntegratedModuleRejects : public ::testing::TestWithParam<Breakage> {};
+
+TEST_P(IntegratedModuleRejects, WithAMessageNamingTheProblem) {
+  ModuleDesc d = integratedModule();
+  GetParam().apply(d);
+  std::string message = rejection(d);
+  EXPECT_NE(message.find(GetParam().message), std::string::npos) << message;
+}
+
+const Breakage kIntegratorBreakages[] = {
+    {"TimeIsAConstant",
+     [](ModuleDesc &d) {
+       d.values.push_back({ValueKind::Constant, {4, 4}, 0});
+       d.integrator->time = 4;
+     },
+     "the integrator's time must be an arena value of one float per sample"},
+    {"TimeOfFourFloats", [](ModuleDesc &d) { d.integrator->time = 0; },
+     "one float per sample"},
+    {"EmptyInterval", [](ModuleDesc &d) { d.integrator->tEnd = 1.0; },
+     "finite t_start != t_end"},
+    {"InfiniteStart", [](ModuleDesc &d) { d.integrator->tStart = INFINITY; },
+     "finite t_start != t_end"},
+    {"ZeroRtol", [](ModuleDesc &d) { d.integrator->rtol = 0; },
+     "rtol and atol must be positive"},
+    {"NaNAtol", [](ModuleDesc &d) { d.integrator->atol = std::nan(""); },
+     "rtol and atol must be positive"},
+    {"ExtraStates",
+     [](ModuleDesc &d) {
+       d.extraStates = {2};
+       d.nextExtraStates = {2};
+     },
+     "carries no extra states"},
+    {"NoiseInTheVelocity",
+     [](ModuleDesc &d) {
+       d.body.push_back(OpDesc{OpKind::Randn, {}, 2, {0}, {}, Activation::None, ""});
+     },
+     "has no step index for its randn op"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Breakages, IntegratedModuleRejects,
+                         ::testing::ValuesIn(kIntegratorBreakages),
+                         [](const auto &info) { return std::string(info.param.name); });
+
 } // namespace

@@ -210,8 +210,10 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
     unplanned = attr.getInt();
   const module::ModuleDesc &m = result.module;
   result.report =
-      "sampler: " + m.network + ", " + m.method + ", " + std::to_string(m.steps) +
-      " steps\n" + "ops per step: " + std::to_string(m.body.size()) + "\n" +
+      "sampler: " + m.network + ", " + m.method + ", " +
+      (m.integrator ? "adaptive, at most " : "") + std::to_string(m.steps) + " steps\n" +
+      (m.integrator ? "ops per velocity evaluation: " : "ops per step: ") +
+      std::to_string(m.body.size()) + "\n" +
       "arena: " + formatBytes(m.arenaBytesPerSample) + " per sample (" +
       formatBytes(unplanned) + " without reuse)\n" + "weights: " + formatBytes(weightBytes) +
       ", precomputed time tables: " + formatBytes(tableBytes) + "\n" + "kernels: " +

@@ -125,6 +125,12 @@ const std::vector<Sampler> &samplers() {
           "(Lu et al. 2022b)",
           20, 1,
           {integer("lower_order_final", "1", "first order on the last step (1) or not (0)")}),
+      {"rk45",
+       "probability-flow ODE, adaptive Dormand-Prince RK45 with its own step size per "
+       "sample (error control as scipy's solve_ivp); vp, subvp, ve, karras, ncsn",
+       "rk45", {}, 1000, "steps at most per sample, 6 network evaluations each",
+       {real("rtol", "1.0e-5", "relative tolerance"),
+        real("atol", "1.0e-5", "absolute tolerance")}},
       {"langevin", "unadjusted Langevin x <- x + eta s(x) + sqrt(2 eta) z at the smallest noise",
        "langevin", {}, 1000, "iterations, one network evaluation each",
        {real("step_size", "1.0e-3", "step eta")}},

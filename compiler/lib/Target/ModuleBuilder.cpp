@@ -56,7 +56,8 @@ public:
     if (auto arena = entry->getAttrOfType<IntegerAttr>(kArenaBytesAttr))
       desc.arenaBytesPerSample = arena.getInt();
 
-    sampler::LoopOp loop;
+    // The one repeated body: a fixed-step loop or an adaptive integrator.
+    Operation *loop = nullptr;
     Value prior = entry.getArgument(0);
     for (Operation &op : body) {
       if (isa<arith::ConstantOp>(op)) {
@@ -72,41 +73,54 @@ public:
       } else if (auto pre = dyn_cast<sampler::PrecomputeOp>(op)) {
         if (failed(addTables(pre)))
           return failure();
-      } else if (auto l = dyn_cast<sampler::LoopOp>(op)) {
+      } else if (isa<sampler::LoopOp, sampler::OdeIntegrateOp>(op)) {
         if (loop)
-          return l.emitError("the CPU backend runs one sampler.loop per entry");
-        loop = l;
+          return op.emitError("the CPU backend runs one sampler.loop or "
+                              "sampler.ode_integrate per entry");
+        loop = &op;
       } else if (auto ret = dyn_cast<func::ReturnOp>(op)) {
-        if (!loop || ret.getNumOperands() != 1 || ret.getOperand(0) != loop.getResult(0))
+        if (!loop || ret.getNumOperands() != 1 || ret.getOperand(0) != loop->getResult(0))
           return ret.emitError("the entry must return the sampler.loop's result");
       } else {
         return op.emitError("the CPU backend runs entries of the form [noise x scale] "
-                            "precompute* ; sampler.loop ; return; '")
+                            "precompute* ; sampler.loop or sampler.ode_integrate ; return; '")
                << op.getName() << "' is not supported here yet";
       }
     }
     if (!loop)
       return entry.emitError("no sampler.loop in @") << entry.getSymName()
                                                      << " (run --tweedie-expand-solve)";
-    if (llvm::any_of(loop.getInits(), [&](Value init) { return init != prior; }))
-      return loop.emitError("the loop must carry the (scaled) noise argument (and copies "
-                            "of it), nothing else");
+    if (llvm::any_of(loop->getOperands(), [&](Value init) { return init != prior; }))
+      return loop->emitError("the loop must carry the (scaled) noise argument (and copies "
+                             "of it), nothing else");
     if (!loop->hasAttr(kIterSlotsAttr))
-      return loop.emitError("the loop has no memory plan (run --tweedie-plan-memory)");
-    desc.steps = static_cast<int64_t>(loop.getSteps());
-    stepIndex = loop.getStepIndex();
-
-    auto state = valueOf(loop.getIterArgs()[0]);
+      return loop->emitError("the loop has no memory plan (run --tweedie-plan-memory)");
+    Block::BlockArgListType carried = carriedArguments(loop);
+    auto state = valueOf(carried[0]);
     if (failed(state))
       return failure();
     desc.state = *state;
-    for (Value extra : loop.getIterArgs().drop_front()) {
-      auto slot = valueOf(extra);
-      if (failed(slot))
+    if (auto integrate = dyn_cast<sampler::OdeIntegrateOp>(loop)) {
+      // The body is the velocity; the runtime's integrator steps it.
+      desc.steps = static_cast<int64_t>(integrate.getMaxSteps());
+      auto time = valueOf(carried[1]);
+      if (failed(time))
         return failure();
-      desc.extraStates.push_back(*slot);
+      desc.integrator = module::IntegratorDesc{
+          *time, integrate.getTStart().convertToDouble(), integrate.getTEnd().convertToDouble(),
+          integrate.getRtol().convertToDouble(), integrate.getAtol().convertToDouble()};
+    } else {
+      auto fixed = cast<sampler::LoopOp>(loop);
+      desc.steps = static_cast<int64_t>(fixed.getSteps());
+      stepIndex = fixed.getStepIndex();
+      for (Value extra : carried.drop_front()) {
+        auto slot = valueOf(extra);
+        if (failed(slot))
+          return failure();
+        desc.extraStates.push_back(*slot);
+      }
     }
-    for (Operation &op : loop.getBody().front())
+    for (Operation &op : *plannedBody(loop))
       if (failed(translate(op)))
         return failure();
     return std::move(desc);
@@ -166,9 +180,12 @@ private:
     if (perSampleBytes(type)) {
       int64_t offset = -1;
       if (auto arg = dyn_cast<BlockArgument>(v)) {
-        auto slots = arg.getOwner()->getParentOp()->getAttrOfType<DenseI64ArrayAttr>(kIterSlotsAttr);
-        if (slots && arg.getArgNumber() >= 1)
-          offset = slots[arg.getArgNumber() - 1];
+        Operation *owner = arg.getOwner()->getParentOp();
+        auto slots = owner->getAttrOfType<DenseI64ArrayAttr>(kIterSlotsAttr);
+        // A loop's argument 0 is its step index, not a carried value.
+        int64_t index = arg.getArgNumber() - (isa<sampler::LoopOp>(owner) ? 1 : 0);
+        if (slots && index >= 0 && index < static_cast<int64_t>(slots.size()))
+          offset = slots[index];
       } else if (auto slots = def->getAttrOfType<DenseI64ArrayAttr>(kSlotsAttr)) {
         offset = slots[cast<OpResult>(v).getResultNumber()];
       }

@@ -133,7 +133,10 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
       return signalPassFailure();
     // Whatever is left has no expansion yet: say so rather than pass it on.
     WalkResult result = getOperation().walk([](SolveOp op) {
-      if (std::string why = whyStageSchemeFails(op); !why.empty()) {
+      std::string why = whyStageSchemeFails(op);
+      if (why.empty())
+        why = whyAdaptiveSolveFails(op);
+      if (!why.empty()) {
         op.emitOpError("cannot be expanded: ") << why;
         return WalkResult::interrupt();
       }
@@ -144,7 +147,7 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
           << " (expanded so far: ddpm and ddim on ddpm_linear/ddpm_cosine; "
              "euler_maruyama, langevin, annealed_langevin and ode "
              "euler/heun/rk4/dpm_solver_2/dpm_solver_3/dpm_solver_pp_2m on vp, subvp, "
-             "ve, karras, ncsn and sigmas)";
+             "ve, karras, ncsn and sigmas; rk45 on the same)";
       return WalkResult::interrupt();
     });
     if (result.wasInterrupted())
@@ -157,4 +160,5 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
 void tweedie::populateExpandSolvePatterns(RewritePatternSet &patterns) {
   patterns.add<ExpandDiscreteVPSolve>(patterns.getContext());
   populateExpandStageSchemePatterns(patterns);
+  populateExpandAdaptiveSolvePatterns(patterns);
 }

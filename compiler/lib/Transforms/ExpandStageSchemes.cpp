@@ -9,6 +9,7 @@
 // later phase already handles (hoisting, planning, kernels).
 //
 //===----------------------------------------------------------------------===//
+#include "SolveExpansion.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Numerics/StageSchemes.h"
@@ -266,14 +267,7 @@ struct ExpandStageSchemeSolve : OpRewritePattern<SolveOp> {
     auto tables = [&](ArrayRef<double> values) { return rewriter.getDenseF64ArrayAttr(values); };
 
     // The prior: the solve's standard normal noise scaled by the prior's std.
-    Value init = op.getNoise();
-    if (setup->priorStd != 1.0) {
-      auto scalarType = RankedTensorType::get({1}, rewriter.getF32Type());
-      Value scale = rewriter.create<arith::ConstantOp>(
-          loc, DenseElementsAttr::get(scalarType,
-                                      rewriter.getF32FloatAttr(setup->priorStd).getValue()));
-      init = rewriter.create<score::MulOp>(loc, stateType, init, scale);
-    }
+    Value init = scalePrior(rewriter, loc, op.getNoise(), setup->priorStd);
 
     // The state and the scheme's extra carried states, which start as the prior.
     SmallVector<Value> inits(1 + scheme.carried, init);
@@ -367,6 +361,15 @@ struct ExpandStageSchemeSolve : OpRewritePattern<SolveOp> {
 };
 
 } // namespace
+
+Value tweedie::scalePrior(OpBuilder &b, Location loc, Value noise, double std) {
+  if (std == 1.0)
+    return noise;
+  auto scalarType = RankedTensorType::get({1}, b.getF32Type());
+  Value scale = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(scalarType, b.getF32FloatAttr(std).getValue()));
+  return b.create<score::MulOp>(loc, noise.getType(), noise, scale);
+}
 
 std::string tweedie::whyStageSchemeFails(SolveOp op) {
   std::string why;

@@ -77,8 +77,21 @@ private:
 
 } // namespace
 
-FailureOr<LoopMemoryPlan> planLoopMemory(sampler::LoopOp loop) {
-  Block &body = loop.getBody().front();
+Block *plannedBody(Operation *op) {
+  if (auto loop = dyn_cast<sampler::LoopOp>(op))
+    return &loop.getBody().front();
+  if (auto integrate = dyn_cast<sampler::OdeIntegrateOp>(op))
+    return &integrate.getVelocity().front();
+  return nullptr;
+}
+
+Block::BlockArgListType carriedArguments(Operation *op) {
+  Block *body = plannedBody(op);
+  return isa<sampler::LoopOp>(op) ? body->getArguments().drop_front() : body->getArguments();
+}
+
+FailureOr<LoopMemoryPlan> planBodyMemory(Operation *loop) {
+  Block &body = *plannedBody(loop);
   // Program points: iteration arguments are defined at 0, op k at k + 1, and
   // the terminator (which reads the carried values) is the last point.
   llvm::DenseMap<Operation *, int64_t> position;
@@ -103,7 +116,7 @@ FailureOr<LoopMemoryPlan> planLoopMemory(sampler::LoopOp loop) {
   };
 
   LoopMemoryPlan plan;
-  SmallVector<Value> candidates(body.getArguments().drop_front());
+  SmallVector<Value> candidates(carriedArguments(loop));
   for (Operation &op : body)
     for (Value r : op.getResults())
       candidates.push_back(r);
@@ -113,7 +126,7 @@ FailureOr<LoopMemoryPlan> planLoopMemory(sampler::LoopOp loop) {
     if (!ranked || !ranked.hasRank() || ranked.getNumDynamicDims() == 0)
       continue;
     if (!perSampleBytes(type)) {
-      Operation *at = v.getDefiningOp() ? v.getDefiningOp() : loop.getOperation();
+      Operation *at = v.getDefiningOp() ? v.getDefiningOp() : loop;
       return at->emitError("cannot plan memory for ")
              << type << ": only the leading (batch) dim may be dynamic";
     }
@@ -145,7 +158,7 @@ FailureOr<LoopMemoryPlan> planLoopMemory(sampler::LoopOp loop) {
       expiring.erase(expiring.begin());
     }
   };
-  for (Value arg : body.getArguments().drop_front())
+  for (Value arg : carriedArguments(loop))
     if (lastUse.count(arg))
       place(arg);
   for (Operation &op : body) {

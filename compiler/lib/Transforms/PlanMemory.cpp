@@ -3,7 +3,8 @@
 // Every activation of a sampler step has the batch as its leading dim, so its
 // size is (per-sample bytes) x B. Planning offsets in per-sample bytes makes
 // one plan valid for every batch: the runtime multiplies by B. Liveness is the
-// program order of the loop body; space is reused first-fit.
+// program order of the loop body (or of an integrator's velocity region);
+// space is reused first-fit.
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
@@ -27,15 +28,17 @@ struct PlanMemoryPass : public tweedie::impl::TweediePlanMemoryBase<PlanMemoryPa
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
     int64_t arena = 0, unplanned = 0;
-    WalkResult walk = fn.walk([&](sampler::LoopOp loop) {
-      FailureOr<LoopMemoryPlan> plan = planLoopMemory(loop);
+    WalkResult walk = fn.walk([&](Operation *loop) {
+      if (!plannedBody(loop))
+        return WalkResult::advance();
+      FailureOr<LoopMemoryPlan> plan = planBodyMemory(loop);
       if (failed(plan))
         return WalkResult::interrupt();
       annotate(loop, *plan);
       arena = std::max(arena, plan->bytesPerSample);
       unplanned = std::max(unplanned, plan->unplannedBytesPerSample);
       if (report)
-        loop.emitRemark("arena: ")
+        loop->emitRemark("arena: ")
             << plan->bytesPerSample << " bytes per sample (" << plan->values.size()
             << " tensors, " << plan->unplannedBytesPerSample
             << " bytes without reuse)";
@@ -48,17 +51,17 @@ struct PlanMemoryPass : public tweedie::impl::TweediePlanMemoryBase<PlanMemoryPa
     fn->setAttr(kUnplannedBytesAttr, b.getI64IntegerAttr(unplanned));
   }
 
-  static void annotate(sampler::LoopOp loop, const LoopMemoryPlan &plan) {
-    Builder b(loop.getContext());
+  static void annotate(Operation *loop, const LoopMemoryPlan &plan) {
+    Builder b(loop->getContext());
     auto offsetOf = [&](Value v) -> int64_t {
       auto it = plan.offsets.find(v);
       return it == plan.offsets.end() ? -1 : it->second;
     };
     SmallVector<int64_t> iter;
-    for (Value arg : loop.getIterArgs())
+    for (Value arg : carriedArguments(loop))
       iter.push_back(offsetOf(arg));
     loop->setAttr(kIterSlotsAttr, b.getDenseI64ArrayAttr(iter));
-    for (Operation &op : loop.getBody().front().without_terminator()) {
+    for (Operation &op : plannedBody(loop)->without_terminator()) {
       if (op.getNumResults() == 0)
         continue;
       SmallVector<int64_t> slots;

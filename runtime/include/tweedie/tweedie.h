@@ -77,6 +77,8 @@ TWEEDIE_EXPORT int64_t tweedie_module_sample_dim(const tweedie_module *module,
                                                  size_t axis);
 /* Floats per sample: the product of the sample dims. */
 TWEEDIE_EXPORT int64_t tweedie_module_sample_size(const tweedie_module *module);
+/* Steps of the sampler; for an adaptive one (rk45) the most steps a sample
+ * may take. */
 TWEEDIE_EXPORT int64_t tweedie_module_steps(const tweedie_module *module);
 /* A one-line description: network, method, schedule, prediction, steps. */
 TWEEDIE_EXPORT const char *tweedie_module_description(const tweedie_module *module);
@@ -91,8 +93,9 @@ tweedie_session_create(tweedie_module *module, const tweedie_session_options *op
                        tweedie_session **out);
 TWEEDIE_EXPORT void tweedie_session_destroy(tweedie_session *session);
 
-/* Called as work progresses with (steps done, steps total) over all
- * micro-batches; return nonzero to cancel the request. Calls come from worker
+/* Called as work progresses with (units done, units total) over all
+ * micro-batches (a unit is a step, or for an adaptive sampler a thousandth of
+ * a micro-batch's time interval); return nonzero to cancel the request. Calls come from worker
  * threads, never two at a time. */
 typedef int (*tweedie_progress_fn)(void *user_data, int64_t done, int64_t total);
 

@@ -71,6 +71,7 @@ tweedie_status *loadModule(std::span<const std::byte> image, const std::string &
   tweedie::module::ModuleDesc desc = tweedie::module::parseModule(image, origin);
   module->description = desc.network + ": " + desc.method + ", " + desc.schedule +
                         ", prediction " + desc.prediction + ", " +
+                        (desc.integrator ? "adaptive, at most " : "") +
                         std::to_string(desc.steps) + " steps";
   module->program = std::make_unique<tweedie::cpu::Program>(std::move(desc), origin);
   *out = module.release();

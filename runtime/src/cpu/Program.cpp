@@ -3,6 +3,7 @@
 #include "cpu/AttentionLayer.h"
 #include "cpu/Conv2DLayer.h"
 #include "cpu/DenseLayer.h"
+#include "cpu/DormandPrince.h"
 #include "cpu/Elementwise.h"
 #include "cpu/KernelLibrary.h"
 #include "cpu/Normalization.h"
@@ -28,6 +29,10 @@ namespace {
 /// Micro-batches aim at this much arena (about an L2-sized working set per
 /// thread), between 1 and 64 samples.
 constexpr int64_t kChunkArenaBytes = 4 << 20;
+
+/// An integrated micro-batch reports its progress in these many parts of the
+/// time interval (its slowest sample's).
+constexpr int64_t kIntegratorTicks = 1000;
 
 Activation toActivation(module::Activation a) {
   switch (a) {
@@ -90,6 +95,7 @@ struct Program::Worker {
   explicit Worker(const dnnl::engine &engine) : context(engine) {}
   CpuContext context;
   std::unique_ptr<float, AlignedFree> arena; // one micro-batch
+  std::unique_ptr<DormandPrince> integrator;  // integrated modules
 };
 
 Program::Program(module::ModuleDesc desc, const std::string &origin)
@@ -289,8 +295,48 @@ void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint6
   }
 }
 
+int64_t Program::progressPerChunk() const {
+  return desc_.integrator ? kIntegratorTicks : desc_.steps;
+}
+
+bool Program::integrateChunk(Worker &worker, int64_t base, int64_t from, int64_t to,
+                             const SampleJob &job,
+                             const std::function<bool(int64_t)> &advance) {
+  const module::IntegratorDesc &spec = *desc_.integrator;
+  const int64_t n = microBatch_, width = desc_.sampleNumel();
+  if (!worker.integrator)
+    worker.integrator = std::make_unique<DormandPrince>(
+        n, width,
+        DormandPrinceOptions{spec.tStart, spec.tEnd, spec.rtol, spec.atol, desc_.steps});
+  // The state's arena slot holds each stage's input; the integrator keeps the
+  // solution itself (in float64) and writes it back here at the end.
+  float *state = pointer(desc_.state, worker, n, 0);
+  std::vector<float> solution(state, state + n * width);
+  auto velocity = [&]() -> const float * {
+    for (size_t i = 0; i < desc_.body.size(); ++i)
+      runOp(i, worker, n, 0, job.seed, base);
+    return pointer(desc_.nextState, worker, n, 0);
+  };
+  int64_t reported = 0;
+  auto progress = [&](double fraction) {
+    const int64_t ticks = std::clamp<int64_t>(
+        static_cast<int64_t>(fraction * kIntegratorTicks), 0, kIntegratorTicks);
+    if (ticks <= reported)
+      return true;
+    const int64_t delta = ticks - reported;
+    reported = ticks;
+    return advance(delta);
+  };
+  if (!worker.integrator->integrate(solution.data(), from, to, state,
+                                    pointer(spec.time, worker, n, 0), velocity, progress,
+                                    [&](int64_t row) { return base + row; }))
+    return false;
+  std::memcpy(state, solution.data(), solution.size() * sizeof(float));
+  return reported >= kIntegratorTicks || advance(kIntegratorTicks - reported);
+}
+
 void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
-                       const std::function<bool()> &stepDone) {
+                       const std::function<bool(int64_t)> &advance) {
   // The chunk holds stream samples [base, base + M); the job's samples in it
   // are rows [from, to). Rows outside are padding: every library call sees
   // the same batch size M, and a sample always sits in the same row.
@@ -323,6 +369,13 @@ void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
       state[e] *= scale;
   }
 
+  if (desc_.integrator) {
+    if (integrateChunk(worker, base, from, to, job, advance))
+      std::memcpy(job.out + (base + from - job.firstSample) * width, state + from * width,
+                  (to - from) * width * sizeof(float));
+    return;
+  }
+
   const size_t stateBytes = static_cast<size_t>(n * width) * sizeof(float);
   for (int32_t extra : desc_.extraStates)
     std::memcpy(pointer(extra, worker, n, 0), state, stateBytes);
@@ -347,7 +400,7 @@ void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
                                  std::to_string(step) + " in sample " +
                                  std::to_string(base + e / width) +
                                  " (diverging network or weights?)");
-    if (!stepDone())
+    if (!advance(1))
       return;
   }
   std::memcpy(job.out + (base + from - job.firstSample) * width, state + from * width,
@@ -361,13 +414,13 @@ SampleOutcome Program::sample(const SampleJob &job) {
   const int64_t firstChunk = job.firstSample / microBatch_;
   const int64_t chunks = (job.firstSample + job.count - 1) / microBatch_ - firstChunk + 1;
   const int threads = static_cast<int>(std::clamp<int64_t>(job.threads, 1, chunks));
-  const int64_t total = chunks * desc_.steps;
+  const int64_t total = chunks * progressPerChunk();
   std::atomic<int64_t> done{0};
   std::atomic<bool> cancelled{false};
   std::mutex progressMutex, errorMutex;
   std::exception_ptr error;
-  auto stepDone = [&]() {
-    int64_t now = ++done;
+  auto advance = [&](int64_t units) {
+    int64_t now = done += units;
     if (job.progress) {
       std::lock_guard lock(progressMutex);
       if (!cancelled && !job.progress(now, total))
@@ -387,7 +440,7 @@ SampleOutcome Program::sample(const SampleJob &job) {
       if (cancelled)
         continue;
       try {
-        runChunk(worker, firstChunk + c, job, stepDone);
+        runChunk(worker, firstChunk + c, job, advance);
       } catch (...) {
         std::lock_guard lock(errorMutex);
         if (!error)

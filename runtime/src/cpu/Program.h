@@ -58,8 +58,14 @@ public:
 private:
   struct Layers;
   struct Worker;
+  /// `advance(k)` reports k more units of progress; false: cancelled.
   void runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
-                const std::function<bool()> &stepDone);
+                const std::function<bool(int64_t)> &advance);
+  bool integrateChunk(Worker &worker, int64_t base, int64_t from, int64_t to,
+                      const SampleJob &job, const std::function<bool(int64_t)> &advance);
+  /// Progress units of one micro-batch: its steps, or for an integrated
+  /// module kIntegratorTicks of the time interval.
+  int64_t progressPerChunk() const;
   void runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint64_t seed,
              int64_t first);
   float *pointer(int32_t value, Worker &worker, int64_t n, int64_t step);

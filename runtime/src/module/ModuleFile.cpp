@@ -79,12 +79,15 @@ std::vector<std::byte> serializeModule(const ModuleDesc &desc) {
                                     b.CreateString(desc.prediction));
   auto kernels = b.CreateVector(reinterpret_cast<const uint8_t *>(desc.kernels.data()),
                                 desc.kernels.size());
+  flatbuffers::Offset<fb::Integrator> integrator;
+  if (const std::optional<IntegratorDesc> &i = desc.integrator)
+    integrator = fb::CreateIntegrator(b, i->time, i->tStart, i->tEnd, i->rtol, i->atol);
   auto root = fb::CreateModule(
       b, kFormatVersion, b.CreateString(desc.producer), b.CreateString(desc.entry), info,
       b.CreateVector(desc.sampleShape), desc.steps, desc.arenaBytesPerSample,
       b.CreateVector(values), b.CreateVector(ops), desc.state, desc.nextState,
       b.CreateVector(constants), b.CreateVector(weights), kernels, desc.priorScale,
-      b.CreateVector(desc.extraStates), b.CreateVector(desc.nextExtraStates));
+      b.CreateVector(desc.extraStates), b.CreateVector(desc.nextExtraStates), integrator);
   fb::FinishModuleBuffer(b, root);
 
   Header header{};
@@ -163,6 +166,8 @@ ModuleDesc parseModule(std::span<const std::byte> image, const std::string &orig
   desc.nextState = m->next_state();
   desc.extraStates = copyOf(m->extra_states());
   desc.nextExtraStates = copyOf(m->next_extra_states());
+  if (const fb::Integrator *i = m->integrator())
+    desc.integrator = IntegratorDesc{i->time(), i->t_start(), i->t_end(), i->rtol(), i->atol()};
   const flatbuffers::Vector<uint8_t> *weights = m->weights();
   const size_t weightBytes = weights ? weights->size() : 0;
   if (m->constants())

@@ -76,6 +76,8 @@ public:
       if (d.values[d.extraStates[k]].offset == d.values[d.state].offset)
         fail("extra state " + std::to_string(k) + " shares the state's memory");
     }
+    if (d.integrator)
+      checkIntegrator(*d.integrator);
     for (size_t i = 0; i < d.body.size(); ++i) {
       where = "op #" + std::to_string(i) + " (" + opKindName(d.body[i].kind) + ")";
       checkOp(d.body[i]);
@@ -139,6 +141,28 @@ private:
         d.values[index].kind != ValueKind::Arena || d.values[index].shape != d.sampleShape)
       fail(std::string("the ") + what + " must be an arena value shaped like a sample " +
            str(d.sampleShape));
+  }
+
+  /// An integrated body has no step index: nothing may read per-step tables
+  /// or draw step-keyed noise.
+  void checkIntegrator(const IntegratorDesc &i) {
+    if (i.time < 0 || i.time >= static_cast<int32_t>(d.values.size()) ||
+        d.values[i.time].kind != ValueKind::Arena || d.values[i.time].numel() != 1)
+      fail("the integrator's time must be an arena value of one float per sample");
+    if (!std::isfinite(i.tStart) || !std::isfinite(i.tEnd) || i.tStart == i.tEnd)
+      fail("the integrator needs finite t_start != t_end");
+    if (!(i.rtol > 0) || !(i.atol > 0) || !std::isfinite(i.rtol) || !std::isfinite(i.atol))
+      fail("the integrator's rtol and atol must be positive numbers");
+    if (!d.extraStates.empty())
+      fail("an integrated module carries no extra states");
+    for (const ValueDesc &v : d.values)
+      if (v.kind == ValueKind::TableRow)
+        fail("an integrated body reads no per-step tables");
+    for (const OpDesc &op : d.body)
+      if (op.kind == OpKind::Randn || op.kind == OpKind::AffineStep ||
+          op.kind == OpKind::LangevinCorrector)
+        fail(std::string("an integrated body has no step index for its ") +
+             opKindName(op.kind) + " op");
   }
 
   const ValueDesc &value(int32_t index) const {

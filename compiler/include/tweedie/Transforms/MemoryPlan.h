@@ -32,9 +32,18 @@ struct LoopMemoryPlan {
 /// not a tensor with a dynamic leading (batch) dim and static others.
 std::optional<int64_t> perSampleBytes(mlir::Type type);
 
-/// Plans the body of `loop`; fails with a diagnostic on a tensor whose only
-/// dynamic dim is not the leading one.
-mlir::FailureOr<LoopMemoryPlan> planLoopMemory(sampler::LoopOp loop);
+/// The single-block body of a sampler.loop or a sampler.ode_integrate, or
+/// null for any other op.
+mlir::Block *plannedBody(mlir::Operation *op);
+
+/// The body arguments that hold per-sample state for the whole body (a
+/// loop's carried values, an integrator's state and time), in the order of
+/// kIterSlotsAttr; the loop's step index is not one.
+mlir::Block::BlockArgListType carriedArguments(mlir::Operation *op);
+
+/// Plans the body of a sampler.loop or sampler.ode_integrate; fails with a
+/// diagnostic on a tensor whose only dynamic dim is not the leading one.
+mlir::FailureOr<LoopMemoryPlan> planBodyMemory(mlir::Operation *op);
 
 } // namespace tweedie
 

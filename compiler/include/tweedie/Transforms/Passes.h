@@ -24,6 +24,11 @@ void populateExpandStageSchemePatterns(mlir::RewritePatternSet &patterns);
 /// Why a solve of a stage-scheme method cannot be expanded (e.g. churn on a
 /// VP schedule); empty when it can, or when it is not a stage scheme at all.
 std::string whyStageSchemeFails(sampler::SolveOp op);
+/// rk45 solves -> sampler.ode_integrate with the probability-flow velocity as
+/// IR; part of populateExpandSolvePatterns.
+void populateExpandAdaptiveSolvePatterns(mlir::RewritePatternSet &patterns);
+/// Why an rk45 solve cannot be expanded; empty when it can or is not rk45.
+std::string whyAdaptiveSolveFails(sampler::SolveOp op);
 
 /// act/residual-add after dense, conv2d, group_norm -> their fused epilogue
 /// (see --tweedie-fuse-epilogues).

@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,7 +36,8 @@
 namespace tweedie::module {
 
 /// The file format version this runtime reads and the compiler writes.
-inline constexpr uint32_t kFormatVersion = 3; // 2: prior_scale, 3: extra states
+// 2: prior_scale, 3: extra states, 4: adaptive integrator
+inline constexpr uint32_t kFormatVersion = 4;
 
 enum class ValueKind : uint8_t { Arena = 0, Constant = 1, TableRow = 2 };
 
@@ -76,6 +78,15 @@ struct ConstantDesc {
   std::vector<float> data;
 };
 
+/// An adaptive integrator (Dormand-Prince RK45) in place of the step loop:
+/// the body computes the velocity `nextState` of `state` at the per-sample
+/// times in arena value `time` ([] per sample), and the runtime integrates
+/// each sample from tStart to tEnd in at most `steps` steps.
+struct IntegratorDesc {
+  int32_t time = -1;
+  double tStart = 1.0, tEnd = 0.0, rtol = 1e-5, atol = 1e-5;
+};
+
 struct ModuleDesc {
   std::string producer, entry;
   std::string network, method, schedule, prediction;
@@ -93,6 +104,7 @@ struct ModuleDesc {
   std::vector<int32_t> extraStates, nextExtraStates;
   std::vector<ConstantDesc> constants;
   std::vector<std::byte> kernels;
+  std::optional<IntegratorDesc> integrator;
 
   int64_t sampleNumel() const;
 };

@@ -1,0 +1,255 @@
+//===- ExpandAdaptiveSolve.cpp - rk45 solves -> sampler.ode_integrate -----===//
+//
+// An adaptive solver picks its times at run time, per sample, so no float64
+// table can hold its coefficients. The expansion writes the probability-flow
+// velocity as IR instead: the network's output p at (y, t), the process's
+// coefficients as score ops on the per-sample time t, and
+//
+//   dy/dt = f(t) y - g(t)^2 / 2 score,   score = u(t) y + w(t) p,
+//
+// so dy/dt = A(t) y + B(t) p. The runtime's integrator evaluates that region
+// at whatever (y, t) its step control asks for. The coefficients are float32
+// like the network; the only cancellation, 1 - alpha^2 near t = 0 on VP,
+// costs ~3e-4 relative in sigma^2 at t = 1e-3, far below the velocity's
+// own error there (see docs/design-notes.md).
+//
+//===----------------------------------------------------------------------===//
+#include "SolveExpansion.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/Dialect/Score/IR/ScoreOps.h"
+#include "tweedie/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace tweedie;
+using namespace tweedie::sampler;
+
+namespace {
+
+/// The integration interval in the schedule's own coordinate (what the
+/// network is conditioned on: t for the SDEs, sigma for sigma schedules) and
+/// the prior's standard deviation.
+struct Interval {
+  ScheduleAttrInterface schedule;
+  double tStart = 1.0, tEnd = 0.0, priorStd = 1.0;
+};
+
+FailureOr<Interval> intervalOf(SolveOp op, std::string &why) {
+  Interval interval{op.getSchedule()};
+  ScheduleAttrInterface schedule = op.getSchedule();
+  if (auto vp = dyn_cast<VPAttr>(schedule)) {
+    interval.tEnd = vp.getTMin();
+  } else if (auto subvp = dyn_cast<SubVPAttr>(schedule)) {
+    interval.tEnd = subvp.getTMin();
+  } else if (auto ve = dyn_cast<VEAttr>(schedule)) {
+    interval.tEnd = ve.getTMin();
+    interval.priorStd = ve.getSigmaMax();
+  } else if (auto karras = dyn_cast<KarrasAttr>(schedule)) {
+    interval.tStart = karras.getSigmaMax();
+    interval.tEnd = karras.getSigmaMin(); // dx/dsigma is singular at sigma = 0
+  } else if (auto ncsn = dyn_cast<NCSNAttr>(schedule)) {
+    interval.tStart = ncsn.getSigmaMax();
+    interval.tEnd = ncsn.getSigmaMin();
+  } else if (auto sigmas = dyn_cast<SigmasAttr>(schedule)) {
+    ArrayRef<double> levels = sigmas.getValues().asArrayRef();
+    interval.tStart = levels.front();
+    interval.tEnd = levels.back();
+    if (!(interval.tEnd > 0)) {
+      why = "rk45 integrates to the smallest positive sigma; drop the trailing 0";
+      return failure();
+    }
+  } else {
+    why = "rk45 needs a continuous process (vp, subvp, ve) or a sigma schedule; "
+          "discrete DDPM schedules are sampled by ddpm and ddim";
+    return failure();
+  }
+  if (!isa<VPAttr, SubVPAttr, VEAttr>(schedule))
+    interval.priorStd = interval.tStart;
+  return interval;
+}
+
+/// Scalar functions of the per-sample time, as [B, 1, ..., 1] tensors that
+/// broadcast against the state.
+class TimeExpr {
+public:
+  TimeExpr(OpBuilder &b, Location loc, RankedTensorType type) : b(b), loc(loc), type(type) {}
+
+  Value scale(Value x, double c) { return b.create<score::MulOp>(loc, type, x, constant(c)); }
+  Value shift(Value x, double c) { return b.create<score::AddOp>(loc, type, x, constant(c)); }
+  Value mul(Value x, Value y) { return b.create<score::MulOp>(loc, type, x, y); }
+  Value add(Value x, Value y) { return b.create<score::AddOp>(loc, type, x, y); }
+  Value act(score::ActKind kind, Value x) { return b.create<score::ActOp>(loc, kind, x); }
+  Value reciprocal(Value x) { return act(score::ActKind::reciprocal, x); }
+
+private:
+  Value constant(double c) {
+    auto scalar = RankedTensorType::get({1}, b.getF32Type());
+    return b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(scalar, b.getF32FloatAttr(c).getValue()));
+  }
+
+  OpBuilder &b;
+  Location loc;
+  RankedTensorType type;
+};
+
+/// A process's coefficients at time t. Null values are known constants:
+/// alpha = 1, drift = 0.
+struct Coefficients {
+  Value alpha, sigma, sigmaSq, drift, diffusionSq;
+};
+
+Coefficients coefficientsOf(ScheduleAttrInterface schedule, Value t, TimeExpr &e) {
+  Coefficients c;
+  auto vpFamily = [&](double betaMin, double betaMax, bool sub) {
+    const double slope = betaMax - betaMin;
+    Value beta = e.shift(e.scale(t, slope), betaMin);
+    // log alpha = t (-1/4 (b1 - b0) t - 1/2 b0); alpha^2 = exp(2 log alpha).
+    Value logAlpha = e.mul(t, e.shift(e.scale(t, -0.25 * slope), -0.5 * betaMin));
+    Value alphaSq = e.act(score::ActKind::exp, e.scale(logAlpha, 2.0));
+    c.alpha = e.act(score::ActKind::exp, logAlpha);
+    c.drift = e.scale(beta, -0.5);
+    Value oneMinusAlphaSq = e.shift(e.scale(alphaSq, -1.0), 1.0);
+    if (sub) { // sigma = 1 - alpha^2, g^2 = beta (1 - alpha^4)
+      c.sigma = oneMinusAlphaSq;
+      c.sigmaSq = e.act(score::ActKind::square, c.sigma);
+      Value alpha4 = e.act(score::ActKind::square, alphaSq);
+      c.diffusionSq = e.mul(beta, e.shift(e.scale(alpha4, -1.0), 1.0));
+    } else { // sigma^2 = 1 - alpha^2, g^2 = beta
+      c.sigmaSq = oneMinusAlphaSq;
+      c.sigma = e.act(score::ActKind::sqrt, c.sigmaSq);
+      c.diffusionSq = beta;
+    }
+  };
+  if (auto vp = dyn_cast<VPAttr>(schedule)) {
+    vpFamily(vp.getBetaMin(), vp.getBetaMax(), false);
+  } else if (auto subvp = dyn_cast<SubVPAttr>(schedule)) {
+    vpFamily(subvp.getBetaMin(), subvp.getBetaMax(), true);
+  } else if (auto ve = dyn_cast<VEAttr>(schedule)) {
+    // sigma = sigma_min (sigma_max / sigma_min)^t, g^2 = 2 log(sigma_max/sigma_min) sigma^2.
+    const double logRatio = std::log(ve.getSigmaMax() / ve.getSigmaMin());
+    Value logSigma = e.shift(e.scale(t, logRatio), std::log(ve.getSigmaMin()));
+    c.sigma = e.act(score::ActKind::exp, logSigma);
+    c.sigmaSq = e.act(score::ActKind::exp, e.scale(logSigma, 2.0));
+    c.diffusionSq = e.scale(c.sigmaSq, 2.0 * logRatio);
+  } else { // sigma schedules: t is sigma, d(sigma^2)/d sigma = 2 sigma
+    c.sigma = t;
+    c.sigmaSq = e.act(score::ActKind::square, t);
+    c.diffusionSq = e.scale(t, 2.0);
+  }
+  return c;
+}
+
+/// dy/dt = A y + B p for the network's prediction p (see the file comment):
+/// score: A = f, B = -g^2/2; eps: A = f, B = g^2 / (2 sigma);
+/// x0: A = f + g^2 / (2 sigma^2), B = -g^2 alpha / (2 sigma^2);
+/// v: A = f + g^2 / (2 (alpha^2 + sigma^2)), B = g^2 alpha / (2 sigma (alpha^2 + sigma^2)).
+Value velocity(Parameterization prediction, const Coefficients &c, Value y, Value p,
+               TimeExpr &e, OpBuilder &b, Location loc) {
+  Value halfG2 = e.scale(c.diffusionSq, 0.5);
+  Value scoreTerm; // the 1/x in u = -1/x
+  Value a = c.drift, coefficient;
+  auto timesAlpha = [&](Value v) { return c.alpha ? e.mul(v, c.alpha) : v; };
+  switch (prediction) {
+  case Parameterization::score:
+    coefficient = e.scale(halfG2, -1.0);
+    break;
+  case Parameterization::eps:
+    coefficient = e.mul(halfG2, e.reciprocal(c.sigma));
+    break;
+  case Parameterization::x0: {
+    Value invSigmaSq = e.reciprocal(c.sigmaSq);
+    scoreTerm = e.mul(halfG2, invSigmaSq);
+    coefficient = e.scale(timesAlpha(scoreTerm), -1.0);
+    break;
+  }
+  case Parameterization::v: {
+    Value alphaSq = c.alpha ? e.act(score::ActKind::square, c.alpha) : Value();
+    Value total = alphaSq ? e.add(alphaSq, c.sigmaSq) : e.shift(c.sigmaSq, 1.0);
+    scoreTerm = e.mul(halfG2, e.reciprocal(total));
+    coefficient = e.mul(timesAlpha(scoreTerm), e.reciprocal(c.sigma));
+    break;
+  }
+  default:
+    llvm_unreachable("energy networks are rejected before");
+  }
+  if (scoreTerm)
+    a = a ? e.add(a, scoreTerm) : scoreTerm;
+  auto stateType = cast<RankedTensorType>(y.getType());
+  Value v = b.create<score::MulOp>(loc, stateType, p, coefficient);
+  if (a)
+    v = b.create<score::AddOp>(loc, stateType, v,
+                               b.create<score::MulOp>(loc, stateType, y, a));
+  return v;
+}
+
+std::string whyNot(SolveOp op) {
+  if (!isa<RK45Attr>(op.getMethod()))
+    return "";
+  if (op.getPrediction() == Parameterization::energy)
+    return "energy networks need the gradient of the energy (the autodiff of the "
+           "training path), which rk45 cannot take yet";
+  if (op.getDenoiseFinal())
+    return "denoise_final after rk45 is not supported yet (it needs one more network "
+           "evaluation after the integration)";
+  if (op.getSpacing() != TimeSpacing::linspace)
+    return "rk45 chooses its own steps; a spacing does not apply to it";
+  std::string why;
+  (void)intervalOf(op, why);
+  return why;
+}
+
+struct ExpandAdaptiveSolve : OpRewritePattern<SolveOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(SolveOp op, PatternRewriter &rewriter) const override {
+    auto method = dyn_cast<RK45Attr>(op.getMethod());
+    if (!method || !whyNot(op).empty())
+      return rewriter.notifyMatchFailure(op, "not an rk45 solve this expansion takes");
+    auto network =
+        SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, op.getNetworkAttr());
+    if (!network)
+      return rewriter.notifyMatchFailure(op, "network not found");
+    std::string why;
+    FailureOr<Interval> interval = intervalOf(op, why);
+    if (failed(interval))
+      return rewriter.notifyMatchFailure(op, why);
+
+    Location loc = op.getLoc();
+    RankedTensorType stateType = op.getType();
+    auto timeType = RankedTensorType::get({stateType.getDimSize(0)}, rewriter.getF32Type());
+    Value prior = scalePrior(rewriter, loc, op.getNoise(), interval->priorStd);
+    auto integrate = rewriter.create<OdeIntegrateOp>(
+        loc, stateType, prior, rewriter.getF64FloatAttr(interval->tStart),
+        rewriter.getF64FloatAttr(interval->tEnd), rewriter.getF64FloatAttr(method.getRtol()),
+        rewriter.getF64FloatAttr(method.getAtol()),
+        rewriter.getI64IntegerAttr(static_cast<int64_t>(op.getSteps())));
+    Block *body = rewriter.createBlock(&integrate.getVelocity(), {}, {stateType, timeType},
+                                       {loc, loc});
+    Value y = body->getArgument(0), t = body->getArgument(1);
+    Value p = rewriter.create<func::CallOp>(loc, network, ValueRange{y, t}).getResult(0);
+
+    // t as [B, 1, ..., 1], broadcasting against the state.
+    SmallVector<int64_t> coefficientShape(stateType.getRank(), 1);
+    coefficientShape[0] = ShapedType::kDynamic;
+    auto coefficientType = RankedTensorType::get(coefficientShape, rewriter.getF32Type());
+    Value time = rewriter.create<score::ReshapeOp>(loc, coefficientType, t);
+    TimeExpr expr(rewriter, loc, coefficientType);
+    Coefficients coefficients = coefficientsOf(interval->schedule, time, expr);
+    Value v = velocity(op.getPrediction(), coefficients, y, p, expr, rewriter, loc);
+    rewriter.create<YieldOp>(loc, ValueRange{v});
+    rewriter.replaceOp(op, integrate.getResult());
+    return success();
+  }
+};
+
+} // namespace
+
+std::string tweedie::whyAdaptiveSolveFails(SolveOp op) { return whyNot(op); }
+
+void tweedie::populateExpandAdaptiveSolvePatterns(RewritePatternSet &patterns) {
+  patterns.add<ExpandAdaptiveSolve>(patterns.getContext());
+}
