@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -170,6 +171,91 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"subvp_rk45", "gaussian_subvp", "rk45(rtol=1.0e-4, atol=1.0e-4)", 0.0001, 0.01},
         Case{"ve_rk45", "gaussian_ve", "rk45", 0.01, 0.01},
         Case{"karras_rk45", "gaussian_sigma", "rk45", 0.002, 0.01}),
+    [](const auto &info) { return std::string(info.param.name); });
+
+// The Gaussian mixture (models/analytic/mixture_*.mlir): a score that is not
+// linear in x, so samplers must get more than a linear flow right. Its
+// marginal at time t is the mixture of N(alpha mu_k, (alpha^2 s_k^2 +
+// sigma^2) I) with the same weights.
+struct Mixture {
+  std::vector<double> weights = {0.5, 0.3, 0.2};
+  std::vector<std::array<double, 2>> means = {{-1.5, 0.0}, {1.5, 1.0}, {0.5, -2.0}};
+  std::vector<double> stds = {0.3, 0.5, 0.4};
+
+  std::vector<double> draw(double alpha, double sigma, int64_t n, uint64_t seed) const {
+    std::mt19937_64 rng(seed);
+    std::discrete_distribution<int> component(weights.begin(), weights.end());
+    std::normal_distribution<double> normal;
+    std::vector<double> x(2 * n);
+    for (int64_t i = 0; i < n; ++i) {
+      const int k = component(rng);
+      const double sd = std::sqrt(alpha * alpha * stds[k] * stds[k] + sigma * sigma);
+      for (int d = 0; d < 2; ++d)
+        x[2 * i + d] = alpha * means[k][d] + sd * normal(rng);
+    }
+    return x;
+  }
+};
+
+struct MixtureCase {
+  const char *name;
+  const char *model;
+  const char *sampler;
+  double endAlpha, endSigma;
+  double biasAllowed; // relative, on the standard deviation
+};
+
+class MixtureSamplers : public ::testing::TestWithParam<MixtureCase> {};
+
+TEST_P(MixtureSamplers, MatchTheExactMixture) {
+  const MixtureCase &c = GetParam();
+  const Mixture mixture;
+  const int64_t n = 4000;
+  std::vector<float> x = compiledSamples(modelPath(c.model), n, /*seed=*/13, 2, c.sampler);
+  ASSERT_EQ(x.size(), static_cast<size_t>(2 * n));
+  // Moments and their standard errors from a large exact draw (the mixture
+  // is not Gaussian: the std's error needs the fourth moment).
+  const int64_t big = 400000;
+  std::vector<double> exact = mixture.draw(c.endAlpha, c.endSigma, big, 17);
+  for (int d = 0; d < 2; ++d) {
+    double mean = 0, var = 0, m4 = 0, sampleMean = 0, sampleVar = 0;
+    for (int64_t i = 0; i < big; ++i)
+      mean += exact[2 * i + d] / big;
+    for (int64_t i = 0; i < big; ++i) {
+      const double e = exact[2 * i + d] - mean;
+      var += e * e / big;
+      m4 += e * e * e * e / big;
+    }
+    for (int64_t i = 0; i < n; ++i)
+      sampleMean += x[2 * i + d] / static_cast<double>(n);
+    for (int64_t i = 0; i < n; ++i)
+      sampleVar += (x[2 * i + d] - sampleMean) * (x[2 * i + d] - sampleMean) / n;
+    const double sd = std::sqrt(var);
+    const double stdError = std::sqrt((m4 - var * var) / n) / (2 * sd);
+    EXPECT_NEAR(sampleMean, mean, 5 * sd / std::sqrt(n)) << c.name << " dim " << d;
+    EXPECT_NEAR(std::sqrt(sampleVar), sd, 5 * stdError + c.biasAllowed * sd)
+        << c.name << " dim " << d;
+  }
+  std::vector<double> compiled(x.begin(), x.begin() + 2 * kTwoSampleSize);
+  TwoSampleResult test =
+      energyDistanceTest(compiled, mixture.draw(c.endAlpha, c.endSigma, kTwoSampleSize, 5), 2,
+                         kPermutations, 7);
+  std::printf("%-24s energy distance %.5f (p = %.3f)\n", c.name, test.energyDistance,
+              test.pValue);
+  EXPECT_GT(test.pValue, kMinPValue) << c.name << ": energy distance " << test.energyDistance;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Analytic, MixtureSamplers,
+    ::testing::Values(
+        MixtureCase{"vp_rk45", "mixture_vp", "rk45", kVP.alpha(1e-3), kVP.sigma(1e-3), 0.01},
+        MixtureCase{"vp_euler_maruyama", "mixture_vp", "euler_maruyama(steps=500)",
+                    kVP.alpha(1e-3), kVP.sigma(1e-3), 0.02},
+        MixtureCase{"vp_dpm_solver_pp_2m", "mixture_vp",
+                    "dpm_solver_pp_2m(steps=25, spacing=logsnr)", kVP.alpha(1e-3),
+                    kVP.sigma(1e-3), 0.02},
+        MixtureCase{"karras_heun", "mixture_sigma", "heun(steps=40)", 1.0, 0.0, 0.02},
+        MixtureCase{"karras_rk45", "mixture_sigma", "rk45", 1.0, 0.002, 0.01}),
     [](const auto &info) { return std::string(info.param.name); });
 
 // DDIM with eta = 1 is DDPM ancestral sampling with the posterior variance
