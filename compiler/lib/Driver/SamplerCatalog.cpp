@@ -1,5 +1,6 @@
 //===- SamplerCatalog.cpp - names, options and defaults of the samplers --===//
 #include "tweedie/Driver/SamplerCatalog.h"
+#include "tweedie/Dialect/Common/ShortestFloat.h"
 
 #include <cctype>
 #include <charconv>
@@ -57,20 +58,6 @@ bool isIdentifier(const std::string &text) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_'))
       return false;
   return true;
-}
-
-/// Shortest round-tripping decimal with a '.', as the MLIR lexer wants floats.
-std::string formatReal(double value) {
-  char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  (void)ec;
-  std::string text(buffer, end);
-  if (text.find('.') != std::string::npos)
-    return text;
-  size_t exponent = text.find('e');
-  return exponent == std::string::npos
-             ? text + ".0"
-             : text.substr(0, exponent) + ".0" + text.substr(exponent);
 }
 
 std::string kindName(const Option &option) {
@@ -275,7 +262,7 @@ std::optional<std::string> toAttributeValue(const Option &option, const std::str
     double v = std::strtod(value.c_str(), &end);
     if (value.empty() || *end != '\0' || !std::isfinite(v))
       return bad();
-    return formatReal(v);
+    return formatF64(v);
   }
   case ValueKind::Integer: {
     int64_t v = 0;

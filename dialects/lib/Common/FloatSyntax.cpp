@@ -1,23 +1,7 @@
 //===- FloatSyntax.cpp ------------------------------------------------------===//
 #include "tweedie/Dialect/Common/FloatSyntax.h"
 
-#include <charconv>
-
 namespace tweedie {
-
-std::string formatF64(double value) {
-  char buffer[64];
-  // std::to_chars without a precision gives the shortest round-tripping form.
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  (void)ec;
-  std::string text(buffer, end);
-  if (text.find_first_of(".ni") != std::string::npos) // has '.', or inf/nan
-    return text;
-  size_t exponent = text.find('e');
-  if (exponent == std::string::npos)
-    return text + ".0";
-  return text.substr(0, exponent) + ".0" + text.substr(exponent);
-}
 
 void printF64(mlir::AsmPrinter &printer, double value) {
   printer << formatF64(value);
@@ -48,6 +32,13 @@ mlir::FailureOr<llvm::SmallVector<double>> parseF64Array(mlir::AsmParser &parser
   if (parser.parseCommaSeparatedList(mlir::AsmParser::Delimiter::Square, parseOne))
     return mlir::failure();
   return values;
+}
+
+mlir::FailureOr<mlir::DenseF64ArrayAttr> parseF64ArrayAttr(mlir::AsmParser &parser) {
+  mlir::FailureOr<llvm::SmallVector<double>> values = parseF64Array(parser);
+  if (mlir::failed(values))
+    return mlir::failure();
+  return mlir::DenseF64ArrayAttr::get(parser.getContext(), *values);
 }
 
 } // namespace tweedie

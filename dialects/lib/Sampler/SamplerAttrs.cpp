@@ -20,11 +20,10 @@ using namespace tweedie::sampler;
 namespace tweedie::sampler {
 // Hooks for `custom<F64Array>` in the attribute assembly formats.
 static ParseResult parseF64Array(AsmParser &parser, DenseF64ArrayAttr &values) {
-  FailureOr<SmallVector<double>> parsed = tweedie::parseF64Array(parser);
-  if (failed(parsed))
-    return failure();
-  values = DenseF64ArrayAttr::get(parser.getContext(), *parsed);
-  return success();
+  FailureOr<DenseF64ArrayAttr> parsed = tweedie::parseF64ArrayAttr(parser);
+  if (succeeded(parsed))
+    values = *parsed;
+  return success(succeeded(parsed));
 }
 static void printF64Array(AsmPrinter &printer, DenseF64ArrayAttr values) {
   tweedie::printF64Array(printer, values.asArrayRef());

@@ -117,11 +117,10 @@ LogicalResult verifyVelocityRegion(Operation *op, Region &region, Value state) {
 // custom<StepTable>: per-step float64 tables print exactly (shortest
 // round-tripping form); the builtin array syntax rounds to 7 digits.
 static ParseResult parseStepTable(OpAsmParser &parser, DenseF64ArrayAttr &values) {
-  FailureOr<SmallVector<double>> parsed = tweedie::parseF64Array(parser);
-  if (failed(parsed))
-    return failure();
-  values = DenseF64ArrayAttr::get(parser.getContext(), *parsed);
-  return success();
+  FailureOr<DenseF64ArrayAttr> parsed = tweedie::parseF64ArrayAttr(parser);
+  if (succeeded(parsed))
+    values = *parsed;
+  return success(succeeded(parsed));
 }
 static void printStepTable(OpAsmPrinter &printer, Operation *, DenseF64ArrayAttr values) {
   tweedie::printF64Array(printer, values.asArrayRef());

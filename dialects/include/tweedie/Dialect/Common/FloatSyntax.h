@@ -7,6 +7,9 @@
 #ifndef TWEEDIE_DIALECT_COMMON_FLOATSYNTAX_H
 #define TWEEDIE_DIALECT_COMMON_FLOATSYNTAX_H
 
+#include "tweedie/Dialect/Common/ShortestFloat.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/SmallVector.h"
@@ -29,16 +32,14 @@ inline llvm::hash_code hash_value(F64 v) {
   return llvm::hash_value(llvm::bit_cast<uint64_t>(v.value));
 }
 
-/// Shortest decimal that parses back to exactly `value`, always with a '.' so the
-/// MLIR lexer reads it as a float ("1.0e-04", "0.02", "7.0").
-std::string formatF64(double value);
-
 void printF64(mlir::AsmPrinter &printer, double value);
 mlir::FailureOr<F64> parseF64(mlir::AsmParser &parser);
 
 /// `[1.0, 0.5, 0.25]`
 void printF64Array(mlir::AsmPrinter &printer, llvm::ArrayRef<double> values);
 mlir::FailureOr<llvm::SmallVector<double>> parseF64Array(mlir::AsmParser &parser);
+/// The same list as a DenseF64ArrayAttr (per-step tables, explicit sigmas).
+mlir::FailureOr<mlir::DenseF64ArrayAttr> parseF64ArrayAttr(mlir::AsmParser &parser);
 
 } // namespace tweedie
 
