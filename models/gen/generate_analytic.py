@@ -52,19 +52,24 @@ B1, C1 = "tensor<?x1xf32>", "tensor<1xf32>"
 MU64 = [round(0.7 * math.cos(0.37 * i), 6) for i in range(64)]
 STD64 = [round(0.4 + 0.1 * (i % 5), 6) for i in range(64)]
 
+def vp_alpha(w, t):
+    """alpha(t) and alpha^2 of the VP family: log alpha = -1/4 t^2 (b1 - b0) - 1/2 t b0;
+    and 1 - alpha^2."""
+    tt = w.act("square", t, B1)
+    quad = w.mul(tt, B1, w.const([-0.25 * (BETA_MAX - BETA_MIN)]), C1, B1)
+    lin = w.mul(t, B1, w.const([-0.5 * BETA_MIN]), C1, B1)
+    alpha = w.act("exp", w.add(quad, B1, lin, B1, B1), B1)
+    alpha2 = w.act("square", alpha, B1)
+    one_minus = w.add(w.mul(alpha2, B1, w.const([-1.0]), C1, B1), B1, w.const([1.0]), C1, B1)
+    return alpha, alpha2, one_minus
+
 def network(process, MU=MU, STD=STD):
     dims = len(MU)
     BD, CD = f"tensor<?x{dims}xf32>", f"tensor<{dims}xf32>"
     w = Writer()
     t = w.op("score.reshape %t", "tensor<?xf32> -> tensor<?x1xf32>")
     if process in ("vp", "subvp"):
-        # log alpha = -1/4 t^2 (b1 - b0) - 1/2 t b0
-        tt = w.act("square", t, B1)
-        quad = w.mul(tt, B1, w.const([-0.25 * (BETA_MAX - BETA_MIN)]), C1, B1)
-        lin = w.mul(t, B1, w.const([-0.5 * BETA_MIN]), C1, B1)
-        alpha = w.act("exp", w.add(quad, B1, lin, B1, B1), B1)
-        alpha2 = w.act("square", alpha, B1)
-        one_minus = w.add(w.mul(alpha2, B1, w.const([-1.0]), C1, B1), B1, w.const([1.0]), C1, B1)
+        alpha, alpha2, one_minus = vp_alpha(w, t)
         sigma2 = one_minus if process == "vp" else w.act("square", one_minus, B1)
         scaled_var = w.mul(alpha2, B1, w.const([s * s for s in STD]), CD, BD)
         mean = w.mul(alpha, B1, w.const(MU), CD, BD)
@@ -136,12 +141,7 @@ def mixture_network(process):
     w = Writer()
     t = w.op("score.reshape %t", "tensor<?xf32> -> tensor<?x1xf32>")
     if process == "vp":
-        tt = w.act("square", t, B1)
-        quad = w.mul(tt, B1, w.const([-0.25 * (BETA_MAX - BETA_MIN)]), C1, B1)
-        lin = w.mul(t, B1, w.const([-0.5 * BETA_MIN]), C1, B1)
-        alpha = w.act("exp", w.add(quad, B1, lin, B1, B1), B1)
-        alpha2 = w.act("square", alpha, B1)
-        sigma2 = w.add(w.mul(alpha2, B1, w.const([-1.0]), C1, B1), B1, w.const([1.0]), C1, B1)
+        alpha, alpha2, sigma2 = vp_alpha(w, t)
         var = w.add(w.mul(alpha2, B1, w.const([s * s for s in MIX_STDS]), CK, BK), BK,
                     sigma2, B1, BK)
     else:  # sigma schedules: alpha = 1, sigma = t
