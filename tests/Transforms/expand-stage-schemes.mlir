@@ -113,3 +113,19 @@ func.func @churn(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?
   %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.sigmas<[10.0, 1.0, 0.1]> method #sampler.ode<solver = heun, churn = 4.0> prediction x0 steps 2 denoise_final : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+// An ODE solver on a DDPM schedule (DPM-Solver's continuous form): t runs
+// from 1 to 1/T = 0.1 (T = 10 training steps) and the network sees the
+// continuous step index t T - 1: 9 and 4.5 for t = 1 and 0.55.
+// CHECK-LABEL: func.func @ddpm_euler
+// CHECK: sampler.loop %[[I:.*]] steps 2
+// CHECK: sampler.timestep %[[I]] for %{{.*}} values [9.0, 4.5]
+func.func @ddpm_euler(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<timesteps = 10> method #sampler.ode<solver = euler> prediction eps steps 2 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

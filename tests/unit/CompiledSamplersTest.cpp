@@ -339,6 +339,30 @@ TEST(AdaptiveRK45, ASampleDoesNotDependOnItsBatch) {
   tweedie_instance_destroy(instance);
 }
 
+// The ODE solvers on a DDPM-trained model (mlp2d, ddpm_linear, eps; its
+// weights synthetic): they integrate DPM-Solver's continuous form of the
+// schedule, whose probability-flow ODE DDIM(eta = 0) also discretises. So
+// they converge to DDIM with all 1000 steps, and the DPM-Solvers get there
+// in far fewer steps than DDIM itself.
+TEST(SamplerIdentities, OdeSolversOnADdpmModelConvergeToFullDdim) {
+  const std::string mlp2d = std::string(TWEEDIE_MODELS_DIR) + "/mlp2d.mlir";
+  std::vector<float> full = compiledSamples(mlp2d, 256, 3, 1, "ddim(steps=1000)");
+  const std::vector<double> reference(full.begin(), full.end());
+  auto distance = [&](const char *sampler) {
+    const double d = relativeError(compiledSamples(mlp2d, 256, 3, 1, sampler), reference);
+    std::printf("%-45s vs ddim(steps=1000): %.2e\n", sampler, d);
+    return d;
+  };
+  const double pp10 = distance("dpm_solver_pp_2m(steps=10, spacing=logsnr)");
+  const double pp25 = distance("dpm_solver_pp_2m(steps=25, spacing=logsnr)");
+  const double pp100 = distance("dpm_solver_pp_2m(steps=100, spacing=logsnr)");
+  EXPECT_LT(pp25, pp10 / 2);
+  EXPECT_LT(pp100, pp25 / 2);
+  EXPECT_LT(pp100, 1e-3);
+  const double ddim10 = distance("ddim(steps=10)");
+  EXPECT_LT(distance("dpm_solver_3(steps=10, spacing=logsnr)"), ddim10 / 10);
+}
+
 // The two-sample check can fail: it rejects samples whose mean is off by
 // 0.3 standard deviations, and accepts a second exact draw.
 TEST(EnergyDistance, RejectsAShiftedSampleAndAcceptsAnExactOne) {

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/Numerics/Convergence.h"
+#include "tweedie/Numerics/DiscreteSchedules.h"
 #include "tweedie/Numerics/StageSchemes.h"
 
 #include <gtest/gtest.h>
@@ -51,6 +52,34 @@ TEST(Processes, LogSNRInverts) {
     for (double t : {lo * 3, 0.2 * hi, 0.6 * hi})
       EXPECT_NEAR(p.timeOfLogSNR(p.logSNR(t), lo, hi), t, 1e-12 * hi) << kProcessNames[k];
   }
+}
+
+// DDPM's linear schedule as DPM-Solver sees it: log alpha piecewise linear
+// between the training steps t_n = (n + 1) / N.
+const Process kDiscrete =
+    Process::discreteVP(alphaBars(linearBetas(1000, 1e-4, 0.02)));
+
+TEST(Processes, DiscreteScheduleInterpolatesTheTrainingSteps) {
+  const std::vector<double> abar = alphaBars(linearBetas(1000, 1e-4, 0.02));
+  // At the knots: abar_n exactly; the network sees step index n.
+  for (int64_t n : {0, 1, 499, 999}) {
+    const double t = (n + 1) / 1000.0;
+    EXPECT_NEAR(kDiscrete.alpha(t), std::sqrt(abar[n]), 1e-14);
+    EXPECT_NEAR(kDiscrete.sigma(t), std::sqrt(1 - abar[n]), 1e-14);
+    EXPECT_NEAR(kDiscrete.conditioning(t), static_cast<double>(n), 1e-9);
+  }
+  // Between knots: log alpha is the linear interpolation, and the process
+  // obeys the VP identities (away from a knot, where the slope jumps).
+  const double t = 0.4005; // halfway between steps 399 and 400
+  EXPECT_NEAR(kDiscrete.logAlpha(t), 0.25 * (std::log(abar[399]) + std::log(abar[400])), 1e-14);
+  const double e = 1e-7;
+  auto var = [&](double u) { return kDiscrete.sigma(u) * kDiscrete.sigma(u); };
+  EXPECT_NEAR((var(t + e) - var(t - e)) / (2 * e),
+              2 * kDiscrete.drift(t) * var(t) + kDiscrete.diffusionSq(t), 1e-6);
+  EXPECT_NEAR((kDiscrete.logAlpha(t + e) - kDiscrete.logAlpha(t - e)) / (2 * e),
+              kDiscrete.drift(t), 1e-7);
+  // lambda inverts there too.
+  EXPECT_NEAR(kDiscrete.timeOfLogSNR(kDiscrete.logSNR(0.3), 1e-3, 1.0), 0.3, 1e-12);
 }
 
 TEST(Processes, KarrasAndGeometricLevels) {
@@ -99,6 +128,23 @@ TEST(StageSchemes, OdeSolversConvergeAtTheirOrder) {
                   c.order);
       EXPECT_NEAR(slope, c.order, 0.3) << c.name << " on " << kProcessNames[k];
     }
+}
+
+// On a DDPM schedule the DPM-Solver family keeps its order: it steps in
+// lambda, and the Gaussian's eps is smooth in lambda whatever the kinks of
+// lambda(t). (Euler, Heun and RK4 step in t across those kinks.)
+TEST(StageSchemes, DpmSolversKeepTheirOrderOnADdpmSchedule) {
+  for (const OrderCase &c : kOrders) {
+    if (c.method != SchemeMethod::DPMSolver2 && c.method != SchemeMethod::DPMSolver3 &&
+        c.method != SchemeMethod::DPMSolverPP2M)
+      continue;
+    const double slope = measureOrder(c.method, kDiscrete, Prediction::Eps, c.coarse).slope;
+    std::printf("%-17s ddpm_linear slope %.2f (order %.0f)\n", c.name, slope, c.order);
+    EXPECT_NEAR(slope, c.order, 0.3) << c.name;
+  }
+  // Euler is first order anyway; Heun and RK4 drop to about first order
+  // (tweedie-bench orders shows it).
+  EXPECT_NEAR(measureOrder(SchemeMethod::Euler, kDiscrete, Prediction::Eps, 32).slope, 1.0, 0.3);
 }
 
 TEST(StageSchemes, EveryParameterisationGivesTheSameSolver) {

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/Numerics/Convergence.h"
+#include "tweedie/Numerics/DiscreteSchedules.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -43,7 +44,9 @@ int orders(const std::string &prediction, bool verbose) {
   const NamedProcess processes[] = {{"vp", Process::vp(0.1, 20.0)},
                                     {"subvp", Process::subVP(0.1, 20.0)},
                                     {"ve", Process::ve(0.01, 50.0)},
-                                    {"sigma", Process::sigmaTime()}};
+                                    {"sigma", Process::sigmaTime()},
+                                    {"ddpm", Process::discreteVP(alphaBars(
+                                                 linearBetas(1000, 1e-4, 0.02)))}};
   const Prediction pred = prediction == "x0"      ? Prediction::X0
                           : prediction == "v"     ? Prediction::V
                           : prediction == "score" ? Prediction::Score
@@ -78,6 +81,9 @@ int orders(const std::string &prediction, bool verbose) {
   }
   if (worst)
     fmt::print("\n* more than 0.3 from the solver's order (see --verbose for the errors)\n");
+  fmt::print("\nddpm: ddpm_linear as a continuous process (log alpha piecewise linear between "
+             "training steps, DPM-Solver's form): solvers stepping in t cross its kinks; the "
+             "DPM-Solver family steps in logSNR and keeps its order.\n");
   return 0;
 }
 

@@ -170,7 +170,8 @@ const std::vector<Option> &commonOptions() {
              {"eps", "x0", "v", "score"}),
       choice("spacing", "linspace",
              "time steps: linspace (uniform in t or in the schedule's levels), leading or "
-             "trailing (DDPM schedules), logsnr (vp, subvp, ve: uniform in log(alpha/sigma))",
+             "trailing (ddpm and ddim), logsnr (uniform in log(alpha/sigma): vp, subvp, ve, "
+             "and DDPM schedules with the ODE solvers)",
              {"linspace", "leading", "trailing", "logsnr"}),
       {"denoise_final", ValueKind::Flag, "false",
        "end with Tweedie's denoising step x + sigma^2 s(x) at the last noise level", {}},

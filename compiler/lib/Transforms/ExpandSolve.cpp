@@ -5,6 +5,7 @@
 // phases see a loop whose every number is a compile-time constant.
 //
 //===----------------------------------------------------------------------===//
+#include "SolveExpansion.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Numerics/DiscreteSchedules.h"
 #include "tweedie/Transforms/Passes.h"
@@ -23,17 +24,6 @@ using namespace tweedie;
 using namespace tweedie::sampler;
 
 namespace {
-
-/// abar_t of a discrete variance-preserving schedule, t = 0 .. T-1.
-std::optional<std::vector<double>> discreteAlphaBars(ScheduleAttrInterface schedule) {
-  if (auto linear = dyn_cast<DDPMLinearAttr>(schedule))
-    return numerics::alphaBars(numerics::linearBetas(
-        linear.getTimesteps(), linear.getBetaStart(), linear.getBetaEnd()));
-  if (auto cosine = dyn_cast<DDPMCosineAttr>(schedule))
-    return numerics::alphaBars(numerics::cosineBetas(
-        cosine.getTimesteps(), cosine.getS(), cosine.getMaxBeta()));
-  return std::nullopt;
-}
 
 numerics::Spacing toSpacing(TimeSpacing spacing) {
   switch (spacing) {
@@ -156,6 +146,16 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
 };
 
 } // namespace
+
+std::optional<std::vector<double>> tweedie::discreteAlphaBars(ScheduleAttrInterface schedule) {
+  if (auto linear = dyn_cast<DDPMLinearAttr>(schedule))
+    return numerics::alphaBars(numerics::linearBetas(
+        linear.getTimesteps(), linear.getBetaStart(), linear.getBetaEnd()));
+  if (auto cosine = dyn_cast<DDPMCosineAttr>(schedule))
+    return numerics::alphaBars(numerics::cosineBetas(
+        cosine.getTimesteps(), cosine.getS(), cosine.getMaxBeta()));
+  return std::nullopt;
+}
 
 void tweedie::populateExpandSolvePatterns(RewritePatternSet &patterns) {
   patterns.add<ExpandDiscreteVPSolve>(patterns.getContext());

@@ -138,8 +138,17 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
     r.process = numerics::Process::sigmaTime();
     levels.assign(sigmas.getValues().asArrayRef().begin(),
                   sigmas.getValues().asArrayRef().end());
+  } else if (std::optional<std::vector<double>> alphaBars = discreteAlphaBars(schedule)) {
+    // DPM-Solver's continuous view of a DDPM schedule: t in [1/N, 1].
+    r.process = numerics::Process::discreteVP(*alphaBars);
+    tMin = 1.0 / static_cast<double>(alphaBars->size());
+    if (op.getSpacing() == TimeSpacing::leading || op.getSpacing() == TimeSpacing::trailing) {
+      why = "spacing leading/trailing picks training steps for ddpm and ddim; on a DDPM "
+            "schedule the other samplers take linspace (uniform in t) or logsnr";
+      return failure();
+    }
   } else {
-    why = "discrete DDPM schedules are sampled by ddpm and ddim";
+    why = "the schedule has no continuous-time form";
     return failure();
   }
 
@@ -265,6 +274,14 @@ struct ExpandStageSchemeSolve : OpRewritePattern<SolveOp> {
     RankedTensorType stateType = op.getType();
     auto timeType = RankedTensorType::get({stateType.getDimSize(0)}, rewriter.getF32Type());
     auto tables = [&](ArrayRef<double> values) { return rewriter.getDenseF64ArrayAttr(values); };
+    // What the network is conditioned on at each time (the step index on
+    // discrete schedules).
+    auto conditioning = [&](ArrayRef<double> times) {
+      std::vector<double> inputs;
+      for (double t : times)
+        inputs.push_back(setup->request.process.conditioning(t));
+      return tables(inputs);
+    };
 
     // The prior: the solve's standard normal noise scaled by the prior's std.
     Value init = scalePrior(rewriter, loc, op.getNoise(), setup->priorStd);
@@ -289,8 +306,8 @@ struct ExpandStageSchemeSolve : OpRewritePattern<SolveOp> {
     // their result.
     const Corrector &corrector = plan->corrector;
     for (int64_t k = 0; k < corrector.steps; ++k) {
-      Value time =
-          rewriter.create<TimestepOp>(loc, timeType, step, x, tables(corrector.time));
+      Value time = rewriter.create<TimestepOp>(loc, timeType, step, x,
+                                               conditioning(corrector.time));
       Value output =
           rewriter.create<func::CallOp>(loc, network, ValueRange{x, time}).getResult(0);
       Value score = output;
@@ -346,8 +363,8 @@ struct ExpandStageSchemeSolve : OpRewritePattern<SolveOp> {
 
     for (size_t j = 0; j < scheme.stageTime.size(); ++j) {
       Value input = combine(scheme.stageInput[j]);
-      Value time =
-          rewriter.create<TimestepOp>(loc, timeType, step, input, tables(scheme.stageTime[j]));
+      Value time = rewriter.create<TimestepOp>(loc, timeType, step, input,
+                                               conditioning(scheme.stageTime[j]));
       basis.push_back(
           rewriter.create<func::CallOp>(loc, network, ValueRange{input, time}).getResult(0));
     }

@@ -163,9 +163,11 @@ LogicalResult SolveOp::verify() {
     return emitOpError("denoise_final: the last ")
            << method.getMethodName()
            << " step already returns the x0 estimate (it ends at abar = 1)";
-  if (spacing == TimeSpacing::logsnr && !sde)
-    return emitOpError("spacing logsnr applies to the vp, subvp and ve schedules, not to ")
-           << schedule;
+  // DDPM schedules have a continuous form for the ODE solvers (DPM-Solver's).
+  if (spacing == TimeSpacing::logsnr && !sde && !(ddpm && isa<ODEAttr>(method)))
+    return emitOpError("spacing logsnr applies to the vp, subvp and ve schedules (and to "
+                       "DDPM schedules with the ODE solvers), not to ")
+           << schedule << " with " << method.getMethodName();
   // Langevin-type methods repeat one level as often as asked; every other
   // method visits distinct levels of a discrete schedule.
   bool repeatsLevels = isa<LangevinAttr, MALAAttr>(method);

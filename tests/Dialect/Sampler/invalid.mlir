@@ -715,7 +715,7 @@ func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
 func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
-  // expected-error @+1 {{spacing logsnr applies to the vp, subvp and ve schedules, not to #sampler.karras<>}}
+  // expected-error @+1 {{spacing logsnr applies to the vp, subvp and ve schedules (and to DDPM schedules with the ODE solvers), not to #sampler.karras<> with}}
   %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.karras<> method #sampler.ode<> prediction eps steps 10 spacing logsnr : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }

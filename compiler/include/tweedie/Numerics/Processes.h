@@ -7,6 +7,12 @@
 // The marginal's variance obeys d(sigma^2)/dt = 2 f sigma^2 + g^2 (for
 // sub-VP the marginal variance is (1 - alpha^2)^2, which its g^2 is built for).
 //
+// A discrete DDPM schedule becomes a continuous VP process as in DPM-Solver
+// (Lu et al. 2022, app. D): training step n sits at t_n = (n + 1) / N, and
+// log alpha is piecewise linear in t between the steps (extended linearly
+// below t_0 = 1/N); its network is conditioned on the continuous step index
+// t N - 1.
+//
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_NUMERICS_PROCESSES_H
 #define TWEEDIE_NUMERICS_PROCESSES_H
@@ -17,15 +23,18 @@
 namespace tweedie::numerics {
 
 struct Process {
-  enum class Kind { VP, SubVP, VE, SigmaTime };
+  enum class Kind { VP, SubVP, VE, SigmaTime, DiscreteVP };
   Kind kind = Kind::SigmaTime;
   double betaMin = 0.1, betaMax = 20.0;  // VP, sub-VP
   double sigmaMin = 0.01, sigmaMax = 50; // VE
+  std::vector<double> logAlphas;         // DiscreteVP: log alpha at t_n = (n+1)/N
 
   static Process vp(double betaMin, double betaMax);
   static Process subVP(double betaMin, double betaMax);
   static Process ve(double sigmaMin, double sigmaMax);
   static Process sigmaTime();
+  /// A DDPM schedule's abar_n, n = 0 .. N-1 (see the file comment).
+  static Process discreteVP(const std::vector<double> &alphaBars);
 
   double logAlpha(double t) const;
   double alpha(double t) const;
@@ -34,6 +43,9 @@ struct Process {
   double drift(double t) const;
   /// g(t)^2: the forward SDE's squared diffusion.
   double diffusionSq(double t) const;
+  /// The network's conditioning input at time t: t itself, or for a
+  /// discrete schedule the continuous training-step index t N - 1.
+  double conditioning(double t) const;
   /// lambda(t) = log(alpha / sigma), decreasing in t (DPM-Solver's time).
   double logSNR(double t) const;
   /// The t in [lo, hi] with logSNR(t) = lambda (bisection to float64 precision).
