@@ -315,6 +315,18 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
         else
           out = fourierEmbedding(get(o.getTime()), get(o.getFrequencies()));
       })
+      // ---- score gradients -------------------------------------------------
+      .Case([&](score::ActGradOp o) {
+        out = activationGrad(get(o.getInput()), get(o.getGrad()), toActivation(o.getKind()),
+                             static_cast<int>(o.getOrder()));
+      })
+      .Case([&](score::ReduceSumOp o) {
+        out = reduceSum(get(o.getInput()), Shape(o.getAxes().begin(), o.getAxes().end()));
+      })
+      .Case([&](score::BroadcastOp o) {
+        out = broadcastTo(get(o.getInput()), get(o.getLike()).shape);
+      })
+      .Case([&](score::OuterSumOp o) { out = outerSum(get(o.getLhs()), get(o.getRhs())); })
       // ---- sampler ----------------------------------------------------------
       .Case([&](sampler::LoopOp loop) {
         Block &body = loop.getBody().front();

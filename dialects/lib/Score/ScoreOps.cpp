@@ -554,5 +554,84 @@ LogicalResult TimeEmbeddingOp::inferReturnTypes(MLIRContext *,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Gradient ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  ShapeChecker check(loc, getOperationName());
+  ShapedType in = shapedOf(adaptor.getInput());
+  SmallVector<int64_t> shape(in.getShape());
+  int64_t previous = -1;
+  for (int64_t axis : adaptor.getAxes()) {
+    if (axis <= previous || axis >= in.getRank())
+      return check.fail("axes " + formatShape(adaptor.getAxes()) +
+                        " must be increasing axes of operand 'input' shape " +
+                        formatShape(in.getShape()));
+    shape[axis] = 1;
+    previous = axis;
+  }
+  inferred.push_back(tensorLike(shape, adaptor.getInput()));
+  return success();
+}
+
+LogicalResult BroadcastOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &inferred) {
+  ShapeChecker check(loc, getOperationName());
+  if (failed(check.sameElementType({{"input", adaptor.getInput()}, {"like", adaptor.getLike()}})))
+    return failure();
+  ArrayRef<int64_t> in = shapedOf(adaptor.getInput()).getShape();
+  ArrayRef<int64_t> like = shapedOf(adaptor.getLike()).getShape();
+  bool fits = in.size() <= like.size();
+  for (size_t i = 0; fits && i < in.size(); ++i) {
+    int64_t d = in[in.size() - 1 - i], l = like[like.size() - 1 - i];
+    fits = d == 1 || dimsCompatible(d, l);
+  }
+  if (!fits)
+    return check.fail("operand 'input' shape " + formatShape(in) +
+                      " does not broadcast to operand 'like' shape " + formatShape(like));
+  inferred.push_back(adaptor.getLike().getType());
+  return success();
+}
+
+LogicalResult ActGradOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  ShapeChecker check(loc, getOperationName());
+  if (adaptor.getInput().getType() != adaptor.getGrad().getType())
+    return check.fail("operands 'input' shape " +
+                      formatShape(shapedOf(adaptor.getInput()).getShape()) + " and 'grad' shape " +
+                      formatShape(shapedOf(adaptor.getGrad()).getShape()) +
+                      " must have the same type");
+  inferred.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult OuterSumOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &inferred) {
+  ShapeChecker check(loc, getOperationName());
+  ShapedType lhs = shapedOf(adaptor.getLhs()), rhs = shapedOf(adaptor.getRhs());
+  if (failed(check.sameElementType({{"lhs", adaptor.getLhs()}, {"rhs", adaptor.getRhs()}})) ||
+      failed(check.minRank("lhs", lhs, 1)))
+    return failure();
+  bool same = lhs.getRank() == rhs.getRank();
+  for (int64_t i = 0; same && i + 1 < lhs.getRank(); ++i)
+    same = dimsCompatible(lhs.getDimSize(i), rhs.getDimSize(i));
+  if (!same)
+    return check.fail("operands 'lhs' shape " + formatShape(lhs.getShape()) + " and 'rhs' shape " +
+                      formatShape(rhs.getShape()) + " must share all but their last dim");
+  int64_t m = lhs.getShape().back(), n = rhs.getShape().back();
+  if (ShapedType::isDynamic(m) || ShapedType::isDynamic(n))
+    return check.fail("the last dims of 'lhs' and 'rhs' must be static");
+  inferred.push_back(tensorLike({m, n}, adaptor.getLhs()));
+  return success();
+}
+
+#include "tweedie/Dialect/Score/IR/ScoreInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "tweedie/Dialect/Score/IR/ScoreOps.cpp.inc"

@@ -428,3 +428,38 @@ func.func @residual_shape(%x: tensor<?x8xf32>, %w: tensor<8x8xf32>, %r: tensor<?
   %0 = score.dense %x, %w residual %r : (tensor<?x8xf32>, tensor<8x8xf32>, tensor<?x1xf32>) -> tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// -----
+
+func.func @reduce_sum_axes(%x: tensor<?x3xf32>) -> tensor<1x1xf32> {
+  // expected-error @+2 {{axes [1, 0] must be increasing axes of operand 'input' shape [?, 3]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = score.reduce_sum %x axes [1, 0] : (tensor<?x3xf32>) -> tensor<1x1xf32>
+  return %0 : tensor<1x1xf32>
+}
+
+// -----
+
+func.func @broadcast_misfit(%c: tensor<4xf32>, %x: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  // expected-error @+2 {{operand 'input' shape [4] does not broadcast to operand 'like' shape [?, 3]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = score.broadcast %c like %x : (tensor<4xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+func.func @act_grad_order(%x: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  // expected-error @+1 {{attribute 'order' failed to satisfy constraint}}
+  %0 = score.act_grad silu order(3) %x, %x : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+func.func @outer_sum_rows(%a: tensor<?x3xf32>, %b: tensor<?x2x4xf32>) -> tensor<3x4xf32> {
+  // expected-error @+2 {{operands 'lhs' shape [?, 3] and 'rhs' shape [?, 2, 4] must share all but their last dim}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = score.outer_sum %a, %b : (tensor<?x3xf32>, tensor<?x2x4xf32>) -> tensor<3x4xf32>
+  return %0 : tensor<3x4xf32>
+}

@@ -108,3 +108,17 @@ func.func @epilogues(%x: tensor<?x4x5x5xf32>, %w: tensor<4x4x3x3xf32>, %b: tenso
   %2 = score.group_norm %x, %b, %b groups(2) act silu : (tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<?x4x5x5xf32>
   return %0, %1, %2 : tensor<?x4x5x5xf32>, tensor<?x8xf32>, tensor<?x4x5x5xf32>
 }
+
+// The ops reverse-mode rules emit.
+// CHECK-LABEL: func @gradients
+func.func @gradients(%x: tensor<?x3xf32>, %dy: tensor<?x3xf32>, %c: tensor<3xf32>) -> (tensor<1x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<3x3xf32>) {
+  // CHECK: score.reduce_sum %{{.*}} axes [0] : (tensor<?x3xf32>) -> tensor<1x3xf32>
+  %0 = score.reduce_sum %x axes [0] : (tensor<?x3xf32>) -> tensor<1x3xf32>
+  // CHECK: score.broadcast %{{.*}} like %{{.*}} : (tensor<3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  %1 = score.broadcast %c like %x : (tensor<3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  // CHECK: score.act_grad gelu order(2) %{{.*}}, %{{.*}} : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  %2 = score.act_grad gelu order(2) %x, %dy : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  // CHECK: score.outer_sum %{{.*}}, %{{.*}} : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<3x3xf32>
+  %3 = score.outer_sum %x, %dy : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<3x3xf32>
+  return %0, %1, %2, %3 : tensor<1x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<3x3xf32>
+}

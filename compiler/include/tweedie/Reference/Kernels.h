@@ -53,6 +53,18 @@ Result sinusoidalEmbedding(const Tensor &t, int64_t dim, double maxPeriod);
 /// [B] -> [B, 2 F]: [sin(2 pi t w_k) | cos(2 pi t w_k)] for w [F].
 Result fourierEmbedding(const Tensor &t, const Tensor &frequencies);
 
+// Gradients.cpp: the ops reverse-mode rules emit
+/// f'(x) (order 1) or f''(x) (order 2).
+double activationDerivative(double x, Activation kind, int order);
+/// grad * f^(order)(x), elementwise.
+Result activationGrad(const Tensor &x, const Tensor &grad, Activation kind, int order);
+/// Sums over `axes`, keeping them as size 1.
+Result reduceSum(const Tensor &x, const Shape &axes);
+/// x broadcast (NumPy rules) to `shape`.
+Result broadcastTo(const Tensor &x, const Shape &shape);
+/// [M, N] = sum over the leading index r of a[r]^T b[r].
+Result outerSum(const Tensor &a, const Tensor &b);
+
 } // namespace tweedie::reference
 
 #endif

@@ -14,6 +14,7 @@
 #include "tweedie/Dialect/Score/IR/ScoreDialect.h"
 
 #include "tweedie/Dialect/Score/IR/ScoreEnums.h.inc"
+#include "tweedie/Dialect/Score/IR/ScoreInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "tweedie/Dialect/Score/IR/ScoreOps.h.inc"

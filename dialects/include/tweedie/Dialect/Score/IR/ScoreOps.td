@@ -10,6 +10,7 @@
 #define TWEEDIE_DIALECT_SCORE_IR_SCOREOPS_TD
 
 include "tweedie/Dialect/Score/IR/ScoreBase.td"
+include "tweedie/Dialect/Score/IR/ScoreInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonAttrConstraints.td"
@@ -17,11 +18,14 @@ include "mlir/IR/CommonAttrConstraints.td"
 class Score_ShapedOp<string mnemonic, list<Trait> traits = []>
     : Score_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)>;
 
+// An op with a reverse-mode rule (dialects/lib/Score/ScoreVJPs.cpp).
+defvar Score_HasVJP = DeclareOpInterfaceMethods<Score_VJPOpInterface>;
+
 //===----------------------------------------------------------------------===//
 // Weights
 //===----------------------------------------------------------------------===//
 
-def Score_ParamOp : Score_Op<"param", [Pure]> {
+def Score_ParamOp : Score_Op<"param", [Pure, Score_HasVJP]> {
   let summary = "a named trained weight";
   let description = [{
     Resolved by name from the model's `.safetensors` file. The shape must be
@@ -49,7 +53,7 @@ class Score_EpilogueFormat<string operands> {
   }];
 }
 
-def Score_DenseOp : Score_ShapedOp<"dense", [AttrSizedOperandSegments]> {
+def Score_DenseOp : Score_ShapedOp<"dense", [AttrSizedOperandSegments, Score_HasVJP]> {
   let summary = "fully connected layer y = act(x W + b) + residual over the last axis";
   let description = [{
     `input` [..., K], `weight` [K, N], optional `bias` [N]; result [..., N].
@@ -143,7 +147,7 @@ def Score_LayerNormOp : Score_ShapedOp<"layer_norm"> {
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-def Score_ActOp : Score_Op<"act", [Pure, SameOperandsAndResultType,
+def Score_ActOp : Score_Op<"act", [Pure, SameOperandsAndResultType, Score_HasVJP,
                                     InferTypeOpInterface]> {
   let summary = "elementwise activation";
   let description = [{
@@ -160,7 +164,7 @@ def Score_ActOp : Score_Op<"act", [Pure, SameOperandsAndResultType,
 }
 
 class Score_BroadcastBinaryOp<string mnemonic, string formula>
-    : Score_ShapedOp<mnemonic, [Commutative]> {
+    : Score_ShapedOp<mnemonic, [Commutative, Score_HasVJP]> {
   let summary = "elementwise " # formula # " with NumPy broadcasting";
   let description = [{
     Shapes are aligned at their last axes; each pair of dims must be equal or
@@ -211,7 +215,7 @@ def Score_AvgPoolOp : Score_ShapedOp<"avg_pool"> {
   }];
 }
 
-def Score_ReshapeOp : Score_Op<"reshape", [Pure]> {
+def Score_ReshapeOp : Score_Op<"reshape", [Pure, Score_HasVJP]> {
   let summary = "reinterpret the row-major elements with a new shape";
   let description = [{
     Element counts must agree. With a dynamic batch, both shapes carry one `?`
@@ -223,7 +227,7 @@ def Score_ReshapeOp : Score_Op<"reshape", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Score_TransposeOp : Score_ShapedOp<"transpose"> {
+def Score_TransposeOp : Score_ShapedOp<"transpose", [Score_HasVJP]> {
   let summary = "permute axes: result dim i is input dim permutation[i]";
   let arguments = (ins Score_FloatTensor:$input, DenseI64ArrayAttr:$permutation);
   let results = (outs Score_FloatTensor:$result);
@@ -236,7 +240,7 @@ def Score_TransposeOp : Score_ShapedOp<"transpose"> {
 // Conditioning
 //===----------------------------------------------------------------------===//
 
-def Score_TimeEmbeddingOp : Score_ShapedOp<"time_embedding"> {
+def Score_TimeEmbeddingOp : Score_ShapedOp<"time_embedding", [Score_HasVJP]> {
   let summary = "features of the diffusion time (or noise level) per sample";
   let description = [{
     `time` [B] -> [B, dim]. Sinusoidal: [sin(t f_k) | cos(t f_k)] with
@@ -257,6 +261,81 @@ def Score_TimeEmbeddingOp : Score_ShapedOp<"time_embedding"> {
   let assemblyFormat = [{
     $kind $time (`,` $frequencies^)? `dim` `(` $dim `)` attr-dict `:`
     functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Gradients: what reverse-mode rules emit (--tweedie-autodiff). Each has a
+// rule of its own, so gradients can be differentiated again.
+//===----------------------------------------------------------------------===//
+
+def Score_ReduceSumOp : Score_ShapedOp<"reduce_sum", [Score_HasVJP]> {
+  let summary = "sum over axes, keeping them as size 1";
+  let description = [{
+    Reducing the batch axis gives a static shape: how a weight's gradient sums
+    its per-sample contributions, and how a loss becomes one number.
+
+    ```mlir
+    %g = score.reduce_sum %x axes [0] : (tensor<?x16xf32>) -> tensor<1x16xf32>
+    ```
+  }];
+  let arguments = (ins Score_FloatTensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axes` $axes attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_BroadcastOp : Score_ShapedOp<"broadcast", [Score_HasVJP]> {
+  let summary = "broadcast to the shape of another tensor";
+  let description = [{
+    `input` broadcasts (NumPy rules) to the shape of `like`, which only lends
+    its shape (with its dynamic batch). The rule of reduce_sum and the seed of
+    a gradient.
+
+    ```mlir
+    %y = score.broadcast %c like %x : (tensor<1xf32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$like);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `like` $like attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_ActGradOp : Score_ShapedOp<"act_grad", [Score_HasVJP]> {
+  let summary = "grad times the activation's first or second derivative";
+  let description = [{
+    `grad * f'(input)` (order 1, the rule of score.act) or `grad * f''(input)`
+    (order 2, the rule of order 1), elementwise, same shapes.
+
+    ```mlir
+    %dx = score.act_grad silu order(1) %x, %dy : (tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+    ```
+  }];
+  let arguments = (ins Score_ActKind:$kind, ConfinedAttr<I64Attr, [IntMinValue<1>, IntMaxValue<2>]>:$order,
+                       Score_FloatTensor:$input, Score_FloatTensor:$grad);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $kind `order` `(` $order `)` $input `,` $grad attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_OuterSumOp : Score_ShapedOp<"outer_sum", [Score_HasVJP]> {
+  let summary = "sum over rows of outer products: a dense weight's gradient";
+  let description = [{
+    `lhs` [..., M] and `rhs` [..., N] with the same leading dims: the [M, N]
+    sum over every leading index r of lhs[r]^T rhs[r].
+
+    ```mlir
+    %dw = score.outer_sum %x, %dy : (tensor<?x2xf32>, tensor<?x16xf32>) -> tensor<2x16xf32>
+    ```
+  }];
+  let arguments = (ins Score_FloatTensor:$lhs, Score_FloatTensor:$rhs);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
 }
 
