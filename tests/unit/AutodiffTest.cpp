@@ -56,8 +56,10 @@ std::string denseLiteral(const std::vector<double> &v) {
   return os.str() + "]";
 }
 
-/// The loss function around a case body that defines %y of `shape`.
-std::string lossFunction(const std::string &body, const std::vector<int64_t> &shape) {
+/// The loss function of %x (`input`, default [3, 4]) around a case body that
+/// defines %y of `shape`.
+std::string lossFunction(const std::string &body, const std::vector<int64_t> &shape,
+                         const std::vector<int64_t> &input = {3, 4}) {
   int64_t n = 1;
   for (int64_t d : shape)
     n *= d;
@@ -69,7 +71,7 @@ std::string lossFunction(const std::string &body, const std::vector<int64_t> &sh
   for (size_t i = 0; i < shape.size(); ++i)
     kept += "1x";
   kept += "f32>";
-  return "func.func @loss(%x: tensor<3x4xf32>) -> tensor<1xf32> {\n" + body +
+  return "func.func @loss(%x: tensor<" + shapeText(input) + "f32>) -> tensor<1xf32> {\n" + body +
          "\n  %loss_r = arith.constant dense<" + denseLiteral(values(n, 99, 1.0, 1.0)) +
          "> : tensor<" + std::to_string(n) + "xf32>\n" + "  %loss_rr = score.reshape %loss_r : tensor<" +
          std::to_string(n) + "xf32> -> " + type + "\n" +
@@ -169,8 +171,9 @@ protected:
 
 struct OpCase {
   const char *name;
-  const char *body; // defines %y from %x [3, 4]
+  const char *body; // defines %y from %x
   std::vector<int64_t> shape;
+  std::vector<int64_t> input = {3, 4};
 };
 
 class AutodiffRules : public Autodiff, public ::testing::WithParamInterface<OpCase> {};
@@ -178,9 +181,12 @@ class AutodiffRules : public Autodiff, public ::testing::WithParamInterface<OpCa
 TEST_P(AutodiffRules, MatchFiniteDifferences) {
   const OpCase &c = GetParam();
   OwningOpRef<ModuleOp> module =
-      differentiated(lossFunction(c.body, c.shape), "loss", "params,arg0");
+      differentiated(lossFunction(c.body, c.shape, c.input), "loss", "params,arg0");
   ASSERT_TRUE(module) << c.name;
-  Tensor x({3, 4}, values(12, 5));
+  int64_t n = 1;
+  for (int64_t d : c.input)
+    n *= d;
+  Tensor x(c.input, values(n, 5));
   const double worst = check(*module, "loss", x);
   std::printf("%-22s worst relative error %.2e\n", c.name, worst);
 }
@@ -253,6 +259,54 @@ const OpCase kCases[] = {
      R"(  %t = score.act tanh %x : tensor<3x4xf32>
   %y = score.act_grad gelu order(1) %x, %t : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>)",
      {3, 4}},
+    {"concat_slice_pad",
+     R"(  %t = score.act tanh %x : tensor<3x4xf32>
+  %c = score.concat %x, %t axis(1) : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x8xf32>
+  %s = score.slice %c axis(1) offset(2) size(5) : (tensor<3x8xf32>) -> tensor<3x5xf32>
+  %y = score.pad %s axis(0) before(1) after(2) : (tensor<3x5xf32>) -> tensor<6x5xf32>)",
+     {6, 5}},
+    {"upsample_avg_pool",
+     R"(  %t = score.act tanh %x : tensor<2x3x4x4xf32>
+  %u = score.upsample %t scale(2) : (tensor<2x3x4x4xf32>) -> tensor<2x3x8x8xf32>
+  %m = score.mul %u, %u : (tensor<2x3x8x8xf32>, tensor<2x3x8x8xf32>) -> tensor<2x3x8x8xf32>
+  %y = score.avg_pool %m {kernel = array<i64: 4, 4>, stride = array<i64: 4, 4>} : (tensor<2x3x8x8xf32>) -> tensor<2x3x2x2xf32>)",
+     {2, 3, 2, 2}, {2, 3, 4, 4}},
+    {"conv2d_bias",
+     R"(  %w = score.param "w" : tensor<4x3x3x3xf32>
+  %b = score.param "b" : tensor<4xf32>
+  %y = score.conv2d %x, %w, %b {padding = array<i64: 1, 1>} : (tensor<2x3x5x5xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<2x4x5x5xf32>)",
+     {2, 4, 5, 5}, {2, 3, 5, 5}},
+    {"conv2d_strided_grouped_epilogue",
+     R"(  %w = score.param "w" : tensor<4x2x3x3xf32>
+  %w2 = score.param "w2" : tensor<4x2x3x3xf32>
+  %r = score.conv2d %x, %w2 {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, groups = 2 : i64} : (tensor<2x4x6x5xf32>, tensor<4x2x3x3xf32>) -> tensor<2x4x3x3xf32>
+  %y = score.conv2d %x, %w act silu residual %r {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, groups = 2 : i64} : (tensor<2x4x6x5xf32>, tensor<4x2x3x3xf32>, tensor<2x4x3x3xf32>) -> tensor<2x4x3x3xf32>)",
+     {2, 4, 3, 3}, {2, 4, 6, 5}},
+    {"conv2d_backward_ops",
+     R"(  %w = score.param "w" : tensor<2x3x3x3xf32>
+  %t = score.act tanh %x : tensor<2x3x4x4xf32>
+  %g = score.conv2d %t, %w {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>} : (tensor<2x3x4x4xf32>, tensor<2x3x3x3xf32>) -> tensor<2x2x2x2xf32>
+  %dx = score.conv2d_backward_data %g, %w like %x {stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, groups = 1 : i64} : (tensor<2x2x2x2xf32>, tensor<2x3x3x3xf32>, tensor<2x3x4x4xf32>) -> tensor<2x3x4x4xf32>
+  %dw = score.conv2d_backward_weight %dx, %g {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, groups = 1 : i64} : (tensor<2x3x4x4xf32>, tensor<2x2x2x2xf32>) -> tensor<2x3x3x3xf32>
+  %y = score.mul %dw, %w : (tensor<2x3x3x3xf32>, tensor<2x3x3x3xf32>) -> tensor<2x3x3x3xf32>)",
+     {2, 3, 3, 3}, {2, 3, 4, 4}},
+    {"group_norm_act",
+     R"(  %g = score.param "gamma" : tensor<4xf32>
+  %b = score.param "beta" : tensor<4xf32>
+  %y = score.group_norm %x, %g, %b groups(2) act silu : (tensor<2x4x3x3xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x4x3x3xf32>)",
+     {2, 4, 3, 3}, {2, 4, 3, 3}},
+    {"layer_norm",
+     R"(  %g = score.param "gamma" : tensor<4xf32>
+  %b = score.param "beta" : tensor<4xf32>
+  %y = score.layer_norm %x, %g, %b : (tensor<3x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<3x4xf32>)",
+     {3, 4}},
+    {"attention",
+     R"(  %wq = score.param "wq" : tensor<4x4xf32>
+  %wk = score.param "wk" : tensor<4x4xf32>
+  %q = score.dense %x, %wq : (tensor<2x3x4xf32>, tensor<4x4xf32>) -> tensor<2x3x4xf32>
+  %k = score.dense %x, %wk : (tensor<2x3x4xf32>, tensor<4x4xf32>) -> tensor<2x3x4xf32>
+  %y = score.attention %q, %k, %x heads(2) : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>)",
+     {2, 3, 4}, {2, 3, 4}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Ops, AutodiffRules, ::testing::ValuesIn(kCases),
@@ -331,11 +385,50 @@ TEST_F(Autodiff, RefusesThirdDerivatives) {
       << diagnostics;
 }
 
+// Second order through convolutions and group norm: an energy that is a
+// small conv net, trained through its -grad_x E.
+TEST_F(Autodiff, SecondOrderThroughConvAndGroupNorm) {
+  const std::string energy = R"(
+func.func @energy(%x: tensor<2x2x4x4xf32>) -> tensor<2x1x1x1xf32> {
+  %w = score.param "w" : tensor<4x2x3x3xf32>
+  %g = score.param "gamma" : tensor<4xf32>
+  %b = score.param "beta" : tensor<4xf32>
+  %h = score.conv2d %x, %w {padding = array<i64: 1, 1>} : (tensor<2x2x4x4xf32>, tensor<4x2x3x3xf32>) -> tensor<2x4x4x4xf32>
+  %n = score.group_norm %h, %g, %b groups(2) act silu : (tensor<2x4x4x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x4x4x4xf32>
+  %p = score.avg_pool %n {kernel = array<i64: 4, 4>, stride = array<i64: 4, 4>} : (tensor<2x4x4x4xf32>) -> tensor<2x4x1x1xf32>
+  %s = score.reduce_sum %p axes [1] : (tensor<2x4x1x1xf32>) -> tensor<2x1x1x1xf32>
+  return %s : tensor<2x1x1x1xf32>
+}
+)";
+  OwningOpRef<ModuleOp> first = differentiated(energy, "energy", "arg0");
+  ASSERT_TRUE(first);
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  first->print(os);
+  text = text.substr(0, text.rfind('}'));
+  text += R"(
+  func.func @loss(%x: tensor<2x2x4x4xf32>) -> tensor<1xf32> {
+    %r:2 = func.call @energy_grad(%x) : (tensor<2x2x4x4xf32>) -> (tensor<2x1x1x1xf32>, tensor<2x2x4x4xf32>)
+    %s = score.act square %r#1 : tensor<2x2x4x4xf32>
+    %m = score.mul %s, %x : (tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32>
+    %t = score.reduce_sum %m axes [0, 1, 2, 3] : (tensor<2x2x4x4xf32>) -> tensor<1x1x1x1xf32>
+    %l = score.reshape %t : tensor<1x1x1x1xf32> -> tensor<1xf32>
+    return %l : tensor<1xf32>
+  }
+}
+)";
+  OwningOpRef<ModuleOp> second = differentiated(text, "loss", "params,arg0");
+  ASSERT_TRUE(second);
+  const double worst = check(*second, "loss", Tensor({2, 2, 4, 4}, values(64, 5)));
+  std::printf("second order (conv + group norm energy): worst relative error %.2e\n", worst);
+}
+
 TEST_F(Autodiff, ReportsOpsWithoutARule) {
+  // attention_grad is first order only.
   const std::string text = R"(
-func.func @loss(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
-  %y = score.avg_pool %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
-  return %y : tensor<1x2x2x2xf32>
+func.func @loss(%x: tensor<1x2x4xf32>) -> tensor<1x2x4xf32> {
+  %a:3 = score.attention_grad %x, %x, %x, %x heads(1) : (tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>) -> (tensor<1x2x4xf32>, tensor<1x2x4xf32>, tensor<1x2x4xf32>)
+  return %a#0 : tensor<1x2x4xf32>
 }
 )";
   std::string diagnostics;
@@ -344,7 +437,8 @@ func.func @loss(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
     return success();
   });
   EXPECT_FALSE(differentiated(text, "loss", "arg0"));
-  EXPECT_NE(diagnostics.find("no reverse-mode rule for 'score.avg_pool' yet"), std::string::npos)
+  EXPECT_NE(diagnostics.find("no reverse-mode rule for 'score.attention_grad' yet"),
+            std::string::npos)
       << diagnostics;
 }
 

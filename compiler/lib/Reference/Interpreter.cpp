@@ -327,6 +327,27 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
         out = broadcastTo(get(o.getInput()), get(o.getLike()).shape);
       })
       .Case([&](score::OuterSumOp o) { out = outerSum(get(o.getLhs()), get(o.getRhs())); })
+      .Case([&](score::SliceOp o) {
+        out = slice(get(o.getInput()), o.getAxis(), o.getOffset(), o.getSize());
+      })
+      .Case([&](score::PadOp o) {
+        out = pad(get(o.getInput()), o.getAxis(), o.getBefore(), o.getAfter());
+      })
+      .Case([&](score::Conv2DBackwardDataOp o) {
+        out = conv2dBackwardData(get(o.getGrad()), get(o.getWeight()), get(o.getLike()).shape,
+                                 pair(o.getStride()), pair(o.getPadding()), o.getGroups());
+      })
+      .Case([&](score::Conv2DBackwardWeightOp o) {
+        out = conv2dBackwardWeight(get(o.getInput()), get(o.getGrad()), pair(o.getKernel()),
+                                   pair(o.getStride()), pair(o.getPadding()), o.getGroups());
+      })
+      .Case([&](score::AttentionGradOp o) {
+        std::array<Tensor, 3> grads = attentionGrad(get(o.getQuery()), get(o.getKey()),
+                                                    get(o.getValue()), get(o.getGrad()),
+                                                    o.getHeads());
+        for (int i = 0; i < 3; ++i)
+          env.tensors[o->getResult(i)] = std::move(grads[i]);
+      })
       // ---- sampler ----------------------------------------------------------
       .Case([&](sampler::LoopOp loop) {
         Block &body = loop.getBody().front();

@@ -631,6 +631,108 @@ LogicalResult OuterSumOp::inferReturnTypes(MLIRContext *, std::optional<Location
   return success();
 }
 
+LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                        Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  ShapeChecker check(loc, getOperationName());
+  ShapedType in = shapedOf(adaptor.getInput());
+  const int64_t axis = adaptor.getAxis();
+  if (axis >= in.getRank() || in.isDynamicDim(axis) ||
+      adaptor.getOffset() + adaptor.getSize() > in.getDimSize(axis))
+    return check.fail("range [" + Twine(adaptor.getOffset()) + ", " +
+                      Twine(adaptor.getOffset() + adaptor.getSize()) + ") of axis " + Twine(axis) +
+                      " is not inside operand 'input' shape " + formatShape(in.getShape()));
+  SmallVector<int64_t> shape(in.getShape());
+  shape[axis] = adaptor.getSize();
+  inferred.push_back(tensorLike(shape, adaptor.getInput()));
+  return success();
+}
+
+LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                      Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
+  ShapeChecker check(loc, getOperationName());
+  ShapedType in = shapedOf(adaptor.getInput());
+  const int64_t axis = adaptor.getAxis();
+  if (axis >= in.getRank() || in.isDynamicDim(axis))
+    return check.fail("axis " + Twine(axis) + " is not a static axis of operand 'input' shape " +
+                      formatShape(in.getShape()));
+  SmallVector<int64_t> shape(in.getShape());
+  shape[axis] += adaptor.getBefore() + adaptor.getAfter();
+  inferred.push_back(tensorLike(shape, adaptor.getInput()));
+  return success();
+}
+
+namespace {
+/// The [N, O, OH, OW] result of a conv2d of `input` [N, C, H, W] with a
+/// [O, C/g, KH, KW] kernel, or nullopt when the attributes are malformed.
+std::optional<SmallVector<int64_t>> convResultShape(ArrayRef<int64_t> input,
+                                                    ArrayRef<int64_t> weight,
+                                                    ArrayRef<int64_t> stride,
+                                                    ArrayRef<int64_t> padding) {
+  if (input.size() != 4 || weight.size() != 4 || stride.size() != 2 || padding.size() != 2 ||
+      stride[0] < 1 || stride[1] < 1 || padding[0] < 0 || padding[1] < 0)
+    return std::nullopt;
+  SmallVector<int64_t> shape = {input[0], weight[0]};
+  for (int axis = 0; axis < 2; ++axis) {
+    const int64_t padded = input[2 + axis] + 2 * padding[axis];
+    if (ShapedType::isDynamic(input[2 + axis]) || padded < weight[2 + axis])
+      return std::nullopt;
+    shape.push_back((padded - weight[2 + axis]) / stride[axis] + 1);
+  }
+  return shape;
+}
+
+bool sameShape(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!dimsCompatible(a[i], b[i]))
+      return false;
+  return true;
+}
+} // namespace
+
+LogicalResult Conv2DBackwardDataOp::inferReturnTypes(MLIRContext *,
+                                                     std::optional<Location> loc,
+                                                     Adaptor adaptor,
+                                                     SmallVectorImpl<Type> &inferred) {
+  ShapeChecker check(loc, getOperationName());
+  ArrayRef<int64_t> like = shapedOf(adaptor.getLike()).getShape();
+  ArrayRef<int64_t> weight = shapedOf(adaptor.getWeight()).getShape();
+  ArrayRef<int64_t> grad = shapedOf(adaptor.getGrad()).getShape();
+  auto expected = convResultShape(like, weight, adaptor.getStride(), adaptor.getPadding());
+  if (!expected || !sameShape(*expected, grad) ||
+      weight[1] * static_cast<int64_t>(adaptor.getGroups()) != like[1])
+    return check.fail("operand 'grad' shape " + formatShape(grad) +
+                      " is not the result of a conv2d of operand 'like' shape " +
+                      formatShape(like) + " with operand 'weight' shape " + formatShape(weight));
+  inferred.push_back(adaptor.getLike().getType());
+  return success();
+}
+
+LogicalResult Conv2DBackwardWeightOp::inferReturnTypes(MLIRContext *,
+                                                       std::optional<Location> loc,
+                                                       Adaptor adaptor,
+                                                       SmallVectorImpl<Type> &inferred) {
+  ShapeChecker check(loc, getOperationName());
+  ArrayRef<int64_t> input = shapedOf(adaptor.getInput()).getShape();
+  ArrayRef<int64_t> grad = shapedOf(adaptor.getGrad()).getShape();
+  ArrayRef<int64_t> kernel = adaptor.getKernel();
+  const int64_t groups = adaptor.getGroups();
+  if (input.size() != 4 || grad.size() != 4 || kernel.size() != 2 ||
+      ShapedType::isDynamic(input[1]) || input[1] % groups != 0)
+    return check.fail("operands 'input' shape " + formatShape(input) + " and 'grad' shape " +
+                      formatShape(grad) + " do not fit a conv2d with kernel " +
+                      formatShape(kernel));
+  SmallVector<int64_t> weight = {grad[1], input[1] / groups, kernel[0], kernel[1]};
+  auto expected = convResultShape(input, weight, adaptor.getStride(), adaptor.getPadding());
+  if (!expected || !sameShape(*expected, grad))
+    return check.fail("operand 'grad' shape " + formatShape(grad) +
+                      " is not the result of a conv2d of operand 'input' shape " +
+                      formatShape(input) + " with a kernel " + formatShape(weight));
+  inferred.push_back(tensorLike(weight, adaptor.getInput()));
+  return success();
+}
+
 #include "tweedie/Dialect/Score/IR/ScoreInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES

@@ -13,6 +13,9 @@
 //===----------------------------------------------------------------------===//
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/TypeUtilities.h"
+
 
 using namespace mlir;
 using namespace tweedie;
@@ -194,5 +197,282 @@ LogicalResult OuterSumOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
   Location loc = getLoc();
   grads.push_back(plainDense(b, loc, getRhs(), transposed(b, loc, dg)));
   grads.push_back(plainDense(b, loc, getLhs(), dg));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Layout
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConcatOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                                SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  const int64_t axis = static_cast<int64_t>(getAxis());
+  int64_t offset = 0;
+  for (Value input : getInputs()) {
+    const int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
+    grads.push_back(dy ? b.create<SliceOp>(getLoc(), dy, axis, offset, size).getResult()
+                       : Value());
+    offset += size;
+  }
+  return success();
+}
+
+LogicalResult SliceOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                               SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  const int64_t axis = static_cast<int64_t>(getAxis());
+  const int64_t total = cast<RankedTensorType>(getInput().getType()).getDimSize(axis);
+  const int64_t after = total - static_cast<int64_t>(getOffset() + getSize());
+  grads.push_back(dy ? b.create<PadOp>(getLoc(), dy, axis, getOffset(), after).getResult()
+                     : Value());
+  return success();
+}
+
+LogicalResult PadOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                             SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  const int64_t axis = static_cast<int64_t>(getAxis());
+  const int64_t size = cast<RankedTensorType>(getInput().getType()).getDimSize(axis);
+  grads.push_back(dy ? b.create<SliceOp>(getLoc(), dy, axis, getBefore(), size).getResult()
+                     : Value());
+  return success();
+}
+
+namespace {
+Value scaled(OpBuilder &b, Location loc, Value x, double factor) {
+  auto scalar = RankedTensorType::get({1}, getElementTypeOrSelf(x.getType()));
+  Value c = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(scalar, b.getFloatAttr(scalar.getElementType(), factor)));
+  return b.create<MulOp>(loc, x, c);
+}
+} // namespace
+
+LogicalResult UpsampleOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                                  SmallVectorImpl<Value> &grads) {
+  // Each input pixel feeds an s x s block: its cotangent is the block's sum.
+  Value dy = resultGrads[0];
+  if (!dy) {
+    grads.push_back(Value());
+    return success();
+  }
+  const int64_t s = static_cast<int64_t>(getScale());
+  Location loc = getLoc();
+  Value pooled = b.create<AvgPoolOp>(loc, dy, b.getDenseI64ArrayAttr({s, s}),
+                                     b.getDenseI64ArrayAttr({s, s}));
+  grads.push_back(scaled(b, loc, pooled, static_cast<double>(s * s)));
+  return success();
+}
+
+LogicalResult AvgPoolOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                                 SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  if (!dy) {
+    grads.push_back(Value());
+    return success();
+  }
+  ArrayRef<int64_t> kernel = getKernel(), stride = getStride();
+  auto input = cast<RankedTensorType>(getInput().getType());
+  const int64_t k = kernel[0];
+  if (kernel[1] != k || stride[0] != k || stride[1] != k || input.getDimSize(2) % k != 0 ||
+      input.getDimSize(3) % k != 0)
+    return emitOpError("the reverse-mode rule covers square non-overlapping pools that "
+                       "tile the input (kernel = stride, dividing H and W) only");
+  Location loc = getLoc();
+  Value spread = b.create<UpsampleOp>(loc, dy, static_cast<uint64_t>(k));
+  grads.push_back(scaled(b, loc, spread, 1.0 / static_cast<double>(k * k)));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2DOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                                SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  Location loc = getLoc();
+  Value dz = dy;
+  if (dy && getActivation()) {
+    Value z = b.create<Conv2DOp>(loc, getInput(), getWeight(), getBias(), Value(),
+                                 getStrideAttr(), getPaddingAttr(), getGroupsAttr(),
+                                 ActKindAttr());
+    dz = actGrad(b, loc, *getActivation(), 1, z, dy);
+  }
+  if (!dz) {
+    grads.append(getNumOperands(), Value());
+    return success();
+  }
+  auto weight = cast<RankedTensorType>(getWeight().getType());
+  grads.push_back(b.create<Conv2DBackwardDataOp>(loc, dz, getWeight(), getInput(),
+                                                 getStrideAttr(), getPaddingAttr(),
+                                                 getGroupsAttr()));
+  grads.push_back(b.create<Conv2DBackwardWeightOp>(
+      loc, getInput(), dz,
+      b.getDenseI64ArrayAttr({weight.getDimSize(2), weight.getDimSize(3)}), getStrideAttr(),
+      getPaddingAttr(), getGroupsAttr()));
+  if (Value bias = getBias()) // [1, O, 1, 1] -> [O]
+    grads.push_back(b.create<ReshapeOp>(
+        loc, bias.getType(), b.create<ReduceSumOp>(loc, dz, b.getDenseI64ArrayAttr({0, 2, 3}))));
+  if (getResidual())
+    grads.push_back(dy);
+  return success();
+}
+
+LogicalResult Conv2DBackwardDataOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                                            SmallVectorImpl<Value> &grads) {
+  // r = J_W^T g is linear in g and in W: dg = conv(dr, W), dW = bw(dr, g).
+  Value dr = resultGrads[0];
+  if (!dr) {
+    grads.append(3, Value());
+    return success();
+  }
+  Location loc = getLoc();
+  auto weight = cast<RankedTensorType>(getWeight().getType());
+  grads.push_back(b.create<Conv2DOp>(loc, dr, getWeight(), Value(), Value(), getStrideAttr(),
+                                     getPaddingAttr(), getGroupsAttr(), ActKindAttr()));
+  grads.push_back(b.create<Conv2DBackwardWeightOp>(
+      loc, dr, getGrad(),
+      b.getDenseI64ArrayAttr({weight.getDimSize(2), weight.getDimSize(3)}), getStrideAttr(),
+      getPaddingAttr(), getGroupsAttr()));
+  grads.push_back(Value()); // `like` lends its shape only
+  return success();
+}
+
+LogicalResult Conv2DBackwardWeightOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                                              SmallVectorImpl<Value> &grads) {
+  // r = sum x * g is linear in x and in g: dx = bd(g, dr), dg = conv(x, dr).
+  Value dr = resultGrads[0];
+  if (!dr) {
+    grads.append(2, Value());
+    return success();
+  }
+  Location loc = getLoc();
+  grads.push_back(b.create<Conv2DBackwardDataOp>(loc, getGrad(), dr, getInput(),
+                                                 getStrideAttr(), getPaddingAttr(),
+                                                 getGroupsAttr()));
+  grads.push_back(b.create<Conv2DOp>(loc, getInput(), dr, Value(), Value(), getStrideAttr(),
+                                     getPaddingAttr(), getGroupsAttr(), ActKindAttr()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation: written as primitive ops, so their rules give second order.
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// x normalised over its last axis (size n): returns x_hat and 1/sigma.
+std::pair<Value, Value> normalizeLastAxis(OpBuilder &b, Location loc, Value x, double epsilon) {
+  auto type = cast<RankedTensorType>(x.getType());
+  const int64_t last = type.getRank() - 1;
+  const double n = static_cast<double>(type.getDimSize(last));
+  auto mean = [&](Value v) {
+    return scaled(b, loc, b.create<ReduceSumOp>(loc, v, b.getDenseI64ArrayAttr({last})),
+                  1.0 / n);
+  };
+  Value centered = b.create<AddOp>(loc, x, scaled(b, loc, mean(x), -1.0));
+  Value var = mean(b.create<ActOp>(loc, ActKind::square, centered));
+  auto scalar = RankedTensorType::get({1}, type.getElementType());
+  Value eps = b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(scalar, b.getFloatAttr(type.getElementType(), epsilon)));
+  Value rstd = b.create<ActOp>(
+      loc, ActKind::reciprocal,
+      b.create<ActOp>(loc, ActKind::sqrt, b.create<AddOp>(loc, var, eps)).getResult());
+  return {b.create<MulOp>(loc, centered, rstd), rstd};
+}
+
+/// dx = rstd (g - mean(g) - x_hat mean(g x_hat)) over the last axis, for the
+/// cotangent g of x_hat.
+Value normalizeBackward(OpBuilder &b, Location loc, Value xhat, Value rstd, Value g) {
+  auto type = cast<RankedTensorType>(xhat.getType());
+  const int64_t last = type.getRank() - 1;
+  const double n = static_cast<double>(type.getDimSize(last));
+  auto mean = [&](Value v) {
+    return scaled(b, loc, b.create<ReduceSumOp>(loc, v, b.getDenseI64ArrayAttr({last})),
+                  1.0 / n);
+  };
+  Value projection = b.create<MulOp>(loc, xhat, mean(b.create<MulOp>(loc, g, xhat)));
+  Value centered = b.create<AddOp>(loc, g, scaled(b, loc, mean(g), -1.0));
+  Value inner = b.create<AddOp>(loc, centered, scaled(b, loc, projection, -1.0));
+  return b.create<MulOp>(loc, inner, rstd);
+}
+
+} // namespace
+
+LogicalResult GroupNormOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  if (!dy) {
+    grads.append(3, Value());
+    return success();
+  }
+  Location loc = getLoc();
+  auto type = cast<RankedTensorType>(getInput().getType());
+  const int64_t channels = type.getDimSize(1);
+  const int64_t groups = static_cast<int64_t>(getGroups());
+  int64_t perGroup = channels / groups;
+  for (int64_t d = 2; d < type.getRank(); ++d)
+    perGroup *= type.getDimSize(d);
+  // [N, C, ...] as [N, G, M]: each group normalised over its last axis.
+  auto grouped = RankedTensorType::get({type.getDimSize(0), groups, perGroup},
+                                       type.getElementType());
+  auto [xhat, rstd] = normalizeLastAxis(b, loc, b.create<ReshapeOp>(loc, grouped, getInput()),
+                                        getEpsilon().convertToDouble());
+  Value xhatFull = b.create<ReshapeOp>(loc, type, xhat);
+  // gamma, beta [C] as [C, 1, ...] against [N, C, ...].
+  SmallVector<int64_t> channelShape(type.getRank() - 1, 1);
+  channelShape[0] = channels;
+  auto channelType = RankedTensorType::get(channelShape, type.getElementType());
+  Value gamma = b.create<ReshapeOp>(loc, channelType, getGamma());
+  Value dz = dy;
+  if (getActivation()) {
+    Value z = b.create<AddOp>(loc, b.create<MulOp>(loc, xhatFull, gamma),
+                              b.create<ReshapeOp>(loc, channelType, getBeta()));
+    dz = actGrad(b, loc, *getActivation(), 1, z, dy);
+  }
+  SmallVector<int64_t> reduced = {0};
+  for (int64_t d = 2; d < type.getRank(); ++d)
+    reduced.push_back(d);
+  auto perChannel = [&](Value v) {
+    return b.create<ReshapeOp>(loc, getGamma().getType(),
+                               b.create<ReduceSumOp>(loc, v, b.getDenseI64ArrayAttr(reduced)))
+        .getResult();
+  };
+  Value dxhat = b.create<ReshapeOp>(loc, grouped, b.create<MulOp>(loc, dz, gamma));
+  grads.push_back(
+      b.create<ReshapeOp>(loc, type, normalizeBackward(b, loc, xhat, rstd, dxhat)));
+  grads.push_back(perChannel(b.create<MulOp>(loc, dz, xhatFull)));
+  grads.push_back(perChannel(dz));
+  return success();
+}
+
+LogicalResult LayerNormOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  if (!dy) {
+    grads.append(3, Value());
+    return success();
+  }
+  Location loc = getLoc();
+  auto [xhat, rstd] = normalizeLastAxis(b, loc, getInput(), getEpsilon().convertToDouble());
+  grads.push_back(
+      normalizeBackward(b, loc, xhat, rstd, b.create<MulOp>(loc, dy, getGamma())));
+  grads.push_back(unbroadcast(b, loc, b.create<MulOp>(loc, dy, xhat), getGamma().getType()));
+  grads.push_back(unbroadcast(b, loc, dy, getBeta().getType()));
+  return success();
+}
+
+LogicalResult AttentionOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  Value dy = resultGrads[0];
+  if (!dy) {
+    grads.append(3, Value());
+    return success();
+  }
+  auto g = b.create<AttentionGradOp>(getLoc(), getQuery().getType(), getKey().getType(),
+                                     getValue().getType(), getQuery(), getKey(), getValue(),
+                                     dy, getHeadsAttr());
+  grads.append({g.getQueryGrad(), g.getKeyGrad(), g.getValueGrad()});
   return success();
 }

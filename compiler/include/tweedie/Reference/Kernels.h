@@ -64,6 +64,19 @@ Result reduceSum(const Tensor &x, const Shape &axes);
 Result broadcastTo(const Tensor &x, const Shape &shape);
 /// [M, N] = sum over the leading index r of a[r]^T b[r].
 Result outerSum(const Tensor &a, const Tensor &b);
+/// `size` entries from `offset` along `axis`, and its adjoint (zeros around).
+Result slice(const Tensor &x, int64_t axis, int64_t offset, int64_t size);
+Result pad(const Tensor &x, int64_t axis, int64_t before, int64_t after);
+/// The input and weight cotangents of conv2d (same conventions as conv2d).
+Result conv2dBackwardData(const Tensor &grad, const Tensor &w, const Shape &inputShape,
+                          std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+                          int64_t groups);
+Result conv2dBackwardWeight(const Tensor &x, const Tensor &grad, std::array<int64_t, 2> kernel,
+                            std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+                            int64_t groups);
+/// (d query, d key, d value) of attention for its result's cotangent.
+std::array<Tensor, 3> attentionGrad(const Tensor &q, const Tensor &k, const Tensor &v,
+                                    const Tensor &grad, int64_t heads);
 
 } // namespace tweedie::reference
 

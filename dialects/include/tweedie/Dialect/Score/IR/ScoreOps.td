@@ -67,7 +67,7 @@ def Score_DenseOp : Score_ShapedOp<"dense", [AttrSizedOperandSegments, Score_Has
   let assemblyFormat = Score_EpilogueFormat<"$input `,` $weight (`,` $bias^)?">.format;
 }
 
-def Score_Conv2DOp : Score_ShapedOp<"conv2d", [AttrSizedOperandSegments]> {
+def Score_Conv2DOp : Score_ShapedOp<"conv2d", [AttrSizedOperandSegments, Score_HasVJP]> {
   let summary = "2-D convolution (cross-correlation), NCHW, with fused epilogue";
   let description = [{
     `input` [N, C, H, W], `weight` [O, C/groups, KH, KW], optional `bias` [O].
@@ -86,7 +86,7 @@ def Score_Conv2DOp : Score_ShapedOp<"conv2d", [AttrSizedOperandSegments]> {
   let assemblyFormat = Score_EpilogueFormat<"$input `,` $weight (`,` $bias^)?">.format;
 }
 
-def Score_AttentionOp : Score_ShapedOp<"attention"> {
+def Score_AttentionOp : Score_ShapedOp<"attention", [Score_HasVJP]> {
   let summary = "multi-head scaled dot-product attention";
   let description = [{
     `query` [B, L, D], `key` [B, S, D], `value` [B, S, E]; `heads` divides D and
@@ -107,7 +107,7 @@ def Score_AttentionOp : Score_ShapedOp<"attention"> {
 // Normalisation
 //===----------------------------------------------------------------------===//
 
-def Score_GroupNormOp : Score_ShapedOp<"group_norm"> {
+def Score_GroupNormOp : Score_ShapedOp<"group_norm", [Score_HasVJP]> {
   let summary = "group normalisation over axis 1 (Wu & He 2018)";
   let description = [{
     `input` [N, C, ...]; channels split into `groups` groups, each normalised
@@ -127,7 +127,7 @@ def Score_GroupNormOp : Score_ShapedOp<"group_norm"> {
   let hasVerifier = 1;
 }
 
-def Score_LayerNormOp : Score_ShapedOp<"layer_norm"> {
+def Score_LayerNormOp : Score_ShapedOp<"layer_norm", [Score_HasVJP]> {
   let summary = "layer normalisation over the last axis";
   let description = [{
     `input` [..., D], `gamma` and `beta` [D]; y = gamma * (x - mean) /
@@ -184,7 +184,7 @@ def Score_MulOp : Score_BroadcastBinaryOp<"mul", "lhs * rhs">;
 // Layout
 //===----------------------------------------------------------------------===//
 
-def Score_ConcatOp : Score_ShapedOp<"concat"> {
+def Score_ConcatOp : Score_ShapedOp<"concat", [Score_HasVJP]> {
   let summary = "concatenation along one axis";
   let arguments = (ins Variadic<Score_FloatTensor>:$inputs,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
@@ -194,7 +194,7 @@ def Score_ConcatOp : Score_ShapedOp<"concat"> {
   }];
 }
 
-def Score_UpsampleOp : Score_ShapedOp<"upsample"> {
+def Score_UpsampleOp : Score_ShapedOp<"upsample", [Score_HasVJP]> {
   let summary = "nearest-neighbour upsampling of NCHW by an integer factor";
   let arguments = (ins Score_FloatTensor:$input,
                        ConfinedAttr<I64Attr, [IntPositive]>:$scale);
@@ -204,7 +204,7 @@ def Score_UpsampleOp : Score_ShapedOp<"upsample"> {
   }];
 }
 
-def Score_AvgPoolOp : Score_ShapedOp<"avg_pool"> {
+def Score_AvgPoolOp : Score_ShapedOp<"avg_pool", [Score_HasVJP]> {
   let summary = "2-D average pooling of NCHW, no padding";
   let arguments = (ins Score_FloatTensor:$input,
                        DenseI64ArrayAttr:$kernel,
@@ -336,6 +336,86 @@ def Score_OuterSumOp : Score_ShapedOp<"outer_sum", [Score_HasVJP]> {
   let results = (outs Score_FloatTensor:$result);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_SliceOp : Score_ShapedOp<"slice", [Score_HasVJP]> {
+  let summary = "a contiguous range along one axis (the rule of concat)";
+  let arguments = (ins Score_FloatTensor:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$offset,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$size);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axis` `(` $axis `)` `offset` `(` $offset `)` `size` `(` $size `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def Score_PadOp : Score_ShapedOp<"pad", [Score_HasVJP]> {
+  let summary = "zeros before and after along one axis (the rule of slice)";
+  let arguments = (ins Score_FloatTensor:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$before,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$after);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `axis` `(` $axis `)` `before` `(` $before `)` `after` `(` $after `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+}
+
+def Score_Conv2DBackwardDataOp : Score_ShapedOp<"conv2d_backward_data", [Score_HasVJP]> {
+  let summary = "the input cotangent of conv2d (a transposed convolution)";
+  let description = [{
+    `grad` [N, O, OH, OW] (the result's cotangent) and `weight` [O, C/groups,
+    KH, KW] of a conv2d with these stride, padding and groups, whose input was
+    shaped like `like` [N, C, H, W]: the cotangent of that input.
+  }];
+  let arguments = (ins Score_FloatTensor:$grad, Score_FloatTensor:$weight,
+                       Score_FloatTensor:$like,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $grad `,` $weight `like` $like attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_Conv2DBackwardWeightOp : Score_ShapedOp<"conv2d_backward_weight", [Score_HasVJP]> {
+  let summary = "the weight cotangent of conv2d, summed over the batch";
+  let description = [{
+    `input` [N, C, H, W] of a conv2d with these stride, padding, groups and
+    `kernel` [KH, KW], and `grad` [N, O, OH, OW] its result's cotangent:
+    the [O, C/groups, KH, KW] cotangent of its weight.
+  }];
+  let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$grad,
+                       DenseI64ArrayAttr:$kernel,
+                       DenseI64ArrayAttr:$stride, DenseI64ArrayAttr:$padding,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $grad attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Score_AttentionGradOp : Score_Op<"attention_grad", [Pure,
+    AllTypesMatch<["query", "query_grad"]>, AllTypesMatch<["key", "key_grad"]>,
+    AllTypesMatch<["value", "value_grad"]>]> {
+  let summary = "the cotangents of attention's query, key and value";
+  let description = [{
+    Given the operands of a `score.attention` with `heads` heads and the
+    cotangent `grad` of its result: (d query, d key, d value). First order
+    only: it has no rule of its own.
+  }];
+  let arguments = (ins Score_FloatTensor:$query, Score_FloatTensor:$key,
+                       Score_FloatTensor:$value, Score_FloatTensor:$grad,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$heads);
+  let results = (outs Score_FloatTensor:$query_grad, Score_FloatTensor:$key_grad,
+                      Score_FloatTensor:$value_grad);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $grad `heads` `(` $heads `)` attr-dict `:`
+    functional-type(operands, results)
   }];
 }
 
