@@ -104,6 +104,29 @@ protected:
     return module;
   }
 
+  /// Second order: differentiates @energy with respect to x, then appends
+  /// @loss(x) = sum(square(grad_x E) * x) (a DSM-like loss on the score, whose
+  /// type is `x`) and differentiates that with respect to weights and x.
+  OwningOpRef<ModuleOp> lossOnTheGradient(const std::string &energy, const std::string &x,
+                                          const std::string &energyType,
+                                          const std::string &allAxes, const std::string &ones) {
+    OwningOpRef<ModuleOp> first = differentiated(energy, "energy", "arg0");
+    if (!first)
+      return nullptr;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    first->print(os);
+    text = text.substr(0, text.rfind('}')); // reopen the module
+    text += "  func.func @loss(%x: " + x + ") -> tensor<1xf32> {\n" +
+            "    %r:2 = func.call @energy_grad(%x) : (" + x + ") -> (" + energyType + ", " + x +
+            ")\n" + "    %s = score.act square %r#1 : " + x + "\n" +
+            "    %m = score.mul %s, %x : (" + x + ", " + x + ") -> " + x + "\n" +
+            "    %t = score.reduce_sum %m axes [" + allAxes + "] : (" + x + ") -> " + ones + "\n" +
+            "    %l = score.reshape %t : " + ones + " -> tensor<1xf32>\n" +
+            "    return %l : tensor<1xf32>\n  }\n}\n";
+    return differentiated(text, "loss", "params,arg0");
+  }
+
   /// Loss of `fn` at `input` with the synthetic weights, one entry of weight
   /// `name` moved by `delta`.
   double loss(ModuleOp module, const std::string &fn, const Tensor &input,
@@ -344,26 +367,9 @@ func.func @energy(%x: tensor<3x4xf32>) -> tensor<3x1xf32> {
   return %e : tensor<3x1xf32>
 }
 )";
-  OwningOpRef<ModuleOp> first = differentiated(energy, "energy", "arg0");
-  ASSERT_TRUE(first);
   // The per-sample gradient: grad_x of sum_b E_b is each sample's own.
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  first->print(os);
-  // Drop the module's closing brace and add the DSM-like loss on -grad_x E.
-  text = text.substr(0, text.rfind('}'));
-  text += R"(
-  func.func @loss(%x: tensor<3x4xf32>) -> tensor<1xf32> {
-    %r:2 = func.call @energy_grad(%x) : (tensor<3x4xf32>) -> (tensor<3x1xf32>, tensor<3x4xf32>)
-    %s = score.act square %r#1 : tensor<3x4xf32>
-    %m = score.mul %s, %x : (tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<3x4xf32>
-    %t = score.reduce_sum %m axes [0, 1] : (tensor<3x4xf32>) -> tensor<1x1xf32>
-    %l = score.reshape %t : tensor<1x1xf32> -> tensor<1xf32>
-    return %l : tensor<1xf32>
-  }
-}
-)";
-  OwningOpRef<ModuleOp> second = differentiated(text, "loss", "params,arg0");
+  OwningOpRef<ModuleOp> second = lossOnTheGradient(energy, "tensor<3x4xf32>", "tensor<3x1xf32>",
+                                                   "0, 1", "tensor<1x1xf32>");
   ASSERT_TRUE(second);
   const double worst = check(*second, "loss", Tensor({3, 4}, values(12, 5)));
   std::printf("second order (energy DSM-like loss): worst relative error %.2e\n", worst);
@@ -400,24 +406,9 @@ func.func @energy(%x: tensor<2x2x4x4xf32>) -> tensor<2x1x1x1xf32> {
   return %s : tensor<2x1x1x1xf32>
 }
 )";
-  OwningOpRef<ModuleOp> first = differentiated(energy, "energy", "arg0");
-  ASSERT_TRUE(first);
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  first->print(os);
-  text = text.substr(0, text.rfind('}'));
-  text += R"(
-  func.func @loss(%x: tensor<2x2x4x4xf32>) -> tensor<1xf32> {
-    %r:2 = func.call @energy_grad(%x) : (tensor<2x2x4x4xf32>) -> (tensor<2x1x1x1xf32>, tensor<2x2x4x4xf32>)
-    %s = score.act square %r#1 : tensor<2x2x4x4xf32>
-    %m = score.mul %s, %x : (tensor<2x2x4x4xf32>, tensor<2x2x4x4xf32>) -> tensor<2x2x4x4xf32>
-    %t = score.reduce_sum %m axes [0, 1, 2, 3] : (tensor<2x2x4x4xf32>) -> tensor<1x1x1x1xf32>
-    %l = score.reshape %t : tensor<1x1x1x1xf32> -> tensor<1xf32>
-    return %l : tensor<1xf32>
-  }
-}
-)";
-  OwningOpRef<ModuleOp> second = differentiated(text, "loss", "params,arg0");
+  OwningOpRef<ModuleOp> second =
+      lossOnTheGradient(energy, "tensor<2x2x4x4xf32>", "tensor<2x1x1x1xf32>", "0, 1, 2, 3",
+                        "tensor<1x1x1x1xf32>");
   ASSERT_TRUE(second);
   const double worst = check(*second, "loss", Tensor({2, 2, 4, 4}, values(64, 5)));
   std::printf("second order (conv + group norm energy): worst relative error %.2e\n", worst);

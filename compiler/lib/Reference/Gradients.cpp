@@ -197,17 +197,7 @@ std::array<Tensor, 3> attentionGrad(const Tensor &q, const Tensor &k, const Tens
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t l = 0; l < len; ++l) {
         // The forward row: p = softmax(q k^T scale).
-        double peak = -INFINITY;
-        for (int64_t s = 0; s < src; ++s) {
-          double dot = 0;
-          for (int64_t j = 0; j < dh; ++j)
-            dot += q[(b * len + l) * d + h * dh + j] * k[(b * src + s) * d + h * dh + j];
-          p[s] = dot * scale;
-          peak = std::max(peak, p[s]);
-        }
-        double total = 0;
-        for (int64_t s = 0; s < src; ++s)
-          total += (p[s] = std::exp(p[s] - peak));
+        const double total = attentionRow(q, k, b, h, l, heads, p);
         for (int64_t s = 0; s < src; ++s)
           p[s] /= total;
         // dv += p^T g; dp = g v^T; ds = p (dp - sum p dp).

@@ -78,24 +78,13 @@ Result attention(const Tensor &q, const Tensor &k, const Tensor &v, int64_t head
                          formatShape(k.shape) + " and value " + formatShape(v.shape) +
                          " do not agree for heads = " + std::to_string(heads));
   const int64_t batch = q.shape[0], len = q.shape[1], src = k.shape[1];
-  const int64_t d = q.shape[2], e = v.shape[2], dh = d / heads, eh = e / heads;
-  const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+  const int64_t e = v.shape[2], eh = e / heads;
   Tensor out({batch, len, e});
   std::vector<double> p(src);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t l = 0; l < len; ++l) {
-        double peak = -INFINITY;
-        for (int64_t s = 0; s < src; ++s) {
-          double dot = 0;
-          for (int64_t j = 0; j < dh; ++j)
-            dot += q[(b * len + l) * d + h * dh + j] * k[(b * src + s) * d + h * dh + j];
-          p[s] = dot * scale;
-          peak = std::max(peak, p[s]);
-        }
-        double total = 0; // softmax, shifted by the max for stability
-        for (int64_t s = 0; s < src; ++s)
-          total += (p[s] = std::exp(p[s] - peak));
+        const double total = attentionRow(q, k, b, h, l, heads, p);
         for (int64_t j = 0; j < eh; ++j) {
           double acc = 0;
           for (int64_t s = 0; s < src; ++s)
@@ -104,6 +93,24 @@ Result attention(const Tensor &q, const Tensor &k, const Tensor &v, int64_t head
         }
       }
   return out;
+}
+
+double attentionRow(const Tensor &q, const Tensor &k, int64_t b, int64_t h, int64_t l,
+                    int64_t heads, std::vector<double> &p) {
+  const int64_t len = q.shape[1], src = k.shape[1], d = q.shape[2], dh = d / heads;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+  double peak = -INFINITY;
+  for (int64_t s = 0; s < src; ++s) {
+    double dot = 0;
+    for (int64_t j = 0; j < dh; ++j)
+      dot += q[(b * len + l) * d + h * dh + j] * k[(b * src + s) * d + h * dh + j];
+    p[s] = dot * scale;
+    peak = std::max(peak, p[s]);
+  }
+  double total = 0; // softmax, shifted by the max for stability
+  for (int64_t s = 0; s < src; ++s)
+    total += (p[s] = std::exp(p[s] - peak));
+  return total;
 }
 
 } // namespace tweedie::reference

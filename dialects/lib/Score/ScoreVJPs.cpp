@@ -288,29 +288,50 @@ LogicalResult AvgPoolOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
 // Convolution
 //===----------------------------------------------------------------------===//
 
+namespace {
+/// The stride, padding and groups every op of a convolution's family shares.
+struct ConvGeometry {
+  DenseI64ArrayAttr stride, padding;
+  IntegerAttr groups;
+};
+
+Value plainConv(OpBuilder &b, Location loc, Value input, Value weight, const ConvGeometry &g) {
+  return b.create<Conv2DOp>(loc, input, weight, Value(), Value(), g.stride, g.padding, g.groups,
+                            ActKindAttr());
+}
+
+/// The cotangent of a `weightType` kernel for `input` and the result cotangent `grad`.
+Value convWeightGrad(OpBuilder &b, Location loc, Value input, Value grad, Value weight,
+                     const ConvGeometry &g) {
+  auto type = cast<RankedTensorType>(weight.getType());
+  return b.create<Conv2DBackwardWeightOp>(
+      loc, input, grad, b.getDenseI64ArrayAttr({type.getDimSize(2), type.getDimSize(3)}),
+      g.stride, g.padding, g.groups);
+}
+
+Value convDataGrad(OpBuilder &b, Location loc, Value grad, Value weight, Value like,
+                   const ConvGeometry &g) {
+  return b.create<Conv2DBackwardDataOp>(loc, grad, weight, like, g.stride, g.padding, g.groups);
+}
+} // namespace
+
 LogicalResult Conv2DOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                 SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];
   Location loc = getLoc();
+  const ConvGeometry g{getStrideAttr(), getPaddingAttr(), getGroupsAttr()};
   Value dz = dy;
   if (dy && getActivation()) {
-    Value z = b.create<Conv2DOp>(loc, getInput(), getWeight(), getBias(), Value(),
-                                 getStrideAttr(), getPaddingAttr(), getGroupsAttr(),
-                                 ActKindAttr());
+    Value z = b.create<Conv2DOp>(loc, getInput(), getWeight(), getBias(), Value(), g.stride,
+                                 g.padding, g.groups, ActKindAttr());
     dz = actGrad(b, loc, *getActivation(), 1, z, dy);
   }
   if (!dz) {
     grads.append(getNumOperands(), Value());
     return success();
   }
-  auto weight = cast<RankedTensorType>(getWeight().getType());
-  grads.push_back(b.create<Conv2DBackwardDataOp>(loc, dz, getWeight(), getInput(),
-                                                 getStrideAttr(), getPaddingAttr(),
-                                                 getGroupsAttr()));
-  grads.push_back(b.create<Conv2DBackwardWeightOp>(
-      loc, getInput(), dz,
-      b.getDenseI64ArrayAttr({weight.getDimSize(2), weight.getDimSize(3)}), getStrideAttr(),
-      getPaddingAttr(), getGroupsAttr()));
+  grads.push_back(convDataGrad(b, loc, dz, getWeight(), getInput(), g));
+  grads.push_back(convWeightGrad(b, loc, getInput(), dz, getWeight(), g));
   if (Value bias = getBias()) // [1, O, 1, 1] -> [O]
     grads.push_back(b.create<ReshapeOp>(
         loc, bias.getType(), b.create<ReduceSumOp>(loc, dz, b.getDenseI64ArrayAttr({0, 2, 3}))));
@@ -327,14 +348,9 @@ LogicalResult Conv2DBackwardDataOp::emitVJP(OpBuilder &b, ValueRange resultGrads
     grads.append(3, Value());
     return success();
   }
-  Location loc = getLoc();
-  auto weight = cast<RankedTensorType>(getWeight().getType());
-  grads.push_back(b.create<Conv2DOp>(loc, dr, getWeight(), Value(), Value(), getStrideAttr(),
-                                     getPaddingAttr(), getGroupsAttr(), ActKindAttr()));
-  grads.push_back(b.create<Conv2DBackwardWeightOp>(
-      loc, dr, getGrad(),
-      b.getDenseI64ArrayAttr({weight.getDimSize(2), weight.getDimSize(3)}), getStrideAttr(),
-      getPaddingAttr(), getGroupsAttr()));
+  const ConvGeometry g{getStrideAttr(), getPaddingAttr(), getGroupsAttr()};
+  grads.push_back(plainConv(b, getLoc(), dr, getWeight(), g));
+  grads.push_back(convWeightGrad(b, getLoc(), dr, getGrad(), getWeight(), g));
   grads.push_back(Value()); // `like` lends its shape only
   return success();
 }
@@ -347,12 +363,9 @@ LogicalResult Conv2DBackwardWeightOp::emitVJP(OpBuilder &b, ValueRange resultGra
     grads.append(2, Value());
     return success();
   }
-  Location loc = getLoc();
-  grads.push_back(b.create<Conv2DBackwardDataOp>(loc, getGrad(), dr, getInput(),
-                                                 getStrideAttr(), getPaddingAttr(),
-                                                 getGroupsAttr()));
-  grads.push_back(b.create<Conv2DOp>(loc, getInput(), dr, Value(), Value(), getStrideAttr(),
-                                     getPaddingAttr(), getGroupsAttr(), ActKindAttr()));
+  const ConvGeometry g{getStrideAttr(), getPaddingAttr(), getGroupsAttr()};
+  grads.push_back(convDataGrad(b, getLoc(), getGrad(), dr, getInput(), g));
+  grads.push_back(plainConv(b, getLoc(), getInput(), dr, g));
   return success();
 }
 
@@ -362,15 +375,18 @@ LogicalResult Conv2DBackwardWeightOp::emitVJP(OpBuilder &b, ValueRange resultGra
 
 namespace {
 
+/// The mean of v over its last axis, kept as size 1.
+Value meanOverLastAxis(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  const int64_t last = type.getRank() - 1;
+  return scaled(b, loc, b.create<ReduceSumOp>(loc, v, b.getDenseI64ArrayAttr({last})),
+                1.0 / static_cast<double>(type.getDimSize(last)));
+}
+
 /// x normalised over its last axis (size n): returns x_hat and 1/sigma.
 std::pair<Value, Value> normalizeLastAxis(OpBuilder &b, Location loc, Value x, double epsilon) {
   auto type = cast<RankedTensorType>(x.getType());
-  const int64_t last = type.getRank() - 1;
-  const double n = static_cast<double>(type.getDimSize(last));
-  auto mean = [&](Value v) {
-    return scaled(b, loc, b.create<ReduceSumOp>(loc, v, b.getDenseI64ArrayAttr({last})),
-                  1.0 / n);
-  };
+  auto mean = [&](Value v) { return meanOverLastAxis(b, loc, v); };
   Value centered = b.create<AddOp>(loc, x, scaled(b, loc, mean(x), -1.0));
   Value var = mean(b.create<ActOp>(loc, ActKind::square, centered));
   auto scalar = RankedTensorType::get({1}, type.getElementType());
@@ -385,13 +401,7 @@ std::pair<Value, Value> normalizeLastAxis(OpBuilder &b, Location loc, Value x, d
 /// dx = rstd (g - mean(g) - x_hat mean(g x_hat)) over the last axis, for the
 /// cotangent g of x_hat.
 Value normalizeBackward(OpBuilder &b, Location loc, Value xhat, Value rstd, Value g) {
-  auto type = cast<RankedTensorType>(xhat.getType());
-  const int64_t last = type.getRank() - 1;
-  const double n = static_cast<double>(type.getDimSize(last));
-  auto mean = [&](Value v) {
-    return scaled(b, loc, b.create<ReduceSumOp>(loc, v, b.getDenseI64ArrayAttr({last})),
-                  1.0 / n);
-  };
+  auto mean = [&](Value v) { return meanOverLastAxis(b, loc, v); };
   Value projection = b.create<MulOp>(loc, xhat, mean(b.create<MulOp>(loc, g, xhat)));
   Value centered = b.create<AddOp>(loc, g, scaled(b, loc, mean(g), -1.0));
   Value inner = b.create<AddOp>(loc, centered, scaled(b, loc, projection, -1.0));

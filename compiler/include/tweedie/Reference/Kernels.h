@@ -32,6 +32,10 @@ Result conv2d(const Tensor &x, const Tensor &w, const Tensor *bias,
               int64_t groups);
 /// Multi-head softmax(q k^T / sqrt(d_head)) v over [B, L, D] sequences.
 Result attention(const Tensor &q, const Tensor &k, const Tensor &v, int64_t heads);
+/// Row l of head h of sample b: p[s] = exp(q.k_s scale - max), unnormalised;
+/// returns their sum (attention and its gradient share it).
+double attentionRow(const Tensor &q, const Tensor &k, int64_t b, int64_t h, int64_t l,
+                    int64_t heads, std::vector<double> &p);
 
 // Normalization.cpp
 Result groupNorm(const Tensor &x, const Tensor &gamma, const Tensor &beta,
