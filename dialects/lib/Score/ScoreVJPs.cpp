@@ -2,8 +2,9 @@
 //
 // One emitVJP per op (VJPOpInterface). Each writes the operands' cotangents
 // as score ops, which have rules of their own, so a gradient can be
-// differentiated again. A result cotangent is null when nothing depends on
-// that result; the rules then leave their operand cotangents null too.
+// differentiated again. The pass calls a rule only when a cotangent reaches
+// one of the op's results; every score op has one result, so the rules
+// below take it as given.
 //
 // Broadcasting ops sum a cotangent back to the operand's shape
 // ("unbroadcast"): over the leading axes the operand lacks and over its
@@ -45,8 +46,8 @@ Value unbroadcast(OpBuilder &b, Location loc, Value grad, Type target) {
 /// The cotangents of a broadcasting binary op's two operands.
 void binaryGrads(OpBuilder &b, Location loc, Value lhs, Value rhs, Value lhsPartial,
                  Value rhsPartial, SmallVectorImpl<Value> &grads) {
-  grads.push_back(lhsPartial ? unbroadcast(b, loc, lhsPartial, lhs.getType()) : Value());
-  grads.push_back(rhsPartial ? unbroadcast(b, loc, rhsPartial, rhs.getType()) : Value());
+  grads.push_back(unbroadcast(b, loc, lhsPartial, lhs.getType()));
+  grads.push_back(unbroadcast(b, loc, rhsPartial, rhs.getType()));
 }
 
 /// [K, N] -> [N, K]
@@ -77,13 +78,9 @@ LogicalResult DenseOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
   Location loc = getLoc();
   // y = act(z) + residual, z = x W + b.
   Value dz = dy;
-  if (dy && getActivation()) {
+  if (getActivation()) {
     Value z = b.create<DenseOp>(loc, getInput(), getWeight(), getBias(), Value(), ActKindAttr());
     dz = actGrad(b, loc, *getActivation(), 1, z, dy);
-  }
-  if (!dz) {
-    grads.append(getNumOperands(), Value());
-    return success();
   }
   grads.push_back(plainDense(b, loc, dz, transposed(b, loc, getWeight())));
   grads.push_back(b.create<OuterSumOp>(loc, getInput(), dz));
@@ -96,8 +93,7 @@ LogicalResult DenseOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
 
 LogicalResult ActOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                              SmallVectorImpl<Value> &grads) {
-  Value dy = resultGrads[0];
-  grads.push_back(dy ? actGrad(b, getLoc(), getKind(), 1, getInput(), dy) : Value());
+  grads.push_back(actGrad(b, getLoc(), getKind(), 1, getInput(), resultGrads[0]));
   return success();
 }
 
@@ -112,10 +108,6 @@ LogicalResult MulOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                              SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];
   Location loc = getLoc();
-  if (!dy) {
-    grads.append(2, Value());
-    return success();
-  }
   Value dl = b.create<MulOp>(loc, dy, getRhs()), dr = b.create<MulOp>(loc, dy, getLhs());
   binaryGrads(b, loc, getLhs(), getRhs(), dl, dr, grads);
   return success();
@@ -124,18 +116,13 @@ LogicalResult MulOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
 LogicalResult ReshapeOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                  SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];
-  grads.push_back(dy ? b.create<ReshapeOp>(getLoc(), getInput().getType(), dy).getResult()
-                     : Value());
+  grads.push_back(b.create<ReshapeOp>(getLoc(), getInput().getType(), dy));
   return success();
 }
 
 LogicalResult TransposeOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                    SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];
-  if (!dy) {
-    grads.push_back(Value());
-    return success();
-  }
   ArrayRef<int64_t> perm = getPermutation();
   SmallVector<int64_t> inverse(perm.size());
   for (size_t i = 0; i < perm.size(); ++i)
@@ -155,14 +142,14 @@ LogicalResult TimeEmbeddingOp::emitVJP(OpBuilder &, ValueRange,
 LogicalResult ReduceSumOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                    SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];
-  grads.push_back(dy ? b.create<BroadcastOp>(getLoc(), dy, getInput()).getResult() : Value());
+  grads.push_back(b.create<BroadcastOp>(getLoc(), dy, getInput()));
   return success();
 }
 
 LogicalResult BroadcastOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                    SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];
-  grads.push_back(dy ? unbroadcast(b, getLoc(), dy, getInput().getType()) : Value());
+  grads.push_back(unbroadcast(b, getLoc(), dy, getInput().getType()));
   grads.push_back(Value()); // `like` lends its shape only
   return success();
 }
@@ -171,10 +158,6 @@ LogicalResult ActGradOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                  SmallVectorImpl<Value> &grads) {
   // r = g f^(k)(x): dr/dx = g f^(k+1)(x), dr/dg = f^(k)(x).
   Value dr = resultGrads[0];
-  if (!dr) {
-    grads.append(2, Value());
-    return success();
-  }
   const int64_t order = static_cast<int64_t>(getOrder());
   if (order >= 2)
     return emitOpError("third derivatives of activations are not supported (a gradient "
@@ -190,10 +173,6 @@ LogicalResult OuterSumOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                   SmallVectorImpl<Value> &grads) {
   // G = sum_r a_r^T b_r: d a_r = b_r dG^T, d b_r = a_r dG.
   Value dg = resultGrads[0];
-  if (!dg) {
-    grads.append(2, Value());
-    return success();
-  }
   Location loc = getLoc();
   grads.push_back(plainDense(b, loc, getRhs(), transposed(b, loc, dg)));
   grads.push_back(plainDense(b, loc, getLhs(), dg));
@@ -211,8 +190,7 @@ LogicalResult ConcatOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
   int64_t offset = 0;
   for (Value input : getInputs()) {
     const int64_t size = cast<RankedTensorType>(input.getType()).getDimSize(axis);
-    grads.push_back(dy ? b.create<SliceOp>(getLoc(), dy, axis, offset, size).getResult()
-                       : Value());
+    grads.push_back(b.create<SliceOp>(getLoc(), dy, axis, offset, size));
     offset += size;
   }
   return success();
@@ -224,8 +202,7 @@ LogicalResult SliceOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
   const int64_t axis = static_cast<int64_t>(getAxis());
   const int64_t total = cast<RankedTensorType>(getInput().getType()).getDimSize(axis);
   const int64_t after = total - static_cast<int64_t>(getOffset() + getSize());
-  grads.push_back(dy ? b.create<PadOp>(getLoc(), dy, axis, getOffset(), after).getResult()
-                     : Value());
+  grads.push_back(b.create<PadOp>(getLoc(), dy, axis, getOffset(), after));
   return success();
 }
 
@@ -234,8 +211,7 @@ LogicalResult PadOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
   Value dy = resultGrads[0];
   const int64_t axis = static_cast<int64_t>(getAxis());
   const int64_t size = cast<RankedTensorType>(getInput().getType()).getDimSize(axis);
-  grads.push_back(dy ? b.create<SliceOp>(getLoc(), dy, axis, getBefore(), size).getResult()
-                     : Value());
+  grads.push_back(b.create<SliceOp>(getLoc(), dy, axis, getBefore(), size));
   return success();
 }
 
@@ -252,10 +228,6 @@ LogicalResult UpsampleOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                   SmallVectorImpl<Value> &grads) {
   // Each input pixel feeds an s x s block: its cotangent is the block's sum.
   Value dy = resultGrads[0];
-  if (!dy) {
-    grads.push_back(Value());
-    return success();
-  }
   const int64_t s = static_cast<int64_t>(getScale());
   Location loc = getLoc();
   Value pooled = b.create<AvgPoolOp>(loc, dy, b.getDenseI64ArrayAttr({s, s}),
@@ -267,10 +239,6 @@ LogicalResult UpsampleOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
 LogicalResult AvgPoolOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                  SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];
-  if (!dy) {
-    grads.push_back(Value());
-    return success();
-  }
   ArrayRef<int64_t> kernel = getKernel(), stride = getStride();
   auto input = cast<RankedTensorType>(getInput().getType());
   const int64_t k = kernel[0];
@@ -321,14 +289,10 @@ LogicalResult Conv2DOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
   Location loc = getLoc();
   const ConvGeometry g{getStrideAttr(), getPaddingAttr(), getGroupsAttr()};
   Value dz = dy;
-  if (dy && getActivation()) {
+  if (getActivation()) {
     Value z = b.create<Conv2DOp>(loc, getInput(), getWeight(), getBias(), Value(), g.stride,
                                  g.padding, g.groups, ActKindAttr());
     dz = actGrad(b, loc, *getActivation(), 1, z, dy);
-  }
-  if (!dz) {
-    grads.append(getNumOperands(), Value());
-    return success();
   }
   grads.push_back(convDataGrad(b, loc, dz, getWeight(), getInput(), g));
   grads.push_back(convWeightGrad(b, loc, getInput(), dz, getWeight(), g));
@@ -344,10 +308,6 @@ LogicalResult Conv2DBackwardDataOp::emitVJP(OpBuilder &b, ValueRange resultGrads
                                             SmallVectorImpl<Value> &grads) {
   // r = J_W^T g is linear in g and in W: dg = conv(dr, W), dW = bw(dr, g).
   Value dr = resultGrads[0];
-  if (!dr) {
-    grads.append(3, Value());
-    return success();
-  }
   const ConvGeometry g{getStrideAttr(), getPaddingAttr(), getGroupsAttr()};
   grads.push_back(plainConv(b, getLoc(), dr, getWeight(), g));
   grads.push_back(convWeightGrad(b, getLoc(), dr, getGrad(), getWeight(), g));
@@ -359,10 +319,6 @@ LogicalResult Conv2DBackwardWeightOp::emitVJP(OpBuilder &b, ValueRange resultGra
                                               SmallVectorImpl<Value> &grads) {
   // r = sum x * g is linear in x and in g: dx = bd(g, dr), dg = conv(x, dr).
   Value dr = resultGrads[0];
-  if (!dr) {
-    grads.append(2, Value());
-    return success();
-  }
   const ConvGeometry g{getStrideAttr(), getPaddingAttr(), getGroupsAttr()};
   grads.push_back(convDataGrad(b, getLoc(), getGrad(), dr, getInput(), g));
   grads.push_back(plainConv(b, getLoc(), getInput(), dr, g));
@@ -413,10 +369,6 @@ Value normalizeBackward(OpBuilder &b, Location loc, Value xhat, Value rstd, Valu
 LogicalResult GroupNormOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                    SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];
-  if (!dy) {
-    grads.append(3, Value());
-    return success();
-  }
   Location loc = getLoc();
   auto type = cast<RankedTensorType>(getInput().getType());
   const int64_t channels = type.getDimSize(1);
@@ -460,10 +412,6 @@ LogicalResult GroupNormOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
 LogicalResult LayerNormOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                    SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];
-  if (!dy) {
-    grads.append(3, Value());
-    return success();
-  }
   Location loc = getLoc();
   auto [xhat, rstd] = normalizeLastAxis(b, loc, getInput(), getEpsilon().convertToDouble());
   grads.push_back(
@@ -476,10 +424,6 @@ LogicalResult LayerNormOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
 LogicalResult AttentionOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                                    SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];
-  if (!dy) {
-    grads.append(3, Value());
-    return success();
-  }
   auto g = b.create<AttentionGradOp>(getLoc(), getQuery().getType(), getKey().getType(),
                                      getValue().getType(), getQuery(), getKey(), getValue(),
                                      dy, getHeadsAttr());

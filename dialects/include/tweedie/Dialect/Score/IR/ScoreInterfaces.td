@@ -17,7 +17,7 @@ def Score_VJPOpInterface : OpInterface<"VJPOpInterface"> {
     InterfaceMethod<[{
         Emits the operands' cotangents at the builder's insertion point.
         `resultGrads` has one entry per result (null: no gradient reaches
-        it). Fills `operandGrads` with one entry per operand, null where no
+        it); the caller calls a rule only when at least one is not null. Fills `operandGrads` with one entry per operand, null where no
         gradient flows (an absent optional operand, a shape-only operand, an
         input the op is not differentiable in). Fails with a diagnostic on
         the op when the rule cannot be written (e.g. third derivatives).
