@@ -180,12 +180,15 @@ private:
     if (perSampleBytes(type)) {
       int64_t offset = -1;
       if (auto arg = dyn_cast<BlockArgument>(v)) {
+        // The planner's iteration slots follow carriedArguments' order.
         Operation *owner = arg.getOwner()->getParentOp();
         auto slots = owner->getAttrOfType<DenseI64ArrayAttr>(kIterSlotsAttr);
-        // A loop's argument 0 is its step index, not a carried value.
-        int64_t index = arg.getArgNumber() - (isa<sampler::LoopOp>(owner) ? 1 : 0);
-        if (slots && index >= 0 && index < static_cast<int64_t>(slots.size()))
-          offset = slots[index];
+        if (slots && plannedBody(owner)) {
+          Block::BlockArgListType carried = carriedArguments(owner);
+          auto it = llvm::find(carried, arg);
+          if (it != carried.end() && static_cast<size_t>(it - carried.begin()) < slots.size())
+            offset = slots[it - carried.begin()];
+        }
       } else if (auto slots = def->getAttrOfType<DenseI64ArrayAttr>(kSlotsAttr)) {
         offset = slots[cast<OpResult>(v).getResultNumber()];
       }

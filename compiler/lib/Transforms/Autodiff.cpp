@@ -12,7 +12,6 @@
 #include "tweedie/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/IR/IRMapping.h"
 
 #include <map>
 
@@ -54,12 +53,14 @@ struct AutodiffPass : tweedie::impl::TweedieAutodiffBase<AutodiffPass> {
     bool params = wrt.empty();
     SmallVector<int64_t> args;
     for (const std::string &w : wrt) {
-      if (w == "params") {
+      // argN: N parsed without exceptions (this code is built without them).
+      StringRef entry(w);
+      unsigned index = 0;
+      if (entry == "params") {
         params = true;
-      } else if (w.rfind("arg", 0) == 0 && w.size() > 3 &&
-                 w.find_first_not_of("0123456789", 3) == std::string::npos &&
-                 std::stoll(w.substr(3)) < static_cast<int64_t>(fn.getNumArguments())) {
-        args.push_back(std::stoll(w.substr(3)));
+      } else if (entry.consume_front("arg") && !entry.getAsInteger(10, index) &&
+                 index < fn.getNumArguments()) {
+        args.push_back(index);
       } else {
         fn.emitError("--tweedie-autodiff: wrt entry '")
             << w << "' is neither 'params' nor argN with N < " << fn.getNumArguments();

@@ -369,13 +369,17 @@ void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
       state[e] *= scale;
   }
 
-  if (desc_.integrator) {
-    if (integrateChunk(worker, base, from, to, job, advance))
-      std::memcpy(job.out + (base + from - job.firstSample) * width, state + from * width,
-                  (to - from) * width * sizeof(float));
-    return;
-  }
+  const bool finished = desc_.integrator ? integrateChunk(worker, base, from, to, job, advance)
+                                         : stepChunk(worker, base, from, to, job, advance);
+  if (finished)
+    std::memcpy(job.out + (base + from - job.firstSample) * width, state + from * width,
+                (to - from) * width * sizeof(float));
+}
 
+bool Program::stepChunk(Worker &worker, int64_t base, int64_t from, int64_t to,
+                        const SampleJob &job, const std::function<bool(int64_t)> &advance) {
+  const int64_t n = microBatch_, width = desc_.sampleNumel();
+  float *state = pointer(desc_.state, worker, n, 0);
   const size_t stateBytes = static_cast<size_t>(n * width) * sizeof(float);
   for (int32_t extra : desc_.extraStates)
     std::memcpy(pointer(extra, worker, n, 0), state, stateBytes);
@@ -389,10 +393,10 @@ void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
     if (next != state)
       std::memcpy(state, next, stateBytes);
     for (size_t k = 0; k < desc_.extraStates.size(); ++k) {
-      float *to = pointer(desc_.extraStates[k], worker, n, step);
-      float *from = pointer(desc_.nextExtraStates[k], worker, n, step);
-      if (from != to)
-        std::memcpy(to, from, stateBytes);
+      float *carried = pointer(desc_.extraStates[k], worker, n, step);
+      float *yielded = pointer(desc_.nextExtraStates[k], worker, n, step);
+      if (yielded != carried)
+        std::memcpy(carried, yielded, stateBytes);
     }
     for (int64_t e = from * width; e < to * width; ++e)
       if (!std::isfinite(state[e]))
@@ -401,10 +405,9 @@ void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
                                  std::to_string(base + e / width) +
                                  " (diverging network or weights?)");
     if (!advance(1))
-      return;
+      return false;
   }
-  std::memcpy(job.out + (base + from - job.firstSample) * width, state + from * width,
-              (to - from) * width * sizeof(float));
+  return true;
 }
 
 SampleOutcome Program::sample(const SampleJob &job) {

@@ -61,6 +61,9 @@ private:
   /// `advance(k)` reports k more units of progress; false: cancelled.
   void runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
                 const std::function<bool(int64_t)> &advance);
+  /// Take the chunk's state from the prior to the samples; false: cancelled.
+  bool stepChunk(Worker &worker, int64_t base, int64_t from, int64_t to, const SampleJob &job,
+                 const std::function<bool(int64_t)> &advance);
   bool integrateChunk(Worker &worker, int64_t base, int64_t from, int64_t to,
                       const SampleJob &job, const std::function<bool(int64_t)> &advance);
   /// Progress units of one micro-batch: its steps, or for an integrated
