@@ -33,12 +33,11 @@ namespace {
 /// network is conditioned on: t for the SDEs, sigma for sigma schedules) and
 /// the prior's standard deviation.
 struct Interval {
-  ScheduleAttrInterface schedule;
   double tStart = 1.0, tEnd = 0.0, priorStd = 1.0;
 };
 
 FailureOr<Interval> intervalOf(SolveOp op, std::string &why) {
-  Interval interval{op.getSchedule()};
+  Interval interval;
   ScheduleAttrInterface schedule = op.getSchedule();
   if (auto vp = dyn_cast<VPAttr>(schedule)) {
     interval.tEnd = vp.getTMin();
@@ -62,8 +61,8 @@ FailureOr<Interval> intervalOf(SolveOp op, std::string &why) {
       return failure();
     }
   } else {
-    why = "rk45 needs a continuous process (vp, subvp, ve) or a sigma schedule; "
-          "discrete DDPM schedules are sampled by ddpm and ddim";
+    why = "rk45 needs a continuous process (vp, subvp, ve) or a sigma schedule; on DDPM "
+          "schedules use ddim or the fixed-step ODE solvers (e.g. dpm_solver_3)";
     return failure();
   }
   if (!isa<VPAttr, SubVPAttr, VEAttr>(schedule))
@@ -150,7 +149,7 @@ Coefficients coefficientsOf(ScheduleAttrInterface schedule, Value t, TimeExpr &e
 Value velocity(Parameterization prediction, const Coefficients &c, Value y, Value p,
                TimeExpr &e, OpBuilder &b, Location loc) {
   Value halfG2 = e.scale(c.diffusionSq, 0.5);
-  Value scoreTerm; // the 1/x in u = -1/x
+  Value scoreTerm; // -g^2/2 u, the part of A from the score (x0, v)
   Value a = c.drift, coefficient;
   auto timesAlpha = [&](Value v) { return c.alpha ? e.mul(v, c.alpha) : v; };
   switch (prediction) {
@@ -238,7 +237,7 @@ struct ExpandAdaptiveSolve : OpRewritePattern<SolveOp> {
     auto coefficientType = RankedTensorType::get(coefficientShape, rewriter.getF32Type());
     Value time = rewriter.create<score::ReshapeOp>(loc, coefficientType, t);
     TimeExpr expr(rewriter, loc, coefficientType);
-    Coefficients coefficients = coefficientsOf(interval->schedule, time, expr);
+    Coefficients coefficients = coefficientsOf(op.getSchedule(), time, expr);
     Value v = velocity(op.getPrediction(), coefficients, y, p, expr, rewriter, loc);
     rewriter.create<YieldOp>(loc, ValueRange{v});
     rewriter.replaceOp(op, integrate.getResult());
