@@ -8,6 +8,7 @@
 #include "tweedie/Dialect/Common/ShapeUtils.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
+#include "tweedie/Noise.h"
 #include "tweedie/Philox.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -403,6 +404,24 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
                                     static_cast<uint64_t>(env.integer(o.getSeed())),
                                     env.integer(o.getFirstSample()),
                                     env.integer(o.getStep()), o.getDrawAttr().getInt()));
+      })
+      .Case([&](sampler::RandUniformOp o) {
+        const int64_t rows = get(o.getLike()).shape[0];
+        Tensor u({rows});
+        const auto seed = static_cast<uint64_t>(env.integer(o.getSeed()));
+        for (int64_t r = 0; r < rows; ++r)
+          u[r] = static_cast<float>(
+              tweedie::uniformAt(seed, static_cast<uint32_t>(env.integer(o.getFirstSample()) + r),
+                        static_cast<uint32_t>(env.integer(o.getStep())),
+                        static_cast<uint32_t>(o.getDrawAttr().getInt())));
+        out = Result(std::move(u));
+      })
+      .Case([&](sampler::InterpolateOp o) {
+        Tensor values = get(o.getU());
+        ArrayRef<double> table = o.getTable();
+        for (int64_t r = 0; r < values.numel(); ++r)
+          values[r] = tableAt(table.data(), table.size(), values[r], o.getDiscrete());
+        out = Result(std::move(values));
       })
       .Case([&](sampler::AncestralStepOp o) {
         size_t i = step(o.getStep());

@@ -8,6 +8,7 @@
 // the ops (dialects/lib/Score/ScoreVJPs.cpp).
 //
 //===----------------------------------------------------------------------===//
+#include "tweedie/Transforms/Autodiff.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Transforms/Passes.h"
 
@@ -67,107 +68,124 @@ struct AutodiffPass : tweedie::impl::TweedieAutodiffBase<AutodiffPass> {
         return signalPassFailure();
       }
     }
-    if (failed(differentiate(fn, params, args)))
+    if (failed(createGradientFunction(fn, params, args)))
       signalPassFailure();
-  }
-
-  LogicalResult differentiate(func::FuncOp fn, bool params, ArrayRef<int64_t> args) {
-    if (!fn.getBody().hasOneBlock())
-      return fn.emitError("autodiff: @") << fn.getSymName() << " must have one block";
-    auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
-    if (ret.getNumOperands() != 1 || !isa<RankedTensorType>(ret.getOperand(0).getType()) ||
-        cast<RankedTensorType>(ret.getOperand(0).getType()).getRank() < 1)
-      return fn.emitError("autodiff: @")
-             << fn.getSymName() << " must return one tensor of rank >= 1 (the loss)";
-
-    OpBuilder b(fn);
-    b.setInsertionPointAfter(fn);
-    auto grad = cast<func::FuncOp>(b.clone(*fn));
-    grad.setSymName((fn.getSymName() + "_grad").str());
-    grad->removeAttr("sampler.schedule");
-    grad->removeAttr("sampler.prediction");
-    Block &body = grad.getBody().front();
-    auto gradReturn = cast<func::ReturnOp>(body.getTerminator());
-    Value loss = gradReturn.getOperand(0);
-    Location loc = gradReturn.getLoc();
-
-    // Forward ops in program order, collected before the backward pass adds any.
-    SmallVector<Operation *> forward;
-    for (Operation &op : body.without_terminator()) {
-      if (isa<func::CallOp>(op))
-        return op.emitError("autodiff: inline calls first (--inline)");
-      forward.push_back(&op);
-    }
-
-    b.setInsertionPoint(gradReturn);
-    llvm::DenseMap<Value, Value> cotangent;
-    auto accumulate = [&](Value v, Value g) {
-      auto [it, inserted] = cotangent.try_emplace(v, g);
-      if (!inserted)
-        it->second = b.create<score::AddOp>(loc, it->second, g);
-    };
-    cotangent[loss] = filledLike(b, loc, loss, 1.0);
-
-    for (Operation *op : llvm::reverse(forward)) {
-      SmallVector<Value> resultGrads;
-      bool any = false;
-      for (Value r : op->getResults()) {
-        resultGrads.push_back(cotangent.lookup(r));
-        any |= static_cast<bool>(resultGrads.back());
-      }
-      if (!any || isa<arith::ConstantOp>(op))
-        continue;
-      auto rule = dyn_cast<score::VJPOpInterface>(op);
-      if (!rule)
-        return op->emitError("autodiff: no reverse-mode rule for '")
-               << op->getName() << "' yet";
-      SmallVector<Value> operandGrads;
-      if (failed(rule.emitVJP(b, resultGrads, operandGrads)))
-        return failure();
-      if (operandGrads.size() != op->getNumOperands())
-        return op->emitError("autodiff: the rule of '")
-               << op->getName() << "' gave " << operandGrads.size() << " cotangents for "
-               << op->getNumOperands() << " operands";
-      for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
-        if (g)
-          accumulate(operand, g);
-    }
-
-    // The results: the loss, then the weights' gradients (summed over every
-    // param op of a name), then the arguments'.
-    SmallVector<Value> results{loss};
-    SmallVector<Attribute> names;
-    if (params) {
-      std::map<std::string, size_t> slot;
-      for (Operation *op : forward) {
-        auto param = dyn_cast<score::ParamOp>(op);
-        if (!param)
-          continue;
-        Value g = cotangent.lookup(param.getResult());
-        if (!g)
-          g = zerosOf(b, loc, param.getType());
-        auto [it, inserted] = slot.try_emplace(param.getName().str(), results.size());
-        if (inserted) {
-          results.push_back(g);
-          names.push_back(param.getNameAttr());
-        } else {
-          results[it->second] = b.create<score::AddOp>(loc, results[it->second], g);
-        }
-      }
-    }
-    for (int64_t index : args) {
-      Value arg = body.getArgument(index);
-      Value g = cotangent.lookup(arg);
-      results.push_back(g ? g : filledLike(b, loc, arg, 0.0));
-    }
-    b.create<func::ReturnOp>(loc, results);
-    gradReturn.erase();
-    grad.setType(FunctionType::get(grad.getContext(), grad.getArgumentTypes(),
-                                   ValueRange(results).getTypes()));
-    grad->setAttr("score.gradient_params", b.getArrayAttr(names));
-    grad->setAttr("score.gradient_args", b.getDenseI64ArrayAttr(args));
-    return success();
   }
 };
 
 } // namespace
+
+FailureOr<func::FuncOp> tweedie::createGradientFunction(func::FuncOp fn, bool params,
+                                                     ArrayRef<int64_t> args) {
+  if (!fn.getBody().hasOneBlock())
+    return fn.emitError("autodiff: @") << fn.getSymName() << " must have one block";
+  auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+  if (ret.getNumOperands() != 1 || !isa<RankedTensorType>(ret.getOperand(0).getType()) ||
+      cast<RankedTensorType>(ret.getOperand(0).getType()).getRank() < 1)
+    return fn.emitError("autodiff: @")
+           << fn.getSymName() << " must return one tensor of rank >= 1 (the loss)";
+
+  OpBuilder b(fn);
+  b.setInsertionPointAfter(fn);
+  auto grad = cast<func::FuncOp>(b.clone(*fn));
+  grad.setSymName((fn.getSymName() + "_grad").str());
+  grad->removeAttr("sampler.schedule");
+  grad->removeAttr("sampler.prediction");
+  Block &body = grad.getBody().front();
+  auto gradReturn = cast<func::ReturnOp>(body.getTerminator());
+  Value loss = gradReturn.getOperand(0);
+  Location loc = gradReturn.getLoc();
+
+  // Forward ops in program order, collected before the backward pass adds any.
+  SmallVector<Operation *> forward;
+  for (Operation &op : body.without_terminator()) {
+    if (isa<func::CallOp>(op))
+      return op.emitError("autodiff: inline calls first (--inline)");
+    forward.push_back(&op);
+  }
+
+  // Activity: the values that depend on a param (with `params`) or on a
+  // differentiated argument. Only they take cotangents, so inactive inputs
+  // (noise, table reads, the conditioning) need no rule and cost nothing.
+  llvm::DenseSet<Value> active;
+  for (int64_t index : args)
+    active.insert(body.getArgument(index));
+  for (Operation *op : forward) {
+    bool depends = params && isa<score::ParamOp>(op);
+    for (Value operand : op->getOperands())
+      depends |= active.contains(operand);
+    if (depends)
+      active.insert(op->result_begin(), op->result_end());
+  }
+
+  b.setInsertionPoint(gradReturn);
+  llvm::DenseMap<Value, Value> cotangent;
+  auto accumulate = [&](Value v, Value g) {
+    if (!active.contains(v))
+      return;
+    auto [it, inserted] = cotangent.try_emplace(v, g);
+    if (!inserted)
+      it->second = b.create<score::AddOp>(loc, it->second, g);
+  };
+  cotangent[loss] = filledLike(b, loc, loss, 1.0);
+
+  for (Operation *op : llvm::reverse(forward)) {
+    SmallVector<Value> resultGrads;
+    bool any = false;
+    for (Value r : op->getResults()) {
+      resultGrads.push_back(cotangent.lookup(r));
+      any |= static_cast<bool>(resultGrads.back());
+    }
+    if (!any || isa<arith::ConstantOp>(op))
+      continue;
+    auto rule = dyn_cast<score::VJPOpInterface>(op);
+    if (!rule)
+      return op->emitError("autodiff: no reverse-mode rule for '")
+             << op->getName() << "' yet";
+    SmallVector<Value> operandGrads;
+    if (failed(rule.emitVJP(b, resultGrads, operandGrads)))
+      return failure();
+    if (operandGrads.size() != op->getNumOperands())
+      return op->emitError("autodiff: the rule of '")
+             << op->getName() << "' gave " << operandGrads.size() << " cotangents for "
+             << op->getNumOperands() << " operands";
+    for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads))
+      if (g)
+        accumulate(operand, g);
+  }
+
+  // The results: the loss, then the weights' gradients (summed over every
+  // param op of a name), then the arguments'.
+  SmallVector<Value> results{loss};
+  SmallVector<Attribute> names;
+  if (params) {
+    std::map<std::string, size_t> slot;
+    for (Operation *op : forward) {
+      auto param = dyn_cast<score::ParamOp>(op);
+      if (!param)
+        continue;
+      Value g = cotangent.lookup(param.getResult());
+      if (!g)
+        g = zerosOf(b, loc, param.getType());
+      auto [it, inserted] = slot.try_emplace(param.getName().str(), results.size());
+      if (inserted) {
+        results.push_back(g);
+        names.push_back(param.getNameAttr());
+      } else {
+        results[it->second] = b.create<score::AddOp>(loc, results[it->second], g);
+      }
+    }
+  }
+  for (int64_t index : args) {
+    Value arg = body.getArgument(index);
+    Value g = cotangent.lookup(arg);
+    results.push_back(g ? g : filledLike(b, loc, arg, 0.0));
+  }
+  b.create<func::ReturnOp>(loc, results);
+  gradReturn.erase();
+  grad.setType(FunctionType::get(grad.getContext(), grad.getArgumentTypes(),
+                                 ValueRange(results).getTypes()));
+  grad->setAttr("score.gradient_params", b.getArrayAttr(names));
+  grad->setAttr("score.gradient_args", b.getDenseI64ArrayAttr(args));
+  return grad;
+}

@@ -27,6 +27,48 @@ using namespace mlir;
 using namespace tweedie;
 using namespace tweedie::sampler;
 
+Coefficients tweedie::coefficientsOf(ScheduleAttrInterface schedule, Value t,
+                                   TimeExpr &e) {
+  Coefficients c;
+  auto vpFamily = [&](double betaMin, double betaMax, bool sub) {
+    const double slope = betaMax - betaMin;
+    Value beta = e.shift(e.scale(t, slope), betaMin);
+    // log alpha = t (-1/4 (b1 - b0) t - 1/2 b0); alpha^2 = exp(2 log alpha).
+    Value logAlpha = e.mul(t, e.shift(e.scale(t, -0.25 * slope), -0.5 * betaMin));
+    Value alphaSq = e.act(score::ActKind::exp, e.scale(logAlpha, 2.0));
+    c.alpha = e.act(score::ActKind::exp, logAlpha);
+    c.drift = e.scale(beta, -0.5);
+    Value oneMinusAlphaSq = e.shift(e.scale(alphaSq, -1.0), 1.0);
+    if (sub) { // sigma = 1 - alpha^2, g^2 = beta (1 - alpha^4)
+      c.sigma = oneMinusAlphaSq;
+      c.sigmaSq = e.act(score::ActKind::square, c.sigma);
+      Value alpha4 = e.act(score::ActKind::square, alphaSq);
+      c.diffusionSq = e.mul(beta, e.shift(e.scale(alpha4, -1.0), 1.0));
+    } else { // sigma^2 = 1 - alpha^2, g^2 = beta
+      c.sigmaSq = oneMinusAlphaSq;
+      c.sigma = e.act(score::ActKind::sqrt, c.sigmaSq);
+      c.diffusionSq = beta;
+    }
+  };
+  if (auto vp = dyn_cast<VPAttr>(schedule)) {
+    vpFamily(vp.getBetaMin(), vp.getBetaMax(), false);
+  } else if (auto subvp = dyn_cast<SubVPAttr>(schedule)) {
+    vpFamily(subvp.getBetaMin(), subvp.getBetaMax(), true);
+  } else if (auto ve = dyn_cast<VEAttr>(schedule)) {
+    // sigma = sigma_min (sigma_max / sigma_min)^t, g^2 = 2 log(sigma_max/sigma_min) sigma^2.
+    const double logRatio = std::log(ve.getSigmaMax() / ve.getSigmaMin());
+    Value logSigma = e.shift(e.scale(t, logRatio), std::log(ve.getSigmaMin()));
+    c.sigma = e.act(score::ActKind::exp, logSigma);
+    c.sigmaSq = e.act(score::ActKind::exp, e.scale(logSigma, 2.0));
+    c.diffusionSq = e.scale(c.sigmaSq, 2.0 * logRatio);
+  } else { // sigma schedules: t is sigma, d(sigma^2)/d sigma = 2 sigma
+    c.sigma = t;
+    c.sigmaSq = e.act(score::ActKind::square, t);
+    c.diffusionSq = e.scale(t, 2.0);
+  }
+  return c;
+}
+
 namespace {
 
 /// The integration interval in the schedule's own coordinate (what the
@@ -70,77 +112,6 @@ FailureOr<Interval> intervalOf(SolveOp op, std::string &why) {
   return interval;
 }
 
-/// Scalar functions of the per-sample time, as [B, 1, ..., 1] tensors that
-/// broadcast against the state.
-class TimeExpr {
-public:
-  TimeExpr(OpBuilder &b, Location loc, RankedTensorType type) : b(b), loc(loc), type(type) {}
-
-  Value scale(Value x, double c) { return b.create<score::MulOp>(loc, type, x, constant(c)); }
-  Value shift(Value x, double c) { return b.create<score::AddOp>(loc, type, x, constant(c)); }
-  Value mul(Value x, Value y) { return b.create<score::MulOp>(loc, type, x, y); }
-  Value add(Value x, Value y) { return b.create<score::AddOp>(loc, type, x, y); }
-  Value act(score::ActKind kind, Value x) { return b.create<score::ActOp>(loc, kind, x); }
-  Value reciprocal(Value x) { return act(score::ActKind::reciprocal, x); }
-
-private:
-  Value constant(double c) {
-    auto scalar = RankedTensorType::get({1}, b.getF32Type());
-    return b.create<arith::ConstantOp>(
-        loc, DenseElementsAttr::get(scalar, b.getF32FloatAttr(c).getValue()));
-  }
-
-  OpBuilder &b;
-  Location loc;
-  RankedTensorType type;
-};
-
-/// A process's coefficients at time t. Null values are known constants:
-/// alpha = 1, drift = 0.
-struct Coefficients {
-  Value alpha, sigma, sigmaSq, drift, diffusionSq;
-};
-
-Coefficients coefficientsOf(ScheduleAttrInterface schedule, Value t, TimeExpr &e) {
-  Coefficients c;
-  auto vpFamily = [&](double betaMin, double betaMax, bool sub) {
-    const double slope = betaMax - betaMin;
-    Value beta = e.shift(e.scale(t, slope), betaMin);
-    // log alpha = t (-1/4 (b1 - b0) t - 1/2 b0); alpha^2 = exp(2 log alpha).
-    Value logAlpha = e.mul(t, e.shift(e.scale(t, -0.25 * slope), -0.5 * betaMin));
-    Value alphaSq = e.act(score::ActKind::exp, e.scale(logAlpha, 2.0));
-    c.alpha = e.act(score::ActKind::exp, logAlpha);
-    c.drift = e.scale(beta, -0.5);
-    Value oneMinusAlphaSq = e.shift(e.scale(alphaSq, -1.0), 1.0);
-    if (sub) { // sigma = 1 - alpha^2, g^2 = beta (1 - alpha^4)
-      c.sigma = oneMinusAlphaSq;
-      c.sigmaSq = e.act(score::ActKind::square, c.sigma);
-      Value alpha4 = e.act(score::ActKind::square, alphaSq);
-      c.diffusionSq = e.mul(beta, e.shift(e.scale(alpha4, -1.0), 1.0));
-    } else { // sigma^2 = 1 - alpha^2, g^2 = beta
-      c.sigmaSq = oneMinusAlphaSq;
-      c.sigma = e.act(score::ActKind::sqrt, c.sigmaSq);
-      c.diffusionSq = beta;
-    }
-  };
-  if (auto vp = dyn_cast<VPAttr>(schedule)) {
-    vpFamily(vp.getBetaMin(), vp.getBetaMax(), false);
-  } else if (auto subvp = dyn_cast<SubVPAttr>(schedule)) {
-    vpFamily(subvp.getBetaMin(), subvp.getBetaMax(), true);
-  } else if (auto ve = dyn_cast<VEAttr>(schedule)) {
-    // sigma = sigma_min (sigma_max / sigma_min)^t, g^2 = 2 log(sigma_max/sigma_min) sigma^2.
-    const double logRatio = std::log(ve.getSigmaMax() / ve.getSigmaMin());
-    Value logSigma = e.shift(e.scale(t, logRatio), std::log(ve.getSigmaMin()));
-    c.sigma = e.act(score::ActKind::exp, logSigma);
-    c.sigmaSq = e.act(score::ActKind::exp, e.scale(logSigma, 2.0));
-    c.diffusionSq = e.scale(c.sigmaSq, 2.0 * logRatio);
-  } else { // sigma schedules: t is sigma, d(sigma^2)/d sigma = 2 sigma
-    c.sigma = t;
-    c.sigmaSq = e.act(score::ActKind::square, t);
-    c.diffusionSq = e.scale(t, 2.0);
-  }
-  return c;
-}
 
 /// dy/dt = A y + B p for the network's prediction p (see the file comment):
 /// score: A = f, B = -g^2/2; eps: A = f, B = g^2 / (2 sigma);

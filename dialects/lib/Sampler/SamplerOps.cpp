@@ -179,18 +179,20 @@ LogicalResult SolveOp::verify() {
   return success();
 }
 
-LogicalResult SolveOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
-  auto network =
-      symbolTable.lookupNearestSymbolFrom<func::FuncOp>(*this, getNetworkAttr());
+/// The network a solve or an objective names: (state, conditioning [B]) ->
+/// a state-shaped prediction or one energy per sample.
+static LogicalResult verifyNetwork(Operation *op, FlatSymbolRefAttr name,
+                                   RankedTensorType state, Parameterization prediction,
+                                   SymbolTableCollection &symbolTable) {
+  auto network = symbolTable.lookupNearestSymbolFrom<func::FuncOp>(op, name);
+  StringRef callee = name.getValue();
   if (!network)
-    return emitOpError("network '@")
-           << getNetwork() << "' does not name a func.func in this module";
+    return op->emitOpError("network '@")
+           << callee << "' does not name a func.func in this module";
   FunctionType fnType = network.getFunctionType();
-  auto state = getType();
   if (fnType.getNumInputs() != 2 || fnType.getNumResults() != 1)
-    return emitOpError("network '@")
-           << getNetwork() << "' must have type (state, conditioning) -> output, got "
-           << fnType;
+    return op->emitOpError("network '@")
+           << callee << "' must have type (state, conditioning) -> output, got " << fnType;
   auto input = dyn_cast<RankedTensorType>(fnType.getInput(0));
   auto sameShape = [](RankedTensorType a, RankedTensorType b) {
     if (!a || !b || a.getRank() != b.getRank() ||
@@ -202,30 +204,84 @@ LogicalResult SolveOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
     return true;
   };
   if (!sameShape(input, state))
-    return emitOpError("network '@")
-           << getNetwork() << "' state input " << fnType.getInput(0)
+    return op->emitOpError("network '@")
+           << callee << "' state input " << fnType.getInput(0)
            << " does not match the samples' type " << state;
   auto cond = dyn_cast<RankedTensorType>(fnType.getInput(1));
   if (!cond || cond.getRank() != 1 || !cond.getElementType().isF32() ||
       !dimsCompatible(cond.getDimSize(0), state.getDimSize(0)))
-    return emitOpError("network '@")
-           << getNetwork() << "' conditioning input must be tensor<Bxf32> for the "
+    return op->emitOpError("network '@")
+           << callee << "' conditioning input must be tensor<Bxf32> for the "
            << "batch of " << state << ", got " << fnType.getInput(1);
   auto output = dyn_cast<RankedTensorType>(fnType.getResult(0));
-  if (getPrediction() == Parameterization::energy) {
+  if (prediction == Parameterization::energy) {
     bool perSample = output && output.getRank() >= 1 && output.getRank() <= 2 &&
                      dimsCompatible(output.getDimSize(0), state.getDimSize(0)) &&
                      (output.getRank() == 1 || output.getDimSize(1) == 1);
     if (!perSample)
-      return emitOpError("energy network '@")
-             << getNetwork() << "' must return one energy per sample ([B] or "
+      return op->emitOpError("energy network '@")
+             << callee << "' must return one energy per sample ([B] or "
              << "[B, 1]), got " << fnType.getResult(0);
   } else if (!sameShape(output, state)) {
-    return emitOpError("network '@")
-           << getNetwork() << "' output " << fnType.getResult(0)
+    return op->emitOpError("network '@")
+           << callee << "' output " << fnType.getResult(0)
            << " must have the samples' shape " << state << " for prediction "
-           << stringifyParameterization(getPrediction());
+           << stringifyParameterization(prediction);
   }
+  return success();
+}
+
+LogicalResult SolveOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyNetwork(*this, getNetworkAttr(), getType(), getPrediction(), symbolTable);
+}
+
+//===----------------------------------------------------------------------===//
+// Training objectives
+//===----------------------------------------------------------------------===//
+
+LogicalResult DSMLossOp::verify() {
+  auto data = getData().getType();
+  if (data.getRank() < 2)
+    return emitOpError("data must be [B, features...], got ") << data;
+  if (getLoss().getType().getDimSize(0) != 1)
+    return emitOpError("the loss is one number, tensor<1xf32>, got ") << getLoss().getType();
+  ScheduleAttrInterface schedule = getSchedule();
+  const bool sigmaTime = isa<NCSNAttr, SigmasAttr, KarrasAttr>(schedule);
+  if (getLevels() == NoiseLevelSampling::lognormal && !sigmaTime)
+    return emitOpError("levels lognormal draws sigma itself, for the ncsn, sigmas and "
+                       "karras schedules, not for ")
+           << schedule;
+  if (!(getPStd().convertToDouble() > 0.0))
+    return emitOpError("p_std must be positive, got ") << getPStd().convertToDouble();
+  const double tMin = getTMin().convertToDouble();
+  if (!(tMin > 0.0 && tMin < 1.0))
+    return emitOpError("t_min must lie in (0, 1), got ") << tMin;
+  if (getPrediction() == Parameterization::v)
+    return emitOpError("prediction v is not trained by dsm_loss yet (use eps, x0, score "
+                       "or energy)");
+  return success();
+}
+
+LogicalResult DSMLossOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  return verifyNetwork(*this, getNetworkAttr(), getData().getType(), getPrediction(),
+                       symbolTable);
+}
+
+LogicalResult RandUniformOp::verify() {
+  if (getLike().getType().getRank() < 1)
+    return emitOpError("operand 'like' needs a leading sample dim, got ")
+           << getLike().getType();
+  if (getDrawAttr().getInt() < 0)
+    return emitOpError("draw must be non-negative, got ") << getDrawAttr().getInt();
+  return verifyBatchVector(*this, "result", getResult(), getLike());
+}
+
+LogicalResult InterpolateOp::verify() {
+  if (getTable().empty())
+    return emitOpError("table is empty");
+  for (auto [i, v] : llvm::enumerate(getTable()))
+    if (!std::isfinite(v))
+      return emitOpError("table has a non-finite entry at index ") << i;
   return success();
 }
 

@@ -37,6 +37,30 @@ inline double noiseAt(uint64_t seed, uint32_t sample, uint32_t step, uint32_t dr
   return normals[element % 2];
 }
 
+/// One uniform number in (0, 1) per (sample, step, draw): element 0's first
+/// Philox word, the draw an objective turns into a noise level.
+inline double uniformAt(uint64_t seed, uint32_t sample, uint32_t step, uint32_t draw) {
+  const PhiloxKey key = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
+  return uniformOpen01(philox4x32({0u, sample, step, draw}, key)[0]);
+}
+
+/// Entry floor(u K) of a K-entry table (`discrete`: a level drawn uniformly),
+/// or its piecewise-linear interpolant at u (K - 1). u is clamped to [0, 1]:
+/// a float-rounded uniform can reach 1.
+inline double tableAt(const double *table, uint64_t count, double u, bool discrete) {
+  u = u < 0.0 ? 0.0 : (u > 1.0 ? 1.0 : u);
+  if (discrete) {
+    uint64_t i = static_cast<uint64_t>(u * static_cast<double>(count));
+    return table[i < count ? i : count - 1];
+  }
+  const double position = u * static_cast<double>(count - 1);
+  uint64_t i = static_cast<uint64_t>(position);
+  if (i + 1 >= count)
+    return table[count - 1];
+  const double w = position - static_cast<double>(i);
+  return table[i] + w * (table[i + 1] - table[i]);
+}
+
 /// `count` consecutive elements (starting at 0) of one sample, rounded to
 /// float: what a float32 sampler adds.
 inline void fillSampleNoise(float *out, uint64_t count, uint64_t seed, uint32_t sample,

@@ -730,3 +730,52 @@ func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf
   %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.vp<> method #sampler.ode<> prediction eps steps 10 spacing trailing : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @loss(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32> {
+  // expected-error @+1 {{levels lognormal draws sigma itself, for the ncsn, sigmas and karras schedules, not for #sampler.vp<>}}
+  %0 = sampler.dsm_loss @net(%x0, %seed, %step) schedule #sampler.vp<> prediction eps levels lognormal : tensor<?x2xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @loss(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32> {
+  // expected-error @+1 {{prediction v is not trained by dsm_loss yet}}
+  %0 = sampler.dsm_loss @net(%x0, %seed, %step) schedule #sampler.vp<> prediction v : tensor<?x2xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x3xf32>, %t: tensor<?xf32>) -> tensor<?x3xf32> {
+  return %x : tensor<?x3xf32>
+}
+func.func @loss(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32> {
+  // expected-error @+1 {{network '@net' state input 'tensor<?x3xf32>' does not match the samples' type 'tensor<?x2xf32>'}}
+  %0 = sampler.dsm_loss @net(%x0, %seed, %step) schedule #sampler.vp<> prediction eps : tensor<?x2xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+func.func @loss(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32> {
+  // expected-error @+1 {{t_min must lie in (0, 1), got 0}}
+  %0 = sampler.dsm_loss @net(%x0, %seed, %step) schedule #sampler.vp<> prediction eps {t_min = 0.0 : f64} : tensor<?x2xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+func.func @f(%u: tensor<?xf32>) -> tensor<?xf32> {
+  // expected-error @+1 {{table has a non-finite entry at index 1}}
+  %0 = sampler.interpolate %u table [1.0, 0x7FF8000000000000] : tensor<?xf32>
+  return %0 : tensor<?xf32>
+}

@@ -78,6 +78,21 @@ def TweedieAutodiff : Pass<"tweedie-autodiff", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def TweedieExpandObjective : Pass<"tweedie-expand-objective", "::mlir::ModuleOp"> {
+  let summary = "Expand sampler.dsm_loss into noise draws, the network call and the loss";
+  let description = [{
+    Each `sampler.dsm_loss` becomes score ops: a uniform draw per example
+    picks its noise level (a DDPM training step, an NCSN level, a continuous
+    time, or EDM's log-normal sigma), Philox noise perturbs the data, the
+    network is called (an energy network through @<network>_grad, its input
+    gradient), and the loss is the batch mean of (1/2) ||eps_hat - z||^2 --
+    DSM with lambda = sigma^2. Run --inline and --tweedie-autodiff after it.
+  }];
+  let dependentDialects = ["::tweedie::score::ScoreDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 def TweedieFuseSteps : Pass<"tweedie-fuse-steps", "::mlir::ModuleOp"> {
   let summary = "Fuse sampler step arithmetic into sampler.affine_step";
   let description = [{

@@ -52,6 +52,14 @@ def Sampler_Parameterization : I32EnumAttr<"Parameterization",
   let cppNamespace = "::tweedie::sampler";
 }
 
+def Sampler_NoiseLevelSampling : I32EnumAttr<"NoiseLevelSampling",
+    "how a training objective draws each example's noise level", [
+    I32EnumAttrCase<"uniform", 0>,    // uniform over the schedule's levels or time
+    I32EnumAttrCase<"lognormal", 1>]> // log sigma ~ N(p_mean, p_std^2) (Karras et al. 2022)
+{
+  let cppNamespace = "::tweedie::sampler";
+}
+
 def Sampler_TimeSpacing : I32EnumAttr<"TimeSpacing",
     "how sampling steps pick timesteps of a discrete schedule", [
     I32EnumAttrCase<"linspace", 0>,   // evenly spaced including both ends

@@ -424,4 +424,79 @@ def Sampler_OdeIntegrateOp : Sampler_Op<"ode_integrate", [
   let hasRegionVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Training objectives (expanded by --tweedie-expand-objective)
+//===----------------------------------------------------------------------===//
+
+def Sampler_DSMLossOp : Sampler_Op<"dsm_loss", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "a denoising score matching loss over a batch of data";
+  let description = [{
+    Each example x_0 (row r of `data`) gets a noise level and noise z, both
+    drawn from Philox keyed by (seed, r, step): x_t = alpha x_0 + sigma z. The
+    loss is the batch mean of (lambda / 2) ||s(x_t) + z / sigma||^2 with
+    lambda = sigma^2 (the variance of p(x_t | x_0)), written through the
+    network's prediction: for eps it is (1/2) ||eps(x_t) - z||^2, for an
+    energy s = -grad_x E. The schedule decides the objective:
+
+    - ddpm_linear / ddpm_cosine: DDPM's L_simple, training step uniform in
+      {1..T} (the network sees the index 0..T-1);
+    - vp / subvp / ve: continuous-time DSM, t uniform in [t_min, 1];
+    - ncsn / sigmas / karras: NCSN's multi-level DSM, a level per example
+      (one sigma: single-level DSM), or with `levels lognormal` EDM's
+      log-normal sigma (p_mean, p_std).
+
+    ```mlir
+    %loss = sampler.dsm_loss @mlp2d(%x0, %seed, %step)
+        schedule #sampler.ddpm_linear<> prediction eps : tensor<?x2xf32> -> tensor<1xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$network,
+                       Sampler_StateTensor:$data, I64:$seed, Index:$step,
+                       Sampler_ScheduleAttr:$schedule,
+                       Sampler_Parameterization:$prediction,
+                       DefaultValuedAttr<Sampler_NoiseLevelSampling,
+                           "::tweedie::sampler::NoiseLevelSampling::uniform">:$levels,
+                       DefaultValuedAttr<F64Attr, "1.0e-5">:$t_min,
+                       DefaultValuedAttr<F64Attr, "-1.2">:$p_mean,
+                       DefaultValuedAttr<F64Attr, "1.2">:$p_std);
+  let results = (outs 1DTensorOf<[F32]>:$loss);
+  let assemblyFormat = [{
+    $network `(` $data `,` $seed `,` $step `)` `schedule` $schedule
+    `prediction` $prediction (`levels` $levels^)? attr-dict `:` type($data) `->` type($loss)
+  }];
+  let hasVerifier = 1;
+}
+
+def Sampler_RandUniformOp : Sampler_Op<"rand_uniform", [Pure]> {
+  let summary = "counter-based uniform noise in [0, 1), one number per sample";
+  let description = [{
+    Philox4x32-10 keyed like `sampler.randn` (seed, sample index, step, draw):
+    entry r is sample `first_sample + r`. The batch comes from `like`.
+  }];
+  let arguments = (ins Sampler_StateTensor:$like, I64:$seed, Index:$first_sample,
+                       Index:$step, DefaultValuedAttr<I64Attr, "0">:$draw);
+  let results = (outs Sampler_BatchVector:$result);
+  let assemblyFormat = [{
+    $like `,` `seed` $seed `,` `sample` $first_sample `,` `step` $step
+    (`draw` $draw^)? attr-dict `:` type($like) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Sampler_InterpolateOp : Sampler_Op<"interpolate", [Pure, AllTypesMatch<["u", "result"]>]> {
+  let summary = "a float64 table read at per-sample positions u in [0, 1)";
+  let description = [{
+    With K entries: `discrete` reads entry floor(u K) (a level drawn
+    uniformly); otherwise the piecewise-linear interpolant at u (K - 1). How
+    objectives turn a uniform draw into a noise level and its coefficients.
+  }];
+  let arguments = (ins Sampler_BatchVector:$u, DenseF64ArrayAttr:$table, UnitAttr:$discrete);
+  let results = (outs Sampler_BatchVector:$result);
+  let assemblyFormat = [{
+    $u `table` custom<StepTable>($table) (`discrete` $discrete^)? attr-dict `:` type($u)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // TWEEDIE_DIALECT_SAMPLER_IR_SAMPLEROPS_TD
