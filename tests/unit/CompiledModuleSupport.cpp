@@ -67,10 +67,12 @@ std::string writeTemp(const std::string &name, const std::string &text) {
   return path;
 }
 
-std::vector<std::byte> compileImage(const std::string &irPath, const std::string &sampler) {
+std::vector<std::byte> compileImage(const std::string &irPath, const std::string &sampler,
+                                    const std::string &weights) {
   CompileOptions options;
   options.input = irPath;
   options.sampler = sampler;
+  options.weights = weights;
   CompileResult result;
   EXPECT_TRUE(compileSampler(options, result));
   return module::serializeModule(result.module);
@@ -102,8 +104,9 @@ std::vector<float> sampleRange(tweedie_module *mod, int64_t first, int64_t count
 }
 
 std::vector<float> compiledSamples(const std::string &irPath, int64_t count, uint64_t seed,
-                                   int threads, const std::string &sampler) {
-  std::vector<std::byte> image = compileImage(irPath, sampler);
+                                   int threads, const std::string &sampler,
+                                   const std::string &weights) {
+  std::vector<std::byte> image = compileImage(irPath, sampler, weights);
   tweedie_instance *instance = nullptr;
   EXPECT_EQ(tweedie_instance_create(&instance), nullptr);
   tweedie_status *status = nullptr;

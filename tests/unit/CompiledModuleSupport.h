@@ -25,8 +25,10 @@ std::string withSampler(const std::string &model, const std::string &method, int
 std::string writeTemp(const std::string &name, const std::string &text);
 
 /// The module image tweedie-compile would write for `irPath` (with
-/// `--sampler SAMPLER` when `sampler` is not empty).
-std::vector<std::byte> compileImage(const std::string &irPath, const std::string &sampler = "");
+/// `--sampler SAMPLER` when `sampler` is not empty, `--weights WEIGHTS` when
+/// `weights` is not empty).
+std::vector<std::byte> compileImage(const std::string &irPath, const std::string &sampler = "",
+                                    const std::string &weights = "");
 
 /// Loads an image through the C API; null (and the status in `status`) on failure.
 tweedie_module *load(tweedie_instance *instance, const std::vector<std::byte> &image,
@@ -38,7 +40,8 @@ std::vector<float> sampleRange(tweedie_module *mod, int64_t first, int64_t count
 
 /// Samples from the compiled module (through serialise + load + C API).
 std::vector<float> compiledSamples(const std::string &irPath, int64_t count, uint64_t seed,
-                                   int threads = 1, const std::string &sampler = "");
+                                   int threads = 1, const std::string &sampler = "",
+                                   const std::string &weights = "");
 
 /// The runtime's prior noise for samples [0, count): Philox at the prior step.
 reference::Tensor priorNoise(const std::string &irPath, int64_t count, uint64_t seed);

@@ -13,7 +13,8 @@ namespace tweedie::tools {
 class ProgressBar {
 public:
   ProgressBar(bool enabled, std::string label);
-  void update(int64_t done, int64_t total);
+  /// `status` (e.g. "loss 0.31  42 steps/s") follows the counts.
+  void update(int64_t done, int64_t total, const std::string &status = {});
   /// Ends the line (when anything was drawn).
   void finish();
 

@@ -1,5 +1,6 @@
 //===- Compile.cpp - phases of tweedie-compile ----------------------------===//
 #include "tweedie/Driver/Compile.h"
+#include "DriverCommon.h"
 #include "tweedie/Driver/SamplerSpec.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/InitAll.h"
@@ -24,14 +25,40 @@ using namespace mlir;
 
 namespace tweedie {
 
-namespace {
-
 std::string print(Operation *op) {
   std::string text;
   llvm::raw_string_ostream os(text);
   op->print(os);
   return text;
 }
+
+OwningOpRef<ModuleOp> parseInput(const std::string &path, MLIRContext &context,
+                                 llvm::SourceMgr &sources, const char *tool) {
+  std::string error;
+  auto file = openInputFile(path, &error);
+  if (!file) {
+    llvm::errs() << tool << ": " << error << "\n";
+    return nullptr;
+  }
+  sources.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  return parseSourceFile<ModuleOp>(sources, &context);
+}
+
+std::optional<reference::ParamProvider> loadParams(const std::string &weights,
+                                                   uint64_t syntheticSeed, const char *tool) {
+  if (weights.empty())
+    return reference::syntheticParams(syntheticSeed);
+  std::string error;
+  auto file = io::tryReadSafeTensors(weights, error);
+  if (!file) {
+    llvm::errs() << tool << ": " << error << "\n";
+    return std::nullopt;
+  }
+  return reference::checkpointParams(
+      std::make_shared<const io::SafeTensorsFile>(std::move(*file)));
+}
+
+namespace {
 
 template <typename T> std::string printAttr(T attr) {
   std::string text;
@@ -92,15 +119,9 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   context.loadAllAvailableDialects();
 
   std::string error;
-  auto file = openInputFile(options.input, &error);
-  if (!file) {
-    llvm::errs() << "tweedie-compile: " << error << "\n";
-    return false;
-  }
   llvm::SourceMgr sources;
-  sources.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sources, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sources, &context);
+  OwningOpRef<ModuleOp> module = parseInput(options.input, context, sources, "tweedie-compile");
   if (!module)
     return false;
 
@@ -173,18 +194,12 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
     return true;
   }
 
-  reference::ParamProvider params = reference::syntheticParams(options.syntheticSeed);
-  if (!options.weights.empty()) {
-    auto weights = io::tryReadSafeTensors(options.weights, error);
-    if (!weights) {
-      llvm::errs() << "tweedie-compile: " << error << "\n";
-      return false;
-    }
-    params = reference::checkpointParams(
-        std::make_shared<const io::SafeTensorsFile>(std::move(*weights)));
-  }
+  std::optional<reference::ParamProvider> params =
+      loadParams(options.weights, options.syntheticSeed, "tweedie-compile");
+  if (!params)
+    return false;
   module::ModuleDesc info = result.module;
-  FailureOr<module::ModuleDesc> desc = buildModuleDesc(entry, std::move(params));
+  FailureOr<module::ModuleDesc> desc = buildModuleDesc(entry, std::move(*params));
   if (failed(desc))
     return false;
   result.module = std::move(*desc);

@@ -126,7 +126,60 @@ public:
     return std::move(desc);
   }
 
+  /// A training step: (data [B, ...], seed, step) -> (loss [1], gradients...)
+  /// as --tweedie-autodiff writes it. Every value gets its own memory: the
+  /// backward pass reads most forward values, so there is little to share.
+  FailureOr<module::ModuleDesc> buildTraining() {
+    training = true;
+    Block &body = entry.getBody().front();
+    auto names = entry->getAttrOfType<ArrayAttr>("score.gradient_params");
+    if (entry.getNumArguments() != 3 || !isa<RankedTensorType>(entry.getArgument(0).getType()) ||
+        !entry.getArgument(1).getType().isInteger(64) || !entry.getArgument(2).getType().isIndex())
+      return entry.emitError("a training step takes (data, seed: i64, step: index)");
+    if (!names || entry.getNumResults() != names.size() + 1)
+      return entry.emitError("a training step returns the loss and the gradient of every "
+                             "weight in score.gradient_params (run --tweedie-autodiff)");
+    auto sampleType = cast<RankedTensorType>(entry.getArgument(0).getType());
+    if (!perSampleBytes(sampleType))
+      return entry.emitError("the data must be [B, static dims...], got ") << sampleType;
+    desc.sampleShape.assign(sampleType.getShape().begin() + 1, sampleType.getShape().end());
+    desc.entry = entry.getSymName().str();
+    desc.steps = 1;
+    desc.training.emplace();
+    auto data = valueOf(entry.getArgument(0));
+    if (failed(data))
+      return failure();
+    desc.state = desc.nextState = *data;
+    for (Operation &op : body) {
+      auto ret = dyn_cast<func::ReturnOp>(op);
+      if (!ret) {
+        if (failed(translate(op)))
+          return failure();
+        continue;
+      }
+      auto loss = valueOf(ret.getOperand(0));
+      if (failed(loss))
+        return failure();
+      desc.training->loss = *loss;
+      for (auto [name, gradient] : llvm::zip(names, ret.getOperands().drop_front())) {
+        auto g = valueOf(gradient);
+        if (failed(g))
+          return failure();
+        auto it = constantByName.find(cast<StringAttr>(name).str());
+        if (it == constantByName.end())
+          return ret.emitError("no score.param named '") << cast<StringAttr>(name).str() << "'";
+        desc.training->parameters.push_back(it->second);
+        desc.training->gradients.push_back(*g);
+      }
+    }
+    desc.training->wholeBytes = wholeBytes;
+    return std::move(desc);
+  }
+
 private:
+  /// Bytes rounded up to a cache line, so every value starts aligned.
+  static int64_t aligned(int64_t bytes) { return (bytes + 63) / 64 * 64; }
+
   /// The value of a one-element float constant, if `v` is one.
   static std::optional<double> scalarConstant(Value v) {
     auto cst = v.getDefiningOp<arith::ConstantOp>();
@@ -177,6 +230,19 @@ private:
     auto type = cast<RankedTensorType>(v.getType());
     std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
     Operation *def = v.getDefiningOp();
+    if (training && !isa_and_nonnull<score::ParamOp, arith::ConstantOp>(def)) {
+      if (std::optional<int64_t> bytes = perSampleBytes(type)) {
+        shape.erase(shape.begin());
+        const int64_t offset = desc.arenaBytesPerSample;
+        desc.arenaBytesPerSample += aligned(*bytes);
+        return addValue({module::ValueKind::Arena, shape, offset});
+      }
+      if (type.hasStaticShape()) {
+        const int64_t offset = wholeBytes;
+        wholeBytes += aligned(type.getNumElements() * 4);
+        return addValue({module::ValueKind::Whole, shape, offset});
+      }
+    }
     if (perSampleBytes(type)) {
       int64_t offset = -1;
       if (auto arg = dyn_cast<BlockArgument>(v)) {
@@ -309,22 +375,63 @@ private:
           if (failed(in))
             return failure();
           auto slots = o->getAttrOfType<DenseI64ArrayAttr>(kSlotsAttr);
-          if (desc.values[*in].kind == module::ValueKind::Arena &&
-              (!slots || slots[0] == desc.values[*in].offset)) {
-            auto shape = cast<RankedTensorType>(o.getType()).getShape();
+          const module::ValueDesc &source = desc.values[*in];
+          auto shape = cast<RankedTensorType>(o.getType()).getShape();
+          if (source.kind == module::ValueKind::Arena &&
+              (!slots || slots[0] == source.offset)) {
             values[o.getResult()] = addValue({module::ValueKind::Arena,
                                               std::vector<int64_t>(shape.begin() + 1, shape.end()),
-                                              desc.values[*in].offset});
+                                              source.offset});
+            return success();
+          }
+          if (source.kind == module::ValueKind::Whole) {
+            values[o.getResult()] = addValue(
+                {module::ValueKind::Whole, std::vector<int64_t>(shape.begin(), shape.end()),
+                 source.offset});
             return success();
           }
           return emit(o, K::Copy, {o.getInput()});
         })
         .Case([&](sampler::RandnOp o) -> LogicalResult {
-          if (o.getSeed() != entry.getArgument(1) || o.getFirstSample() != entry.getArgument(2) ||
-              o.getStep() != stepIndex)
-            return o.emitError("the CPU backend draws noise keyed by the entry's seed, "
-                               "first sample and the loop step only");
+          if (failed(checkNoiseKey(o, o.getSeed(), o.getFirstSample(), o.getStep())))
+            return failure();
           return emit(o, K::Randn, {}, {o.getDrawAttr().getInt()});
+        })
+        .Case([&](sampler::RandUniformOp o) -> LogicalResult {
+          if (!training)
+            return o.emitError("rand_uniform draws an objective's noise levels; it runs in "
+                               "training steps only");
+          if (failed(checkNoiseKey(o, o.getSeed(), o.getFirstSample(), o.getStep())))
+            return failure();
+          return emit(o, K::RandUniform, {}, {o.getDrawAttr().getInt()});
+        })
+        .Case([&](sampler::InterpolateOp o) {
+          return emit(o, K::Interpolate, {o.getU()}, {o.getDiscrete() ? 1 : 0},
+                      std::vector<double>(o.getTable().begin(), o.getTable().end()));
+        })
+        .Case([&](score::TimeEmbeddingOp o) {
+          return emit(o, K::TimeEmbedding, {o.getTime(), o.getFrequencies()},
+                      {static_cast<int64_t>(o.getDim())}, {o.getMaxPeriod().convertToDouble()});
+        })
+        .Case([&](score::ReduceSumOp o) {
+          auto axes = o.getAxes();
+          return emit(o, K::ReduceSum, {o.getInput()}, std::vector<int64_t>(axes.begin(), axes.end()));
+        })
+        .Case([&](score::BroadcastOp o) { return emit(o, K::Broadcast, {o.getInput(), o.getLike()}); })
+        .Case([&](score::ActGradOp o) {
+          return emit(o, K::ActGrad, {o.getInput(), o.getGrad()},
+                      {static_cast<int64_t>(o.getOrder())}, {}, toModule(o.getKind()));
+        })
+        .Case([&](score::OuterSumOp o) { return emit(o, K::OuterSum, {o.getLhs(), o.getRhs()}); })
+        .Case([&](score::SliceOp o) {
+          return emit(o, K::Slice, {o.getInput()},
+                      {static_cast<int64_t>(o.getAxis()), static_cast<int64_t>(o.getOffset()),
+                       static_cast<int64_t>(o.getSize())});
+        })
+        .Case([&](score::PadOp o) {
+          return emit(o, K::Pad, {o.getInput()},
+                      {static_cast<int64_t>(o.getAxis()), static_cast<int64_t>(o.getBefore()),
+                       static_cast<int64_t>(o.getAfter())});
         })
         .Case([&](sampler::AffineStepOp o) {
           std::vector<double> floats(o.getA().begin(), o.getA().end());
@@ -365,11 +472,31 @@ private:
         });
   }
 
+  /// Noise is keyed by the entry's seed and, in a sampler, the first sample
+  /// and the loop step; in a training step by the row (first sample 0) and
+  /// the training step.
+  LogicalResult checkNoiseKey(Operation *op, Value seed, Value firstSample, Value step) {
+    if (training) {
+      auto first = firstSample.getDefiningOp<arith::ConstantIndexOp>();
+      if (seed != entry.getArgument(1) || step != entry.getArgument(2) || !first ||
+          first.value() != 0)
+        return op->emitError("a training step draws noise keyed by its seed, the row and its "
+                             "step only");
+      return success();
+    }
+    if (seed != entry.getArgument(1) || firstSample != entry.getArgument(2) || step != stepIndex)
+      return op->emitError("the CPU backend draws noise keyed by the entry's seed, "
+                           "first sample and the loop step only");
+    return success();
+  }
+
   func::FuncOp entry;
   reference::Interpreter interpreter;
   reference::ParamProvider params;
   module::ModuleDesc desc;
   Value stepIndex;
+  bool training = false;
+  int64_t wholeBytes = 0;
   llvm::DenseMap<Value, int32_t> values, tableConstant;
   std::map<std::string, int32_t> constantByName;
 };
@@ -379,6 +506,11 @@ private:
 FailureOr<module::ModuleDesc> buildModuleDesc(func::FuncOp entry,
                                               reference::ParamProvider params) {
   return Builder(entry, std::move(params)).build();
+}
+
+FailureOr<module::ModuleDesc> buildTrainingDesc(func::FuncOp entry,
+                                                reference::ParamProvider params) {
+  return Builder(entry, std::move(params)).buildTraining();
 }
 
 } // namespace tweedie

@@ -16,12 +16,13 @@
 namespace tweedie::module {
 
 const char *opKindName(OpKind kind) {
-  static const char *names[kNumOpKinds] = {
+  static const char *names[kNumAllOpKinds] = {
       "dense", "conv2d", "group_norm", "layer_norm", "attention", "act", "add", "mul",
       "concat", "upsample", "avg_pool", "transpose", "copy", "randn", "affine_step",
-      "langevin_corrector"};
+      "langevin_corrector", "reduce_sum", "broadcast", "act_grad", "outer_sum", "slice",
+      "pad", "rand_uniform", "interpolate", "time_embedding"};
   auto index = static_cast<uint16_t>(kind);
-  return index < kNumOpKinds ? names[index] : "unknown";
+  return index < kNumAllOpKinds ? names[index] : "unknown";
 }
 
 int64_t ValueDesc::numel() const {
@@ -50,6 +51,9 @@ public:
   Checker(const ModuleDesc &desc, const std::string &origin) : d(desc), origin(origin) {}
 
   void run() {
+    if (d.training)
+      fail("it holds a training step, which the compiler hands to the trainer in memory; "
+           "module files hold samplers");
     if (d.steps < 1 || d.steps > 100'000'000)
       fail("step count " + std::to_string(d.steps) + " is out of range");
     if (d.arenaBytesPerSample < 0 || d.arenaBytesPerSample > (int64_t{1} << 36))

@@ -18,6 +18,13 @@ namespace tweedie {
 mlir::FailureOr<module::ModuleDesc> buildModuleDesc(mlir::func::FuncOp entry,
                                                     reference::ParamProvider params);
 
+/// Translates a gradient function (--tweedie-autodiff of a loss over (data,
+/// seed, step)) into a training step: loss and weight gradients, the weights'
+/// initial values from `params`. The result lives in memory (a module file
+/// holds samplers only).
+mlir::FailureOr<module::ModuleDesc> buildTrainingDesc(mlir::func::FuncOp entry,
+                                                      reference::ParamProvider params);
+
 } // namespace tweedie
 
 #endif

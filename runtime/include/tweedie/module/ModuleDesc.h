@@ -21,6 +21,20 @@
 //   Randn      []                               ints {draw}
 //   AffineStep [x, y, z?]                       floats {a[steps], b[steps], c[steps]}; kernel
 //
+// Training steps (built in memory by the compiler, never in a module file)
+// add batch-free "whole" values (weights' gradients, the loss) and:
+//   ReduceSum  [x]                              ints {axes of the full shape} (kept as 1)
+//   Broadcast  [x, like]                        (to like's full shape)
+//   ActGrad    [x, grad]                        ints {order 1 or 2}; act
+//   OuterSum   [lhs, rhs]                       sum over rows of lhs[r]^T rhs[r]
+//   Slice      [x]                              ints {axis, offset, size}
+//   Pad        [x]                              ints {axis, before, after}
+//   RandUniform []                              ints {draw}: one uniform per example
+//   Interpolate [u]                             floats {table}; ints {discrete}
+//   TimeEmbedding [t, frequencies?]             ints {dim}; floats {max period} (no
+//                                               frequencies: sinusoidal)
+// Dense there reads its weight as it is at run time (it may be a whole value).
+//
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_MODULE_MODULEDESC_H
 #define TWEEDIE_MODULE_MODULEDESC_H
@@ -39,13 +53,19 @@ namespace tweedie::module {
 // 2: prior_scale, 3: extra states, 4: adaptive integrator
 inline constexpr uint32_t kFormatVersion = 4;
 
-enum class ValueKind : uint8_t { Arena = 0, Constant = 1, TableRow = 2 };
+/// Whole: a training step's batch-free value, `offset` bytes into its own
+/// buffer (a module file never holds one).
+enum class ValueKind : uint8_t { Arena = 0, Constant = 1, TableRow = 2, Whole = 3 };
 
 enum class OpKind : uint16_t {
   Dense = 0, Conv2D, GroupNorm, LayerNorm, Attention, Act, Add, Mul, Concat,
-  Upsample, AvgPool, Transpose, Copy, Randn, AffineStep, LangevinCorrector
+  Upsample, AvgPool, Transpose, Copy, Randn, AffineStep, LangevinCorrector,
+  // Training steps only:
+  ReduceSum, Broadcast, ActGrad, OuterSum, Slice, Pad, RandUniform, Interpolate, TimeEmbedding
 };
+/// The kinds a module file may hold.
 inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::LangevinCorrector) + 1;
+inline constexpr uint16_t kNumAllOpKinds = static_cast<uint16_t>(OpKind::TimeEmbedding) + 1;
 const char *opKindName(OpKind kind);
 
 enum class Activation : uint8_t {
@@ -87,6 +107,17 @@ struct IntegratorDesc {
   double tStart = 1.0, tEnd = 0.0, rtol = 1e-5, atol = 1e-5;
 };
 
+/// A training step in place of the sampler loop: the body runs once on a
+/// batch of data (the `state` value) and computes the loss and the
+/// gradient of every trainable constant.
+struct TrainingDesc {
+  /// Bytes of the batch-free (Whole) values.
+  int64_t wholeBytes = 0;
+  int32_t loss = -1;
+  /// constants[parameters[k]] is trained; gradients[k] is its gradient's value.
+  std::vector<int32_t> parameters, gradients;
+};
+
 struct ModuleDesc {
   std::string producer, entry;
   std::string network, method, schedule, prediction;
@@ -105,6 +136,7 @@ struct ModuleDesc {
   std::vector<ConstantDesc> constants;
   std::vector<std::byte> kernels;
   std::optional<IntegratorDesc> integrator;
+  std::optional<TrainingDesc> training;
 
   int64_t sampleNumel() const;
 };

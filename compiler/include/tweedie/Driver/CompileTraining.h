@@ -1,0 +1,47 @@
+//===- CompileTraining.h - a network + objective -> a training step -----===//
+//
+// What tweedie-train compiles, behind the same plain-C++ boundary as
+// Compile.h: the network's DSM loss (sampler.dsm_loss, expanded), its
+// gradient (--tweedie-autodiff) and the runtime's description of both.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TWEEDIE_DRIVER_COMPILETRAINING_H
+#define TWEEDIE_DRIVER_COMPILETRAINING_H
+
+#include "tweedie/module/ModuleDesc.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tweedie {
+
+/// The phases --compile-to can stop after.
+inline const std::vector<std::string> &trainingPhases() {
+  static const std::vector<std::string> phases = {"objective", "loss", "gradient"};
+  return phases;
+}
+
+struct TrainingCompileOptions {
+  std::string input;      // .mlir with the network
+  std::string network;    // empty: the one function with a sampler.schedule attribute
+  std::string schedule;   // "#sampler...." or empty: the network's own
+  std::string prediction; // empty: the network's own
+  bool lognormal = false; // EDM's log-normal sigma instead of uniform levels
+  std::string weights;    // initial weights (.safetensors), empty: synthetic
+  uint64_t syntheticSeed = 0;
+  std::string compileTo;  // a trainingPhases() entry: print the IR there
+};
+
+struct TrainingCompileResult {
+  std::string ir;              // with compileTo
+  module::ModuleDesc step;     // otherwise
+  std::string network, schedule, prediction;
+};
+
+/// False after printing diagnostics to stderr.
+bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResult &result);
+
+} // namespace tweedie
+
+#endif

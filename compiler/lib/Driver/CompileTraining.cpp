@@ -1,0 +1,175 @@
+//===- CompileTraining.cpp - the training pipeline -------------------------===//
+//
+//   objective: @train_loss(data, seed, step) = sampler.dsm_loss @network(...)
+//   loss:      --tweedie-expand-objective, --inline
+//   gradient:  --tweedie-autodiff (params), --canonicalize, --cse
+//   then the runtime's TrainingDesc of @train_loss_grad.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/Driver/CompileTraining.h"
+#include "DriverCommon.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+#include "tweedie/InitAll.h"
+#include "tweedie/Target/ModuleBuilder.h"
+#include "tweedie/Transforms/Passes.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace tweedie {
+
+namespace {
+
+constexpr const char *kTool = "tweedie-train";
+constexpr const char *kLossName = "train_loss";
+
+func::FuncOp findNetwork(ModuleOp module, const std::string &name) {
+  if (!name.empty()) {
+    auto fn = module.lookupSymbol<func::FuncOp>(name);
+    if (!fn)
+      module.emitError("no func.func @") << name << " (--network)";
+    return fn;
+  }
+  func::FuncOp found;
+  int count = 0;
+  for (auto fn : module.getOps<func::FuncOp>())
+    if (fn->hasAttr("sampler.schedule")) {
+      found = fn;
+      ++count;
+    }
+  if (count != 1)
+    module.emitError(count ? "several networks carry sampler.schedule; name one with --network"
+                           : "no network with a sampler.schedule attribute; name one with "
+                             "--network and give --schedule and --prediction");
+  return count == 1 ? found : nullptr;
+}
+
+template <typename T> std::string printAttr(T attr) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  attr.print(os);
+  return text;
+}
+
+/// Adds @train_loss around a sampler.dsm_loss of `network`.
+LogicalResult addObjective(ModuleOp module, func::FuncOp network,
+                           const TrainingCompileOptions &options,
+                           TrainingCompileResult &result) {
+  MLIRContext *context = module.getContext();
+  Attribute scheduleAttr = network->getAttr("sampler.schedule");
+  if (!options.schedule.empty()) {
+    scheduleAttr = parseAttribute(options.schedule, context);
+    if (!scheduleAttr)
+      return module.emitError("--schedule '") << options.schedule << "' is not an attribute";
+  }
+  auto schedule = dyn_cast_or_null<sampler::ScheduleAttrInterface>(scheduleAttr);
+  if (!schedule)
+    return network.emitError("no noise schedule: give --schedule (e.g. "
+                             "\"#sampler.ddpm_linear<>\")");
+  std::string predictionName = options.prediction;
+  if (predictionName.empty())
+    if (auto attr = network->getAttrOfType<StringAttr>("sampler.prediction"))
+      predictionName = attr.str();
+  std::optional<sampler::Parameterization> prediction =
+      sampler::symbolizeParameterization(predictionName);
+  if (!prediction)
+    return network.emitError("unknown prediction '")
+           << predictionName << "' (eps, x0, score or energy; --prediction)";
+  if (module.lookupSymbol(kLossName))
+    return module.emitError("the input already defines @") << kLossName;
+
+  auto data = dyn_cast<RankedTensorType>(network.getArgumentTypes().front());
+  if (!data)
+    return network.emitError("the network's first input must be a ranked tensor");
+  OpBuilder b(context);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = network.getLoc();
+  auto lossType = RankedTensorType::get({1}, b.getF32Type());
+  auto fn = b.create<func::FuncOp>(
+      loc, kLossName,
+      b.getFunctionType({data, b.getI64Type(), b.getIndexType()}, {lossType}));
+  Block *body = fn.addEntryBlock();
+  b.setInsertionPointToEnd(body);
+  auto loss = b.create<sampler::DSMLossOp>(
+      loc, lossType, SymbolRefAttr::get(network.getSymNameAttr()), body->getArgument(0),
+      body->getArgument(1), body->getArgument(2), schedule,
+      sampler::ParameterizationAttr::get(context, *prediction),
+      sampler::NoiseLevelSamplingAttr::get(context, options.lognormal
+                                                        ? sampler::NoiseLevelSampling::lognormal
+                                                        : sampler::NoiseLevelSampling::uniform),
+      nullptr, nullptr, nullptr);
+  b.create<func::ReturnOp>(loc, loss.getResult());
+  SymbolTableCollection symbols;
+  if (failed(mlir::verify(fn)) || failed(loss.verifySymbolUses(symbols)))
+    return failure();
+  result.network = network.getSymName().str();
+  result.schedule = printAttr(schedule);
+  result.prediction = predictionName;
+  return success();
+}
+
+} // namespace
+
+bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResult &result) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sources;
+  SourceMgrDiagnosticHandler diagnostics(sources, &context);
+  OwningOpRef<ModuleOp> module = parseInput(options.input, context, sources, kTool);
+  if (!module)
+    return false;
+  func::FuncOp network = findNetwork(*module, options.network);
+  if (!network || failed(addObjective(*module, network, options, result)))
+    return false;
+  auto stopsAt = [&](const char *phase) {
+    if (options.compileTo != phase)
+      return false;
+    result.ir = print(*module);
+    return true;
+  };
+  if (stopsAt("objective"))
+    return true;
+
+  PassManager expand(&context, ModuleOp::getOperationName());
+  expand.addPass(createTweedieExpandObjective());
+  expand.addPass(createInlinerPass());
+  if (failed(expand.run(*module)))
+    return false;
+  if (stopsAt("loss"))
+    return true;
+  PassManager differentiate(&context, ModuleOp::getOperationName());
+  TweedieAutodiffOptions autodiff;
+  autodiff.function = kLossName;
+  differentiate.addPass(createTweedieAutodiff(autodiff));
+  differentiate.addPass(createCanonicalizerPass());
+  differentiate.addPass(createCSEPass());
+  if (failed(differentiate.run(*module)))
+    return false;
+  if (stopsAt("gradient"))
+    return true;
+
+  std::optional<reference::ParamProvider> params =
+      loadParams(options.weights, options.syntheticSeed, kTool);
+  if (!params)
+    return false;
+  auto step = module->lookupSymbol<func::FuncOp>(std::string(kLossName) + "_grad");
+  FailureOr<module::ModuleDesc> desc = buildTrainingDesc(step, std::move(*params));
+  if (failed(desc))
+    return false;
+  result.step = std::move(*desc);
+  result.step.network = result.network;
+  result.step.schedule = result.schedule;
+  result.step.prediction = result.prediction;
+  result.step.method = "dsm";
+  return true;
+}
+
+} // namespace tweedie

@@ -1,0 +1,253 @@
+//===- TrainStep.cpp - the CPU executor of a training step -----------------===//
+#include "cpu/TrainStep.h"
+#include "cpu/GradientKernels.h"
+#include "cpu/Normalization.h"
+#include "tweedie/Noise.h"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+namespace tweedie::cpu {
+
+using module::OpKind;
+using module::ValueKind;
+
+namespace {
+
+int64_t product(const std::vector<int64_t> &s) {
+  int64_t n = 1;
+  for (int64_t d : s)
+    n *= d;
+  return n;
+}
+
+Activation toActivation(module::Activation a) {
+  // The two enums list the same activations in the same order.
+  return static_cast<Activation>(static_cast<int>(a));
+}
+
+[[noreturn]] void invalid(const std::string &what) {
+  throw std::invalid_argument("invalid training step: " + what);
+}
+
+} // namespace
+
+TrainStep::TrainStep(module::ModuleDesc desc, int64_t batch)
+    : desc_(std::move(desc)), batch_(batch) {
+  if (!desc_.training)
+    invalid("the module is a sampler, not a training step");
+  if (batch_ < 1)
+    invalid("batch size " + std::to_string(batch_) + " is not positive");
+  check();
+  arena_.assign(static_cast<size_t>(batch_ * desc_.arenaBytesPerSample / 4), 0.0f);
+  whole_.assign(static_cast<size_t>(desc_.training->wholeBytes / 4), 0.0f);
+}
+
+void TrainStep::check() const {
+  const module::TrainingDesc &t = *desc_.training;
+  const auto nValues = static_cast<int32_t>(desc_.values.size());
+  auto value = [&](int32_t index, const std::string &what) -> const module::ValueDesc & {
+    if (index < 0 || index >= nValues)
+      invalid(what + " names value " + std::to_string(index) + " of " +
+              std::to_string(nValues));
+    return desc_.values[index];
+  };
+  for (const module::ValueDesc &v : desc_.values) {
+    const int64_t bytes = product(v.shape) * 4;
+    const bool inside =
+        v.kind == ValueKind::Arena   ? v.offset >= 0 && v.offset + bytes <= desc_.arenaBytesPerSample
+        : v.kind == ValueKind::Whole ? v.offset >= 0 && v.offset + bytes <= t.wholeBytes
+        : v.kind == ValueKind::Constant
+            ? v.offset >= 0 && v.offset < static_cast<int64_t>(desc_.constants.size()) &&
+                  static_cast<int64_t>(desc_.constants[v.offset].data.size()) == bytes / 4
+            : false;
+    if (!inside)
+      invalid("a value lies outside its buffer or is of a kind training does not use");
+  }
+  const module::ValueDesc &data = value(desc_.state, "the data");
+  if (data.kind != ValueKind::Arena || data.shape != desc_.sampleShape)
+    invalid("the data value is not a per-example value of the sample shape");
+  if (value(t.loss, "the loss").kind == ValueKind::Arena || desc_.values[t.loss].shape != std::vector<int64_t>{1})
+    invalid("the loss is not one batch-free number");
+  if (t.parameters.size() != t.gradients.size())
+    invalid("parameters and gradients differ in number");
+  for (size_t k = 0; k < t.parameters.size(); ++k) {
+    const int32_t c = t.parameters[k];
+    if (c < 0 || c >= static_cast<int32_t>(desc_.constants.size()))
+      invalid("parameter " + std::to_string(k) + " names no constant");
+    if (value(t.gradients[k], "a gradient").shape != desc_.constants[c].shape)
+      invalid("the gradient of '" + desc_.constants[c].name + "' has another shape");
+  }
+  for (const module::OpDesc &op : desc_.body) {
+    for (int32_t operand : op.operands)
+      if (operand >= 0)
+        value(operand, std::string(module::opKindName(op.kind)) + "'s operand");
+    if (value(op.result, "a result").kind == ValueKind::Constant)
+      invalid(std::string(module::opKindName(op.kind)) + " writes a constant");
+    switch (op.kind) {
+    case OpKind::Dense: case OpKind::Act: case OpKind::Add: case OpKind::Mul:
+    case OpKind::Concat: case OpKind::Transpose: case OpKind::Copy: case OpKind::Randn:
+    case OpKind::RandUniform: case OpKind::Interpolate: case OpKind::ReduceSum:
+    case OpKind::Broadcast: case OpKind::ActGrad: case OpKind::OuterSum: case OpKind::Slice:
+    case OpKind::Pad: case OpKind::TimeEmbedding:
+      break;
+    default: // convolutional networks' gradients come next
+      invalid(std::string("training steps cannot run ") + module::opKindName(op.kind) + " yet");
+    }
+  }
+}
+
+const std::string &TrainStep::parameterName(size_t k) const {
+  return desc_.constants[desc_.training->parameters[k]].name;
+}
+
+const std::vector<int64_t> &TrainStep::parameterShape(size_t k) const {
+  return desc_.constants[desc_.training->parameters[k]].shape;
+}
+
+std::span<float> TrainStep::parameter(size_t k) {
+  return desc_.constants[desc_.training->parameters[k]].data;
+}
+
+std::span<const float> TrainStep::gradient(size_t k) const {
+  const int32_t v = desc_.training->gradients[k];
+  return {pointer(v), static_cast<size_t>(desc_.values[v].numel())};
+}
+
+const float *TrainStep::pointer(int32_t index) const {
+  const module::ValueDesc &v = desc_.values[index];
+  switch (v.kind) {
+  case ValueKind::Arena: return arena_.data() + batch_ * v.offset / 4;
+  case ValueKind::Whole: return whole_.data() + v.offset / 4;
+  default: return desc_.constants[v.offset].data.data();
+  }
+}
+
+float *TrainStep::pointer(int32_t index) {
+  return const_cast<float *>(std::as_const(*this).pointer(index));
+}
+
+std::vector<int64_t> TrainStep::fullShape(int32_t index) const {
+  const module::ValueDesc &v = desc_.values[index];
+  std::vector<int64_t> s = v.shape;
+  if (v.kind == ValueKind::Arena)
+    s.insert(s.begin(), batch_);
+  return s;
+}
+
+double TrainStep::run(const float *data, uint64_t seed, int64_t step) {
+  const int64_t width = desc_.sampleNumel();
+  std::memcpy(pointer(desc_.state), data, static_cast<size_t>(batch_ * width) * sizeof(float));
+  for (const module::OpDesc &op : desc_.body)
+    runOp(op, seed, step);
+  const double loss = *pointer(desc_.training->loss);
+  if (!std::isfinite(loss))
+    throw std::runtime_error("the loss is " + std::to_string(loss) + " at step " +
+                             std::to_string(step) +
+                             " (a diverging network: lower the learning rate or clip "
+                             "gradients)");
+  return loss;
+}
+
+void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
+  auto in = [&](size_t i) -> const float * {
+    return i < op.operands.size() && op.operands[i] >= 0 ? pointer(op.operands[i]) : nullptr;
+  };
+  auto shapeOf = [&](size_t i) { return fullShape(op.operands[i]); };
+  float *out = pointer(op.result);
+  const std::vector<int64_t> outShape = fullShape(op.result);
+  const int64_t outCount = product(outShape);
+  const auto step32 = static_cast<uint32_t>(step);
+
+  switch (op.kind) {
+  case OpKind::Dense: {
+    const std::vector<int64_t> x = shapeOf(0), w = shapeOf(1);
+    const int64_t rows = product(x) / w[0];
+    matmul(in(0), in(1), in(2), out, rows, w[0], w[1]);
+    if (const float *residual = in(3))
+      for (int64_t i = 0; i < outCount; ++i)
+        out[i] += residual[i];
+    if (op.act != module::Activation::None)
+      activateAll(toActivation(op.act), out, out, outCount);
+    break;
+  }
+  case OpKind::Act:
+    activateAll(toActivation(op.act), in(0), out, outCount);
+    break;
+  case OpKind::Add:
+  case OpKind::Mul:
+    broadcastBinary(op.kind == OpKind::Add ? BinaryOp::Add : BinaryOp::Mul, in(0), shapeOf(0),
+                    in(1), shapeOf(1), out, outShape);
+    break;
+  case OpKind::Concat: {
+    std::vector<const float *> inputs;
+    std::vector<Dims> shapes;
+    for (size_t i = 0; i < op.operands.size(); ++i) {
+      inputs.push_back(in(i));
+      shapes.push_back(shapeOf(i));
+    }
+    concat(inputs, shapes, op.ints[0], out);
+    break;
+  }
+  case OpKind::Transpose:
+    transpose(in(0), shapeOf(0), op.ints, out);
+    break;
+  case OpKind::Copy:
+    std::memmove(out, in(0), static_cast<size_t>(outCount) * sizeof(float));
+    break;
+  case OpKind::Randn: {
+    const int64_t width = outCount / batch_;
+    for (int64_t r = 0; r < batch_; ++r)
+      fillSampleNoise(out + r * width, width, seed, static_cast<uint32_t>(r), step32,
+                      static_cast<uint32_t>(op.ints[0]));
+    break;
+  }
+  case OpKind::RandUniform:
+    for (int64_t r = 0; r < batch_; ++r)
+      out[r] = static_cast<float>(uniformAt(seed, static_cast<uint32_t>(r), step32,
+                                            static_cast<uint32_t>(op.ints[0])));
+    break;
+  case OpKind::Interpolate: {
+    const float *u = in(0);
+    for (int64_t r = 0; r < outCount; ++r)
+      out[r] = static_cast<float>(tableAt(op.floats.data(), op.floats.size(), u[r], op.ints[0]));
+    break;
+  }
+  case OpKind::ReduceSum:
+    reduceSumKeepDims(in(0), shapeOf(0), op.ints, out);
+    break;
+  case OpKind::Broadcast:
+    broadcastTo(in(0), shapeOf(0), out, outShape);
+    break;
+  case OpKind::ActGrad:
+    activationGrad(toActivation(op.act), static_cast<int>(op.ints[0]), in(0), in(1), out,
+                   outCount);
+    break;
+  case OpKind::OuterSum: {
+    const std::vector<int64_t> lhs = shapeOf(0), rhs = shapeOf(1);
+    const int64_t m = lhs.back(), n = rhs.back();
+    matmul(in(0), in(1), nullptr, out, m, product(lhs) / m, n, /*transposeX=*/true);
+    break;
+  }
+  case OpKind::Slice:
+    sliceAxis(in(0), shapeOf(0), op.ints[0], op.ints[1], op.ints[2], out);
+    break;
+  case OpKind::Pad:
+    padAxis(in(0), shapeOf(0), op.ints[0], op.ints[1], op.ints[2], out);
+    break;
+  case OpKind::TimeEmbedding: {
+    const int64_t rows = product(shapeOf(0));
+    if (const float *frequencies = in(1))
+      fourierEmbedding(in(0), rows, frequencies, op.ints[0], out);
+    else
+      sinusoidalEmbedding(in(0), rows, op.ints[0], op.floats[0], out);
+    break;
+  }
+  default:
+    break; // rejected by check()
+  }
+}
+
+} // namespace tweedie::cpu

@@ -1,0 +1,235 @@
+//===- tweedie-train.cpp - train a score network with a DSM objective -----===//
+//
+// Compiles the network's loss and gradient (Driver/CompileTraining.h), then
+// repeats: draw a batch, run the training step, update with Adam. Data and
+// noise of step s are keyed by (seed, s), so --resume from a checkpoint
+// continues exactly as the uninterrupted run would have.
+//
+//===----------------------------------------------------------------------===//
+#include "ProgressBar.h"
+#include "cpu/TrainStep.h"
+#include "tweedie/Driver/CompileTraining.h"
+#include "tweedie/io/AtomicFile.h"
+#include "tweedie/io/FormatError.h"
+#include "tweedie/train/Checkpoint.h"
+#include "tweedie/train/Optimizer.h"
+#include "tweedie/train/ToyData.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+
+namespace fs = std::filesystem;
+using namespace tweedie;
+
+namespace {
+
+struct Options {
+  TrainingCompileOptions compile;
+  std::string data = "8gaussians";
+  std::string objective = "dsm";
+  int64_t steps = 10000, batch = 256;
+  uint64_t seed = 0;
+  train::AdamOptions adam;
+  std::string output, resume, exportPath, logPath;
+  int64_t checkpointEvery = 0;
+  bool progress = true;
+};
+
+/// What must agree between a checkpoint and a run resuming it.
+std::map<std::string, std::string> settingsOf(const Options &o, const TrainingCompileResult &c) {
+  return {{"tweedie.network", c.network},   {"tweedie.schedule", c.schedule},
+          {"tweedie.prediction", c.prediction}, {"tweedie.objective", o.objective},
+          {"tweedie.data", o.data},         {"tweedie.batch", std::to_string(o.batch)},
+          {"tweedie.seed", std::to_string(o.seed)},
+          {"tweedie.lr", fmt::format("{}", o.adam.learningRate)},
+          {"tweedie.ema", fmt::format("{}", o.adam.emaDecay)}};
+}
+
+/// The noise of the objective and the data draws use separate keys.
+uint64_t dataSeed(uint64_t seed) { return seed ^ 0xD1B54A32D192ED03ull; }
+
+int run(const Options &o) {
+  Options options = o;
+  options.compile.lognormal = o.objective == "edm";
+  TrainingCompileResult compiled;
+  if (!compileTraining(options.compile, compiled))
+    return 1;
+  if (!options.compile.compileTo.empty()) {
+    fmt::print("{}", compiled.ir);
+    return 0;
+  }
+  std::optional<train::ToyData> toy = train::toyDataNamed(o.data);
+  if (!toy)
+    throw std::invalid_argument("--data '" + o.data + "' is not one of: " +
+                                fmt::format("{}", fmt::join(train::toyDataNames(), ", ")));
+  if (compiled.step.sampleShape != std::vector<int64_t>{2})
+    throw std::invalid_argument("--data " + o.data + " is 2-D, but @" + compiled.network +
+                                " takes samples of another shape");
+
+  cpu::TrainStep step(std::move(compiled.step), o.batch);
+  std::vector<std::string> names;
+  std::vector<std::vector<int64_t>> shapes;
+  std::vector<std::span<float>> weights;
+  std::vector<std::span<const float>> initial;
+  for (size_t k = 0; k < step.numParameters(); ++k) {
+    names.push_back(step.parameterName(k));
+    shapes.push_back(step.parameterShape(k));
+    weights.push_back(step.parameter(k));
+    initial.emplace_back(weights.back().begin(), weights.back().end());
+  }
+  const std::map<std::string, std::string> settings = settingsOf(o, compiled);
+  int64_t first = 0;
+  std::vector<train::ParameterState> state = train::Adam::initialState(names, shapes, initial);
+  if (!o.resume.empty()) {
+    train::Checkpoint c = train::readCheckpoint(o.resume);
+    for (const auto &[key, value] : settings) {
+      auto it = c.settings.find(key);
+      if (it == c.settings.end() || it->second != value)
+        throw std::invalid_argument(fmt::format(
+            "--resume {}: it was trained with {} = '{}', this run has '{}'", o.resume, key,
+            it == c.settings.end() ? "(none)" : it->second, value));
+    }
+    if (c.state.size() != names.size())
+      throw std::invalid_argument("--resume: the checkpoint's parameters are not the network's");
+    for (size_t k = 0; k < names.size(); ++k) {
+      if (c.state[k].name != names[k] || c.state[k].shape != shapes[k])
+        throw std::invalid_argument("--resume: parameter '" + c.state[k].name +
+                                    "' does not match the network's '" + names[k] + "'");
+      std::copy(c.weights[k].begin(), c.weights[k].end(), weights[k].begin());
+    }
+    state = std::move(c.state);
+    first = c.step;
+  }
+  train::Adam adam(o.adam, std::move(state), first);
+
+  std::FILE *log = nullptr;
+  if (!o.logPath.empty()) {
+    log = std::fopen(o.logPath.c_str(), first > 0 ? "a" : "w");
+    if (!log)
+      throw std::runtime_error("cannot write the loss log " + o.logPath);
+    if (first == 0)
+      fmt::print(log, "step,loss,grad_norm,lr\n");
+  }
+  auto save = [&](int64_t done) {
+    train::Checkpoint c;
+    c.step = done;
+    c.settings = settings;
+    for (size_t k = 0; k < names.size(); ++k)
+      c.weights.emplace_back(weights[k].begin(), weights[k].end());
+    c.state = adam.state();
+    train::writeCheckpoint(o.output, c);
+  };
+
+  tools::ProgressBar bar(o.progress, "training");
+  const auto start = std::chrono::steady_clock::now();
+  double smoothed = 0.0;
+  for (int64_t s = first; s < o.steps; ++s) {
+    const std::vector<float> batch =
+        train::drawToyData(*toy, dataSeed(o.seed), static_cast<uint32_t>(s), 0, o.batch);
+    const double loss = step.run(batch.data(), o.seed, s);
+    std::vector<std::span<const float>> grads;
+    for (size_t k = 0; k < names.size(); ++k)
+      grads.push_back(step.gradient(k));
+    const double lr = adam.currentLearningRate();
+    const double norm = adam.update(weights, grads);
+    smoothed = s == first ? loss : 0.98 * smoothed + 0.02 * loss;
+    if (log)
+      fmt::print(log, "{},{:.9g},{:.9g},{:.9g}\n", s + 1, loss, norm, lr);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    bar.update(s + 1 - first, o.steps - first,
+               fmt::format("loss {:.4f}  {:.0f} steps/s", smoothed,
+                           (s + 1 - first) / std::max(seconds, 1e-9)));
+    if (o.checkpointEvery > 0 && (s + 1) % o.checkpointEvery == 0 && s + 1 < o.steps)
+      save(s + 1);
+  }
+  bar.finish();
+  if (log)
+    std::fclose(log);
+  save(o.steps);
+  if (!o.exportPath.empty()) {
+    std::vector<std::vector<float>> ema;
+    for (const train::ParameterState &s : adam.state())
+      ema.push_back(s.ema);
+    std::map<std::string, std::string> metadata = settings;
+    metadata["tweedie.step"] = std::to_string(o.steps);
+    metadata["tweedie.weights"] = o.adam.emaDecay > 0 ? "ema" : "last";
+    train::writeWeights(o.exportPath, adam.state(), ema, metadata);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print(stderr, "trained @{} for {} steps ({:.1f} s); final loss (smoothed) {:.4f}\n",
+             compiled.network, o.steps - first, seconds, smoothed);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"Train a score network with denoising score matching. Compiles the network's "
+               "loss and its gradient, then runs Adam on batches drawn in-process.",
+               "tweedie-train"};
+  Options o;
+  app.add_option("model", o.compile.input, "The network (.mlir)")->required();
+  app.add_option("--network", o.compile.network,
+                 "The network function (default: the one with a sampler.schedule)");
+  app.add_option("--schedule", o.compile.schedule,
+                 "Noise schedule attribute (default: the network's), e.g. \"#sampler.vp<>\"");
+  app.add_option("--prediction", o.compile.prediction,
+                 "What the network predicts: eps, x0, score or energy (default: the network's)");
+  app.add_option("--objective", o.objective,
+                 "dsm: the schedule's own levels (DDPM L_simple, continuous DSM, NCSN); "
+                 "edm: log-normal sigma")
+      ->check(CLI::IsMember({"dsm", "edm"}))
+      ->capture_default_str();
+  app.add_option("--data", o.data, "Training data: 8gaussians, rings, moons, swissroll, "
+                                   "checkerboard")
+      ->capture_default_str();
+  app.add_option("--steps", o.steps, "Training steps (in total, counting resumed ones)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--batch", o.batch, "Examples per step")->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--lr", o.adam.learningRate, "Adam learning rate")->capture_default_str();
+  app.add_option("--weight-decay", o.adam.weightDecay, "Decoupled weight decay (AdamW)")
+      ->capture_default_str();
+  app.add_option("--warmup", o.adam.warmupSteps, "Learning-rate warm-up steps")
+      ->capture_default_str();
+  app.add_option("--clip", o.adam.clipNorm, "Clip gradients to this global norm (0: off)")
+      ->capture_default_str();
+  o.adam.emaDecay = 0.999;
+  app.add_option("--ema", o.adam.emaDecay, "EMA decay of the weights (0: off)")
+      ->capture_default_str();
+  app.add_option("--seed", o.seed, "Seed of the data, noise and initial weights")
+      ->capture_default_str();
+  app.add_option("-o,--output", o.output, "Checkpoint to write (.safetensors)");
+  app.add_option("--resume", o.resume, "Continue from this checkpoint");
+  app.add_option("--export", o.exportPath,
+                 "Also write the EMA weights (the ones to sample with) to this .safetensors");
+  app.add_option("--log", o.logPath, "Write step,loss,grad_norm,lr per step to this CSV");
+  app.add_option("--checkpoint-every", o.checkpointEvery, "Write the checkpoint every N steps");
+  app.add_option("--init", o.compile.weights, "Initial weights (default: synthetic, from --seed)");
+  app.add_option("--compile-to", o.compile.compileTo,
+                 "Print the IR after this phase and stop: objective, loss, gradient")
+      ->check(CLI::IsMember(trainingPhases()));
+  bool quiet = false;
+  app.add_flag("-q,--quiet", quiet, "No progress bar");
+  CLI11_PARSE(app, argc, argv);
+  o.progress = !quiet;
+  o.compile.syntheticSeed = o.seed;
+  if (o.compile.compileTo.empty() && o.output.empty()) {
+    fmt::print(stderr, "tweedie-train: -o CHECKPOINT is required (or --compile-to)\n");
+    return 2;
+  }
+  try {
+    return run(o);
+  } catch (const std::exception &e) {
+    fmt::print(stderr, "tweedie-train: {}\n", e.what());
+    return 1;
+  }
+}
