@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The main job: compile bundled models into standalone samplers and draw samples.
-#   1. mlp2d (2-D score network) + DDPM, 100 steps -> one executable, `out/mlp2d`,
+#   1. mlp2d (2-D score network, weights trained by tweedie-train on 8 Gaussians,
+#      models/mlp2d.safetensors) + DDPM, 100 steps -> one executable, `out/mlp2d`,
 #      copied to an empty directory and run: 2000 samples -> out/mlp2d.npy and a
-#      scatter plot out/mlp2d.png.
+#      scatter plot out/mlp2d.png; tweedie-eval compares them with fresh data.
 #   2. unet28 (28x28 image U-Net) + DDIM, 20 steps -> a module run by tweedie-run:
 #      16 samples -> out/unet28.npy and an image grid out/unet28.png.
-# Weights: the bundled models have no trained checkpoint yet, so tweedie-compile
-# uses its deterministic synthetic weights (samples are noise-like until the
-# training issue ships weights; pass --weights W.safetensors for real ones).
+# unet28 has no trained checkpoint yet, so tweedie-compile uses its deterministic
+# synthetic weights there (noise-like samples; --weights W.safetensors for real ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,11 +15,13 @@ scripts/build.sh
 BIN=$(pwd)/${TWEEDIE_BUILD_DIR:-build}/bin
 mkdir -p out
 echo "==== tweedie-compile models/mlp2d.mlir --emit exe -o out/mlp2d"
-"$BIN/tweedie-compile" models/mlp2d.mlir --emit exe -o out/mlp2d --report
+"$BIN/tweedie-compile" models/mlp2d.mlir --weights models/mlp2d.safetensors --emit exe \
+  -o out/mlp2d --report
 empty=$(mktemp -d)
 cp out/mlp2d "$empty/"
 (cd "$empty" && ./mlp2d --num-samples 2000 --seed 1 --out mlp2d.npy --png mlp2d.png)
 mv "$empty/mlp2d.npy" "$empty/mlp2d.png" out/ && rm -rf "$empty"
+"$BIN/tweedie-eval" out/mlp2d.npy --data 8gaussians
 
 echo "==== tweedie-compile models/unet28.mlir (DDIM, 20 steps) -> out/unet28.tweedie"
 sed 's/method #sampler.ddpm<variance = posterior> prediction eps steps 100/method #sampler.ddim<eta = 0.0> prediction eps steps 20/' \

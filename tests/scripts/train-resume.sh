@@ -6,16 +6,16 @@ set -euo pipefail
 bin=$1 models=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-common=(--data moons --batch 64 --lr 3e-3 --warmup 5 --clip 1 --seed 7 -q)
-"$bin/tweedie-train" "$models/mlp2d.mlir" "${common[@]}" --steps 30 -o "$dir/straight.safetensors" \
+common=(--data moons --batch 64 --lr 3e-3 --warmup 5 --clip 1 -q)
+"$bin/tweedie-train" "$models/mlp2d.mlir" "${common[@]}" --seed 7 --steps 30 -o "$dir/straight.safetensors" \
   --log "$dir/straight.csv"
-"$bin/tweedie-train" "$models/mlp2d.mlir" "${common[@]}" --steps 12 -o "$dir/part.safetensors" \
+"$bin/tweedie-train" "$models/mlp2d.mlir" "${common[@]}" --seed 7 --steps 12 -o "$dir/part.safetensors" \
   --log "$dir/resumed.csv"
-"$bin/tweedie-train" "$models/mlp2d.mlir" "${common[@]}" --steps 30 -o "$dir/resumed.safetensors" \
+"$bin/tweedie-train" "$models/mlp2d.mlir" "${common[@]}" --seed 7 --steps 30 -o "$dir/resumed.safetensors" \
   --resume "$dir/part.safetensors" --log "$dir/resumed.csv"
 cmp "$dir/straight.safetensors" "$dir/resumed.safetensors"
 cmp "$dir/straight.csv" "$dir/resumed.csv"
-if "$bin/tweedie-train" "$models/mlp2d.mlir" --data moons --batch 64 --seed 8 -q --steps 30 \
+if "$bin/tweedie-train" "$models/mlp2d.mlir" "${common[@]}" --seed 8 --steps 30 \
      -o "$dir/other.safetensors" --resume "$dir/part.safetensors" 2> "$dir/err.txt"; then
   echo "resuming with another seed was accepted" >&2
   exit 1

@@ -465,7 +465,11 @@ private:
           }
           return success();
         })
-        .Default([](Operation *other) {
+        .Default([&](Operation *other) {
+          if (training)
+            return other->emitError("'") << other->getName()
+                                         << "' has no CPU lowering in training steps yet "
+                                            "(dense networks train; convolutional ones next)";
           return other->emitError("'") << other->getName()
                                        << "' has no CPU lowering yet (the sampler loop "
                                           "may hold score ops, randn and fused steps)";
