@@ -60,13 +60,6 @@ std::optional<reference::ParamProvider> loadParams(const std::string &weights,
 
 namespace {
 
-template <typename T> std::string printAttr(T attr) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  attr.print(os);
-  return text;
-}
-
 /// The function holding the sampler (the one sampler.solve), or `name`.
 func::FuncOp findEntry(ModuleOp module, const std::string &name) {
   if (!name.empty()) {

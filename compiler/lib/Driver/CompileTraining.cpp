@@ -50,13 +50,6 @@ func::FuncOp findNetwork(ModuleOp module, const std::string &name) {
   return count == 1 ? found : nullptr;
 }
 
-template <typename T> std::string printAttr(T attr) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  attr.print(os);
-  return text;
-}
-
 /// Adds @train_loss around a sampler.dsm_loss of `network`.
 LogicalResult addObjective(ModuleOp module, func::FuncOp network,
                            const TrainingCompileOptions &options,

@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <optional>
 #include <string>
@@ -15,6 +16,14 @@ namespace tweedie {
 
 /// The IR of `op` as text.
 std::string print(mlir::Operation *op);
+
+/// An attribute as text.
+template <typename T> std::string printAttr(T attr) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  attr.print(os);
+  return text;
+}
 
 /// Parses `path` ("-": stdin) into `context`; null after printing what went
 /// wrong (a missing file as "<tool>: ...", IR errors through the context's

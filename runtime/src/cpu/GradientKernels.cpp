@@ -1,4 +1,5 @@
-//===- GradientKernels.cpp --------------------------------------------------===//
+//===- GradientKernels.cpp
+//--------------------------------------------------===//
 #include "cpu/GradientKernels.h"
 
 #include <dnnl.h>
@@ -8,6 +9,7 @@
 #include <numbers>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tweedie::cpu {
@@ -25,16 +27,20 @@ float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 float derivative(float x, Activation kind, bool second) {
   switch (kind) {
-  case Activation::None: return second ? 0.0f : 1.0f;
+  case Activation::None:
+    return second ? 0.0f : 1.0f;
   case Activation::SiLU: {
     const float s = sigmoid(x);
     return second ? s * (1 - s) * (2 + x * (1 - 2 * s)) : s * (1 + x * (1 - s));
   }
   case Activation::GELU: {
-    const float phi = std::exp(-0.5f * x * x) / std::sqrt(2 * std::numbers::pi_v<float>);
-    return second ? phi * (2 - x * x) : 0.5f * (1 + std::erf(x / std::sqrt(2.0f))) + x * phi;
+    const float phi =
+        std::exp(-0.5f * x * x) / std::sqrt(2 * std::numbers::pi_v<float>);
+    return second ? phi * (2 - x * x)
+                  : 0.5f * (1 + std::erf(x / std::sqrt(2.0f))) + x * phi;
   }
-  case Activation::ReLU: return second ? 0.0f : (x > 0 ? 1.0f : 0.0f);
+  case Activation::ReLU:
+    return second ? 0.0f : (x > 0 ? 1.0f : 0.0f);
   case Activation::Tanh: {
     const float t = std::tanh(x);
     return second ? -2 * t * (1 - t * t) : 1 - t * t;
@@ -43,18 +49,34 @@ float derivative(float x, Activation kind, bool second) {
     const float s = sigmoid(x);
     return second ? s * (1 - s) : s;
   }
-  case Activation::Exp: return std::exp(x);
-  case Activation::Log: return second ? -1 / (x * x) : 1 / x;
-  case Activation::Sqrt: return second ? -0.25f / (x * std::sqrt(x)) : 0.5f / std::sqrt(x);
-  case Activation::Square: return second ? 2.0f : 2 * x;
-  case Activation::Reciprocal: return second ? 2 / (x * x * x) : -1 / (x * x);
+  case Activation::Exp:
+    return std::exp(x);
+  case Activation::Log:
+    return second ? -1 / (x * x) : 1 / x;
+  case Activation::Sqrt:
+    return second ? -0.25f / (x * std::sqrt(x)) : 0.5f / std::sqrt(x);
+  case Activation::Square:
+    return second ? 2.0f : 2 * x;
+  case Activation::Reciprocal:
+    return second ? 2 / (x * x * x) : -1 / (x * x);
   }
   return 0.0f;
 }
 
+/// The shape as [outer, shape[axis], inner].
+std::pair<int64_t, int64_t> aroundAxis(const Dims &shape, int64_t axis) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+  return {outer, inner};
+}
+
 } // namespace
 
-void reduceSumKeepDims(const float *x, const Dims &shape, const Dims &axes, float *out) {
+void reduceSumKeepDims(const float *x, const Dims &shape, const Dims &axes,
+                       float *out) {
   Dims outShape = shape;
   for (int64_t a : axes)
     outShape[a] = 1;
@@ -84,52 +106,46 @@ void reduceSumKeepDims(const float *x, const Dims &shape, const Dims &axes, floa
     out[i] = static_cast<float>(sums[i]);
 }
 
-void broadcastTo(const float *x, const Dims &shape, float *out, const Dims &outShape) {
+void broadcastTo(const float *x, const Dims &shape, float *out,
+                 const Dims &outShape) {
   static const float zero = 0.0f;
   broadcastBinary(BinaryOp::Add, x, shape, &zero, Dims{1}, out, outShape);
 }
 
-void activationGrad(Activation activation, int order, const float *x, const float *grad,
-                    float *out, int64_t n) {
+void activationGrad(Activation activation, int order, const float *x,
+                    const float *grad, float *out, int64_t n) {
   const bool second = order == 2;
   for (int64_t i = 0; i < n; ++i)
     out[i] = grad[i] * derivative(x[i], activation, second);
 }
 
-void matmul(const float *x, const float *w, const float *bias, float *out, int64_t m,
-            int64_t k, int64_t n, bool transposeX) {
+void matmul(const float *x, const float *w, const float *bias, float *out,
+            int64_t m, int64_t k, int64_t n, bool transposeX) {
   // oneDNN's sgemm is row-major: out[m, n] = op(x)[m, k] w[k, n].
-  const dnnl_status_t status = dnnl_sgemm(transposeX ? 'T' : 'N', 'N', m, n, k, 1.0f, x,
-                                          transposeX ? m : k, w, n, 0.0f, out, n);
+  const dnnl_status_t status =
+      dnnl_sgemm(transposeX ? 'T' : 'N', 'N', m, n, k, 1.0f, x,
+                 transposeX ? m : k, w, n, 0.0f, out, n);
   if (status != dnnl_success)
     throw std::runtime_error("oneDNN sgemm failed (" + std::to_string(m) + "x" +
-                             std::to_string(k) + " by " + std::to_string(k) + "x" +
-                             std::to_string(n) + ")");
+                             std::to_string(k) + " by " + std::to_string(k) +
+                             "x" + std::to_string(n) + ")");
   if (bias)
     for (int64_t r = 0; r < m; ++r)
       for (int64_t j = 0; j < n; ++j)
         out[r * n + j] += bias[j];
 }
 
-void sliceAxis(const float *x, const Dims &shape, int64_t axis, int64_t offset, int64_t size,
-               float *out) {
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= shape[d];
-  for (size_t d = axis + 1; d < shape.size(); ++d)
-    inner *= shape[d];
+void sliceAxis(const float *x, const Dims &shape, int64_t axis, int64_t offset,
+               int64_t size, float *out) {
+  const auto [outer, inner] = aroundAxis(shape, axis);
   for (int64_t o = 0; o < outer; ++o)
     std::memcpy(out + o * size * inner, x + (o * shape[axis] + offset) * inner,
                 size * inner * sizeof(float));
 }
 
-void padAxis(const float *x, const Dims &shape, int64_t axis, int64_t before, int64_t after,
-             float *out) {
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < axis; ++d)
-    outer *= shape[d];
-  for (size_t d = axis + 1; d < shape.size(); ++d)
-    inner *= shape[d];
+void padAxis(const float *x, const Dims &shape, int64_t axis, int64_t before,
+             int64_t after, float *out) {
+  const auto [outer, inner] = aroundAxis(shape, axis);
   const int64_t width = shape[axis] + before + after;
   std::memset(out, 0, outer * width * inner * sizeof(float));
   for (int64_t o = 0; o < outer; ++o)
@@ -137,8 +153,8 @@ void padAxis(const float *x, const Dims &shape, int64_t axis, int64_t before, in
                 shape[axis] * inner * sizeof(float));
 }
 
-void sinusoidalEmbedding(const float *t, int64_t rows, int64_t dim, double maxPeriod,
-                         float *out) {
+void sinusoidalEmbedding(const float *t, int64_t rows, int64_t dim,
+                         double maxPeriod, float *out) {
   const int64_t half = dim / 2;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < half; ++k) {
@@ -148,8 +164,8 @@ void sinusoidalEmbedding(const float *t, int64_t rows, int64_t dim, double maxPe
     }
 }
 
-void fourierEmbedding(const float *t, int64_t rows, const float *frequencies, int64_t dim,
-                      float *out) {
+void fourierEmbedding(const float *t, int64_t rows, const float *frequencies,
+                      int64_t dim, float *out) {
   const int64_t half = dim / 2;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < half; ++k) {

@@ -1,4 +1,5 @@
-//===- TrainStep.cpp - the CPU executor of a training step -----------------===//
+//===- TrainStep.cpp - the CPU executor of a training step
+//-----------------===//
 #include "cpu/TrainStep.h"
 #include "cpu/GradientKernels.h"
 #include "cpu/Normalization.h"
@@ -41,14 +42,16 @@ TrainStep::TrainStep(module::ModuleDesc desc, int64_t batch)
   if (batch_ < 1)
     invalid("batch size " + std::to_string(batch_) + " is not positive");
   check();
-  arena_.assign(static_cast<size_t>(batch_ * desc_.arenaBytesPerSample / 4), 0.0f);
+  arena_.assign(static_cast<size_t>(batch_ * desc_.arenaBytesPerSample / 4),
+                0.0f);
   whole_.assign(static_cast<size_t>(desc_.training->wholeBytes / 4), 0.0f);
 }
 
 void TrainStep::check() const {
   const module::TrainingDesc &t = *desc_.training;
   const auto nValues = static_cast<int32_t>(desc_.values.size());
-  auto value = [&](int32_t index, const std::string &what) -> const module::ValueDesc & {
+  auto value = [&](int32_t index,
+                   const std::string &what) -> const module::ValueDesc & {
     if (index < 0 || index >= nValues)
       invalid(what + " names value " + std::to_string(index) + " of " +
               std::to_string(nValues));
@@ -57,19 +60,25 @@ void TrainStep::check() const {
   for (const module::ValueDesc &v : desc_.values) {
     const int64_t bytes = product(v.shape) * 4;
     const bool inside =
-        v.kind == ValueKind::Arena   ? v.offset >= 0 && v.offset + bytes <= desc_.arenaBytesPerSample
-        : v.kind == ValueKind::Whole ? v.offset >= 0 && v.offset + bytes <= t.wholeBytes
+        v.kind == ValueKind::Arena
+            ? v.offset >= 0 && v.offset + bytes <= desc_.arenaBytesPerSample
+        : v.kind == ValueKind::Whole
+            ? v.offset >= 0 && v.offset + bytes <= t.wholeBytes
         : v.kind == ValueKind::Constant
-            ? v.offset >= 0 && v.offset < static_cast<int64_t>(desc_.constants.size()) &&
-                  static_cast<int64_t>(desc_.constants[v.offset].data.size()) == bytes / 4
+            ? v.offset >= 0 &&
+                  v.offset < static_cast<int64_t>(desc_.constants.size()) &&
+                  static_cast<int64_t>(desc_.constants[v.offset].data.size()) ==
+                      bytes / 4
             : false;
     if (!inside)
-      invalid("a value lies outside its buffer or is of a kind training does not use");
+      invalid("a value lies outside its buffer or is of a kind training does "
+              "not use");
   }
   const module::ValueDesc &data = value(desc_.state, "the data");
   if (data.kind != ValueKind::Arena || data.shape != desc_.sampleShape)
     invalid("the data value is not a per-example value of the sample shape");
-  if (value(t.loss, "the loss").kind == ValueKind::Arena || desc_.values[t.loss].shape != std::vector<int64_t>{1})
+  if (value(t.loss, "the loss").kind == ValueKind::Arena ||
+      desc_.values[t.loss].shape != std::vector<int64_t>{1})
     invalid("the loss is not one batch-free number");
   if (t.parameters.size() != t.gradients.size())
     invalid("parameters and gradients differ in number");
@@ -78,7 +87,8 @@ void TrainStep::check() const {
     if (c < 0 || c >= static_cast<int32_t>(desc_.constants.size()))
       invalid("parameter " + std::to_string(k) + " names no constant");
     if (value(t.gradients[k], "a gradient").shape != desc_.constants[c].shape)
-      invalid("the gradient of '" + desc_.constants[c].name + "' has another shape");
+      invalid("the gradient of '" + desc_.constants[c].name +
+              "' has another shape");
   }
   for (const module::OpDesc &op : desc_.body) {
     for (int32_t operand : op.operands)
@@ -87,14 +97,27 @@ void TrainStep::check() const {
     if (value(op.result, "a result").kind == ValueKind::Constant)
       invalid(std::string(module::opKindName(op.kind)) + " writes a constant");
     switch (op.kind) {
-    case OpKind::Dense: case OpKind::Act: case OpKind::Add: case OpKind::Mul:
-    case OpKind::Concat: case OpKind::Transpose: case OpKind::Copy: case OpKind::Randn:
-    case OpKind::RandUniform: case OpKind::Interpolate: case OpKind::ReduceSum:
-    case OpKind::Broadcast: case OpKind::ActGrad: case OpKind::OuterSum: case OpKind::Slice:
-    case OpKind::Pad: case OpKind::TimeEmbedding:
+    case OpKind::Dense:
+    case OpKind::Act:
+    case OpKind::Add:
+    case OpKind::Mul:
+    case OpKind::Concat:
+    case OpKind::Transpose:
+    case OpKind::Copy:
+    case OpKind::Randn:
+    case OpKind::RandUniform:
+    case OpKind::Interpolate:
+    case OpKind::ReduceSum:
+    case OpKind::Broadcast:
+    case OpKind::ActGrad:
+    case OpKind::OuterSum:
+    case OpKind::Slice:
+    case OpKind::Pad:
+    case OpKind::TimeEmbedding:
       break;
     default: // convolutional networks' gradients come next
-      invalid(std::string("training steps cannot run ") + module::opKindName(op.kind) + " yet");
+      invalid(std::string("training steps cannot run ") +
+              module::opKindName(op.kind) + " yet");
     }
   }
 }
@@ -119,9 +142,12 @@ std::span<const float> TrainStep::gradient(size_t k) const {
 const float *TrainStep::pointer(int32_t index) const {
   const module::ValueDesc &v = desc_.values[index];
   switch (v.kind) {
-  case ValueKind::Arena: return arena_.data() + batch_ * v.offset / 4;
-  case ValueKind::Whole: return whole_.data() + v.offset / 4;
-  default: return desc_.constants[v.offset].data.data();
+  case ValueKind::Arena:
+    return arena_.data() + batch_ * v.offset / 4;
+  case ValueKind::Whole:
+    return whole_.data() + v.offset / 4;
+  default:
+    return desc_.constants[v.offset].data.data();
   }
 }
 
@@ -139,21 +165,25 @@ std::vector<int64_t> TrainStep::fullShape(int32_t index) const {
 
 double TrainStep::run(const float *data, uint64_t seed, int64_t step) {
   const int64_t width = desc_.sampleNumel();
-  std::memcpy(pointer(desc_.state), data, static_cast<size_t>(batch_ * width) * sizeof(float));
+  std::memcpy(pointer(desc_.state), data,
+              static_cast<size_t>(batch_ * width) * sizeof(float));
   for (const module::OpDesc &op : desc_.body)
     runOp(op, seed, step);
   const double loss = *pointer(desc_.training->loss);
   if (!std::isfinite(loss))
-    throw std::runtime_error("the loss is " + std::to_string(loss) + " at step " +
-                             std::to_string(step) +
-                             " (a diverging network: lower the learning rate or clip "
-                             "gradients)");
+    throw std::runtime_error(
+        "the loss is " + std::to_string(loss) + " at step " +
+        std::to_string(step) +
+        " (a diverging network: lower the learning rate or clip "
+        "gradients)");
   return loss;
 }
 
 void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
   auto in = [&](size_t i) -> const float * {
-    return i < op.operands.size() && op.operands[i] >= 0 ? pointer(op.operands[i]) : nullptr;
+    return i < op.operands.size() && op.operands[i] >= 0
+               ? pointer(op.operands[i])
+               : nullptr;
   };
   auto shapeOf = [&](size_t i) { return fullShape(op.operands[i]); };
   float *out = pointer(op.result);
@@ -178,8 +208,8 @@ void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
     break;
   case OpKind::Add:
   case OpKind::Mul:
-    broadcastBinary(op.kind == OpKind::Add ? BinaryOp::Add : BinaryOp::Mul, in(0), shapeOf(0),
-                    in(1), shapeOf(1), out, outShape);
+    broadcastBinary(op.kind == OpKind::Add ? BinaryOp::Add : BinaryOp::Mul,
+                    in(0), shapeOf(0), in(1), shapeOf(1), out, outShape);
     break;
   case OpKind::Concat: {
     std::vector<const float *> inputs;
@@ -200,19 +230,21 @@ void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
   case OpKind::Randn: {
     const int64_t width = outCount / batch_;
     for (int64_t r = 0; r < batch_; ++r)
-      fillSampleNoise(out + r * width, width, seed, static_cast<uint32_t>(r), step32,
-                      static_cast<uint32_t>(op.ints[0]));
+      fillSampleNoise(out + r * width, width, seed, static_cast<uint32_t>(r),
+                      step32, static_cast<uint32_t>(op.ints[0]));
     break;
   }
   case OpKind::RandUniform:
     for (int64_t r = 0; r < batch_; ++r)
-      out[r] = static_cast<float>(uniformAt(seed, static_cast<uint32_t>(r), step32,
-                                            static_cast<uint32_t>(op.ints[0])));
+      out[r] =
+          static_cast<float>(uniformAt(seed, static_cast<uint32_t>(r), step32,
+                                       static_cast<uint32_t>(op.ints[0])));
     break;
   case OpKind::Interpolate: {
     const float *u = in(0);
     for (int64_t r = 0; r < outCount; ++r)
-      out[r] = static_cast<float>(tableAt(op.floats.data(), op.floats.size(), u[r], op.ints[0]));
+      out[r] = static_cast<float>(
+          tableAt(op.floats.data(), op.floats.size(), u[r], op.ints[0]));
     break;
   }
   case OpKind::ReduceSum:
@@ -222,13 +254,14 @@ void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
     broadcastTo(in(0), shapeOf(0), out, outShape);
     break;
   case OpKind::ActGrad:
-    activationGrad(toActivation(op.act), static_cast<int>(op.ints[0]), in(0), in(1), out,
-                   outCount);
+    activationGrad(toActivation(op.act), static_cast<int>(op.ints[0]), in(0),
+                   in(1), out, outCount);
     break;
   case OpKind::OuterSum: {
     const std::vector<int64_t> lhs = shapeOf(0), rhs = shapeOf(1);
     const int64_t m = lhs.back(), n = rhs.back();
-    matmul(in(0), in(1), nullptr, out, m, product(lhs) / m, n, /*transposeX=*/true);
+    matmul(in(0), in(1), nullptr, out, m, product(lhs) / m, n,
+           /*transposeX=*/true);
     break;
   }
   case OpKind::Slice:
