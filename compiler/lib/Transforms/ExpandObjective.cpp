@@ -52,49 +52,40 @@ class Expander {
 public:
   Expander(OpBuilder &b, DSMLossOp op)
       : b(b), op(op), loc(op.getLoc()),
-        vector(RankedTensorType::get(
-            {cast<RankedTensorType>(op.getData().getType()).getDimSize(0)},
-            b.getF32Type())),
+        vector(RankedTensorType::get({cast<RankedTensorType>(op.getData().getType()).getDimSize(0)},
+                                     b.getF32Type())),
         e(b, loc, vector) {}
 
   FailureOr<Value> expand() {
     Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
     Value data = op.getData();
-    Value u =
-        b.create<RandUniformOp>(loc, vector, data, op.getSeed(), zero,
-                                op.getStep(), b.getI64IntegerAttr(kLevelDraw));
+    Value u = b.create<RandUniformOp>(loc, vector, data, op.getSeed(), zero, op.getStep(),
+                                      b.getI64IntegerAttr(kLevelDraw));
     FailureOr<NoiseLevel> level = drawLevel(u, zero);
     if (failed(level))
       return failure();
-    Value z = b.create<RandnOp>(loc, data.getType(), data, op.getSeed(), zero,
-                                op.getStep(), b.getI64IntegerAttr(kNoiseDraw));
+    Value z = b.create<RandnOp>(loc, data.getType(), data, op.getSeed(), zero, op.getStep(),
+                                b.getI64IntegerAttr(kNoiseDraw));
     Value sigma = column(level->sigma);
     Value alpha = level->alpha ? column(level->alpha) : Value();
-    Value signal =
-        alpha ? b.create<score::MulOp>(loc, data, alpha).getResult() : data;
-    Value noisy = b.create<score::AddOp>(loc, signal,
-                                         b.create<score::MulOp>(loc, z, sigma));
+    Value signal = alpha ? b.create<score::MulOp>(loc, data, alpha).getResult() : data;
+    Value noisy = b.create<score::AddOp>(loc, signal, b.create<score::MulOp>(loc, z, sigma));
 
-    FailureOr<Value> epsHat =
-        noiseEstimate(noisy, level->conditioning, alpha, sigma);
+    FailureOr<Value> epsHat = noiseEstimate(noisy, level->conditioning, alpha, sigma);
     if (failed(epsHat))
       return failure();
     Value residual = b.create<score::AddOp>(loc, *epsHat, scaled(z, -1.0));
-    Value squared =
-        b.create<score::ActOp>(loc, score::ActKind::square, residual);
+    Value squared = b.create<score::ActOp>(loc, score::ActKind::square, residual);
     auto type = cast<RankedTensorType>(squared.getType());
     SmallVector<int64_t> all;
     for (int64_t d = 0; d < type.getRank(); ++d)
       all.push_back(d);
-    Value total =
-        b.create<score::ReduceSumOp>(loc, squared, b.getDenseI64ArrayAttr(all));
+    Value total = b.create<score::ReduceSumOp>(loc, squared, b.getDenseI64ArrayAttr(all));
     Value loss = b.create<score::ReshapeOp>(loc, op.getLoss().getType(), total);
     // 1 / (2 B), B counted at run time: the batch is dynamic.
     Value ones = b.create<score::BroadcastOp>(loc, constant(1.0), u);
-    Value count =
-        b.create<score::ReduceSumOp>(loc, ones, b.getDenseI64ArrayAttr({0}));
-    Value perExample = b.create<score::ActOp>(loc, score::ActKind::reciprocal,
-                                              scaled(count, 2.0));
+    Value count = b.create<score::ReduceSumOp>(loc, ones, b.getDenseI64ArrayAttr({0}));
+    Value perExample = b.create<score::ActOp>(loc, score::ActKind::reciprocal, scaled(count, 2.0));
     return b.create<score::MulOp>(loc, loss, perExample).getResult();
   }
 
@@ -104,22 +95,18 @@ private:
     return b.create<arith::ConstantOp>(
         loc, DenseElementsAttr::get(scalar, b.getF32FloatAttr(c).getValue()));
   }
-  Value scaled(Value x, double c) {
-    return b.create<score::MulOp>(loc, x, constant(c));
-  }
+  Value scaled(Value x, double c) { return b.create<score::MulOp>(loc, x, constant(c)); }
 
   /// [B] -> [B, 1, ..., 1], broadcasting against the data.
   Value column(Value v) {
     auto data = cast<RankedTensorType>(op.getData().getType());
     SmallVector<int64_t> shape(data.getRank(), 1);
     shape[0] = data.getDimSize(0);
-    return b.create<score::ReshapeOp>(
-        loc, RankedTensorType::get(shape, b.getF32Type()), v);
+    return b.create<score::ReshapeOp>(loc, RankedTensorType::get(shape, b.getF32Type()), v);
   }
 
   Value table(Value u, ArrayRef<double> entries, bool discrete) {
-    return b.create<InterpolateOp>(loc, u.getType(), u,
-                                   b.getDenseF64ArrayAttr(entries),
+    return b.create<InterpolateOp>(loc, u.getType(), u, b.getDenseF64ArrayAttr(entries),
                                    discrete ? b.getUnitAttr() : UnitAttr());
   }
 
@@ -128,16 +115,14 @@ private:
     NoiseLevel level;
     if (op.getLevels() == NoiseLevelSampling::lognormal) {
       // EDM: log sigma ~ N(p_mean, p_std^2).
-      Value n =
-          b.create<RandnOp>(loc, vector, u, op.getSeed(), zero, op.getStep(),
-                            b.getI64IntegerAttr(kLogNormalDraw));
-      Value logSigma = e.shift(e.scale(n, op.getPStd().convertToDouble()),
-                               op.getPMean().convertToDouble());
+      Value n = b.create<RandnOp>(loc, vector, u, op.getSeed(), zero, op.getStep(),
+                                  b.getI64IntegerAttr(kLogNormalDraw));
+      Value logSigma =
+          e.shift(e.scale(n, op.getPStd().convertToDouble()), op.getPMean().convertToDouble());
       level.sigma = level.conditioning = e.act(score::ActKind::exp, logSigma);
       return level;
     }
-    if (std::optional<std::vector<double>> alphaBars =
-            discreteAlphaBars(schedule)) {
+    if (std::optional<std::vector<double>> alphaBars = discreteAlphaBars(schedule)) {
       // L_simple: training step n + 1 uniform in {1..T}; the network sees n.
       std::vector<double> steps, alphas, sigmas;
       for (size_t n = 0; n < alphaBars->size(); ++n) {
@@ -152,15 +137,11 @@ private:
     }
     std::vector<double> levels;
     if (auto ncsn = dyn_cast<NCSNAttr>(schedule)) {
-      levels = numerics::geometricSigmas(ncsn.getLevels(), ncsn.getSigmaMin(),
-                                         ncsn.getSigmaMax());
+      levels = numerics::geometricSigmas(ncsn.getLevels(), ncsn.getSigmaMin(), ncsn.getSigmaMax());
     } else if (auto sigmas = dyn_cast<SigmasAttr>(schedule)) {
-      levels.assign(sigmas.getValues().asArrayRef().begin(),
-                    sigmas.getValues().asArrayRef().end());
+      levels.assign(sigmas.getValues().asArrayRef().begin(), sigmas.getValues().asArrayRef().end());
       if (llvm::any_of(levels, [](double s) { return !(s > 0); }))
-        return op.emitOpError(
-                   "trains on positive noise levels; drop the sigma 0 of ")
-               << schedule;
+        return op.emitOpError("trains on positive noise levels; drop the sigma 0 of ") << schedule;
     }
     if (!levels.empty()) {
       // NCSN: a level per example (one level: single-sigma DSM).
@@ -169,8 +150,7 @@ private:
     }
     if (auto karras = dyn_cast<KarrasAttr>(schedule)) {
       // Uniform in log sigma over [sigma_min, sigma_max].
-      const double lo = std::log(karras.getSigmaMin()),
-                   hi = std::log(karras.getSigmaMax());
+      const double lo = std::log(karras.getSigmaMin()), hi = std::log(karras.getSigmaMax());
       level.sigma = level.conditioning =
           e.act(score::ActKind::exp, e.shift(e.scale(u, hi - lo), lo));
       return level;
@@ -189,36 +169,29 @@ private:
   }
 
   /// The network's prediction at x_t as an estimate of z.
-  FailureOr<Value> noiseEstimate(Value noisy, Value conditioning, Value alpha,
-                                 Value sigma) {
+  FailureOr<Value> noiseEstimate(Value noisy, Value conditioning, Value alpha, Value sigma) {
     auto module = op->getParentOfType<ModuleOp>();
     auto network = module.lookupSymbol<func::FuncOp>(op.getNetworkAttr());
     switch (op.getPrediction()) {
     case Parameterization::eps:
       return call(network, noisy, conditioning, 0);
     case Parameterization::score: // eps = -sigma s
-      return b
-          .create<score::MulOp>(loc, call(network, noisy, conditioning, 0),
-                                scaled(sigma, -1.0))
+      return b.create<score::MulOp>(loc, call(network, noisy, conditioning, 0), scaled(sigma, -1.0))
           .getResult();
     case Parameterization::x0: { // eps = (x_t - alpha x0) / sigma
       Value x0 = call(network, noisy, conditioning, 0);
-      Value signal =
-          alpha ? b.create<score::MulOp>(loc, x0, alpha).getResult() : x0;
+      Value signal = alpha ? b.create<score::MulOp>(loc, x0, alpha).getResult() : x0;
       Value diff = b.create<score::AddOp>(loc, noisy, scaled(signal, -1.0));
       return b
-          .create<score::MulOp>(
-              loc, diff,
-              b.create<score::ActOp>(loc, score::ActKind::reciprocal, sigma))
+          .create<score::MulOp>(loc, diff,
+                                b.create<score::ActOp>(loc, score::ActKind::reciprocal, sigma))
           .getResult();
     }
     case Parameterization::energy: { // s = -grad_x E, so eps = sigma grad_x E
       FailureOr<func::FuncOp> gradient = inputGradient(network);
       if (failed(gradient))
         return failure();
-      return b
-          .create<score::MulOp>(loc, call(*gradient, noisy, conditioning, 1),
-                                sigma)
+      return b.create<score::MulOp>(loc, call(*gradient, noisy, conditioning, 1), sigma)
           .getResult();
     }
     case Parameterization::v:
@@ -228,10 +201,8 @@ private:
            << stringifyParameterization(op.getPrediction());
   }
 
-  Value call(func::FuncOp callee, Value x, Value conditioning,
-             unsigned result) {
-    return b.create<func::CallOp>(loc, callee, ValueRange{x, conditioning})
-        .getResult(result);
+  Value call(func::FuncOp callee, Value x, Value conditioning, unsigned result) {
+    return b.create<func::CallOp>(loc, callee, ValueRange{x, conditioning}).getResult(result);
   }
 
   /// @<network>_grad returning (E, grad_x E), made once and reused.
@@ -239,15 +210,12 @@ private:
     auto module = network->getParentOfType<ModuleOp>();
     std::string name = (network.getSymName() + "_grad").str();
     if (auto existing = module.lookupSymbol<func::FuncOp>(name)) {
-      auto args =
-          existing->getAttrOfType<DenseI64ArrayAttr>("score.gradient_args");
+      auto args = existing->getAttrOfType<DenseI64ArrayAttr>("score.gradient_args");
       auto params = existing->getAttrOfType<ArrayAttr>("score.gradient_params");
-      if (args && args.asArrayRef() == ArrayRef<int64_t>{0} && params &&
-          params.empty())
+      if (args && args.asArrayRef() == ArrayRef<int64_t>{0} && params && params.empty())
         return existing;
-      return op.emitOpError("needs @")
-             << name << " for the energy's input gradient, but "
-             << "that name is taken by another function";
+      return op.emitOpError("needs @") << name << " for the energy's input gradient, but "
+                                       << "that name is taken by another function";
     }
     return createGradientFunction(network, /*params=*/false, {0});
   }
@@ -259,8 +227,7 @@ private:
   TimeExpr e;
 };
 
-struct ExpandObjectivePass
-    : tweedie::impl::TweedieExpandObjectiveBase<ExpandObjectivePass> {
+struct ExpandObjectivePass : tweedie::impl::TweedieExpandObjectiveBase<ExpandObjectivePass> {
   void runOnOperation() override {
     SmallVector<DSMLossOp> losses;
     getOperation().walk([&](DSMLossOp op) { losses.push_back(op); });

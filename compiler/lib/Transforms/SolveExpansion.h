@@ -17,13 +17,11 @@ namespace tweedie {
 /// The prior: standard normal `noise` times `std` (a score.mul by a scalar
 /// constant, the form the CPU backend reads as the module's prior scale), or
 /// `noise` itself when std is 1.
-mlir::Value scalePrior(mlir::OpBuilder &b, mlir::Location loc,
-                       mlir::Value noise, double std);
+mlir::Value scalePrior(mlir::OpBuilder &b, mlir::Location loc, mlir::Value noise, double std);
 
 /// abar_t of a discrete variance-preserving schedule (ddpm_linear,
 /// ddpm_cosine), t = 0 .. T-1; nullopt for any other schedule.
-std::optional<std::vector<double>>
-discreteAlphaBars(sampler::ScheduleAttrInterface schedule);
+std::optional<std::vector<double>> discreteAlphaBars(sampler::ScheduleAttrInterface schedule);
 
 /// Scalar functions of the per-sample time, as [B, 1, ..., 1] tensors that
 /// broadcast against the state.
@@ -38,25 +36,18 @@ public:
   mlir::Value shift(mlir::Value x, double c) {
     return b.create<score::AddOp>(loc, type, x, constant(c));
   }
-  mlir::Value mul(mlir::Value x, mlir::Value y) {
-    return b.create<score::MulOp>(loc, type, x, y);
-  }
-  mlir::Value add(mlir::Value x, mlir::Value y) {
-    return b.create<score::AddOp>(loc, type, x, y);
-  }
+  mlir::Value mul(mlir::Value x, mlir::Value y) { return b.create<score::MulOp>(loc, type, x, y); }
+  mlir::Value add(mlir::Value x, mlir::Value y) { return b.create<score::AddOp>(loc, type, x, y); }
   mlir::Value act(score::ActKind kind, mlir::Value x) {
     return b.create<score::ActOp>(loc, kind, x);
   }
-  mlir::Value reciprocal(mlir::Value x) {
-    return act(score::ActKind::reciprocal, x);
-  }
+  mlir::Value reciprocal(mlir::Value x) { return act(score::ActKind::reciprocal, x); }
 
 private:
   mlir::Value constant(double c) {
     auto scalar = mlir::RankedTensorType::get({1}, b.getF32Type());
     return b.create<mlir::arith::ConstantOp>(
-        loc,
-        mlir::DenseElementsAttr::get(scalar, b.getF32FloatAttr(c).getValue()));
+        loc, mlir::DenseElementsAttr::get(scalar, b.getF32FloatAttr(c).getValue()));
   }
 
   mlir::OpBuilder &b;
@@ -72,8 +63,7 @@ struct Coefficients {
 
 /// alpha, sigma, sigma^2, f and g^2 of a continuous schedule (vp, subvp, ve;
 /// a sigma schedule's t is sigma itself) at the per-sample times `t`.
-Coefficients coefficientsOf(sampler::ScheduleAttrInterface schedule,
-                            mlir::Value t, TimeExpr &e);
+Coefficients coefficientsOf(sampler::ScheduleAttrInterface schedule, mlir::Value t, TimeExpr &e);
 
 } // namespace tweedie
 

@@ -34,10 +34,8 @@ float derivative(float x, Activation kind, bool second) {
     return second ? s * (1 - s) * (2 + x * (1 - 2 * s)) : s * (1 + x * (1 - s));
   }
   case Activation::GELU: {
-    const float phi =
-        std::exp(-0.5f * x * x) / std::sqrt(2 * std::numbers::pi_v<float>);
-    return second ? phi * (2 - x * x)
-                  : 0.5f * (1 + std::erf(x / std::sqrt(2.0f))) + x * phi;
+    const float phi = std::exp(-0.5f * x * x) / std::sqrt(2 * std::numbers::pi_v<float>);
+    return second ? phi * (2 - x * x) : 0.5f * (1 + std::erf(x / std::sqrt(2.0f))) + x * phi;
   }
   case Activation::ReLU:
     return second ? 0.0f : (x > 0 ? 1.0f : 0.0f);
@@ -75,8 +73,7 @@ std::pair<int64_t, int64_t> aroundAxis(const Dims &shape, int64_t axis) {
 
 } // namespace
 
-void reduceSumKeepDims(const float *x, const Dims &shape, const Dims &axes,
-                       float *out) {
+void reduceSumKeepDims(const float *x, const Dims &shape, const Dims &axes, float *out) {
   Dims outShape = shape;
   for (int64_t a : axes)
     outShape[a] = 1;
@@ -106,45 +103,42 @@ void reduceSumKeepDims(const float *x, const Dims &shape, const Dims &axes,
     out[i] = static_cast<float>(sums[i]);
 }
 
-void broadcastTo(const float *x, const Dims &shape, float *out,
-                 const Dims &outShape) {
+void broadcastTo(const float *x, const Dims &shape, float *out, const Dims &outShape) {
   static const float zero = 0.0f;
   broadcastBinary(BinaryOp::Add, x, shape, &zero, Dims{1}, out, outShape);
 }
 
-void activationGrad(Activation activation, int order, const float *x,
-                    const float *grad, float *out, int64_t n) {
+void activationGrad(Activation activation, int order, const float *x, const float *grad, float *out,
+                    int64_t n) {
   const bool second = order == 2;
   for (int64_t i = 0; i < n; ++i)
     out[i] = grad[i] * derivative(x[i], activation, second);
 }
 
-void matmul(const float *x, const float *w, const float *bias, float *out,
-            int64_t m, int64_t k, int64_t n, bool transposeX) {
+void matmul(const float *x, const float *w, const float *bias, float *out, int64_t m, int64_t k,
+            int64_t n, bool transposeX) {
   // oneDNN's sgemm is row-major: out[m, n] = op(x)[m, k] w[k, n].
-  const dnnl_status_t status =
-      dnnl_sgemm(transposeX ? 'T' : 'N', 'N', m, n, k, 1.0f, x,
-                 transposeX ? m : k, w, n, 0.0f, out, n);
+  const dnnl_status_t status = dnnl_sgemm(transposeX ? 'T' : 'N', 'N', m, n, k, 1.0f, x,
+                                          transposeX ? m : k, w, n, 0.0f, out, n);
   if (status != dnnl_success)
-    throw std::runtime_error("oneDNN sgemm failed (" + std::to_string(m) + "x" +
-                             std::to_string(k) + " by " + std::to_string(k) +
-                             "x" + std::to_string(n) + ")");
+    throw std::runtime_error("oneDNN sgemm failed (" + std::to_string(m) + "x" + std::to_string(k) +
+                             " by " + std::to_string(k) + "x" + std::to_string(n) + ")");
   if (bias)
     for (int64_t r = 0; r < m; ++r)
       for (int64_t j = 0; j < n; ++j)
         out[r * n + j] += bias[j];
 }
 
-void sliceAxis(const float *x, const Dims &shape, int64_t axis, int64_t offset,
-               int64_t size, float *out) {
+void sliceAxis(const float *x, const Dims &shape, int64_t axis, int64_t offset, int64_t size,
+               float *out) {
   const auto [outer, inner] = aroundAxis(shape, axis);
   for (int64_t o = 0; o < outer; ++o)
     std::memcpy(out + o * size * inner, x + (o * shape[axis] + offset) * inner,
                 size * inner * sizeof(float));
 }
 
-void padAxis(const float *x, const Dims &shape, int64_t axis, int64_t before,
-             int64_t after, float *out) {
+void padAxis(const float *x, const Dims &shape, int64_t axis, int64_t before, int64_t after,
+             float *out) {
   const auto [outer, inner] = aroundAxis(shape, axis);
   const int64_t width = shape[axis] + before + after;
   std::memset(out, 0, outer * width * inner * sizeof(float));
@@ -153,8 +147,7 @@ void padAxis(const float *x, const Dims &shape, int64_t axis, int64_t before,
                 shape[axis] * inner * sizeof(float));
 }
 
-void sinusoidalEmbedding(const float *t, int64_t rows, int64_t dim,
-                         double maxPeriod, float *out) {
+void sinusoidalEmbedding(const float *t, int64_t rows, int64_t dim, double maxPeriod, float *out) {
   const int64_t half = dim / 2;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < half; ++k) {
@@ -164,8 +157,8 @@ void sinusoidalEmbedding(const float *t, int64_t rows, int64_t dim,
     }
 }
 
-void fourierEmbedding(const float *t, int64_t rows, const float *frequencies,
-                      int64_t dim, float *out) {
+void fourierEmbedding(const float *t, int64_t rows, const float *frequencies, int64_t dim,
+                      float *out) {
   const int64_t half = dim / 2;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < half; ++k) {

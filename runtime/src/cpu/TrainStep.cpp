@@ -42,33 +42,26 @@ TrainStep::TrainStep(module::ModuleDesc desc, int64_t batch)
   if (batch_ < 1)
     invalid("batch size " + std::to_string(batch_) + " is not positive");
   check();
-  arena_.assign(static_cast<size_t>(batch_ * desc_.arenaBytesPerSample / 4),
-                0.0f);
+  arena_.assign(static_cast<size_t>(batch_ * desc_.arenaBytesPerSample / 4), 0.0f);
   whole_.assign(static_cast<size_t>(desc_.training->wholeBytes / 4), 0.0f);
 }
 
 void TrainStep::check() const {
   const module::TrainingDesc &t = *desc_.training;
   const auto nValues = static_cast<int32_t>(desc_.values.size());
-  auto value = [&](int32_t index,
-                   const std::string &what) -> const module::ValueDesc & {
+  auto value = [&](int32_t index, const std::string &what) -> const module::ValueDesc & {
     if (index < 0 || index >= nValues)
-      invalid(what + " names value " + std::to_string(index) + " of " +
-              std::to_string(nValues));
+      invalid(what + " names value " + std::to_string(index) + " of " + std::to_string(nValues));
     return desc_.values[index];
   };
   for (const module::ValueDesc &v : desc_.values) {
     const int64_t bytes = product(v.shape) * 4;
     const bool inside =
-        v.kind == ValueKind::Arena
-            ? v.offset >= 0 && v.offset + bytes <= desc_.arenaBytesPerSample
-        : v.kind == ValueKind::Whole
-            ? v.offset >= 0 && v.offset + bytes <= t.wholeBytes
+        v.kind == ValueKind::Arena ? v.offset >= 0 && v.offset + bytes <= desc_.arenaBytesPerSample
+        : v.kind == ValueKind::Whole ? v.offset >= 0 && v.offset + bytes <= t.wholeBytes
         : v.kind == ValueKind::Constant
-            ? v.offset >= 0 &&
-                  v.offset < static_cast<int64_t>(desc_.constants.size()) &&
-                  static_cast<int64_t>(desc_.constants[v.offset].data.size()) ==
-                      bytes / 4
+            ? v.offset >= 0 && v.offset < static_cast<int64_t>(desc_.constants.size()) &&
+                  static_cast<int64_t>(desc_.constants[v.offset].data.size()) == bytes / 4
             : false;
     if (!inside)
       invalid("a value lies outside its buffer or is of a kind training does "
@@ -87,8 +80,7 @@ void TrainStep::check() const {
     if (c < 0 || c >= static_cast<int32_t>(desc_.constants.size()))
       invalid("parameter " + std::to_string(k) + " names no constant");
     if (value(t.gradients[k], "a gradient").shape != desc_.constants[c].shape)
-      invalid("the gradient of '" + desc_.constants[c].name +
-              "' has another shape");
+      invalid("the gradient of '" + desc_.constants[c].name + "' has another shape");
   }
   for (const module::OpDesc &op : desc_.body) {
     for (int32_t operand : op.operands)
@@ -116,8 +108,7 @@ void TrainStep::check() const {
     case OpKind::TimeEmbedding:
       break;
     default: // convolutional networks' gradients come next
-      invalid(std::string("training steps cannot run ") +
-              module::opKindName(op.kind) + " yet");
+      invalid(std::string("training steps cannot run ") + module::opKindName(op.kind) + " yet");
     }
   }
 }
@@ -165,25 +156,21 @@ std::vector<int64_t> TrainStep::fullShape(int32_t index) const {
 
 double TrainStep::run(const float *data, uint64_t seed, int64_t step) {
   const int64_t width = desc_.sampleNumel();
-  std::memcpy(pointer(desc_.state), data,
-              static_cast<size_t>(batch_ * width) * sizeof(float));
+  std::memcpy(pointer(desc_.state), data, static_cast<size_t>(batch_ * width) * sizeof(float));
   for (const module::OpDesc &op : desc_.body)
     runOp(op, seed, step);
   const double loss = *pointer(desc_.training->loss);
   if (!std::isfinite(loss))
-    throw std::runtime_error(
-        "the loss is " + std::to_string(loss) + " at step " +
-        std::to_string(step) +
-        " (a diverging network: lower the learning rate or clip "
-        "gradients)");
+    throw std::runtime_error("the loss is " + std::to_string(loss) + " at step " +
+                             std::to_string(step) +
+                             " (a diverging network: lower the learning rate or clip "
+                             "gradients)");
   return loss;
 }
 
 void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
   auto in = [&](size_t i) -> const float * {
-    return i < op.operands.size() && op.operands[i] >= 0
-               ? pointer(op.operands[i])
-               : nullptr;
+    return i < op.operands.size() && op.operands[i] >= 0 ? pointer(op.operands[i]) : nullptr;
   };
   auto shapeOf = [&](size_t i) { return fullShape(op.operands[i]); };
   float *out = pointer(op.result);
@@ -208,8 +195,8 @@ void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
     break;
   case OpKind::Add:
   case OpKind::Mul:
-    broadcastBinary(op.kind == OpKind::Add ? BinaryOp::Add : BinaryOp::Mul,
-                    in(0), shapeOf(0), in(1), shapeOf(1), out, outShape);
+    broadcastBinary(op.kind == OpKind::Add ? BinaryOp::Add : BinaryOp::Mul, in(0), shapeOf(0),
+                    in(1), shapeOf(1), out, outShape);
     break;
   case OpKind::Concat: {
     std::vector<const float *> inputs;
@@ -230,21 +217,19 @@ void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
   case OpKind::Randn: {
     const int64_t width = outCount / batch_;
     for (int64_t r = 0; r < batch_; ++r)
-      fillSampleNoise(out + r * width, width, seed, static_cast<uint32_t>(r),
-                      step32, static_cast<uint32_t>(op.ints[0]));
+      fillSampleNoise(out + r * width, width, seed, static_cast<uint32_t>(r), step32,
+                      static_cast<uint32_t>(op.ints[0]));
     break;
   }
   case OpKind::RandUniform:
     for (int64_t r = 0; r < batch_; ++r)
-      out[r] =
-          static_cast<float>(uniformAt(seed, static_cast<uint32_t>(r), step32,
-                                       static_cast<uint32_t>(op.ints[0])));
+      out[r] = static_cast<float>(
+          uniformAt(seed, static_cast<uint32_t>(r), step32, static_cast<uint32_t>(op.ints[0])));
     break;
   case OpKind::Interpolate: {
     const float *u = in(0);
     for (int64_t r = 0; r < outCount; ++r)
-      out[r] = static_cast<float>(
-          tableAt(op.floats.data(), op.floats.size(), u[r], op.ints[0]));
+      out[r] = static_cast<float>(tableAt(op.floats.data(), op.floats.size(), u[r], op.ints[0]));
     break;
   }
   case OpKind::ReduceSum:
@@ -254,8 +239,7 @@ void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
     broadcastTo(in(0), shapeOf(0), out, outShape);
     break;
   case OpKind::ActGrad:
-    activationGrad(toActivation(op.act), static_cast<int>(op.ints[0]), in(0),
-                   in(1), out, outCount);
+    activationGrad(toActivation(op.act), static_cast<int>(op.ints[0]), in(0), in(1), out, outCount);
     break;
   case OpKind::OuterSum: {
     const std::vector<int64_t> lhs = shapeOf(0), rhs = shapeOf(1);
