@@ -11,6 +11,7 @@
 #define TWEEDIE_RUNTIME_CPU_ELEMENTWISE_H
 
 #include "cpu/CpuContext.h"
+#include "tweedie/module/ModuleDesc.h"
 
 #include <cstdint>
 #include <span>
@@ -28,6 +29,9 @@ enum class BinaryOp { Add, Mul };
 /// out[outShape] = lhs op rhs with NumPy broadcasting (shapes right-aligned).
 void broadcastBinary(BinaryOp op, const float *lhs, const Dims &lhsShape, const float *rhs,
                      const Dims &rhsShape, float *out, const Dims &outShape);
+
+/// The layers' activation of a module op's.
+Activation toActivation(module::Activation activation);
 
 void activateAll(Activation activation, const float *x, float *y, int64_t count);
 

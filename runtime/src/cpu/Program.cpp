@@ -34,23 +34,6 @@ constexpr int64_t kChunkArenaBytes = 4 << 20;
 /// time interval (its slowest sample's).
 constexpr int64_t kIntegratorTicks = 1000;
 
-Activation toActivation(module::Activation a) {
-  switch (a) {
-  case module::Activation::None: return Activation::None;
-  case module::Activation::SiLU: return Activation::SiLU;
-  case module::Activation::GELU: return Activation::GELU;
-  case module::Activation::ReLU: return Activation::ReLU;
-  case module::Activation::Tanh: return Activation::Tanh;
-  case module::Activation::Softplus: return Activation::Softplus;
-  case module::Activation::Exp: return Activation::Exp;
-  case module::Activation::Log: return Activation::Log;
-  case module::Activation::Sqrt: return Activation::Sqrt;
-  case module::Activation::Square: return Activation::Square;
-  case module::Activation::Reciprocal: return Activation::Reciprocal;
-  }
-  return Activation::None;
-}
-
 /// Product of shape[from:].
 int64_t product(const std::vector<int64_t> &s, size_t from = 0) {
   int64_t n = 1;

@@ -24,11 +24,6 @@ int64_t product(const std::vector<int64_t> &s) {
   return n;
 }
 
-Activation toActivation(module::Activation a) {
-  // The two enums list the same activations in the same order.
-  return static_cast<Activation>(static_cast<int>(a));
-}
-
 [[noreturn]] void invalid(const std::string &what) {
   throw std::invalid_argument("invalid training step: " + what);
 }
