@@ -4,8 +4,8 @@ func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?xf32> {
   return %t : tensor<?xf32>
 }
 func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
-  // expected-error @+1 {{cannot be expanded yet: method 'heun' on schedule #sampler.vp<> with prediction energy (expanded so far: ddpm and ddim on ddpm_linear/ddpm_cosine; euler_maruyama, langevin, annealed_langevin and ode euler/heun/rk4/dpm_solver_2/dpm_solver_3/dpm_solver_pp_2m on vp, subvp, ve, karras, ncsn and sigmas; rk45 on the same)}}
-  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.vp<> method #sampler.ode<solver = heun> prediction energy steps 10 : tensor<?x2xf32>
+  // expected-error @+1 {{cannot be expanded: mala does not take denoise_final yet}}
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ncsn<> method #sampler.mala<> prediction energy steps 10 denoise_final : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 

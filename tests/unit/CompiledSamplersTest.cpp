@@ -167,6 +167,15 @@ INSTANTIATE_TEST_SUITE_P(
              0.01, 0.02},
         Case{"karras_langevin", "gaussian_sigma", "langevin(steps=1500, step_size=4.0e-3)",
              0.002, 0.02},
+        // Energy networks (gaussian_energy: E whose -grad_x is the score
+        // above) through the autodiff: MALA at a step where unadjusted
+        // Langevin's spread is 6-12 % too wide, Langevin at a small step, and
+        // the probability-flow ODE.
+        Case{"energy_mala", "gaussian_energy", "mala(steps=500, step_size=0.1)", 0.01, 0.0},
+        Case{"energy_langevin", "gaussian_energy", "langevin(steps=1500, step_size=4.0e-3)",
+             0.01, 0.02},
+        Case{"energy_karras_heun", "gaussian_energy", "heun(steps=40, schedule=karras())", 0.0,
+             0.01},
         Case{"vp_rk45", "gaussian_vp", "rk45", 0.0105, 0.01},
         Case{"subvp_rk45", "gaussian_subvp", "rk45(rtol=1.0e-4, atol=1.0e-4)", 0.0001, 0.01},
         Case{"ve_rk45", "gaussian_ve", "rk45", 0.01, 0.01},
@@ -272,6 +281,21 @@ TEST(SamplerIdentities, DdimWithEtaOneIsDdpmWithPosteriorVariance) {
   // And they differ from DDPM with the beta_t variance, which is not the same.
   std::vector<float> beta = compiledSamples(mlp2d, 256, 3, 1, "ddpm(steps=25, variance=beta)");
   EXPECT_GT(relativeError(beta, reference), 1e-3);
+}
+
+// An energy network samples as its score: gaussian_energy's -grad_x E, built
+// by the autodiff and compiled, is gaussian_sigma's analytic score, so every
+// method gives the same samples from the same noise up to float32 rounding.
+TEST(SamplerIdentities, AnEnergyNetworkSamplesAsItsScore) {
+  for (const char *sampler :
+       {"langevin(steps=200, step_size=4.0e-3, schedule=ncsn())", "heun(steps=20, schedule=karras())",
+        "euler_maruyama(steps=100, schedule=karras())", "rk45(schedule=karras())"}) {
+    std::vector<float> energy = compiledSamples(modelPath("gaussian_energy"), 256, 3, 1, sampler);
+    std::vector<float> score = compiledSamples(modelPath("gaussian_sigma"), 256, 3, 1, sampler);
+    const double error = relativeError(energy, std::vector<double>(score.begin(), score.end()));
+    std::printf("%-56s energy vs score: relative difference %.2e\n", sampler, error);
+    EXPECT_LT(error, 1e-5) << sampler;
+  }
 }
 
 // rk45 against the exact probability-flow map of the Gaussian: the

@@ -8,8 +8,10 @@
 #include "cpu/AttentionLayer.h"
 #include "cpu/Conv2DLayer.h"
 #include "cpu/DenseLayer.h"
+#include "cpu/Elementwise.h"
 #include "cpu/Normalization.h"
 #include "tweedie/Reference/Kernels.h"
+#include "tweedie/Reference/SamplerSteps.h"
 
 #include <gtest/gtest.h>
 
@@ -206,6 +208,36 @@ TEST(CpuAttention, MatchesReferenceWithFourHeads) {
                                         asTensor({batch, source, features}, v), heads)
                              .value();
   EXPECT_LT(relativeError(out, expected), kTolerance);
+}
+
+TEST(CpuMALAStep, AcceptsAndRejectsAsTheReferenceDoes) {
+  // 512 samples of 3 values with energies and uniforms spread so that about
+  // half the proposals pass: every sample's choice must be the reference's.
+  const int64_t samples = 512, width = 3;
+  const double eta = 0.05;
+  auto x = pattern(samples * width, 0.37), y = pattern(samples * width, 0.53);
+  auto sx = pattern(samples * width, 0.71, 2.0), sy = pattern(samples * width, 0.19, 2.0);
+  auto ex = pattern(samples, 0.11), ey = pattern(samples, 0.23);
+  std::vector<float> u(samples);
+  for (int64_t r = 0; r < samples; ++r)
+    u[r] = static_cast<float>((r * 0.618034 - static_cast<int64_t>(r * 0.618034)) * 0.98 + 0.01);
+  std::vector<float> out(samples * width);
+  cpu::malaStep(x.data(), y.data(), ex.data(), ey.data(), sx.data(), sy.data(), u.data(),
+                out.data(), samples, width, eta);
+  ref::Tensor expected =
+      ref::malaStep(asTensor({samples, width}, x), asTensor({samples, width}, y),
+                    asTensor({samples}, ex), asTensor({samples}, ey),
+                    asTensor({samples, width}, sx), asTensor({samples, width}, sy),
+                    asTensor({samples}, u), eta)
+          .value();
+  int64_t accepted = 0;
+  for (int64_t r = 0; r < samples; ++r) {
+    accepted += out[r * width] == y[r * width];
+    for (int64_t j = 0; j < width; ++j)
+      ASSERT_EQ(out[r * width + j], expected[r * width + j]) << "sample " << r;
+  }
+  EXPECT_GT(accepted, samples / 5);
+  EXPECT_LT(accepted, samples * 4 / 5);
 }
 
 TEST(CpuLayers, RejectWeightsThatDoNotFit) {

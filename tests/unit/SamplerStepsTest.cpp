@@ -33,6 +33,14 @@ Tensor scaled(const Tensor &x, double c) {
   return y;
 }
 
+/// One uniform per sample at a step, as sampler.rand_uniform draws them (draw 1).
+Tensor uniforms(int64_t n, uint64_t seed, int64_t step) {
+  Tensor u({n});
+  for (int64_t i = 0; i < n; ++i)
+    u[i] = tweedie::uniformAt(seed, static_cast<uint32_t>(i), static_cast<uint32_t>(step), 1);
+  return u;
+}
+
 StepTables ddpmTables(int64_t steps) {
   return stepTables(alphaBars(linearBetas(1000, 1e-4, 0.02)),
                     samplingTimesteps(1000, steps, Spacing::Linspace));
@@ -148,6 +156,50 @@ TEST(SamplerSteps, UnadjustedLangevinReachesItsStationaryVariance) {
     sq += v * v;
   const double stationary = s2 / (1 - eta / (2 * s2));
   EXPECT_NEAR(sq / n, stationary, 5 * stationary * std::sqrt(2.0 / n));
+}
+
+TEST(SamplerSteps, MALAIsExactWhereUnadjustedLangevinIsBiased) {
+  // The same target and a step so large that ULA's variance is 25 % off:
+  // the Metropolis-Hastings correction makes exp(-E) stationary for any step.
+  const int64_t n = 20000;
+  const double s2 = 0.25, eta = 0.1;
+  auto energyOf = [&](const Tensor &x) {
+    Tensor e({n});
+    for (int64_t i = 0; i < n; ++i)
+      e[i] = 0.5 * x[i] * x[i] / s2;
+    return e;
+  };
+  Tensor x = standardNormal({n, 1}, 5, 0, tweedie::kPriorStep, 0);
+  for (int64_t i = 0; i < 300; ++i) {
+    Tensor score = scaled(x, -1 / s2);
+    Tensor y = langevinStep(x, score, standardNormal({n, 1}, 5, 0, i, 0), eta).value();
+    Tensor u = uniforms(n, 5, i);
+    x = malaStep(x, y, energyOf(x), energyOf(y), score, scaled(y, -1 / s2), u, eta).value();
+  }
+  double sq = 0;
+  for (double v : x.data)
+    sq += v * v;
+  EXPECT_NEAR(sq / n, s2, 5 * s2 * std::sqrt(2.0 / n));
+  EXPECT_GT(std::abs(s2 / (1 - eta / (2 * s2)) - s2), 20 * s2 * std::sqrt(2.0 / n));
+}
+
+TEST(SamplerSteps, MALAAcceptsByTheMetropolisHastingsRatio) {
+  // x = 0, y = 1 in one dim, eta = 0.5, s(x) = 1, s(y) = -1, E(x) = 0, E(y) = 0.25:
+  // |y - x - eta s(x)|^2 = 0.25, |x - y - eta s(y)|^2 = 0.25, so
+  // log a = 0 - 0.25 + (0.25 - 0.25) / 2 = -0.25: u below e^-0.25 accepts.
+  const double threshold = std::exp(-0.25);
+  Tensor x({2, 1}, {0.0, 0.0}), y({2, 1}, {1.0, 1.0});
+  Tensor sx({2, 1}, {1.0, 1.0}), sy({2, 1}, {-1.0, -1.0});
+  Tensor ex({2}, {0.0, 0.0}), ey({2}, {0.25, 0.25});
+  Tensor u({2}, {threshold * 0.999, threshold * 1.001});
+  Tensor out = malaStep(x, y, ex, ey, sx, sy, u, 0.5).value();
+  EXPECT_EQ(out[0], 1.0);
+  EXPECT_EQ(out[1], 0.0);
+  // A non-finite proposal energy is a rejection, not a NaN state.
+  Tensor inf({2}, {INFINITY, NAN});
+  Tensor kept = malaStep(x, y, ex, inf, sx, sy, u, 0.5).value();
+  EXPECT_EQ(kept[0], 0.0);
+  EXPECT_EQ(kept[1], 0.0);
 }
 
 TEST(SamplerSteps, CorrectorStepFollowsTheSNRRule) {

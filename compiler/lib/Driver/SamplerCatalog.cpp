@@ -121,6 +121,11 @@ const std::vector<Sampler> &samplers() {
       {"langevin", "unadjusted Langevin x <- x + eta s(x) + sqrt(2 eta) z at the smallest noise",
        "langevin", {}, 1000, "iterations, one network evaluation each",
        {real("step_size", "1.0e-3", "step eta")}},
+      {"mala",
+       "Metropolis-adjusted Langevin at the smallest noise (energy networks): exact for "
+       "any step",
+       "mala", {}, 1000, "iterations, two energy-gradient evaluations each",
+       {real("step_size", "1.0e-3", "step eta")}},
       {"annealed_langevin",
        "NCSN annealed Langevin (Song & Ermon 2019): K steps per level, eta = delta "
        "sigma^2 / sigma_min^2",

@@ -444,6 +444,11 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
         out = langevinStep(get(o.getX()), get(o.getScore()), get(o.getNoise()),
                            o.getStepSize()[step(o.getStep())]);
       })
+      .Case([&](sampler::MALAStepOp o) {
+        out = malaStep(get(o.getX()), get(o.getProposal()), get(o.getEnergy()),
+                       get(o.getProposalEnergy()), get(o.getScore()), get(o.getProposalScore()),
+                       get(o.getUniform()), o.getStepSize()[step(o.getStep())]);
+      })
       .Case([&](sampler::EulerMaruyamaStepOp o) {
         size_t i = step(o.getStep());
         out = eulerMaruyamaStep(get(o.getX()), get(o.getScore()), get(o.getNoise()),

@@ -78,6 +78,36 @@ Result langevinStep(const Tensor &x, const Tensor &score, const Tensor &z, doubl
   });
 }
 
+Result malaStep(const Tensor &x, const Tensor &y, const Tensor &energy,
+                const Tensor &proposalEnergy, const Tensor &score, const Tensor &proposalScore,
+                const Tensor &uniform, double eta) {
+  if (Result r = sameShapes("mala_step", x, {&y, &score, &proposalScore}); !r.ok())
+    return r;
+  const int64_t rows = x.rank() ? x.shape[0] : 0;
+  for (const Tensor *v : {&energy, &proposalEnergy, &uniform})
+    if (v->shape != Shape{rows})
+      return Result::error("mala_step: energies and the uniform must be [" +
+                           std::to_string(rows) + "], got " + formatShape(v->shape));
+  Tensor out(x.shape);
+  const int64_t width = rows ? x.numel() / rows : 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    double logForward = 0, logBackward = 0; // log q(y | x), log q(x | y), times -4 eta
+    for (int64_t j = 0; j < width; ++j) {
+      const int64_t i = r * width + j;
+      const double f = y[i] - x[i] - eta * score[i];
+      const double b = x[i] - y[i] - eta * proposalScore[i];
+      logForward += f * f;
+      logBackward += b * b;
+    }
+    const double logAcceptance =
+        energy[r] - proposalEnergy[r] - logBackward / (4 * eta) + logForward / (4 * eta);
+    const bool accept = std::isfinite(logAcceptance) && std::log(uniform[r]) < logAcceptance;
+    for (int64_t j = 0; j < width; ++j)
+      out[r * width + j] = accept ? y[r * width + j] : x[r * width + j];
+  }
+  return out;
+}
+
 Result eulerMaruyamaStep(const Tensor &x, const Tensor &score, const Tensor &z,
                          double drift, double diffusionSq, double dt) {
   if (Result r = sameShapes("euler_maruyama_step", x, {&score, &z}); !r.ok())

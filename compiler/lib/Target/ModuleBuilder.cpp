@@ -2,6 +2,7 @@
 #include "tweedie/Target/ModuleBuilder.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
+#include "tweedie/Reference/Kernels.h"
 #include "tweedie/Transforms/Kernels.h"
 #include "tweedie/Transforms/MemoryPlan.h"
 
@@ -201,6 +202,30 @@ private:
     return success();
   }
 
+  /// A sampler's transpose of a weight (a dense layer's input gradient
+  /// reads W^T) is a constant of the module, not work per step.
+  bool foldsToConstant(score::TransposeOp op) const {
+    return !training &&
+           isa_and_nonnull<score::ParamOp, arith::ConstantOp>(op.getInput().getDefiningOp());
+  }
+
+  FailureOr<int32_t> transposedConstant(score::TransposeOp op) {
+    auto input = valueOf(op.getInput());
+    if (failed(input))
+      return failure();
+    const module::ConstantDesc &source = desc.constants[desc.values[*input].offset];
+    reference::Tensor x(source.shape, std::vector<double>(source.data.begin(), source.data.end()));
+    auto permutation = op.getPermutation();
+    reference::Result result =
+        reference::transpose(x, reference::Shape(permutation.begin(), permutation.end()));
+    if (!result.ok())
+      return op.emitError(result.error());
+    std::string name = source.name + ".transpose";
+    for (int64_t p : permutation)
+      name += "." + std::to_string(p);
+    return constant(name, result.value().shape, std::move(result.value().data));
+  }
+
   int32_t addValue(module::ValueDesc v) {
     desc.values.push_back(std::move(v));
     return static_cast<int32_t>(desc.values.size() - 1);
@@ -243,6 +268,8 @@ private:
         return addValue({module::ValueKind::Whole, shape, offset});
       }
     }
+    if (auto t = dyn_cast_or_null<score::TransposeOp>(def); t && foldsToConstant(t))
+      return transposedConstant(t);
     if (perSampleBytes(type)) {
       int64_t offset = -1;
       if (auto arg = dyn_cast<BlockArgument>(v)) {
@@ -364,7 +391,9 @@ private:
           auto k = o.getKernel(), s = o.getStride();
           return emit(o, K::AvgPool, {o.getInput()}, {k[0], k[1], s[0], s[1]});
         })
-        .Case([&](score::TransposeOp o) {
+        .Case([&](score::TransposeOp o) -> LogicalResult {
+          if (foldsToConstant(o))
+            return success(); // a constant, placed on use
           auto perm = o.getPermutation();
           return emit(o, K::Transpose, {o.getInput()},
                       std::vector<int64_t>(perm.begin(), perm.end()));
@@ -398,9 +427,6 @@ private:
           return emit(o, K::Randn, {}, {o.getDrawAttr().getInt()});
         })
         .Case([&](sampler::RandUniformOp o) -> LogicalResult {
-          if (!training)
-            return o.emitError("rand_uniform draws an objective's noise levels; it runs in "
-                               "training steps only");
           if (failed(checkNoiseKey(o, o.getSeed(), o.getFirstSample(), o.getStep())))
             return failure();
           return emit(o, K::RandUniform, {}, {o.getDrawAttr().getInt()});
@@ -442,6 +468,12 @@ private:
             kernel = symbol.getValue().str();
           return emit(o, K::AffineStep, {o.getX(), o.getY(), o.getZ()}, {}, std::move(floats),
                       module::Activation::None, std::move(kernel));
+        })
+        .Case([&](sampler::MALAStepOp o) {
+          return emit(o, K::MALAStep,
+                      {o.getX(), o.getProposal(), o.getEnergy(), o.getProposalEnergy(),
+                       o.getScore(), o.getProposalScore(), o.getUniform()},
+                      {}, std::vector<double>(o.getStepSize().begin(), o.getStepSize().end()));
         })
         .Case([&](sampler::LangevinCorrectorOp o) {
           std::vector<double> floats(o.getAlpha().begin(), o.getAlpha().end());

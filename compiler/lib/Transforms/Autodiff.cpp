@@ -13,6 +13,7 @@
 #include "tweedie/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include <map>
 
@@ -183,6 +184,11 @@ FailureOr<func::FuncOp> tweedie::createGradientFunction(func::FuncOp fn, bool pa
   }
   b.create<func::ReturnOp>(loc, results);
   gradReturn.erase();
+  // A rule emits every operand's cotangent; those nobody reads (a weight's
+  // when only the input gradient is asked for) are dropped here, users first.
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (isOpTriviallyDead(&op))
+      op.erase();
   grad.setType(FunctionType::get(grad.getContext(), grad.getArgumentTypes(),
                                  ValueRange(results).getTypes()));
   grad->setAttr("score.gradient_params", b.getArrayAttr(names));

@@ -144,7 +144,7 @@ Value velocity(Parameterization prediction, const Coefficients &c, Value y, Valu
     break;
   }
   default:
-    llvm_unreachable("energy networks are rejected before");
+    llvm_unreachable("energy solves take their score network before expansion");
   }
   if (scoreTerm)
     a = a ? e.add(a, scoreTerm) : scoreTerm;
@@ -159,9 +159,6 @@ Value velocity(Parameterization prediction, const Coefficients &c, Value y, Valu
 std::string whyNot(SolveOp op) {
   if (!isa<RK45Attr>(op.getMethod()))
     return "";
-  if (op.getPrediction() == Parameterization::energy)
-    return "energy networks need the gradient of the energy (the autodiff of the "
-           "training path), which rk45 cannot take yet";
   if (op.getDenoiseFinal())
     return "denoise_final after rk45 is not supported yet (it needs one more network "
            "evaluation after the integration)";

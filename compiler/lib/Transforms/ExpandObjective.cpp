@@ -20,7 +20,6 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Numerics/Processes.h"
-#include "tweedie/Transforms/Autodiff.h"
 #include "tweedie/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -188,7 +187,7 @@ private:
           .getResult();
     }
     case Parameterization::energy: { // s = -grad_x E, so eps = sigma grad_x E
-      FailureOr<func::FuncOp> gradient = inputGradient(network);
+      FailureOr<func::FuncOp> gradient = energyInputGradient(network, op);
       if (failed(gradient))
         return failure();
       return b.create<score::MulOp>(loc, call(*gradient, noisy, conditioning, 1), sigma)
@@ -203,21 +202,6 @@ private:
 
   Value call(func::FuncOp callee, Value x, Value conditioning, unsigned result) {
     return b.create<func::CallOp>(loc, callee, ValueRange{x, conditioning}).getResult(result);
-  }
-
-  /// @<network>_grad returning (E, grad_x E), made once and reused.
-  FailureOr<func::FuncOp> inputGradient(func::FuncOp network) {
-    auto module = network->getParentOfType<ModuleOp>();
-    std::string name = (network.getSymName() + "_grad").str();
-    if (auto existing = module.lookupSymbol<func::FuncOp>(name)) {
-      auto args = existing->getAttrOfType<DenseI64ArrayAttr>("score.gradient_args");
-      auto params = existing->getAttrOfType<ArrayAttr>("score.gradient_params");
-      if (args && args.asArrayRef() == ArrayRef<int64_t>{0} && params && params.empty())
-        return existing;
-      return op.emitOpError("needs @") << name << " for the energy's input gradient, but "
-                                       << "that name is taken by another function";
-    }
-    return createGradientFunction(network, /*params=*/false, {0});
   }
 
   OpBuilder &b;

@@ -47,7 +47,7 @@ struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
     if (!isa<DDPMAttr, DDIMAttr>(method))
       return rewriter.notifyMatchFailure(op, "method is not ddpm or ddim");
     if (op.getPrediction() == Parameterization::energy || op.getDenoiseFinal())
-      return rewriter.notifyMatchFailure(op, "energy networks / denoise_final");
+      return rewriter.notifyMatchFailure(op, "energy networks (mala) / denoise_final");
     std::optional<std::vector<double>> alphaBars = discreteAlphaBars(op.getSchedule());
     if (!alphaBars)
       return rewriter.notifyMatchFailure(op, "schedule is not discrete VP");
@@ -116,7 +116,35 @@ struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
 };
 
 struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> {
+  /// Energy networks get their input gradient from the autodiff here,
+  /// before any pattern runs (patterns add no functions). mala reads E and
+  /// its gradient; every other method samples the score network -grad_x E.
+  LogicalResult prepareEnergyNetworks() {
+    SmallVector<SolveOp> energies;
+    getOperation().walk([&](SolveOp op) {
+      if (op.getPrediction() == Parameterization::energy)
+        energies.push_back(op);
+    });
+    for (SolveOp op : energies) {
+      auto network =
+          SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, op.getNetworkAttr());
+      if (isa<MALAAttr>(op.getMethod())) {
+        if (failed(energyInputGradient(network, op)))
+          return failure();
+        continue;
+      }
+      FailureOr<func::FuncOp> score = energyScoreFunction(network, op);
+      if (failed(score))
+        return failure();
+      op.setNetworkAttr(FlatSymbolRefAttr::get(score->getSymNameAttr()));
+      op.setPrediction(Parameterization::score);
+    }
+    return success();
+  }
+
   void runOnOperation() override {
+    if (failed(prepareEnergyNetworks()))
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateExpandSolvePatterns(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
@@ -126,6 +154,8 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
       std::string why = whyStageSchemeFails(op);
       if (why.empty())
         why = whyAdaptiveSolveFails(op);
+      if (why.empty())
+        why = whyMALAFails(op);
       if (!why.empty()) {
         op.emitOpError("cannot be expanded: ") << why;
         return WalkResult::interrupt();
@@ -137,7 +167,8 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
           << " (expanded so far: ddpm and ddim on ddpm_linear/ddpm_cosine; "
              "euler_maruyama, langevin, annealed_langevin and ode "
              "euler/heun/rk4/dpm_solver_2/dpm_solver_3/dpm_solver_pp_2m on vp, subvp, "
-             "ve, karras, ncsn and sigmas; rk45 on the same)";
+             "ve, karras, ncsn and sigmas; rk45 on the same; mala; energy networks "
+             "through their score)";
       return WalkResult::interrupt();
     });
     if (result.wasInterrupted())
@@ -161,4 +192,5 @@ void tweedie::populateExpandSolvePatterns(RewritePatternSet &patterns) {
   patterns.add<ExpandDiscreteVPSolve>(patterns.getContext());
   populateExpandStageSchemePatterns(patterns);
   populateExpandAdaptiveSolvePatterns(patterns);
+  populateExpandMALAPatterns(patterns);
 }

@@ -184,7 +184,8 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
 
   if (langevin) {
     r.iterations = steps;
-    r.stepSize = cast<LangevinAttr>(op.getMethod()).getStepSize();
+    if (auto attr = dyn_cast<LangevinAttr>(op.getMethod())) // mala reads its own
+      r.stepSize = attr.getStepSize();
     setup.priorStd = 1.0; // the chain starts from the noise as given
   } else if (annealed) {
     auto attr = cast<AnnealedLangevinAttr>(op.getMethod());
@@ -386,6 +387,14 @@ Value tweedie::scalePrior(OpBuilder &b, Location loc, Value noise, double std) {
   Value scale = b.create<arith::ConstantOp>(
       loc, DenseElementsAttr::get(scalarType, b.getF32FloatAttr(std).getValue()));
   return b.create<score::MulOp>(loc, noise.getType(), noise, scale);
+}
+
+FailureOr<double> tweedie::langevinConditioning(SolveOp op, std::string &why) {
+  FailureOr<Setup> setup = setUp(op, numerics::SchemeMethod::Langevin, why);
+  if (failed(setup))
+    return failure();
+  const numerics::SchemeRequest &r = setup->request;
+  return r.process.conditioning(r.grid.front());
 }
 
 std::string tweedie::whyStageSchemeFails(SolveOp op) {

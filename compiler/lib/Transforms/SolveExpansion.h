@@ -3,13 +3,16 @@
 #define TWEEDIE_TRANSFORMS_SOLVEEXPANSION_H
 
 #include "tweedie/Dialect/Sampler/IR/SamplerAttrs.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace tweedie {
@@ -64,6 +67,25 @@ struct Coefficients {
 /// alpha, sigma, sigma^2, f and g^2 of a continuous schedule (vp, subvp, ve;
 /// a sigma schedule's t is sigma itself) at the per-sample times `t`.
 Coefficients coefficientsOf(sampler::ScheduleAttrInterface schedule, mlir::Value t, TimeExpr &e);
+
+/// The attribute that marks `@<net>_score` as an energy's score (its value
+/// names the energy network).
+inline constexpr llvm::StringLiteral kEnergyScoreAttr = "sampler.energy_score";
+
+/// `@<net>_grad`, returning (E, grad_x E), made by the autodiff on first use
+/// and shared by every later one; an error at `user` when the name is taken.
+mlir::FailureOr<mlir::func::FuncOp> energyInputGradient(mlir::func::FuncOp network,
+                                                        mlir::Operation *user);
+
+/// `@<net>_score(x, t) = -grad_x E(x, t)`: an energy network as a score
+/// network, which every sampler takes.
+mlir::FailureOr<mlir::func::FuncOp> energyScoreFunction(mlir::func::FuncOp network,
+                                                        mlir::Operation *user);
+
+/// The conditioning input of a Langevin chain at the schedule's smallest
+/// noise level (what `langevin` and `mala` run at); failure with `why` set
+/// when the schedule has none.
+mlir::FailureOr<double> langevinConditioning(sampler::SolveOp op, std::string &why);
 
 } // namespace tweedie
 

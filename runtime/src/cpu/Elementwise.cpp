@@ -186,4 +186,23 @@ void langevinCorrector(const float *x, const float *score, const float *z, float
   }
 }
 
+void malaStep(const float *x, const float *y, const float *energy, const float *proposalEnergy,
+              const float *score, const float *proposalScore, const float *uniform, float *out,
+              int64_t samples, int64_t width, double eta) {
+  for (int64_t r = 0; r < samples; ++r) {
+    const int64_t base = r * width;
+    double forward = 0, backward = 0; // |y - x - eta s(x)|^2, |x - y - eta s(y)|^2
+    for (int64_t j = 0; j < width; ++j) {
+      const double step = static_cast<double>(y[base + j]) - x[base + j];
+      const double f = step - eta * score[base + j], b = -step - eta * proposalScore[base + j];
+      forward += f * f;
+      backward += b * b;
+    }
+    const double logRatio = static_cast<double>(energy[r]) - proposalEnergy[r] +
+                            (forward - backward) / (4.0 * eta);
+    const bool accept = std::isfinite(logRatio) && std::log(static_cast<double>(uniform[r])) < logRatio;
+    std::memmove(out + base, (accept ? y : x) + base, static_cast<size_t>(width) * sizeof(float));
+  }
+}
+
 } // namespace tweedie::cpu

@@ -62,6 +62,13 @@ void affineStep(const float *x, const float *y, const float *z, float *out, int6
 void langevinCorrector(const float *x, const float *score, const float *z, float *out,
                        int64_t samples, int64_t width, double alpha, double snr);
 
+/// Metropolis-adjusted Langevin, per sample of `width` values: out = y when
+/// log u < E(x) - E(y) + (|y - x - eta s(x)|^2 - |x - y - eta s(y)|^2) / (4 eta),
+/// else x. A non-finite ratio (E(y) overflowed) rejects. Sums in double.
+void malaStep(const float *x, const float *y, const float *energy, const float *proposalEnergy,
+              const float *score, const float *proposalScore, const float *uniform, float *out,
+              int64_t samples, int64_t width, double eta);
+
 } // namespace tweedie::cpu
 
 #endif

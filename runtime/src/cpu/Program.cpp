@@ -5,6 +5,7 @@
 #include "cpu/DenseLayer.h"
 #include "cpu/DormandPrince.h"
 #include "cpu/Elementwise.h"
+#include "cpu/GradientKernels.h"
 #include "cpu/KernelLibrary.h"
 #include "cpu/Normalization.h"
 #include "tweedie/Noise.h"
@@ -254,6 +255,23 @@ void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint6
                       static_cast<uint32_t>(step), static_cast<uint32_t>(op.ints[0]));
     break;
   }
+  case OpKind::Broadcast:
+    broadcastTo(in(0), fullShape(op.operands[0]), out, fullShape(op.result));
+    break;
+  case OpKind::ActGrad:
+    activationGrad(toActivation(op.act), static_cast<int>(op.ints[0]), in(0), in(1), out,
+                   outCount);
+    break;
+  case OpKind::RandUniform:
+    for (int64_t r = 0; r < n; ++r)
+      out[r] = static_cast<float>(uniformAt(seed, static_cast<uint32_t>(first + r),
+                                            static_cast<uint32_t>(step),
+                                            static_cast<uint32_t>(op.ints[0])));
+    break;
+  case OpKind::MALAStep:
+    malaStep(in(0), in(1), in(2), in(3), in(4), in(5), in(6), out, n, product(outShape),
+             op.floats[step]);
+    break;
   case OpKind::LangevinCorrector:
     langevinCorrector(in(0), in(1), in(2), out, n, product(outShape), op.floats[step],
                       op.floats[desc_.steps]);
@@ -275,6 +293,8 @@ void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint6
     }
     break;
   }
+  default: // training-step kinds: the module verifier keeps them out
+    break;
   }
 }
 

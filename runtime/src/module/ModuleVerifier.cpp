@@ -19,8 +19,8 @@ const char *opKindName(OpKind kind) {
   static const char *names[kNumAllOpKinds] = {
       "dense", "conv2d", "group_norm", "layer_norm", "attention", "act", "add", "mul",
       "concat", "upsample", "avg_pool", "transpose", "copy", "randn", "affine_step",
-      "langevin_corrector", "reduce_sum", "broadcast", "act_grad", "outer_sum", "slice",
-      "pad", "rand_uniform", "interpolate", "time_embedding"};
+      "langevin_corrector", "broadcast", "act_grad", "rand_uniform", "mala_step",
+      "reduce_sum", "outer_sum", "slice", "pad", "interpolate", "time_embedding"};
   auto index = static_cast<uint16_t>(kind);
   return index < kNumAllOpKinds ? names[index] : "unknown";
 }
@@ -164,7 +164,8 @@ private:
         fail("an integrated body reads no per-step tables");
     for (const OpDesc &op : d.body)
       if (op.kind == OpKind::Randn || op.kind == OpKind::AffineStep ||
-          op.kind == OpKind::LangevinCorrector)
+          op.kind == OpKind::LangevinCorrector || op.kind == OpKind::RandUniform ||
+          op.kind == OpKind::MALAStep)
         fail(std::string("an integrated body has no step index for its ") +
              opKindName(op.kind) + " op");
   }
@@ -297,6 +298,44 @@ private:
       const Shape &x = arena(op.operands[0], "x");
       expect(op.kind == OpKind::Act ? x == out : product(x) == product(out),
              "result " + str(out) + " does not fit input " + str(x));
+      break;
+    }
+    case OpKind::Broadcast: {
+      arity(op, 2);
+      expect(arena(op.operands[1], "like") == out, "the result must be shaped like 'like'");
+      Shape x = full(op.operands[0]), y = full(op.result);
+      expect(x.size() <= y.size(), "cannot broadcast " + str(x) + " to " + str(y));
+      for (size_t i = 0; i < x.size() && x.size() <= y.size(); ++i) {
+        int64_t from = x[x.size() - 1 - i], to = y[y.size() - 1 - i];
+        expect(from == to || from == 1, "cannot broadcast " + str(x) + " to " + str(y));
+      }
+      break;
+    }
+    case OpKind::ActGrad: {
+      arity(op, 2);
+      ints(op, 1);
+      expect(op.ints[0] == 1 || op.ints[0] == 2, "the derivative's order must be 1 or 2");
+      expect(arena(op.operands[0], "x") == out && arena(op.operands[1], "grad") == out,
+             "operands must match the result");
+      break;
+    }
+    case OpKind::RandUniform:
+      expect(op.operands.empty(), "takes no operands");
+      ints(op, 1);
+      expect(op.ints[0] >= 0 && op.ints[0] < (int64_t{1} << 32), "draw out of range");
+      expect(product(out) == 1, "draws one number per sample");
+      break;
+    case OpKind::MALAStep: {
+      arity(op, 7);
+      for (size_t i : {0, 1, 4, 5})
+        expect(arena(op.operands[i], "state") == out, "states and scores must match the result");
+      for (size_t i : {2, 3, 6})
+        expect(product(arena(op.operands[i], "energy or uniform")) == 1,
+               "energies and the uniform are one number per sample");
+      expect(static_cast<int64_t>(op.floats.size()) == d.steps,
+             "needs " + std::to_string(d.steps) + " step sizes");
+      for (double f : op.floats)
+        expect(std::isfinite(f) && f > 0, "step sizes must be finite and positive");
       break;
     }
     case OpKind::Add:

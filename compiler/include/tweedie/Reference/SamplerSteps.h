@@ -42,6 +42,15 @@ Result eulerMaruyamaStep(const Tensor &x, const Tensor &score, const Tensor &z,
 Result langevinCorrector(const Tensor &x, const Tensor &score, const Tensor &z,
                          double alpha, double snr);
 
+/// Metropolis-adjusted Langevin's accept/reject, per sample (dim 0): the
+/// proposal y = x + eta s(x) + sqrt(2 eta) z is kept where
+/// log u < E(x) - E(y) + log q(x | y) - log q(y | x),
+/// log q(a | b) = -|a - b - eta s(b)|^2 / (4 eta); x stays otherwise.
+/// Energies and u are [B].
+Result malaStep(const Tensor &x, const Tensor &y, const Tensor &energy,
+                const Tensor &proposalEnergy, const Tensor &score, const Tensor &proposalScore,
+                const Tensor &uniform, double eta);
+
 /// Tweedie's formula x_hat = x + variance * score.
 Result denoise(const Tensor &x, const Tensor &score, double variance);
 

@@ -29,6 +29,11 @@ std::string whyStageSchemeFails(sampler::SolveOp op);
 void populateExpandAdaptiveSolvePatterns(mlir::RewritePatternSet &patterns);
 /// Why an rk45 solve cannot be expanded; empty when it can or is not rk45.
 std::string whyAdaptiveSolveFails(sampler::SolveOp op);
+/// mala solves of energy networks -> a Metropolis-adjusted Langevin loop;
+/// part of populateExpandSolvePatterns.
+void populateExpandMALAPatterns(mlir::RewritePatternSet &patterns);
+/// Why a mala solve cannot be expanded; empty when it can or is not mala.
+std::string whyMALAFails(sampler::SolveOp op);
 
 /// act/residual-add after dense, conv2d, group_norm -> their fused epilogue
 /// (see --tweedie-fuse-epilogues).

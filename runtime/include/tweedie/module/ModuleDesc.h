@@ -20,16 +20,19 @@
 //   Copy       [x]                              (same element count)
 //   Randn      []                               ints {draw}
 //   AffineStep [x, y, z?]                       floats {a[steps], b[steps], c[steps]}; kernel
+//   LangevinCorrector [x, s, z]                 floats {alpha[steps], snr}
+//   Broadcast  [x, like]                        (to like's full shape)
+//   ActGrad    [x, grad]                        ints {order 1 or 2}; act
+//   RandUniform []                              ints {draw}: one uniform per sample
+//   MALAStep   [x, y, E(x), E(y), s(x), s(y), u] floats {eta[steps]}: y where
+//                                               log u < the Metropolis-Hastings log ratio
 //
 // Training steps (built in memory by the compiler, never in a module file)
 // add batch-free "whole" values (weights' gradients, the loss) and:
 //   ReduceSum  [x]                              ints {axes of the full shape} (kept as 1)
-//   Broadcast  [x, like]                        (to like's full shape)
-//   ActGrad    [x, grad]                        ints {order 1 or 2}; act
 //   OuterSum   [lhs, rhs]                       sum over rows of lhs[r]^T rhs[r]
 //   Slice      [x]                              ints {axis, offset, size}
 //   Pad        [x]                              ints {axis, before, after}
-//   RandUniform []                              ints {draw}: one uniform per example
 //   Interpolate [u]                             floats {table}; ints {discrete}
 //   TimeEmbedding [t, frequencies?]             ints {dim}; floats {max period} (no
 //                                               frequencies: sinusoidal)
@@ -50,8 +53,8 @@
 namespace tweedie::module {
 
 /// The file format version this runtime reads and the compiler writes.
-// 2: prior_scale, 3: extra states, 4: adaptive integrator
-inline constexpr uint32_t kFormatVersion = 4;
+// 2: prior_scale, 3: extra states, 4: adaptive integrator, 5: energy gradients and MALA
+inline constexpr uint32_t kFormatVersion = 5;
 
 /// Whole: a training step's batch-free value, `offset` bytes into its own
 /// buffer (a module file never holds one).
@@ -60,11 +63,12 @@ enum class ValueKind : uint8_t { Arena = 0, Constant = 1, TableRow = 2, Whole = 
 enum class OpKind : uint16_t {
   Dense = 0, Conv2D, GroupNorm, LayerNorm, Attention, Act, Add, Mul, Concat,
   Upsample, AvgPool, Transpose, Copy, Randn, AffineStep, LangevinCorrector,
+  Broadcast, ActGrad, RandUniform, MALAStep,
   // Training steps only:
-  ReduceSum, Broadcast, ActGrad, OuterSum, Slice, Pad, RandUniform, Interpolate, TimeEmbedding
+  ReduceSum, OuterSum, Slice, Pad, Interpolate, TimeEmbedding
 };
 /// The kinds a module file may hold.
-inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::LangevinCorrector) + 1;
+inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::MALAStep) + 1;
 inline constexpr uint16_t kNumAllOpKinds = static_cast<uint16_t>(OpKind::TimeEmbedding) + 1;
 const char *opKindName(OpKind kind);
 
