@@ -200,7 +200,8 @@ void malaStep(const float *x, const float *y, const float *energy, const float *
     }
     const double logRatio = static_cast<double>(energy[r]) - proposalEnergy[r] +
                             (forward - backward) / (4.0 * eta);
-    const bool accept = std::isfinite(logRatio) && std::log(static_cast<double>(uniform[r])) < logRatio;
+    const bool accept =
+        std::isfinite(logRatio) && std::log(static_cast<double>(uniform[r])) < logRatio;
     std::memmove(out + base, (accept ? y : x) + base, static_cast<size_t>(width) * sizeof(float));
   }
 }
