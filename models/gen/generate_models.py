@@ -152,19 +152,28 @@ def ebm2d():
     h, shape = time_conditioned_mlp(net, 128, 3, "softplus")
     e, eshape = net.dense("energy", h, shape, 1)
     out = net.reshape(e, eshape, [B])
-    solve = """
-// Metropolis-adjusted Langevin on the energy at the smallest noise level.
-func.func @sample(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+    solve = f"""
+// Metropolis-adjusted Langevin on the energy at the smallest noise level
+// (`--sampler "annealed_langevin(...)"` anneals through all ten levels).
+func.func @sample(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {{
   %samples = sampler.solve @ebm2d(%noise, %seed, %first)
-      schedule #sampler.ncsn<sigma_min = 0.01, sigma_max = 1.0, levels = 10>
+      schedule {EBM_SCHEDULE}
       method #sampler.mala<step_size = 1.0e-3> prediction energy steps 1000 : tensor<?x2xf32>
   return %samples : tensor<?x2xf32>
-}
+}}
 """
     doc = header("ebm2d: noise-conditional energy network for 2-D data.", [
         "E(x, sigma) -> one scalar per sample; the score is -grad_x E. Softplus",
-        "keeps E twice differentiable, as DSM through the score needs."], net.params)
-    return net.emit(out, doc, solve, 'sampler.schedule = #sampler.ncsn<>, sampler.prediction = "energy"')
+        "keeps E twice differentiable, as DSM through the score needs. Trained",
+        "weights: models/ebm2d.safetensors (NCSN DSM on 8gaussians, scripts/train-models.sh)."],
+        net.params)
+    return net.emit(out, doc, solve,
+                    f'sampler.schedule = {EBM_SCHEDULE}, sampler.prediction = "energy"')
+
+
+# ebm2d's noise levels: sigma_max near the 8 Gaussians' diameter, so annealing
+# starts where the modes are connected.
+EBM_SCHEDULE = "#sampler.ncsn<sigma_min = 0.01, sigma_max = 3.0, levels = 10>"
 
 
 def unet28():
