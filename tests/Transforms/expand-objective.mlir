@@ -117,3 +117,40 @@ func.func @loss(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32>
       prediction energy : tensor<?x2xf32> -> tensor<1xf32>
   return %l : tensor<1xf32>
 }
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  %w = score.param "w" : tensor<2x2xf32>
+  %h = score.dense %x, %w : (tensor<?x2xf32>, tensor<2x2xf32>) -> tensor<?x2xf32>
+  %s = score.act tanh %h : tensor<?x2xf32>
+  return %s : tensor<?x2xf32>
+}
+
+// Sliced score matching, two Rademacher probes (draws 3 and 4): the network's
+// body is inlined into @net_sliced_probe = v . eps(x), whose input gradient
+// (the autodiff's @net_sliced_probe_grad) gives (grad eps)^T v; the loss is
+// 1/2 |eps|^2 - sigma mean_k v_k . (grad eps)^T v_k per example.
+// CHECK-LABEL: func.func private @net_sliced_probe(
+// CHECK-SAME: %{{.*}}: tensor<?x2xf32>, %{{.*}}: tensor<?xf32>, %{{.*}}: tensor<?x1xf32>, %[[V:.*]]: tensor<?x2xf32>) -> tensor<?xf32>
+// CHECK-NOT: call
+// CHECK: score.act tanh
+// CHECK: score.mul %[[V]],
+// CHECK: score.reduce_sum %{{.*}} axes [1]
+// CHECK-LABEL: func.func private @net_sliced_probe_grad
+// CHECK: score.act_grad tanh order(1)
+// CHECK-LABEL: func.func @loss
+// CHECK: %[[V0:.*]] = sampler.randn %{{.*}}, seed %arg1, sample %{{.*}}, step %arg2 draw 3 rademacher
+// CHECK: %[[G0:.*]]:2 = call @net_sliced_probe_grad(%{{.*}}, %{{.*}}, %{{.*}}, %[[V0]])
+// CHECK: score.mul %[[V0]], %[[G0]]#1
+// CHECK: %[[V1:.*]] = sampler.randn %{{.*}}, seed %arg1, sample %{{.*}}, step %arg2 draw 4 rademacher
+// CHECK: call @net_sliced_probe_grad(%{{.*}}, %{{.*}}, %{{.*}}, %[[V1]])
+// CHECK-NOT: sampler.dsm_loss
+// Training differentiates the Jacobian term once more: second-order tanh.
+// GRAD: func.func @loss_grad
+// GRAD: score.act_grad tanh order(2)
+func.func @loss(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32> {
+  %l = sampler.dsm_loss @net(%x0, %seed, %step) schedule #sampler.ncsn<>
+      prediction eps sliced 2 rademacher : tensor<?x2xf32> -> tensor<1xf32>
+  return %l : tensor<1xf32>
+}

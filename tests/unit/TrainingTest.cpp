@@ -13,6 +13,7 @@
 #include "tweedie/InitAll.h"
 #include "tweedie/Noise.h"
 #include "tweedie/Reference/Interpreter.h"
+#include "tweedie/Reference/SamplerSteps.h"
 #include "tweedie/train/Metrics.h"
 #include "tweedie/train/Optimizer.h"
 #include "tweedie/train/ToyData.h"
@@ -37,6 +38,8 @@ struct StepCase {
   const char *schedule;   // empty: the network's own
   const char *prediction; // empty: the network's own
   bool lognormal;
+  int64_t probes = 0; // > 0: sliced score matching
+  bool gaussianProbes = false;
 };
 
 std::ostream &operator<<(std::ostream &os, const StepCase &c) { return os << c.name; }
@@ -50,6 +53,8 @@ TEST_P(CompiledStep, MatchesTheFloat64Interpreter) {
   options.schedule = c.schedule;
   options.prediction = c.prediction;
   options.lognormal = c.lognormal;
+  options.probes = c.probes;
+  options.gaussianProbes = c.gaussianProbes;
   options.syntheticSeed = 3;
   TrainingCompileResult compiled, gradientIR;
   ASSERT_TRUE(compileTraining(options, compiled));
@@ -106,8 +111,77 @@ INSTANTIATE_TEST_SUITE_P(
                       StepCase{"ve_x0", "mlp2d.mlir", "#sampler.ve<>", "x0", false},
                       StepCase{"ncsn_x0", "mlp2d.mlir", "#sampler.ncsn<>", "x0", false},
                       StepCase{"edm_lognormal", "mlp2d.mlir", "#sampler.karras<>", "x0", true},
-                      StepCase{"energy_ncsn", "ebm2d.mlir", "", "", false}),
+                      StepCase{"energy_ncsn", "ebm2d.mlir", "", "", false},
+                      StepCase{"ncsn_eps_sliced", "mlp2d.mlir", "#sampler.ncsn<>", "eps", false, 2},
+                      StepCase{"vp_score_sliced_gaussian", "mlp2d.mlir", "#sampler.vp<>", "score",
+                               false, 1, true},
+                      StepCase{"vp_x0_sliced", "mlp2d.mlir", "#sampler.vp<>", "x0", false, 2}),
     [](const auto &info) { return std::string(info.param.name); });
+
+// Sliced score matching's loss against its definition: at one noise level
+// sigma = 0.5 (x_t = x_0 + sigma z), per example
+//   1/2 |eps(x_t)|^2 - sigma mean_k v_k^T (grad eps) v_k,
+// the Jacobian term by central differences of the float64 interpreter's
+// network along each Rademacher probe (the same Philox draws).
+TEST(CompiledStep, SlicedScoreMatchingIsItsDefinition) {
+  constexpr int64_t batch = 16, step = 3, probes = 3;
+  constexpr uint64_t seed = 7;
+  constexpr double sigma = 0.5, h = 1e-4;
+  TrainingCompileOptions options;
+  options.input = kModels + "/mlp2d.mlir";
+  options.schedule = "#sampler.sigmas<[0.5]>";
+  options.prediction = "eps";
+  options.probes = probes;
+  options.syntheticSeed = 3;
+  TrainingCompileResult compiled;
+  ASSERT_TRUE(compileTraining(options, compiled));
+  const std::vector<float> data = train::drawToyData(train::ToyData::Moons, 2, 0, 0, batch);
+  cpu::TrainStep trainStep(std::move(compiled.step), batch);
+  const double loss = trainStep.run(data.data(), seed, step);
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(kModels + "/mlp2d.mlir", &context);
+  ASSERT_TRUE(module);
+  auto network = module->lookupSymbol<func::FuncOp>("mlp2d");
+  reference::Interpreter interpreter(*module, reference::syntheticParams(3));
+  const reference::Tensor level({batch}, sigma);
+  auto eps = [&](const reference::Tensor &x) {
+    auto out = interpreter.run(network, {x, level});
+    EXPECT_TRUE(succeeded(out));
+    return (*out)[0];
+  };
+  const reference::Tensor z = reference::standardNormal({batch, 2}, seed, 0, step, 1);
+  reference::Tensor x({batch, 2});
+  for (int64_t i = 0; i < 2 * batch; ++i)
+    x[i] = static_cast<float>(data[i] + static_cast<float>(sigma * z[i]));
+  const reference::Tensor at = eps(x);
+  double half = 0, jacobian = 0;
+  for (int64_t i = 0; i < 2 * batch; ++i)
+    half += 0.5 * at[i] * at[i];
+  for (int64_t k = 0; k < probes; ++k) {
+    const reference::Tensor v = reference::standardNormal({batch, 2}, seed, 0, step, 3 + k, true);
+    reference::Tensor up = x, down = x;
+    for (int64_t i = 0; i < 2 * batch; ++i) {
+      ASSERT_EQ(std::abs(v[i]), 1.0);
+      up[i] += h * v[i];
+      down[i] -= h * v[i];
+    }
+    const reference::Tensor plus = eps(up), minus = eps(down);
+    for (int64_t i = 0; i < 2 * batch; ++i)
+      jacobian -= sigma / probes * v[i] * (plus[i] - minus[i]) / (2 * h);
+  }
+  const double expected = (half + jacobian) / batch;
+  std::printf("sliced score matching: compiled loss %.7f, by definition %.7f (1/2 |eps|^2 "
+              "%.7f, Jacobian term %.7f)\n",
+              loss, expected, half / batch, jacobian / batch);
+  EXPECT_NEAR(loss, expected, 1e-4 * std::abs(expected) + 1e-6);
+  // Both terms matter at this tolerance: a dropped or mis-scaled one fails.
+  EXPECT_GT(std::abs(jacobian / batch), 100 * (1e-4 * std::abs(expected) + 1e-6));
+  EXPECT_GT(half / batch, 100 * (1e-4 * std::abs(expected) + 1e-6));
+}
 
 TEST(CompiledStep, SameNoiseForTheSameStepAndNewNoiseForTheNext) {
   TrainingCompileOptions options;

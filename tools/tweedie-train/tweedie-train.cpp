@@ -33,6 +33,8 @@ struct Options {
   TrainingCompileOptions compile;
   std::string data = "8gaussians";
   std::string objective = "dsm";
+  int64_t probes = 1;
+  std::string probe = "rademacher";
   int64_t steps = 10000, batch = 256;
   uint64_t seed = 0;
   train::AdamOptions adam;
@@ -44,7 +46,10 @@ struct Options {
 /// What must agree between a checkpoint and a run resuming it.
 std::map<std::string, std::string> settingsOf(const Options &o, const TrainingCompileResult &c) {
   return {{"tweedie.network", c.network},   {"tweedie.schedule", c.schedule},
-          {"tweedie.prediction", c.prediction}, {"tweedie.objective", o.objective},
+          {"tweedie.prediction", c.prediction},
+          {"tweedie.objective", o.objective == "sliced"
+                                    ? fmt::format("sliced({} {})", o.probes, o.probe)
+                                    : o.objective},
           {"tweedie.data", o.data},         {"tweedie.batch", std::to_string(o.batch)},
           {"tweedie.seed", std::to_string(o.seed)},
           {"tweedie.lr", fmt::format("{}", o.adam.learningRate)},
@@ -57,6 +62,8 @@ uint64_t dataSeed(uint64_t seed) { return seed ^ 0xD1B54A32D192ED03ull; }
 int run(const Options &o) {
   Options options = o;
   options.compile.lognormal = o.objective == "edm";
+  options.compile.probes = o.objective == "sliced" ? o.probes : 0;
+  options.compile.gaussianProbes = o.probe == "gaussian";
   TrainingCompileResult compiled;
   if (!compileTraining(options.compile, compiled))
     return 1;
@@ -185,8 +192,15 @@ int main(int argc, char **argv) {
                  "What the network predicts: eps, x0, score or energy (default: the network's)");
   app.add_option("--objective", o.objective,
                  "dsm: the schedule's own levels (DDPM L_simple, continuous DSM, NCSN); "
-                 "edm: log-normal sigma")
-      ->check(CLI::IsMember({"dsm", "edm"}))
+                 "edm: log-normal sigma; sliced: sliced score matching at the schedule's "
+                 "levels")
+      ->check(CLI::IsMember({"dsm", "edm", "sliced"}))
+      ->capture_default_str();
+  app.add_option("--probes", o.probes, "Sliced score matching: probe vectors per example")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--probe", o.probe, "Sliced score matching: the probes' law")
+      ->check(CLI::IsMember({"rademacher", "gaussian"}))
       ->capture_default_str();
   app.add_option("--data", o.data, "Training data: 8gaussians, rings, moons, swissroll, "
                                    "checkerboard")

@@ -96,7 +96,10 @@ LogicalResult addObjective(ModuleOp module, func::FuncOp network,
       sampler::NoiseLevelSamplingAttr::get(context, options.lognormal
                                                         ? sampler::NoiseLevelSampling::lognormal
                                                         : sampler::NoiseLevelSampling::uniform),
-      nullptr, nullptr, nullptr);
+      nullptr, nullptr, nullptr, b.getI64IntegerAttr(options.probes),
+      sampler::ProbeDistributionAttr::get(context, options.gaussianProbes
+                                                       ? sampler::ProbeDistribution::gaussian
+                                                       : sampler::ProbeDistribution::rademacher));
   b.create<func::ReturnOp>(loc, loss.getResult());
   SymbolTableCollection symbols;
   if (failed(mlir::verify(fn)) || failed(loss.verifySymbolUses(symbols)))

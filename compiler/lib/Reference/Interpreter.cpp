@@ -403,7 +403,8 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
         out = Result(standardNormal(get(o.getLike()).shape,
                                     static_cast<uint64_t>(env.integer(o.getSeed())),
                                     env.integer(o.getFirstSample()),
-                                    env.integer(o.getStep()), o.getDrawAttr().getInt()));
+                                    env.integer(o.getStep()), o.getDrawAttr().getInt(),
+                                    o.getRademacher()));
       })
       .Case([&](sampler::RandUniformOp o) {
         const int64_t rows = get(o.getLike()).shape[0];

@@ -186,16 +186,17 @@ Result reparameterize(const Tensor &output, const Tensor &x, Prediction from,
 }
 
 Tensor standardNormal(const Shape &shape, uint64_t seed, int64_t firstSample,
-                      int64_t step, int64_t draw) {
+                      int64_t step, int64_t draw, bool rademacher) {
   Tensor out(shape);
   if (shape.empty() || shape[0] == 0)
     return out;
   const int64_t rows = shape[0], width = out.numel() / rows;
   for (int64_t r = 0; r < rows; ++r)
-    for (int64_t e = 0; e < width; ++e)
-      out[r * width + e] = static_cast<float>(
-          noiseAt(seed, static_cast<uint32_t>(firstSample + r),
-                  static_cast<uint32_t>(step), static_cast<uint32_t>(draw), e));
+    for (int64_t e = 0; e < width; ++e) {
+      const double z = noiseAt(seed, static_cast<uint32_t>(firstSample + r),
+                               static_cast<uint32_t>(step), static_cast<uint32_t>(draw), e);
+      out[r * width + e] = rademacher ? (z < 0 ? -1.0 : 1.0) : static_cast<float>(z);
+    }
   return out;
 }
 

@@ -424,7 +424,8 @@ private:
         .Case([&](sampler::RandnOp o) -> LogicalResult {
           if (failed(checkNoiseKey(o, o.getSeed(), o.getFirstSample(), o.getStep())))
             return failure();
-          return emit(o, K::Randn, {}, {o.getDrawAttr().getInt()});
+          return emit(o, K::Randn, {},
+                      {o.getDrawAttr().getInt(), o.getRademacher() ? int64_t{1} : int64_t{0}});
         })
         .Case([&](sampler::RandUniformOp o) -> LogicalResult {
           if (failed(checkNoiseKey(o, o.getSeed(), o.getFirstSample(), o.getStep())))

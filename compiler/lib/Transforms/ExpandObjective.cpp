@@ -20,10 +20,12 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Numerics/Processes.h"
+#include "tweedie/Transforms/Autodiff.h"
 #include "tweedie/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
 
 #include <cmath>
 
@@ -38,8 +40,9 @@ using namespace tweedie::sampler;
 
 namespace {
 
-/// Philox draws of an example: its noise level and its noise.
-enum Draw : int64_t { kLevelDraw = 0, kNoiseDraw = 1, kLogNormalDraw = 2 };
+/// Philox draws of an example: its noise level, its noise, and the probes of
+/// sliced score matching (draws kProbeDraw + k).
+enum Draw : int64_t { kLevelDraw = 0, kNoiseDraw = 1, kLogNormalDraw = 2, kProbeDraw = 3 };
 
 /// One example's noise level: the network's conditioning, and the
 /// coefficients of x_t = alpha x_0 + sigma z ([B] each; alpha null means 1).
@@ -70,6 +73,8 @@ public:
     Value signal = alpha ? b.create<score::MulOp>(loc, data, alpha).getResult() : data;
     Value noisy = b.create<score::AddOp>(loc, signal, b.create<score::MulOp>(loc, z, sigma));
 
+    if (op.getProbes() > 0)
+      return slicedLoss(noisy, *level, alpha, sigma, u);
     FailureOr<Value> epsHat = noiseEstimate(noisy, level->conditioning, alpha, sigma);
     if (failed(epsHat))
       return failure();
@@ -89,6 +94,100 @@ public:
   }
 
 private:
+  /// Sliced score matching at x_t (variance-reduced, Song et al. 2019), with
+  /// lambda = sigma^2 and s = -eps/sigma: per example
+  ///   1/2 |eps|^2 - sigma mean_k v_k^T (grad_x eps) v_k,
+  /// v_k . (grad_x eps)^T v_k from the gradient of v_k . eps(x) (the
+  /// autodiff on @<net>_sliced_probe), then the batch mean.
+  FailureOr<Value> slicedLoss(Value noisy, const NoiseLevel &level, Value alpha, Value sigma,
+                              Value u) {
+    FailureOr<Value> epsHat = noiseEstimate(noisy, level.conditioning, alpha, sigma);
+    FailureOr<func::FuncOp> probe = probeGradient(alpha != nullptr);
+    if (failed(epsHat) || failed(probe))
+      return failure();
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    const bool rademacher = op.getProbe() == ProbeDistribution::rademacher;
+    Value trace;
+    for (int64_t k = 0; k < op.getProbes(); ++k) {
+      Value v = b.create<RandnOp>(loc, noisy.getType(), noisy, op.getSeed(), zero, op.getStep(),
+                                  b.getI64IntegerAttr(kProbeDraw + k),
+                                  rademacher ? b.getUnitAttr() : UnitAttr());
+      SmallVector<Value> args{noisy, level.conditioning};
+      if (alpha)
+        args.push_back(alpha);
+      args.append({sigma, v});
+      Value vjp = b.create<func::CallOp>(loc, *probe, args).getResult(1);
+      Value quadratic = perExample(b.create<score::MulOp>(loc, v, vjp));
+      trace = trace ? e.add(trace, quadratic) : quadratic;
+    }
+    trace = e.scale(trace, 1.0 / static_cast<double>(op.getProbes()));
+    Value half = e.scale(perExample(b.create<score::ActOp>(loc, score::ActKind::square, *epsHat)),
+                         0.5);
+    Value terms = e.add(half, e.scale(e.mul(level.sigma, trace), -1.0));
+    Value total = b.create<score::ReduceSumOp>(loc, terms, b.getDenseI64ArrayAttr({0}));
+    Value ones = b.create<score::BroadcastOp>(loc, constant(1.0), u);
+    Value count = b.create<score::ReduceSumOp>(loc, ones, b.getDenseI64ArrayAttr({0}));
+    return b
+        .create<score::MulOp>(loc, total,
+                              b.create<score::ActOp>(loc, score::ActKind::reciprocal, count))
+        .getResult();
+  }
+
+  /// [B, ...] -> [B]: the sum over each example's elements.
+  Value perExample(Value x) {
+    auto type = cast<RankedTensorType>(x.getType());
+    SmallVector<int64_t> axes;
+    for (int64_t d = 1; d < type.getRank(); ++d)
+      axes.push_back(d);
+    Value sum = b.create<score::ReduceSumOp>(loc, x, b.getDenseI64ArrayAttr(axes));
+    return b.create<score::ReshapeOp>(loc, vector, sum);
+  }
+
+  /// `@<net>_sliced_probe(x, t, [alpha,] sigma, v) = v . eps(x)` per example,
+  /// with the network's body inlined (the autodiff differentiates no calls),
+  /// and its gradient with respect to x, made once per module.
+  FailureOr<func::FuncOp> probeGradient(bool withAlpha) {
+    auto module = op->getParentOfType<ModuleOp>();
+    auto network = module.lookupSymbol<func::FuncOp>(op.getNetworkAttr());
+    std::string name = (network.getSymName() + "_sliced_probe").str();
+    if (auto existing = module.lookupSymbol<func::FuncOp>(name + "_grad"))
+      return existing;
+    if (module.lookupSymbol(name))
+      return op.emitOpError("needs @") << name << " for sliced score matching, but that "
+                                       << "name is taken";
+    Type state = op.getData().getType();
+    RankedTensorType column = columnType();
+    SmallVector<Type> inputs{state, vector};
+    if (withAlpha)
+      inputs.push_back(column);
+    inputs.append({column, state});
+
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointAfter(network);
+    auto fn = b.create<func::FuncOp>(loc, name, b.getFunctionType(inputs, {vector}));
+    fn.setPrivate();
+    Block *body = fn.addEntryBlock();
+    b.setInsertionPointToStart(body);
+    Value x = body->getArgument(0), t = body->getArgument(1);
+    Value alpha = withAlpha ? body->getArgument(2) : Value();
+    Value sigma = body->getArgument(withAlpha ? 3 : 2);
+    Value v = body->getArguments().back();
+    auto inlined = [&](Value at, Value conditioning) -> Value {
+      IRMapping map;
+      map.map(network.getArgument(0), at);
+      map.map(network.getArgument(1), conditioning);
+      Block &source = network.getBody().front();
+      for (Operation &inner : source.without_terminator())
+        b.clone(inner, map);
+      return map.lookup(source.getTerminator()->getOperand(0));
+    };
+    FailureOr<Value> eps = noiseEstimate(x, t, alpha, sigma, inlined);
+    if (failed(eps))
+      return failure();
+    b.create<func::ReturnOp>(loc, perExample(b.create<score::MulOp>(loc, v, *eps)));
+    return createGradientFunction(fn, /*params=*/false, {0});
+  }
+
   Value constant(double c) {
     auto scalar = RankedTensorType::get({1}, b.getF32Type());
     return b.create<arith::ConstantOp>(
@@ -96,13 +195,16 @@ private:
   }
   Value scaled(Value x, double c) { return b.create<score::MulOp>(loc, x, constant(c)); }
 
-  /// [B] -> [B, 1, ..., 1], broadcasting against the data.
-  Value column(Value v) {
+  /// [B, 1, ..., 1]: a per-example number that broadcasts against the data.
+  RankedTensorType columnType() {
     auto data = cast<RankedTensorType>(op.getData().getType());
     SmallVector<int64_t> shape(data.getRank(), 1);
     shape[0] = data.getDimSize(0);
-    return b.create<score::ReshapeOp>(loc, RankedTensorType::get(shape, b.getF32Type()), v);
+    return RankedTensorType::get(shape, b.getF32Type());
   }
+
+  /// [B] -> [B, 1, ..., 1]
+  Value column(Value v) { return b.create<score::ReshapeOp>(loc, columnType(), v); }
 
   Value table(Value u, ArrayRef<double> entries, bool discrete) {
     return b.create<InterpolateOp>(loc, u.getType(), u, b.getDenseF64ArrayAttr(entries),
@@ -167,18 +269,22 @@ private:
     return op.emitOpError("has no DSM objective for schedule ") << schedule;
   }
 
-  /// The network's prediction at x_t as an estimate of z.
-  FailureOr<Value> noiseEstimate(Value noisy, Value conditioning, Value alpha, Value sigma) {
+  /// The network's prediction at x_t as an estimate of z; `evaluate` runs
+  /// the network (by default a call of it).
+  FailureOr<Value> noiseEstimate(Value noisy, Value conditioning, Value alpha, Value sigma,
+                                 llvm::function_ref<Value(Value, Value)> evaluate = {}) {
     auto module = op->getParentOfType<ModuleOp>();
     auto network = module.lookupSymbol<func::FuncOp>(op.getNetworkAttr());
+    auto output = [&]() {
+      return evaluate ? evaluate(noisy, conditioning) : call(network, noisy, conditioning, 0);
+    };
     switch (op.getPrediction()) {
     case Parameterization::eps:
-      return call(network, noisy, conditioning, 0);
+      return output();
     case Parameterization::score: // eps = -sigma s
-      return b.create<score::MulOp>(loc, call(network, noisy, conditioning, 0), scaled(sigma, -1.0))
-          .getResult();
+      return b.create<score::MulOp>(loc, output(), scaled(sigma, -1.0)).getResult();
     case Parameterization::x0: { // eps = (x_t - alpha x0) / sigma
-      Value x0 = call(network, noisy, conditioning, 0);
+      Value x0 = output();
       Value signal = alpha ? b.create<score::MulOp>(loc, x0, alpha).getResult() : x0;
       Value diff = b.create<score::AddOp>(loc, noisy, scaled(signal, -1.0));
       return b

@@ -259,6 +259,11 @@ LogicalResult DSMLossOp::verify() {
   if (getPrediction() == Parameterization::v)
     return emitOpError("prediction v is not trained by dsm_loss yet (use eps, x0, score "
                        "or energy)");
+  if (getProbes() < 0 || getProbes() > 64)
+    return emitOpError("sliced score matching takes 1 to 64 probes, got ") << getProbes();
+  if (getProbes() > 0 && getPrediction() == Parameterization::energy)
+    return emitOpError("sliced score matching trains eps, x0 and score networks; an "
+                       "energy's needs third derivatives (train it by denoising)");
   return success();
 }
 

@@ -69,6 +69,13 @@ inline void fillSampleNoise(float *out, uint64_t count, uint64_t seed, uint32_t 
     out[e] = static_cast<float>(noiseAt(seed, sample, step, draw, e));
 }
 
+/// The signs of the same normals (+-1, equally likely): Rademacher probes.
+inline void fillSampleSigns(float *out, uint64_t count, uint64_t seed, uint32_t sample,
+                            uint32_t step, uint32_t draw) {
+  for (uint64_t e = 0; e < count; ++e)
+    out[e] = noiseAt(seed, sample, step, draw, e) < 0 ? -1.0f : 1.0f;
+}
+
 } // namespace tweedie
 
 #endif

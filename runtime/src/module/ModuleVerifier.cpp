@@ -413,7 +413,8 @@ private:
     }
     case OpKind::Randn:
       expect(op.operands.empty(), "takes no operands");
-      ints(op, 1);
+      expect(op.ints.size() == 1 || (op.ints.size() == 2 && (op.ints[1] == 0 || op.ints[1] == 1)),
+             "needs the draw and a 0/1 Rademacher flag");
       expect(op.ints[0] >= 0 && op.ints[0] < (int64_t{1} << 32), "draw out of range");
       break;
     case OpKind::AffineStep: {

@@ -779,3 +779,25 @@ func.func @f(%u: tensor<?xf32>) -> tensor<?xf32> {
   %0 = sampler.interpolate %u table [1.0, 0x7FF8000000000000] : tensor<?xf32>
   return %0 : tensor<?xf32>
 }
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32> {
+  // expected-error @+1 {{sliced score matching takes 1 to 64 probes, got 65}}
+  %0 = sampler.dsm_loss @net(%x0, %seed, %step) schedule #sampler.ncsn<> prediction eps sliced 65 gaussian : tensor<?x2xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?xf32> {
+  return %t : tensor<?xf32>
+}
+func.func @f(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32> {
+  // expected-error @+1 {{sliced score matching trains eps, x0 and score networks; an energy's needs third derivatives}}
+  %0 = sampler.dsm_loss @net(%x0, %seed, %step) schedule #sampler.ncsn<> prediction energy sliced 1 rademacher : tensor<?x2xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}

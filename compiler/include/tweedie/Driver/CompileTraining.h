@@ -28,6 +28,8 @@ struct TrainingCompileOptions {
   std::string schedule;   // "#sampler...." or empty: the network's own
   std::string prediction; // empty: the network's own
   bool lognormal = false; // EDM's log-normal sigma instead of uniform levels
+  int64_t probes = 0;     // > 0: sliced score matching with this many probes
+  bool gaussianProbes = false; // its probes: Gaussian rather than Rademacher
   std::string weights;    // initial weights (.safetensors), empty: synthetic
   uint64_t syntheticSeed = 0;
   std::string compileTo;  // a trainingPhases() entry: print the IR there

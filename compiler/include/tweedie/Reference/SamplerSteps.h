@@ -63,9 +63,10 @@ Result reparameterize(const Tensor &output, const Tensor &x, Prediction from,
                       Prediction to, double alpha, double sigma);
 
 /// The runtime's noise (tweedie/Noise.h), rounded to float as a float32
-/// sampler sees it: row r of `shape` is sample firstSample + r.
+/// sampler sees it: row r of `shape` is sample firstSample + r. With
+/// `rademacher`, the signs of those normals (+-1).
 Tensor standardNormal(const Shape &shape, uint64_t seed, int64_t firstSample,
-                      int64_t step, int64_t draw);
+                      int64_t step, int64_t draw, bool rademacher = false);
 
 } // namespace tweedie::reference
 

@@ -18,7 +18,7 @@
 //   AvgPool    [x]                              ints {kernel h, w, stride h, w}
 //   Transpose  [x]                              ints {permutation, [0] = 0}
 //   Copy       [x]                              (same element count)
-//   Randn      []                               ints {draw}
+//   Randn      []                               ints {draw, rademacher?} (1: the signs)
 //   AffineStep [x, y, z?]                       floats {a[steps], b[steps], c[steps]}; kernel
 //   LangevinCorrector [x, s, z]                 floats {alpha[steps], snr}
 //   Broadcast  [x, like]                        (to like's full shape)

@@ -60,6 +60,14 @@ def Sampler_NoiseLevelSampling : I32EnumAttr<"NoiseLevelSampling",
   let cppNamespace = "::tweedie::sampler";
 }
 
+def Sampler_ProbeDistribution : I32EnumAttr<"ProbeDistribution",
+    "the law of the probe vectors of sliced score matching", [
+    I32EnumAttrCase<"rademacher", 0>, // +-1 per element
+    I32EnumAttrCase<"gaussian", 1>]>  // standard normal per element
+{
+  let cppNamespace = "::tweedie::sampler";
+}
+
 def Sampler_TimeSpacing : I32EnumAttr<"TimeSpacing",
     "how sampling steps pick timesteps of a discrete schedule", [
     I32EnumAttrCase<"linspace", 0>,   // evenly spaced including both ends

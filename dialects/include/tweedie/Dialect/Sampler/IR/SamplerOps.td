@@ -194,14 +194,18 @@ def Sampler_RandnOp : Sampler_Op<"randn", [Pure, AllTypesMatch<["like", "result"
     Philox4x32-10 keyed by (seed, sample index, step, draw): row r of the
     result is sample `first_sample + r`, so a sample's noise does not depend on
     the batch it is drawn in. `like` only supplies the (possibly dynamic)
-    shape. `draw` separates independent draws within one step.
+    shape. `draw` separates independent draws within one step. With
+    `rademacher` each element is the sign of its normal draw: +-1 with equal
+    probability (the probes of sliced score matching and Hutchinson's
+    estimator).
   }];
   let arguments = (ins Sampler_StateTensor:$like, I64:$seed, Index:$first_sample,
-                       Index:$step, DefaultValuedAttr<I64Attr, "0">:$draw);
+                       Index:$step, DefaultValuedAttr<I64Attr, "0">:$draw,
+                       UnitAttr:$rademacher);
   let results = (outs Sampler_StateTensor:$result);
   let assemblyFormat = [{
     $like `,` `seed` $seed `,` `sample` $first_sample `,` `step` $step
-    (`draw` $draw^)? attr-dict `:` type($result)
+    (`draw` $draw^)? (`rademacher` $rademacher^)? attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
 }
@@ -446,6 +450,13 @@ def Sampler_DSMLossOp : Sampler_Op<"dsm_loss", [
       (one sigma: single-level DSM), or with `levels lognormal` EDM's
       log-normal sigma (p_mean, p_std).
 
+    `sliced K rademacher|gaussian` replaces denoising by sliced score
+    matching (Song et al. 2019, the variance-reduced form) at the same noise
+    levels: per example sigma^2 (mean over K probes v of v^T (grad_x s) v +
+    1/2 ||s||^2), the Jacobian-vector term from the autodiff's gradient of
+    v . s. It needs no z to match, so it learns the score of whatever the
+    noisy data's law is.
+
     ```mlir
     %loss = sampler.dsm_loss @mlp2d(%x0, %seed, %step)
         schedule #sampler.ddpm_linear<> prediction eps : tensor<?x2xf32> -> tensor<1xf32>
@@ -459,11 +470,15 @@ def Sampler_DSMLossOp : Sampler_Op<"dsm_loss", [
                            "::tweedie::sampler::NoiseLevelSampling::uniform">:$levels,
                        DefaultValuedAttr<F64Attr, "1.0e-5">:$t_min,
                        DefaultValuedAttr<F64Attr, "-1.2">:$p_mean,
-                       DefaultValuedAttr<F64Attr, "1.2">:$p_std);
+                       DefaultValuedAttr<F64Attr, "1.2">:$p_std,
+                       DefaultValuedAttr<I64Attr, "0">:$probes,
+                       DefaultValuedAttr<Sampler_ProbeDistribution,
+                           "::tweedie::sampler::ProbeDistribution::rademacher">:$probe);
   let results = (outs 1DTensorOf<[F32]>:$loss);
   let assemblyFormat = [{
     $network `(` $data `,` $seed `,` $step `)` `schedule` $schedule
-    `prediction` $prediction (`levels` $levels^)? attr-dict `:` type($data) `->` type($loss)
+    `prediction` $prediction (`levels` $levels^)? (`sliced` $probes^ $probe)?
+    attr-dict `:` type($data) `->` type($loss)
   }];
   let hasVerifier = 1;
 }
