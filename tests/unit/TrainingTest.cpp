@@ -112,6 +112,8 @@ INSTANTIATE_TEST_SUITE_P(
                       StepCase{"ncsn_x0", "mlp2d.mlir", "#sampler.ncsn<>", "x0", false},
                       StepCase{"edm_lognormal", "mlp2d.mlir", "#sampler.karras<>", "x0", true},
                       StepCase{"energy_ncsn", "ebm2d.mlir", "", "", false},
+                      StepCase{"vp_v", "mlp2d.mlir", "#sampler.vp<>", "v", false},
+                      StepCase{"ncsn_v", "mlp2d.mlir", "#sampler.ncsn<>", "v", false},
                       StepCase{"ncsn_eps_sliced", "mlp2d.mlir", "#sampler.ncsn<>", "eps", false, 2},
                       StepCase{"vp_score_sliced_gaussian", "mlp2d.mlir", "#sampler.vp<>", "score",
                                false, 1, true},

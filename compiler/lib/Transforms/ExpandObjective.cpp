@@ -121,8 +121,8 @@ private:
       trace = trace ? e.add(trace, quadratic) : quadratic;
     }
     trace = e.scale(trace, 1.0 / static_cast<double>(op.getProbes()));
-    Value half = e.scale(perExample(b.create<score::ActOp>(loc, score::ActKind::square, *epsHat)),
-                         0.5);
+    Value half =
+        e.scale(perExample(b.create<score::ActOp>(loc, score::ActKind::square, *epsHat)), 0.5);
     Value terms = e.add(half, e.scale(e.mul(level.sigma, trace), -1.0));
     Value total = b.create<score::ReduceSumOp>(loc, terms, b.getDenseI64ArrayAttr({0}));
     Value ones = b.create<score::BroadcastOp>(loc, constant(1.0), u);
@@ -299,8 +299,22 @@ private:
       return b.create<score::MulOp>(loc, call(*gradient, noisy, conditioning, 1), sigma)
           .getResult();
     }
-    case Parameterization::v:
-      break;
+    case Parameterization::v: {
+      // v = alpha z - sigma x0, so eps = (alpha v + sigma x_t) / (alpha^2 + sigma^2).
+      Value v = output();
+      Value alphaV = alpha ? b.create<score::MulOp>(loc, v, alpha).getResult() : v;
+      Value numerator =
+          b.create<score::AddOp>(loc, alphaV, b.create<score::MulOp>(loc, noisy, sigma));
+      Value sigmaSq = b.create<score::ActOp>(loc, score::ActKind::square, sigma);
+      Value alphaSq =
+          alpha ? b.create<score::ActOp>(loc, score::ActKind::square, alpha).getResult() : Value();
+      Value denominator = alphaSq ? b.create<score::AddOp>(loc, alphaSq, sigmaSq).getResult()
+                                  : b.create<score::AddOp>(loc, sigmaSq, constant(1.0)).getResult();
+      return b
+          .create<score::MulOp>(
+              loc, numerator, b.create<score::ActOp>(loc, score::ActKind::reciprocal, denominator))
+          .getResult();
+    }
     }
     return op.emitOpError("cannot train prediction ")
            << stringifyParameterization(op.getPrediction());

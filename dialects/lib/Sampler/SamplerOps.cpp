@@ -256,9 +256,6 @@ LogicalResult DSMLossOp::verify() {
   const double tMin = getTMin().convertToDouble();
   if (!(tMin > 0.0 && tMin < 1.0))
     return emitOpError("t_min must lie in (0, 1), got ") << tMin;
-  if (getPrediction() == Parameterization::v)
-    return emitOpError("prediction v is not trained by dsm_loss yet (use eps, x0, score "
-                       "or energy)");
   if (getProbes() < 0 || getProbes() > 64)
     return emitOpError("sliced score matching takes 1 to 64 probes, got ") << getProbes();
   if (getProbes() > 0 && getPrediction() == Parameterization::energy)

@@ -744,17 +744,6 @@ func.func @loss(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32>
 
 // -----
 
-func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
-  return %x : tensor<?x2xf32>
-}
-func.func @loss(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32> {
-  // expected-error @+1 {{prediction v is not trained by dsm_loss yet}}
-  %0 = sampler.dsm_loss @net(%x0, %seed, %step) schedule #sampler.vp<> prediction v : tensor<?x2xf32> -> tensor<1xf32>
-  return %0 : tensor<1xf32>
-}
-
-// -----
-
 func.func @net(%x: tensor<?x3xf32>, %t: tensor<?xf32>) -> tensor<?x3xf32> {
   return %x : tensor<?x3xf32>
 }
