@@ -195,9 +195,30 @@ private:
     if (failed(tables))
       return failure();
     for (auto [k, table] : llvm::enumerate(*tables)) {
+      std::vector<float> data = toFloat(table.data);
+      std::vector<int64_t> shape = table.shape;
+      // A table whose rows are all equal (a chain on a time that does not
+      // change, as MALA's) is one constant row, not a row per step.
+      const int64_t rows = shape.empty() ? 0 : shape[0];
+      const size_t width = rows ? data.size() / rows : 0;
+      bool uniform = rows > 0;
+      for (int64_t r = 1; uniform && r < rows; ++r)
+        uniform = std::equal(data.begin(), data.begin() + width, data.begin() + r * width);
+      if (uniform) {
+        data.resize(width);
+        shape.erase(shape.begin());
+        uniformTables.insert(pre.getResult(k));
+      }
+      // Equal tables (one hoisted chain, inlined twice) share a constant.
+      auto same = llvm::find_if(desc.constants, [&](const module::ConstantDesc &c) {
+        return c.name.starts_with("precompute.") && c.shape == shape && c.data == data;
+      });
+      if (same != desc.constants.end()) {
+        tableConstant[pre.getResult(k)] = static_cast<int32_t>(same - desc.constants.begin());
+        continue;
+      }
       tableConstant[pre.getResult(k)] = static_cast<int32_t>(desc.constants.size());
-      desc.constants.push_back({"precompute." + std::to_string(k), table.shape,
-                                toFloat(table.data)});
+      desc.constants.push_back({"precompute." + std::to_string(k), shape, std::move(data)});
     }
     return success();
   }
@@ -308,6 +329,8 @@ private:
       auto it = tableConstant.find(row.getTable());
       if (it == tableConstant.end() || row.getStep() != stepIndex)
         return row.emitError("reads a table that is not a precompute result at the loop's step");
+      if (uniformTables.contains(row.getTable()))
+        return addValue({module::ValueKind::Constant, shape, it->second});
       return addValue({module::ValueKind::TableRow, shape, it->second});
     }
     if (auto cst = dyn_cast_or_null<arith::ConstantOp>(def)) {
@@ -535,6 +558,7 @@ private:
   bool training = false;
   int64_t wholeBytes = 0;
   llvm::DenseMap<Value, int32_t> values, tableConstant;
+  llvm::DenseSet<Value> uniformTables;
   std::map<std::string, int32_t> constantByName;
 };
 
