@@ -444,10 +444,34 @@ TEST_F(IRTest, SamplerCatalogDefaultsAreTheAttributeDefaults) {
     EXPECT_EQ(full, defaults) << mnemonic << ": the catalog's defaults differ from the "
                                              "attribute's";
   };
-  for (const catalog::Sampler &s : catalog::samplers())
-    check(s.method, s.fixed, s.options);
+  for (const catalog::Sampler &s : catalog::samplers()) {
+    if (s.method != "likelihood") // an op, not a method attribute: below
+      check(s.method, s.fixed, s.options);
+  }
   for (const catalog::Schedule &s : catalog::schedules())
     check(s.name, {}, s.options);
+
+  // likelihood's options are sampler.likelihood's attributes.
+  OwningOpRef<ModuleOp> module = parse(R"(
+    func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+      return %x : tensor<?x2xf32>
+    }
+    func.func @f(%xl: tensor<?x3xf32>, %seed: i64, %first: index) -> tensor<?x3xf32> {
+      %r = sampler.likelihood @net(%xl, %seed, %first) schedule #sampler.vp<> prediction eps : tensor<?x3xf32>
+      return %r : tensor<?x3xf32>
+    })");
+  ASSERT_TRUE(module);
+  sampler::LikelihoodOp op;
+  module->walk([&](sampler::LikelihoodOp found) { op = found; });
+  const catalog::Sampler *likelihood = catalog::findSampler("likelihood");
+  ASSERT_TRUE(likelihood && op);
+  EXPECT_EQ(likelihood->defaultSteps, static_cast<int64_t>(op.getMaxSteps()));
+  for (const catalog::Option &o : likelihood->options) {
+    const double value = std::strtod(o.defaultValue.c_str(), nullptr);
+    EXPECT_EQ(value, o.key == "rtol" ? op.getRtol().convertToDouble()
+                                     : op.getAtol().convertToDouble())
+        << o.key;
+  }
 }
 
 TEST(SamplerCatalog, ParsesNestedSpecsAndRejectsMalformedOnes) {

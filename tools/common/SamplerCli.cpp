@@ -65,13 +65,50 @@ void writePng(const std::string &path, const std::vector<float> &samples, int64_
 
 } // namespace
 
+/// log p(x) of the points in `dataPath` under a likelihood module: the mean
+/// in nats and in bits per dimension, and -o the values.
+int runLikelihood(Session &session, const Module &module, const std::string &dataPath,
+                  const std::string &out, bool quiet) {
+  if (dataPath.empty())
+    throw std::invalid_argument("this is a likelihood module: give the points with --data "
+                                "X.npy");
+  const int64_t d = module.sampleSize() - 1;
+  io::NpyArray data = io::readNpy(dataPath);
+  if (data.shape.size() != 2 || data.shape[1] != d)
+    throw std::invalid_argument(fmt::format("--data {}: the points must be [N, {}], got [{}]",
+                                            dataPath, d, fmt::join(data.shape, ", ")));
+  ProgressBar bar(!quiet, "log-likelihood");
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<double> logP = session.logLikelihood(data.data, data.shape[0],
+                                                   [&](int64_t done, int64_t total) {
+                                                     bar.update(done, total);
+                                                     return true;
+                                                   });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  bar.finish();
+  double sum = 0;
+  for (double v : logP)
+    sum += v;
+  const double mean = logP.empty() ? 0.0 : sum / static_cast<double>(logP.size());
+  fmt::print("{} points: mean log p(x) {:.6f} nats, {:.6f} bits/dim\n", logP.size(), mean,
+             -mean / (static_cast<double>(d) * std::log(2.0)));
+  if (!out.empty())
+    io::writeNpy(out, std::vector<float>(logP.begin(), logP.end()),
+                 {static_cast<int64_t>(logP.size())});
+  if (!quiet)
+    fmt::print(stderr, "{} points in {:.2f} s{}\n", logP.size(), seconds,
+               out.empty() ? "" : " -> " + out);
+  return 0;
+}
+
 int runSamplerMain(int argc, char **argv, const std::string &name,
                    const std::optional<std::vector<std::byte>> &embedded) {
   CLI::App app{embedded ? "A standalone Tweedie sampler: draws samples from the model "
                           "compiled into it."
                         : "Runs a compiled Tweedie module and writes its samples."};
   app.name(name);
-  std::string modulePath, out, png;
+  std::string modulePath, out, png, dataPath;
   int64_t count = 16, firstSample = 0;
   uint64_t seed = 0;
   int threads = 0;
@@ -93,6 +130,10 @@ int runSamplerMain(int argc, char **argv, const std::string &name,
       ->check(CLI::NonNegativeNumber);
   app.add_option("-o,--out", out, "Write the samples as a NumPy .npy array [N, ...]");
   app.add_option("--png", png, "Write a picture: an image grid, or a 2-D scatter plot");
+  app.add_option("--data", dataPath,
+                 "Likelihood modules: the points [N, d] (.npy) whose log p(x) to compute; -o "
+                 "then writes log p [N]")
+      ->check(CLI::ExistingFile);
   app.add_flag("--info", info, "Describe the module and exit");
   app.add_flag("-q,--quiet", quiet, "No progress bar or summary");
   CLI11_PARSE(app, argc, argv);
@@ -110,6 +151,11 @@ int runSamplerMain(int argc, char **argv, const std::string &name,
       return 0;
     }
     Session session(*module, {"cpu", threads});
+    if (module->likelihoodPriorStd() > 0)
+      return runLikelihood(session, *module, dataPath, out, quiet);
+    if (!dataPath.empty())
+      throw std::invalid_argument("--data is for likelihood modules (sampler.likelihood); this "
+                                  "module draws samples");
     ProgressBar bar(!quiet, "sampling");
     SampleOptions options;
     options.firstSample = firstSample;

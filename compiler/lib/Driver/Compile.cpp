@@ -60,7 +60,8 @@ std::optional<reference::ParamProvider> loadParams(const std::string &weights,
 
 namespace {
 
-/// The function holding the sampler (the one sampler.solve), or `name`.
+/// The function holding the sampler (the one sampler.solve or
+/// sampler.likelihood), or `name`.
 func::FuncOp findEntry(ModuleOp module, const std::string &name) {
   if (!name.empty()) {
     auto fn = module.lookupSymbol<func::FuncOp>(name);
@@ -70,9 +71,11 @@ func::FuncOp findEntry(ModuleOp module, const std::string &name) {
   }
   func::FuncOp found;
   int count = 0;
-  module.walk([&](sampler::SolveOp solve) {
-    found = solve->getParentOfType<func::FuncOp>();
-    ++count;
+  module.walk([&](Operation *op) {
+    if (isa<sampler::SolveOp, sampler::LikelihoodOp>(op)) {
+      found = op->getParentOfType<func::FuncOp>();
+      ++count;
+    }
   });
   if (count == 0)
     module.emitError("no sampler.solve in the input: nothing to compile into a sampler "
@@ -89,6 +92,12 @@ void describeSampler(func::FuncOp entry, module::ModuleDesc &desc) {
     desc.method = printAttr(solve.getMethod());
     desc.schedule = printAttr(solve.getSchedule());
     desc.prediction = sampler::stringifyParameterization(solve.getPrediction()).str();
+  });
+  entry.walk([&](sampler::LikelihoodOp likelihood) {
+    desc.network = likelihood.getNetwork().str();
+    desc.method = "likelihood";
+    desc.schedule = printAttr(likelihood.getSchedule());
+    desc.prediction = sampler::stringifyParameterization(likelihood.getPrediction()).str();
   });
 }
 

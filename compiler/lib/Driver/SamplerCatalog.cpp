@@ -121,6 +121,13 @@ const std::vector<Sampler> &samplers() {
       {"langevin", "unadjusted Langevin x <- x + eta s(x) + sqrt(2 eta) z at the smallest noise",
        "langevin", {}, 1000, "iterations, one network evaluation each",
        {real("step_size", "1.0e-3", "step eta")}},
+      {"likelihood",
+       "not a sampler: log p(x) through the probability-flow ODE with the exact divergence "
+       "(adaptive RK45; rows [x, l]; tweedie-run --data X.npy)",
+       "likelihood", {}, 1000, "steps at most per point, 6 velocity evaluations each (d "
+       "network passes per evaluation)",
+       {real("rtol", "1.0e-5", "relative tolerance"),
+        real("atol", "1.0e-5", "absolute tolerance")}},
       {"mala",
        "Metropolis-adjusted Langevin at the smallest noise (energy networks): exact for "
        "any step",

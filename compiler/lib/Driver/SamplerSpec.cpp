@@ -128,6 +128,72 @@ func::FuncOp findNetwork(ModuleOp module, const std::string &name, std::string &
   return nullptr;
 }
 
+/// The value of a real option: the spec's or its default.
+double realOption(const std::vector<catalog::Option> &options, const Arguments &arguments,
+                  const std::string &key) {
+  for (const auto &[k, v] : arguments)
+    if (k == key)
+      return std::strtod(v.c_str(), nullptr);
+  return std::strtod(findOption(options, key)->defaultValue.c_str(), nullptr);
+}
+
+/// `--sampler "likelihood(...)"`: @likelihood(rows [x, l]) replaces the
+/// model's sampler (a module computes samples or log-densities, not both).
+LogicalResult addLikelihood(ModuleOp module, SolveOp existing, func::FuncOp network,
+                            const std::vector<catalog::Option> &options,
+                            const Arguments &arguments, ScheduleAttrInterface schedule,
+                            Parameterization prediction, int64_t steps, std::string &error) {
+  for (const auto &[key, value] : arguments) {
+    const double v = std::strtod(value.c_str(), nullptr);
+    if (!(v > 0)) {
+      error = "likelihood: " + key + " must be positive, got " + value;
+      return failure();
+    }
+  }
+  auto stateType = dyn_cast<RankedTensorType>(network.getFunctionType().getInput(0));
+  if (!stateType || stateType.getRank() != 2 || stateType.isDynamicDim(1)) {
+    error = "likelihood takes networks of [B, d] points (flatten images first)";
+    return failure();
+  }
+  if (existing)
+    existing->getParentOfType<func::FuncOp>().erase();
+  if (module.lookupSymbol("likelihood")) {
+    error = "the model already has a symbol @likelihood";
+    return failure();
+  }
+  MLIRContext *context = module.getContext();
+  OpBuilder builder(context);
+  Location loc = network.getLoc();
+  auto rows = RankedTensorType::get({stateType.getDimSize(0), stateType.getDimSize(1) + 1},
+                                    stateType.getElementType());
+  builder.setInsertionPointToEnd(module.getBody());
+  auto fn = builder.create<func::FuncOp>(
+      loc, "likelihood",
+      builder.getFunctionType({rows, builder.getI64Type(), builder.getIndexType()}, {rows}));
+  Block *body = fn.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+  auto likelihood = builder.create<LikelihoodOp>(
+      loc, rows, FlatSymbolRefAttr::get(network.getSymNameAttr()), body->getArgument(0),
+      body->getArgument(1), body->getArgument(2), schedule,
+      ParameterizationAttr::get(context, prediction),
+      builder.getF64FloatAttr(realOption(options, arguments, "rtol")),
+      builder.getF64FloatAttr(realOption(options, arguments, "atol")),
+      builder.getI64IntegerAttr(steps));
+  builder.create<func::ReturnOp>(loc, likelihood.getResult());
+  std::string message;
+  ScopedDiagnosticHandler capture(context, [&](Diagnostic &diagnostic) {
+    if (message.empty())
+      message = diagnostic.str();
+    return success();
+  });
+  SymbolTableCollection symbols;
+  if (failed(verify(fn)) || failed(likelihood.verifySymbolUses(symbols))) {
+    error = "likelihood: " + message;
+    return failure();
+  }
+  return success();
+}
+
 } // namespace
 
 LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
@@ -175,15 +241,6 @@ LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
       module, networkName.empty() && existing ? existing.getNetwork().str() : networkName,
       error);
   if (!network)
-    return failure();
-
-  // The method.
-  std::optional<std::string> methodText =
-      attributeText(entry->method, entry->options, entry->fixed, methodArguments, error);
-  if (!methodText)
-    return failure();
-  auto method = dyn_cast_or_null<MethodAttrInterface>(parseAttr(context, *methodText, error));
-  if (!method)
     return failure();
 
   // The schedule and prediction: the spec's, the solve's, the network's.
@@ -238,6 +295,19 @@ LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
     denoiseFinal = *catalog::toAttributeValue(*findOption(catalog::commonOptions(),
                                                           "denoise_final"),
                                               common["denoise_final"], error) == "true";
+
+  if (entry->method == "likelihood")
+    return addLikelihood(module, existing, network, entry->options, methodArguments, schedule,
+                         *prediction, steps, error);
+
+  // The method.
+  std::optional<std::string> methodText =
+      attributeText(entry->method, entry->options, entry->fixed, methodArguments, error);
+  if (!methodText)
+    return failure();
+  auto method = dyn_cast_or_null<MethodAttrInterface>(parseAttr(context, *methodText, error));
+  if (!method)
+    return failure();
 
   OpBuilder builder(context);
   if (existing) {

@@ -56,6 +56,8 @@ public:
     desc.arenaBytesPerSample = 0;
     if (auto arena = entry->getAttrOfType<IntegerAttr>(kArenaBytesAttr))
       desc.arenaBytesPerSample = arena.getInt();
+    if (auto prior = entry->getAttrOfType<FloatAttr>(sampler::kLikelihoodPriorStdAttr))
+      desc.likelihoodPriorStd = prior.getValueAsDouble();
 
     // The one repeated body: a fixed-step loop or an adaptive integrator.
     Operation *loop = nullptr;

@@ -69,18 +69,9 @@ Coefficients tweedie::coefficientsOf(ScheduleAttrInterface schedule, Value t,
   return c;
 }
 
-namespace {
-
-/// The integration interval in the schedule's own coordinate (what the
-/// network is conditioned on: t for the SDEs, sigma for sigma schedules) and
-/// the prior's standard deviation.
-struct Interval {
-  double tStart = 1.0, tEnd = 0.0, priorStd = 1.0;
-};
-
-FailureOr<Interval> intervalOf(SolveOp op, std::string &why) {
-  Interval interval;
-  ScheduleAttrInterface schedule = op.getSchedule();
+FailureOr<FlowInterval> tweedie::flowIntervalOf(ScheduleAttrInterface schedule,
+                                                std::string &why) {
+  FlowInterval interval;
   if (auto vp = dyn_cast<VPAttr>(schedule)) {
     interval.tEnd = vp.getTMin();
   } else if (auto subvp = dyn_cast<SubVPAttr>(schedule)) {
@@ -99,12 +90,14 @@ FailureOr<Interval> intervalOf(SolveOp op, std::string &why) {
     interval.tStart = levels.front();
     interval.tEnd = levels.back();
     if (!(interval.tEnd > 0)) {
-      why = "rk45 integrates to the smallest positive sigma; drop the trailing 0";
+      why = "the adaptive probability-flow ODE (rk45, likelihood) integrates to the "
+            "smallest positive sigma; drop the trailing 0";
       return failure();
     }
   } else {
-    why = "rk45 needs a continuous process (vp, subvp, ve) or a sigma schedule; on DDPM "
-          "schedules use ddim or the fixed-step ODE solvers (e.g. dpm_solver_3)";
+    why = "the adaptive probability-flow ODE (rk45, likelihood) needs a continuous process "
+          "(vp, subvp, ve) or a sigma schedule; on DDPM schedules use ddim or the "
+          "fixed-step ODE solvers (e.g. dpm_solver_3)";
     return failure();
   }
   if (!isa<VPAttr, SubVPAttr, VEAttr>(schedule))
@@ -117,8 +110,9 @@ FailureOr<Interval> intervalOf(SolveOp op, std::string &why) {
 /// score: A = f, B = -g^2/2; eps: A = f, B = g^2 / (2 sigma);
 /// x0: A = f + g^2 / (2 sigma^2), B = -g^2 alpha / (2 sigma^2);
 /// v: A = f + g^2 / (2 (alpha^2 + sigma^2)), B = g^2 alpha / (2 sigma (alpha^2 + sigma^2)).
-Value velocity(Parameterization prediction, const Coefficients &c, Value y, Value p,
-               TimeExpr &e, OpBuilder &b, Location loc) {
+Value tweedie::probabilityFlowVelocity(Parameterization prediction, const Coefficients &c,
+                                      Value y, Value p, TimeExpr &e, OpBuilder &b,
+                                      Location loc) {
   Value halfG2 = e.scale(c.diffusionSq, 0.5);
   Value scoreTerm; // -g^2/2 u, the part of A from the score (x0, v)
   Value a = c.drift, coefficient;
@@ -156,6 +150,8 @@ Value velocity(Parameterization prediction, const Coefficients &c, Value y, Valu
   return v;
 }
 
+namespace {
+
 std::string whyNot(SolveOp op) {
   if (!isa<RK45Attr>(op.getMethod()))
     return "";
@@ -165,7 +161,7 @@ std::string whyNot(SolveOp op) {
   if (op.getSpacing() != TimeSpacing::linspace)
     return "rk45 chooses its own steps; a spacing does not apply to it";
   std::string why;
-  (void)intervalOf(op, why);
+  (void)flowIntervalOf(op.getSchedule(), why);
   return why;
 }
 
@@ -181,7 +177,7 @@ struct ExpandAdaptiveSolve : OpRewritePattern<SolveOp> {
     if (!network)
       return rewriter.notifyMatchFailure(op, "network not found");
     std::string why;
-    FailureOr<Interval> interval = intervalOf(op, why);
+    FailureOr<FlowInterval> interval = flowIntervalOf(op.getSchedule(), why);
     if (failed(interval))
       return rewriter.notifyMatchFailure(op, why);
 
@@ -206,7 +202,8 @@ struct ExpandAdaptiveSolve : OpRewritePattern<SolveOp> {
     Value time = rewriter.create<score::ReshapeOp>(loc, coefficientType, t);
     TimeExpr expr(rewriter, loc, coefficientType);
     Coefficients coefficients = coefficientsOf(op.getSchedule(), time, expr);
-    Value v = velocity(op.getPrediction(), coefficients, y, p, expr, rewriter, loc);
+    Value v =
+        probabilityFlowVelocity(op.getPrediction(), coefficients, y, p, expr, rewriter, loc);
     rewriter.create<YieldOp>(loc, ValueRange{v});
     rewriter.replaceOp(op, integrate.getResult());
     return success();

@@ -47,7 +47,7 @@ struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
     if (!isa<DDPMAttr, DDIMAttr>(method))
       return rewriter.notifyMatchFailure(op, "method is not ddpm or ddim");
     if (op.getPrediction() == Parameterization::energy || op.getDenoiseFinal())
-      return rewriter.notifyMatchFailure(op, "energy networks (mala) / denoise_final");
+      return rewriter.notifyMatchFailure(op, "an energy (its score comes first) / denoise_final");
     std::optional<std::vector<double>> alphaBars = discreteAlphaBars(op.getSchedule());
     if (!alphaBars)
       return rewriter.notifyMatchFailure(op, "schedule is not discrete VP");
@@ -145,6 +145,16 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
   void runOnOperation() override {
     if (failed(prepareEnergyNetworks()))
       return signalPassFailure();
+    WalkResult probes = getOperation().walk([](LikelihoodOp op) {
+      if (!whyLikelihoodFails(op).empty()) {
+        op.emitOpError("cannot be expanded: ") << whyLikelihoodFails(op);
+        return WalkResult::interrupt();
+      }
+      return failed(prepareLikelihoodProbe(op)) ? WalkResult::interrupt()
+                                                : WalkResult::advance();
+    });
+    if (probes.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateExpandSolvePatterns(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
@@ -193,4 +203,5 @@ void tweedie::populateExpandSolvePatterns(RewritePatternSet &patterns) {
   populateExpandStageSchemePatterns(patterns);
   populateExpandAdaptiveSolvePatterns(patterns);
   populateExpandMALAPatterns(patterns);
+  populateExpandLikelihoodPatterns(patterns);
 }

@@ -68,6 +68,21 @@ struct Coefficients {
 /// a sigma schedule's t is sigma itself) at the per-sample times `t`.
 Coefficients coefficientsOf(sampler::ScheduleAttrInterface schedule, mlir::Value t, TimeExpr &e);
 
+/// The probability-flow ODE's interval in the schedule's own coordinate (what
+/// the network is conditioned on: t for the SDEs, sigma for sigma schedules),
+/// from the prior's end, and the prior's standard deviation.
+struct FlowInterval {
+  double tStart = 1.0, tEnd = 0.0, priorStd = 1.0;
+};
+mlir::FailureOr<FlowInterval> flowIntervalOf(sampler::ScheduleAttrInterface schedule,
+                                             std::string &why);
+
+/// The probability-flow velocity dy/dt = f y - g^2/2 score at y, written
+/// through the network's prediction p at (y, t) and the coefficients at t.
+mlir::Value probabilityFlowVelocity(sampler::Parameterization prediction,
+                                    const Coefficients &c, mlir::Value y, mlir::Value p,
+                                    TimeExpr &e, mlir::OpBuilder &b, mlir::Location loc);
+
 /// The attribute that marks `@<net>_score` as an energy's score (its value
 /// names the energy network).
 inline constexpr llvm::StringLiteral kEnergyScoreAttr = "sampler.energy_score";

@@ -269,6 +269,28 @@ LogicalResult DSMLossOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                        symbolTable);
 }
 
+LogicalResult LikelihoodOp::verify() {
+  RankedTensorType type = getInput().getType();
+  if (type.getRank() != 2 || ShapedType::isDynamic(type.getDimSize(1)) ||
+      type.getDimSize(1) < 2)
+    return emitOpError("rows are [x, l]: the input must be [B, d + 1] with a static d >= 1, "
+                       "got ")
+           << type;
+  if (!(getRtol().convertToDouble() > 0) || !(getAtol().convertToDouble() > 0))
+    return emitOpError("rtol and atol must be positive");
+  if (getPrediction() == Parameterization::energy)
+    return emitOpError("takes eps, x0, v and score networks; an energy's divergence needs "
+                       "its Hessian (not built yet)");
+  return success();
+}
+
+LogicalResult LikelihoodOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  RankedTensorType type = getInput().getType();
+  auto state = RankedTensorType::get({type.getDimSize(0), type.getDimSize(1) - 1},
+                                     type.getElementType());
+  return verifyNetwork(*this, getNetworkAttr(), state, getPrediction(), symbolTable);
+}
+
 LogicalResult RandUniformOp::verify() {
   if (getLike().getType().getRank() < 1)
     return emitOpError("operand 'like' needs a leading sample dim, got ")

@@ -118,6 +118,24 @@ tweedie_session_sample(tweedie_session *session, const tweedie_sample_request *r
  * returns TWEEDIE_CANCELLED. */
 TWEEDIE_EXPORT void tweedie_session_cancel(tweedie_session *session);
 
+/* Likelihood modules (compiled from sampler.likelihood) integrate data to
+ * the prior along the probability-flow ODE. 0 for a sampler; otherwise the
+ * std s of the prior N(0, s^2 I) the flow ends in. */
+TWEEDIE_EXPORT double tweedie_module_likelihood_prior_std(const tweedie_module *module);
+
+typedef struct tweedie_likelihood_request {
+  int64_t num_points;
+  const float *data;            /* num_points x (sample size - 1) */
+  double *log_p;                /* receives num_points values: log p(x) in nats */
+  tweedie_progress_fn progress; /* optional */
+  void *progress_user_data;
+} tweedie_likelihood_request;
+
+/* log p(x) of each data point under a likelihood module's model. */
+TWEEDIE_EXPORT tweedie_status *
+tweedie_session_log_likelihood(tweedie_session *session,
+                               const tweedie_likelihood_request *request);
+
 TWEEDIE_EXPORT void tweedie_free(void *buffer);
 
 #ifdef __cplusplus

@@ -82,6 +82,8 @@ public:
   }
   int64_t sampleSize() const { return tweedie_module_sample_size(get()); }
   int64_t steps() const { return tweedie_module_steps(get()); }
+  /// 0 for a sampler; the prior std of a likelihood module.
+  double likelihoodPriorStd() const { return tweedie_module_likelihood_prior_std(get()); }
   std::string description() const { return tweedie_module_description(get()); }
 
 private:
@@ -139,6 +141,27 @@ public:
     std::vector<float> out(static_cast<size_t>(count * module_->sampleSize()));
     sample(count, seed, out, options);
     return out;
+  }
+
+  /// A likelihood module's log p(x) in nats for `count` points of
+  /// sampleSize() - 1 floats each.
+  std::vector<double> logLikelihood(std::span<const float> data, int64_t count,
+                                    const Progress &progress = {}) {
+    if (static_cast<int64_t>(data.size()) < count * (module_->sampleSize() - 1))
+      throw Error(TWEEDIE_INVALID_ARGUMENT, "data buffer is too small");
+    std::vector<double> logP(static_cast<size_t>(count));
+    tweedie_likelihood_request request{};
+    request.num_points = count;
+    request.data = data.data();
+    request.log_p = logP.data();
+    if (progress) {
+      request.progress = [](void *user, int64_t done, int64_t total) -> int {
+        return (*static_cast<const Progress *>(user))(done, total) ? 0 : 1;
+      };
+      request.progress_user_data = const_cast<Progress *>(&progress);
+    }
+    detail::check(tweedie_session_log_likelihood(handle_.get(), &request));
+    return logP;
   }
 
   /// Stops a running sample() from another thread (it throws TWEEDIE_CANCELLED).

@@ -10,7 +10,10 @@
 #include "tweedie/io/FormatError.h"
 #include "tweedie/module/ModuleDesc.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
+#include <numbers>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -220,6 +223,46 @@ tweedie_status *tweedie_session_sample(tweedie_session *session,
       *request->allocated_output = out;
   }
   return status;
+}
+
+double tweedie_module_likelihood_prior_std(const tweedie_module *m) {
+  return m ? m->program->desc().likelihoodPriorStd : 0.0;
+}
+
+tweedie_status *tweedie_session_log_likelihood(tweedie_session *session,
+                                               const tweedie_likelihood_request *request) {
+  if (!session || !request || (request->num_points > 0 && (!request->data || !request->log_p)))
+    return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_session_log_likelihood: NULL argument");
+  const tweedie::module::ModuleDesc &desc = session->module->program->desc();
+  const double prior = desc.likelihoodPriorStd;
+  if (!(prior > 0))
+    return make(TWEEDIE_INVALID_ARGUMENT,
+                "this module is a sampler; compile a sampler.likelihood for log p(x)");
+  if (request->num_points < 0 || request->num_points > (int64_t{1} << 32))
+    return make(TWEEDIE_INVALID_ARGUMENT, "num_points must lie in [0, 2^32]");
+  const int64_t width = desc.sampleNumel(), d = width - 1, n = request->num_points;
+  // Rows [x, 0] in, [x_T, l] out.
+  std::vector<float> rows(static_cast<size_t>(n * width), 0.0f), out(rows.size());
+  for (int64_t r = 0; r < n; ++r)
+    std::copy_n(request->data + r * d, d, rows.begin() + r * width);
+  tweedie_sample_request flow{};
+  flow.num_samples = n;
+  flow.initial_noise = rows.data();
+  flow.output = out.data();
+  flow.progress = request->progress;
+  flow.progress_user_data = request->progress_user_data;
+  if (tweedie_status *status = tweedie_session_sample(session, &flow))
+    return status;
+  const double logNormalizer =
+      0.5 * static_cast<double>(d) * std::log(2 * std::numbers::pi * prior * prior);
+  for (int64_t r = 0; r < n; ++r) {
+    double squares = 0;
+    for (int64_t j = 0; j < d; ++j)
+      squares += static_cast<double>(out[r * width + j]) * out[r * width + j];
+    request->log_p[r] =
+        -0.5 * squares / (prior * prior) - logNormalizer + out[r * width + d];
+  }
+  return nullptr;
 }
 
 void tweedie_free(void *buffer) { std::free(buffer); }

@@ -269,6 +269,18 @@ void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint6
                                             static_cast<uint32_t>(step),
                                             static_cast<uint32_t>(op.ints[0])));
     break;
+  case OpKind::TimeEmbedding:
+    if (const float *frequencies = in(1))
+      fourierEmbedding(in(0), n, frequencies, op.ints[0], out);
+    else
+      sinusoidalEmbedding(in(0), n, op.ints[0], op.floats[0], out);
+    break;
+  case OpKind::ReduceSum:
+    reduceSumKeepDims(in(0), fullShape(op.operands[0]), op.ints, out);
+    break;
+  case OpKind::Slice:
+    sliceAxis(in(0), fullShape(op.operands[0]), op.ints[0], op.ints[1], op.ints[2], out);
+    break;
   case OpKind::MALAStep:
     malaStep(in(0), in(1), in(2), in(3), in(4), in(5), in(6), out, n, product(outShape),
              op.floats[step]);

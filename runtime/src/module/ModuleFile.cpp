@@ -87,7 +87,8 @@ std::vector<std::byte> serializeModule(const ModuleDesc &desc) {
       b.CreateVector(desc.sampleShape), desc.steps, desc.arenaBytesPerSample,
       b.CreateVector(values), b.CreateVector(ops), desc.state, desc.nextState,
       b.CreateVector(constants), b.CreateVector(weights), kernels, desc.priorScale,
-      b.CreateVector(desc.extraStates), b.CreateVector(desc.nextExtraStates), integrator);
+      b.CreateVector(desc.extraStates), b.CreateVector(desc.nextExtraStates), integrator,
+      desc.likelihoodPriorStd);
   fb::FinishModuleBuffer(b, root);
 
   Header header{};
@@ -149,6 +150,7 @@ ModuleDesc parseModule(std::span<const std::byte> image, const std::string &orig
   desc.steps = m->steps();
   desc.arenaBytesPerSample = m->arena_bytes_per_sample();
   desc.priorScale = m->prior_scale();
+  desc.likelihoodPriorStd = m->likelihood_prior_std();
   if (m->values())
     for (const fb::Value *v : *m->values())
       desc.values.push_back({static_cast<ValueKind>(v->kind()), copyOf(v->shape()),

@@ -19,8 +19,8 @@ const char *opKindName(OpKind kind) {
   static const char *names[kNumAllOpKinds] = {
       "dense", "conv2d", "group_norm", "layer_norm", "attention", "act", "add", "mul",
       "concat", "upsample", "avg_pool", "transpose", "copy", "randn", "affine_step",
-      "langevin_corrector", "broadcast", "act_grad", "rand_uniform", "mala_step",
-      "reduce_sum", "outer_sum", "slice", "pad", "interpolate", "time_embedding"};
+      "langevin_corrector", "broadcast", "act_grad", "rand_uniform", "mala_step", "slice",
+      "reduce_sum", "time_embedding", "outer_sum", "pad", "interpolate"};
   auto index = static_cast<uint16_t>(kind);
   return index < kNumAllOpKinds ? names[index] : "unknown";
 }
@@ -82,6 +82,7 @@ public:
     }
     if (d.integrator)
       checkIntegrator(*d.integrator);
+    checkLikelihood();
     for (size_t i = 0; i < d.body.size(); ++i) {
       where = "op #" + std::to_string(i) + " (" + opKindName(d.body[i].kind) + ")";
       checkOp(d.body[i]);
@@ -149,6 +150,17 @@ private:
 
   /// An integrated body has no step index: nothing may read per-step tables
   /// or draw step-keyed noise.
+  void checkLikelihood() {
+    if (!std::isfinite(d.likelihoodPriorStd) || d.likelihoodPriorStd < 0)
+      fail("the likelihood's prior std must be a finite number >= 0");
+    if (d.likelihoodPriorStd == 0)
+      return;
+    if (!d.integrator)
+      fail("a likelihood module integrates its flow: it needs an integrator");
+    if (d.sampleShape.size() != 1 || d.sampleShape[0] < 2)
+      fail("a likelihood module's rows are [x, l]: the sample shape must be [d + 1]");
+  }
+
   void checkIntegrator(const IntegratorDesc &i) {
     if (i.time < 0 || i.time >= static_cast<int32_t>(d.values.size()) ||
         d.values[i.time].kind != ValueKind::Arena || d.values[i.time].numel() != 1)
@@ -317,6 +329,52 @@ private:
       expect(op.ints[0] == 1 || op.ints[0] == 2, "the derivative's order must be 1 or 2");
       expect(arena(op.operands[0], "x") == out && arena(op.operands[1], "grad") == out,
              "operands must match the result");
+      break;
+    }
+    case OpKind::Slice: {
+      arity(op, 1);
+      ints(op, 3);
+      const Shape x = full(op.operands[0]);
+      const int64_t axis = op.ints[0], offset = op.ints[1], size = op.ints[2];
+      expect(axis >= 1 && axis < static_cast<int64_t>(x.size()),
+             "slices a per-sample axis of " + str(x));
+      if (axis >= 1 && axis < static_cast<int64_t>(x.size())) {
+        expect(offset >= 0 && size > 0 && offset + size <= x[axis],
+               "slice [" + std::to_string(offset) + ", +" + std::to_string(size) +
+                   ") does not fit axis " + std::to_string(axis) + " of " + str(x));
+        Shape y = x;
+        y[axis] = size;
+        y.erase(y.begin());
+        expect(y == out, "result " + str(out) + " should be " + str(y));
+      }
+      break;
+    }
+    case OpKind::ReduceSum: {
+      arity(op, 1);
+      Shape y = full(op.operands[0]);
+      for (int64_t axis : op.ints) {
+        expect(axis >= 1 && axis < static_cast<int64_t>(y.size()),
+               "sums over per-sample axes only, not axis " + std::to_string(axis));
+        if (axis >= 1 && axis < static_cast<int64_t>(y.size()))
+          y[axis] = 1;
+      }
+      y.erase(y.begin());
+      expect(y == out, "result " + str(out) + " should be " + str(y));
+      break;
+    }
+    case OpKind::TimeEmbedding: {
+      arity(op, 1, 1);
+      ints(op, 1);
+      const int64_t dim = op.ints[0];
+      expect(dim > 0 && dim % 2 == 0, "the embedding's dim must be even and positive");
+      expect(product(arena(op.operands[0], "t")) == 1, "embeds one time per sample");
+      expect(out == Shape{dim}, "result " + str(out) + " should be [" + std::to_string(dim) + "]");
+      const int32_t frequencies = optionalOperand(op, 1);
+      if (frequencies >= 0)
+        expect(product(fixed(frequencies, "frequencies")) == dim / 2,
+               "needs dim / 2 frequencies");
+      else
+        expect(op.floats.size() == 1 && op.floats[0] > 0, "needs a positive max period");
       break;
     }
     case OpKind::RandUniform:

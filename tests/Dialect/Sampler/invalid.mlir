@@ -790,3 +790,25 @@ func.func @f(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32> {
   %0 = sampler.dsm_loss @net(%x0, %seed, %step) schedule #sampler.ncsn<> prediction energy sliced 1 rademacher : tensor<?x2xf32> -> tensor<1xf32>
   return %0 : tensor<1xf32>
 }
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%xl: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{network '@net' state input 'tensor<?x2xf32>' does not match the samples' type 'tensor<?x1xf32>'}}
+  %0 = sampler.likelihood @net(%xl, %seed, %first) schedule #sampler.vp<> prediction eps : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%xl: tensor<?x3x3xf32>, %seed: i64, %first: index) -> tensor<?x3x3xf32> {
+  // expected-error @+1 {{rows are [x, l]: the input must be [B, d + 1] with a static d >= 1}}
+  %0 = sampler.likelihood @net(%xl, %seed, %first) schedule #sampler.vp<> prediction eps : tensor<?x3x3xf32>
+  return %0 : tensor<?x3x3xf32>
+}

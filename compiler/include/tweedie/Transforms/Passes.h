@@ -29,6 +29,14 @@ std::string whyStageSchemeFails(sampler::SolveOp op);
 void populateExpandAdaptiveSolvePatterns(mlir::RewritePatternSet &patterns);
 /// Why an rk45 solve cannot be expanded; empty when it can or is not rk45.
 std::string whyAdaptiveSolveFails(sampler::SolveOp op);
+/// sampler.likelihood -> sampler.ode_integrate of the augmented flow [x, l];
+/// part of populateExpandSolvePatterns.
+void populateExpandLikelihoodPatterns(mlir::RewritePatternSet &patterns);
+/// Makes @<net>_flow_probe and its input gradient, which the expansion of
+/// `op` calls (before the patterns run: patterns add no functions).
+mlir::LogicalResult prepareLikelihoodProbe(sampler::LikelihoodOp op);
+/// Why a likelihood cannot be expanded; empty when it can.
+std::string whyLikelihoodFails(sampler::LikelihoodOp op);
 /// mala solves of energy networks -> a Metropolis-adjusted Langevin loop;
 /// part of populateExpandSolvePatterns.
 void populateExpandMALAPatterns(mlir::RewritePatternSet &patterns);

@@ -26,16 +26,17 @@
 //   RandUniform []                              ints {draw}: one uniform per sample
 //   MALAStep   [x, y, E(x), E(y), s(x), s(y), u] floats {eta[steps]}: y where
 //                                               log u < the Metropolis-Hastings log ratio
+//   Slice      [x]                              ints {axis of the full shape, offset, size}
+//   ReduceSum  [x]                              ints {axes of the full shape} (kept as 1)
+//   TimeEmbedding [t, frequencies?]             ints {dim}; floats {max period} (no
+//                                               frequencies: sinusoidal; adaptive bodies,
+//                                               whose times are per sample)
 //
 // Training steps (built in memory by the compiler, never in a module file)
 // add batch-free "whole" values (weights' gradients, the loss) and:
-//   ReduceSum  [x]                              ints {axes of the full shape} (kept as 1)
 //   OuterSum   [lhs, rhs]                       sum over rows of lhs[r]^T rhs[r]
-//   Slice      [x]                              ints {axis, offset, size}
 //   Pad        [x]                              ints {axis, before, after}
 //   Interpolate [u]                             floats {table}; ints {discrete}
-//   TimeEmbedding [t, frequencies?]             ints {dim}; floats {max period} (no
-//                                               frequencies: sinusoidal)
 // Dense there reads its weight as it is at run time (it may be a whole value).
 //
 //===----------------------------------------------------------------------===//
@@ -63,13 +64,13 @@ enum class ValueKind : uint8_t { Arena = 0, Constant = 1, TableRow = 2, Whole = 
 enum class OpKind : uint16_t {
   Dense = 0, Conv2D, GroupNorm, LayerNorm, Attention, Act, Add, Mul, Concat,
   Upsample, AvgPool, Transpose, Copy, Randn, AffineStep, LangevinCorrector,
-  Broadcast, ActGrad, RandUniform, MALAStep,
+  Broadcast, ActGrad, RandUniform, MALAStep, Slice, ReduceSum, TimeEmbedding,
   // Training steps only:
-  ReduceSum, OuterSum, Slice, Pad, Interpolate, TimeEmbedding
+  OuterSum, Pad, Interpolate
 };
 /// The kinds a module file may hold.
-inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::MALAStep) + 1;
-inline constexpr uint16_t kNumAllOpKinds = static_cast<uint16_t>(OpKind::TimeEmbedding) + 1;
+inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::TimeEmbedding) + 1;
+inline constexpr uint16_t kNumAllOpKinds = static_cast<uint16_t>(OpKind::Interpolate) + 1;
 const char *opKindName(OpKind kind);
 
 enum class Activation : uint8_t {
@@ -130,6 +131,10 @@ struct ModuleDesc {
   int64_t arenaBytesPerSample = 0;
   /// The state starts as priorScale x standard normal noise.
   double priorScale = 1.0;
+  /// > 0: a likelihood module. The caller's rows [x, 0] are integrated to
+  /// [x_T, l] (an integrator from the data's end to the prior's), and
+  /// log p(x) = log N(x_T; 0, likelihoodPriorStd^2 I) + l.
+  double likelihoodPriorStd = 0.0;
   std::vector<ValueDesc> values;
   std::vector<OpDesc> body;
   int32_t state = -1, nextState = -1;

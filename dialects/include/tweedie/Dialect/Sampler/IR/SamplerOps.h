@@ -15,6 +15,10 @@
 
 namespace tweedie::sampler {
 class YieldOp;
+
+/// On an entry whose sampler.likelihood was expanded: the std of the prior
+/// N(0, s^2 I) its flow ends in (the runtime adds that log-density).
+inline constexpr llvm::StringLiteral kLikelihoodPriorStdAttr = "sampler.likelihood_prior_std";
 } // namespace tweedie::sampler
 
 #define GET_OP_CLASSES

@@ -428,6 +428,37 @@ def Sampler_OdeIntegrateOp : Sampler_Op<"ode_integrate", [
   let hasRegionVerifier = 1;
 }
 
+def Sampler_LikelihoodOp : Sampler_Op<"likelihood", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>, AllTypesMatch<["input", "result"]>]> {
+  let summary = "log-density change along the probability-flow ODE, data to prior";
+  let description = [{
+    Rows of `input` are [x, l] with x a data point (the network's state has
+    one column less) and l = 0. The expansion integrates the augmented ODE
+    dx/dt = v(x, t) (the probability flow), dl/dt = div_x v(x, t) with
+    adaptive Dormand-Prince from the schedule's smallest time to its largest;
+    rows of the result are [x_T, l_T], and
+    log p(x) = log N(x_T; 0, sigma_T^2 I) + l_T. The divergence is exact:
+    one reverse-mode pass per dimension (unit probes e_i, v . grad(e_i . v)).
+
+    ```mlir
+    %r = sampler.likelihood @score(%xl, %seed, %first) schedule #sampler.vp<>
+        prediction score : tensor<?x3xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$network, Sampler_StateTensor:$input, I64:$seed,
+                       Index:$first_sample, Sampler_ScheduleAttr:$schedule,
+                       Sampler_Parameterization:$prediction,
+                       DefaultValuedAttr<F64Attr, "1.0e-5">:$rtol,
+                       DefaultValuedAttr<F64Attr, "1.0e-5">:$atol,
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>, "1000">:$max_steps);
+  let results = (outs Sampler_StateTensor:$result);
+  let assemblyFormat = [{
+    $network `(` $input `,` $seed `,` $first_sample `)` `schedule` $schedule
+    `prediction` $prediction attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Training objectives (expanded by --tweedie-expand-objective)
 //===----------------------------------------------------------------------===//
