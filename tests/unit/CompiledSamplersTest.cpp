@@ -289,7 +289,8 @@ TEST(SamplerIdentities, DdimWithEtaOneIsDdpmWithPosteriorVariance) {
 TEST(SamplerIdentities, AnEnergyNetworkSamplesAsItsScore) {
   for (const char *sampler :
        {"langevin(steps=200, step_size=4.0e-3, schedule=ncsn())",
-        "heun(steps=20, schedule=karras())", "euler_maruyama(steps=100, schedule=karras())", "rk45(schedule=karras())"}) {
+        "heun(steps=20, schedule=karras())", "euler_maruyama(steps=100, schedule=karras())",
+        "rk45(schedule=karras())"}) {
     std::vector<float> energy = compiledSamples(modelPath("gaussian_energy"), 256, 3, 1, sampler);
     std::vector<float> score = compiledSamples(modelPath("gaussian_sigma"), 256, 3, 1, sampler);
     const double error = relativeError(energy, std::vector<double>(score.begin(), score.end()));

@@ -127,8 +127,8 @@ TEST_P(Likelihood, FollowsTheExactFlowAndDensity) {
   EXPECT_LT(worstMismatch, 0.05);
 
   // A sampler is not a likelihood module, and says so.
-  std::vector<std::byte> samplerImage = compileImage(
-      std::string(TWEEDIE_MODELS_DIR) + "/analytic/" + c.model + ".mlir", "rk45");
+  std::vector<std::byte> samplerImage =
+      compileImage(std::string(TWEEDIE_MODELS_DIR) + "/analytic/" + c.model + ".mlir", "rk45");
   tweedie_module *sampler = load(instance, samplerImage, &status);
   ASSERT_NE(sampler, nullptr);
   EXPECT_EQ(tweedie_module_likelihood_prior_std(sampler), 0.0);
@@ -136,8 +136,7 @@ TEST_P(Likelihood, FollowsTheExactFlowAndDensity) {
   ASSERT_EQ(tweedie_session_create(sampler, &options, &samplerSession), nullptr);
   tweedie_status *refused = tweedie_session_log_likelihood(samplerSession, &request);
   ASSERT_NE(refused, nullptr);
-  EXPECT_NE(std::string(tweedie_status_message(refused)).find("is a sampler"),
-            std::string::npos);
+  EXPECT_NE(std::string(tweedie_status_message(refused)).find("is a sampler"), std::string::npos);
   tweedie_status_free(refused);
   tweedie_session_destroy(samplerSession);
   tweedie_module_destroy(sampler);
@@ -149,8 +148,8 @@ TEST_P(Likelihood, FollowsTheExactFlowAndDensity) {
 using tweedie::numerics::Process;
 INSTANTIATE_TEST_SUITE_P(
     AnalyticGaussians, Likelihood,
-    ::testing::Values(FlowCase{"gaussian_vp", "#sampler.vp<>", Process::vp(0.1, 20.0), 1e-3,
-                               1.0, 1.0},
+    ::testing::Values(FlowCase{"gaussian_vp", "#sampler.vp<>", Process::vp(0.1, 20.0), 1e-3, 1.0,
+                               1.0},
                       FlowCase{"gaussian_ve", "#sampler.ve<sigma_min = 0.01, sigma_max = 50.0>",
                                Process::ve(0.01, 50.0), 1e-3, 1.0, 50.0}),
     [](const auto &info) { return std::string(info.param.model); });

@@ -60,8 +60,8 @@ struct ExpandLikelihood : OpRewritePattern<LikelihoodOp> {
         loc, augmented, op.getInput(), rewriter.getF64FloatAttr(interval->tEnd),
         rewriter.getF64FloatAttr(interval->tStart), op.getRtolAttr(), op.getAtolAttr(),
         op.getMaxStepsAttr());
-    Block *body = rewriter.createBlock(&integrate.getVelocity(), {}, {augmented, timeType},
-                                       {loc, loc});
+    Block *body =
+        rewriter.createBlock(&integrate.getVelocity(), {}, {augmented, timeType}, {loc, loc});
     Value y = body->getArgument(0), t = body->getArgument(1);
     Value x = rewriter.create<score::SliceOp>(loc, y, 1, 0, d);
     SmallVector<Value> pieces;
@@ -70,18 +70,17 @@ struct ExpandLikelihood : OpRewritePattern<LikelihoodOp> {
       Value e = unitColumn(rewriter, loc, d, i);
       auto call = rewriter.create<func::CallOp>(loc, probe, ValueRange{x, t, e});
       pieces.push_back(rewriter.create<score::ReshapeOp>(loc, column, call.getResult(0)));
-      Value diagonal = rewriter.create<score::DenseOp>(loc, call.getResult(1), e, Value(),
-                                                       Value(), score::ActKindAttr());
-      divergence = divergence ? rewriter.create<score::AddOp>(loc, divergence, diagonal)
-                              : diagonal;
+      Value diagonal = rewriter.create<score::DenseOp>(loc, call.getResult(1), e, Value(), Value(),
+                                                       score::ActKindAttr());
+      divergence = divergence ? rewriter.create<score::AddOp>(loc, divergence, diagonal) : diagonal;
     }
     pieces.push_back(divergence);
     Value velocity = rewriter.create<score::ConcatOp>(loc, pieces, 1);
     rewriter.create<YieldOp>(loc, ValueRange{velocity});
     // The log-density of the prior the flow ends in, for the runtime.
     rewriter.modifyOpInPlace(op->getParentOfType<func::FuncOp>(), [&] {
-      op->getParentOfType<func::FuncOp>()->setAttr(
-          kLikelihoodPriorStdAttr, rewriter.getF64FloatAttr(interval->priorStd));
+      op->getParentOfType<func::FuncOp>()->setAttr(kLikelihoodPriorStdAttr,
+                                                   rewriter.getF64FloatAttr(interval->priorStd));
     });
     rewriter.replaceOp(op, integrate.getResult());
     return success();
@@ -109,8 +108,8 @@ LogicalResult tweedie::prepareLikelihoodProbe(LikelihoodOp op) {
 
   // @<net>_flow_probe(x, t, e) = v(x, t) e, the network's body cloned in.
   b.setInsertionPointAfter(network);
-  auto fn = b.create<func::FuncOp>(
-      loc, name, b.getFunctionType({state, timeType, probeType}, {timeType}));
+  auto fn = b.create<func::FuncOp>(loc, name,
+                                   b.getFunctionType({state, timeType, probeType}, {timeType}));
   fn.setPrivate();
   Block *body = fn.addEntryBlock();
   b.setInsertionPointToStart(body);
