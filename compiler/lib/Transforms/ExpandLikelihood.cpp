@@ -17,7 +17,6 @@
 #include "tweedie/Transforms/Autodiff.h"
 #include "tweedie/Transforms/Passes.h"
 
-#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 using namespace tweedie;
@@ -114,13 +113,7 @@ LogicalResult tweedie::prepareLikelihoodProbe(LikelihoodOp op) {
   Block *body = fn.addEntryBlock();
   b.setInsertionPointToStart(body);
   Value x = body->getArgument(0), t = body->getArgument(1), e = body->getArgument(2);
-  IRMapping map;
-  map.map(network.getArgument(0), x);
-  map.map(network.getArgument(1), t);
-  Block &source = network.getBody().front();
-  for (Operation &inner : source.without_terminator())
-    b.clone(inner, map);
-  Value p = map.lookup(source.getTerminator()->getOperand(0));
+  Value p = cloneNetworkAt(b, network, x, t);
   Value time = b.create<score::ReshapeOp>(loc, column, t);
   TimeExpr expr(b, loc, column);
   Coefficients coefficients = coefficientsOf(op.getSchedule(), time, expr);

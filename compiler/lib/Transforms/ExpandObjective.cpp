@@ -25,7 +25,6 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/IRMapping.h"
 
 #include <cmath>
 
@@ -172,14 +171,8 @@ private:
     Value alpha = withAlpha ? body->getArgument(2) : Value();
     Value sigma = body->getArgument(withAlpha ? 3 : 2);
     Value v = body->getArguments().back();
-    auto inlined = [&](Value at, Value conditioning) -> Value {
-      IRMapping map;
-      map.map(network.getArgument(0), at);
-      map.map(network.getArgument(1), conditioning);
-      Block &source = network.getBody().front();
-      for (Operation &inner : source.without_terminator())
-        b.clone(inner, map);
-      return map.lookup(source.getTerminator()->getOperand(0));
+    auto inlined = [&](Value at, Value conditioning) {
+      return cloneNetworkAt(b, network, at, conditioning);
     };
     FailureOr<Value> eps = noiseEstimate(x, t, alpha, sigma, inlined);
     if (failed(eps))

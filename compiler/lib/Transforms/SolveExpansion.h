@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 
 #include <optional>
 #include <string>
@@ -82,6 +83,20 @@ mlir::FailureOr<FlowInterval> flowIntervalOf(sampler::ScheduleAttrInterface sche
 mlir::Value probabilityFlowVelocity(sampler::Parameterization prediction,
                                     const Coefficients &c, mlir::Value y, mlir::Value p,
                                     TimeExpr &e, mlir::OpBuilder &b, mlir::Location loc);
+
+/// The network's output at (x, t) with its body cloned in at the builder's
+/// point rather than called: for functions the autodiff differentiates,
+/// which takes no calls.
+inline mlir::Value cloneNetworkAt(mlir::OpBuilder &b, mlir::func::FuncOp network, mlir::Value x,
+                                  mlir::Value t) {
+  mlir::IRMapping map;
+  map.map(network.getArgument(0), x);
+  map.map(network.getArgument(1), t);
+  mlir::Block &source = network.getBody().front();
+  for (mlir::Operation &op : source.without_terminator())
+    b.clone(op, map);
+  return map.lookup(source.getTerminator()->getOperand(0));
+}
 
 /// The attribute that marks `@<net>_score` as an energy's score (its value
 /// names the energy network).
