@@ -467,9 +467,15 @@ TEST_F(IRTest, SamplerCatalogDefaultsAreTheAttributeDefaults) {
   ASSERT_TRUE(likelihood && op);
   EXPECT_EQ(likelihood->defaultSteps, static_cast<int64_t>(op.getMaxSteps()));
   for (const catalog::Option &o : likelihood->options) {
-    const double value = std::strtod(o.defaultValue.c_str(), nullptr);
-    EXPECT_EQ(value, o.key == "rtol" ? op.getRtol().convertToDouble()
-                                     : op.getAtol().convertToDouble())
+    std::string attribute;
+    if (o.key == "rtol" || o.key == "atol")
+      attribute = formatF64((o.key == "rtol" ? op.getRtol() : op.getAtol()).convertToDouble());
+    else if (o.key == "probes")
+      attribute = std::to_string(op.getProbes());
+    else
+      attribute = sampler::stringifyProbeDistribution(op.getProbe()).str();
+    std::string error;
+    EXPECT_EQ(catalog::toAttributeValue(o, o.defaultValue, error).value_or(error), attribute)
         << o.key;
   }
 }

@@ -92,6 +92,10 @@ TEST_P(ModuleVerifierRejects, WithAMessageNamingTheProblem) {
 
 const Breakage kBreakages[] = {
     {"ZeroSteps", [](ModuleDesc &d) { d.steps = 0; }, "step count 0 is out of range"},
+    {"LikelihoodWithoutIntegrator", [](ModuleDesc &d) { d.likelihoodPriorStd = 1.0; },
+     "a likelihood module integrates its flow: it needs an integrator"},
+    {"NaNLikelihoodPrior", [](ModuleDesc &d) { d.likelihoodPriorStd = std::nan(""); },
+     "the likelihood's prior std must be a finite number >= 0"},
     {"NegativePriorScale", [](ModuleDesc &d) { d.priorScale = -1; },
      "prior scale -1.000000 is not a positive number"},
     {"NegativeArena", [](ModuleDesc &d) { d.arenaBytesPerSample = -4; },
@@ -236,11 +240,13 @@ const Breakage kIntegratorBreakages[] = {
        d.nextExtraStates = {2};
      },
      "carries no extra states"},
-    {"NoiseInTheVelocity",
+    // Randn is allowed (drawn at step 0, fixed along the trajectory); a
+    // per-step uniform is not.
+    {"StepKeyedDrawInTheVelocity",
      [](ModuleDesc &d) {
-       d.body.push_back(OpDesc{OpKind::Randn, {}, 2, {0}, {}, Activation::None, ""});
+       d.body.push_back(OpDesc{OpKind::RandUniform, {}, 2, {0}, {}, Activation::None, ""});
      },
-     "has no step index for its randn op"},
+     "has no step index for its rand_uniform op"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Breakages, IntegratedModuleRejects,

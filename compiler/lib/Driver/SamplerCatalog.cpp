@@ -122,12 +122,15 @@ const std::vector<Sampler> &samplers() {
        "langevin", {}, 1000, "iterations, one network evaluation each",
        {real("step_size", "1.0e-3", "step eta")}},
       {"likelihood",
-       "not a sampler: log p(x) through the probability-flow ODE with the exact divergence "
-       "(adaptive RK45; rows [x, l]; tweedie-run --data X.npy)",
-       "likelihood", {}, 1000, "steps at most per point, 6 velocity evaluations each (d "
-       "network passes per evaluation)",
+       "not a sampler: log p(x) through the probability-flow ODE (adaptive RK45; rows [x, l]; "
+       "tweedie-run --data X.npy)",
+       "likelihood", {}, 1000, "steps at most per point, 6 velocity evaluations each",
        {real("rtol", "1.0e-5", "relative tolerance"),
-        real("atol", "1.0e-5", "absolute tolerance")}},
+        real("atol", "1.0e-5", "absolute tolerance"),
+        integer("probes", "0",
+                "0: the exact divergence (a reverse pass per dimension); K: Hutchinson's "
+                "estimate with K probes per point"),
+        choice("probe", "rademacher", "the Hutchinson probes' law", {"rademacher", "gaussian"})}},
       {"mala",
        "Metropolis-adjusted Langevin at the smallest noise (energy networks): exact for "
        "any step",

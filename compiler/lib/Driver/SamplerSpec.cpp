@@ -128,13 +128,13 @@ func::FuncOp findNetwork(ModuleOp module, const std::string &name, std::string &
   return nullptr;
 }
 
-/// The value of a real option: the spec's or its default.
-double realOption(const std::vector<catalog::Option> &options, const Arguments &arguments,
-                  const std::string &key) {
+/// The text of an option: the spec's or its default.
+std::string optionText(const std::vector<catalog::Option> &options, const Arguments &arguments,
+                       const std::string &key) {
   for (const auto &[k, v] : arguments)
     if (k == key)
-      return std::strtod(v.c_str(), nullptr);
-  return std::strtod(findOption(options, key)->defaultValue.c_str(), nullptr);
+      return v;
+  return findOption(options, key)->defaultValue;
 }
 
 /// `--sampler "likelihood(...)"`: @likelihood(rows [x, l]) replaces the
@@ -143,12 +143,14 @@ LogicalResult addLikelihood(ModuleOp module, SolveOp existing, func::FuncOp netw
                             const std::vector<catalog::Option> &options,
                             const Arguments &arguments, ScheduleAttrInterface schedule,
                             Parameterization prediction, int64_t steps, std::string &error) {
-  for (const auto &[key, value] : arguments) {
-    const double v = std::strtod(value.c_str(), nullptr);
-    if (!(v > 0)) {
-      error = "likelihood: " + key + " must be positive, got " + value;
-      return failure();
-    }
+  const double rtol = std::strtod(optionText(options, arguments, "rtol").c_str(), nullptr);
+  const double atol = std::strtod(optionText(options, arguments, "atol").c_str(), nullptr);
+  const int64_t probes =
+      std::strtoll(optionText(options, arguments, "probes").c_str(), nullptr, 10);
+  const std::string probe = optionText(options, arguments, "probe");
+  if (!(rtol > 0) || !(atol > 0)) {
+    error = "likelihood: rtol and atol must be positive";
+    return failure();
   }
   auto stateType = dyn_cast<RankedTensorType>(network.getFunctionType().getInput(0));
   if (!stateType || stateType.getRank() != 2 || stateType.isDynamicDim(1)) {
@@ -176,9 +178,10 @@ LogicalResult addLikelihood(ModuleOp module, SolveOp existing, func::FuncOp netw
       loc, rows, FlatSymbolRefAttr::get(network.getSymNameAttr()), body->getArgument(0),
       body->getArgument(1), body->getArgument(2), schedule,
       ParameterizationAttr::get(context, prediction),
-      builder.getF64FloatAttr(realOption(options, arguments, "rtol")),
-      builder.getF64FloatAttr(realOption(options, arguments, "atol")),
-      builder.getI64IntegerAttr(steps));
+      builder.getF64FloatAttr(rtol), builder.getF64FloatAttr(atol),
+      builder.getI64IntegerAttr(steps), builder.getI64IntegerAttr(probes),
+      ProbeDistributionAttr::get(context, probe == "gaussian" ? ProbeDistribution::gaussian
+                                                              : ProbeDistribution::rademacher));
   builder.create<func::ReturnOp>(loc, likelihood.getResult());
   std::string message;
   ScopedDiagnosticHandler capture(context, [&](Diagnostic &diagnostic) {

@@ -546,9 +546,14 @@ private:
                              "step only");
       return success();
     }
-    if (seed != entry.getArgument(1) || firstSample != entry.getArgument(2) || step != stepIndex)
+    // An adaptive body has no step: it draws at step 0, the same noise at
+    // every evaluation (Hutchinson's probes, fixed along a trajectory).
+    auto constantStep = step.getDefiningOp<arith::ConstantIndexOp>();
+    const bool stepOk = stepIndex ? step == stepIndex
+                                  : desc.integrator && constantStep && constantStep.value() == 0;
+    if (seed != entry.getArgument(1) || firstSample != entry.getArgument(2) || !stepOk)
       return op->emitError("the CPU backend draws noise keyed by the entry's seed, "
-                           "first sample and the loop step only");
+                           "first sample and the loop step only (step 0 in an adaptive body)");
     return success();
   }
 

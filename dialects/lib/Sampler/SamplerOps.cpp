@@ -278,6 +278,8 @@ LogicalResult LikelihoodOp::verify() {
            << type;
   if (!(getRtol().convertToDouble() > 0) || !(getAtol().convertToDouble() > 0))
     return emitOpError("rtol and atol must be positive");
+  if (getProbes() < 0 || getProbes() > 64)
+    return emitOpError("hutchinson takes 1 to 64 probes, got ") << getProbes();
   if (getPrediction() == Parameterization::energy)
     return emitOpError("takes eps, x0, v and score networks; an energy's divergence needs "
                        "its Hessian (not built yet)");

@@ -174,10 +174,11 @@ private:
     for (const ValueDesc &v : d.values)
       if (v.kind == ValueKind::TableRow)
         fail("an integrated body reads no per-step tables");
+    // Randn may appear: it draws at step 0, the same noise at every
+    // evaluation (probes fixed along a trajectory).
     for (const OpDesc &op : d.body)
-      if (op.kind == OpKind::Randn || op.kind == OpKind::AffineStep ||
-          op.kind == OpKind::LangevinCorrector || op.kind == OpKind::RandUniform ||
-          op.kind == OpKind::MALAStep)
+      if (op.kind == OpKind::AffineStep || op.kind == OpKind::LangevinCorrector ||
+          op.kind == OpKind::RandUniform || op.kind == OpKind::MALAStep)
         fail(std::string("an integrated body has no step index for its ") +
              opKindName(op.kind) + " op");
   }

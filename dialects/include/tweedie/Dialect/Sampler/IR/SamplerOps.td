@@ -437,8 +437,11 @@ def Sampler_LikelihoodOp : Sampler_Op<"likelihood", [
     dx/dt = v(x, t) (the probability flow), dl/dt = div_x v(x, t) with
     adaptive Dormand-Prince from the schedule's smallest time to its largest;
     rows of the result are [x_T, l_T], and
-    log p(x) = log N(x_T; 0, sigma_T^2 I) + l_T. The divergence is exact:
-    one reverse-mode pass per dimension (unit probes e_i, v . grad(e_i . v)).
+    log p(x) = log N(x_T; 0, sigma_T^2 I) + l_T. The divergence is exact
+    (one reverse-mode pass per dimension: unit probes e_i, e_i . grad(e_i . v)),
+    or with `hutchinson K rademacher|gaussian` Hutchinson's estimate
+    mean_k v_k . grad(v_k . v) with K probes per point, drawn once and kept
+    along the trajectory (FFJORD's estimator; exact in expectation).
 
     ```mlir
     %r = sampler.likelihood @score(%xl, %seed, %first) schedule #sampler.vp<>
@@ -450,11 +453,14 @@ def Sampler_LikelihoodOp : Sampler_Op<"likelihood", [
                        Sampler_Parameterization:$prediction,
                        DefaultValuedAttr<F64Attr, "1.0e-5">:$rtol,
                        DefaultValuedAttr<F64Attr, "1.0e-5">:$atol,
-                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>, "1000">:$max_steps);
+                       DefaultValuedAttr<ConfinedAttr<I64Attr, [IntPositive]>, "1000">:$max_steps,
+                       DefaultValuedAttr<I64Attr, "0">:$probes,
+                       DefaultValuedAttr<Sampler_ProbeDistribution,
+                           "::tweedie::sampler::ProbeDistribution::rademacher">:$probe);
   let results = (outs Sampler_StateTensor:$result);
   let assemblyFormat = [{
     $network `(` $input `,` $seed `,` $first_sample `)` `schedule` $schedule
-    `prediction` $prediction attr-dict `:` type($result)
+    `prediction` $prediction (`hutchinson` $probes^ $probe)? attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
 }
