@@ -111,7 +111,9 @@ struct OrderCase {
 
 const OrderCase kOrders[] = {
     {SchemeMethod::Euler, "euler", 1, 32},       {SchemeMethod::Heun, "heun", 2, 16},
-    {SchemeMethod::RK4, "rk4", 4, 8},            {SchemeMethod::DPMSolver2, "dpm_solver_2", 2, 16},
+    // RK4 from 16 steps: sub-VP's error is not yet asymptotic below 32 (its
+    // 16 -> 32 slope is 2.3), as tweedie-bench orders --verbose shows.
+    {SchemeMethod::RK4, "rk4", 4, 16},           {SchemeMethod::DPMSolver2, "dpm_solver_2", 2, 16},
     {SchemeMethod::DPMSolver3, "dpm_solver_3", 3, 16},
     {SchemeMethod::DPMSolverPP2M, "dpm_solver_pp_2m", 2, 16},
 };
@@ -122,7 +124,7 @@ double measuredOrder(const OrderCase &c, int processIndex, Prediction prediction
 
 TEST(StageSchemes, OdeSolversConvergeAtTheirOrder) {
   for (const OrderCase &c : kOrders)
-    for (int k : {0, 2, 3}) {
+    for (int k : {0, 1, 2, 3}) {
       double slope = measuredOrder(c, k, Prediction::Eps);
       std::printf("%-13s %-6s slope %.2f (order %.0f)\n", c.name, kProcessNames[k], slope,
                   c.order);
