@@ -46,3 +46,20 @@ func.func @karras_eps(%noise: tensor<?x1x4x4xf32>, %seed: i64, %first: index) ->
   %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.karras<> method #sampler.rk45<> prediction eps steps 1000 : tensor<?x1x4x4xf32>
   return %0 : tensor<?x1x4x4xf32>
 }
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+// denoise_final: Tweedie's x0 = (x + sigma^2 s) / alpha after the integration,
+// written through one more velocity v = f x - g^2/2 s at t_end: x0 = a x + b v.
+// On a sigma schedule (alpha = 1, f = 0, g^2 = 2 sigma) that is x - sigma v:
+// at sigma_min = 0.5, a = 1 and b = -0.5.
+// CHECK-LABEL: func.func @karras_denoised
+// CHECK: sampler.ode_integrate
+// CHECK-SAME: finish = array<f64: 1.000000e+00, -5.000000e-01>
+func.func @karras_denoised(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.karras<sigma_min = 0.5> method #sampler.rk45<> prediction score steps 100 denoise_final : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

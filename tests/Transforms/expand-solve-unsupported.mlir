@@ -37,17 +37,6 @@ func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
 func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
-  // expected-error @+1 {{cannot be expanded: denoise_final after rk45 is not supported yet (it needs one more network evaluation after the integration)}}
-  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.vp<> method #sampler.rk45<> prediction eps steps 10 denoise_final : tensor<?x2xf32>
-  return %0 : tensor<?x2xf32>
-}
-
-// -----
-
-func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
-  return %x : tensor<?x2xf32>
-}
-func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
   // expected-error @+1 {{cannot be expanded: the adaptive probability-flow ODE (rk45, likelihood) needs a continuous process (vp, subvp, ve) or a sigma schedule; on DDPM schedules use ddim or the fixed-step ODE solvers (e.g. dpm_solver_3)}}
   %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.rk45<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>

@@ -179,7 +179,13 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"vp_rk45", "gaussian_vp", "rk45", 0.0105, 0.01},
         Case{"subvp_rk45", "gaussian_subvp", "rk45(rtol=1.0e-4, atol=1.0e-4)", 0.0001, 0.01},
         Case{"ve_rk45", "gaussian_ve", "rk45", 0.01, 0.01},
-        Case{"karras_rk45", "gaussian_sigma", "rk45", 0.002, 0.01}),
+        Case{"karras_rk45", "gaussian_sigma", "rk45", 0.002, 0.01},
+        // rk45 then Tweedie's formula through one more velocity evaluation.
+        Case{"vp_rk45_denoise_final", "gaussian_vp",
+             "rk45(denoise_final=true, schedule=vp(t_min=0.1))", kVP.sigma(0.1), 0.01,
+             kVP.alpha(0.1), true},
+        Case{"karras_rk45_denoise_final", "gaussian_sigma",
+             "rk45(denoise_final=true, schedule=karras(sigma_min=0.5))", 0.5, 0.01, 1.0, true}),
     [](const auto &info) { return std::string(info.param.name); });
 
 // The Gaussian mixture (models/analytic/mixture_*.mlir): a score that is not

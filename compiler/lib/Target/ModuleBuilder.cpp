@@ -112,6 +112,10 @@ public:
       desc.integrator = module::IntegratorDesc{
           *time, integrate.getTStart().convertToDouble(), integrate.getTEnd().convertToDouble(),
           integrate.getRtol().convertToDouble(), integrate.getAtol().convertToDouble()};
+      if (std::optional<ArrayRef<double>> finish = integrate.getFinish()) {
+        desc.integrator->finishX = (*finish)[0];
+        desc.integrator->finishV = (*finish)[1];
+      }
     } else {
       auto fixed = cast<sampler::LoopOp>(loop);
       desc.steps = static_cast<int64_t>(fixed.getSteps());

@@ -17,6 +17,7 @@
 #include "SolveExpansion.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
+#include "tweedie/Numerics/Processes.h"
 #include "tweedie/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -152,12 +153,26 @@ Value tweedie::probabilityFlowVelocity(Parameterization prediction, const Coeffi
 
 namespace {
 
+/// Tweedie's x0 = (x + sigma^2 s) / alpha at time t, written through the
+/// velocity v = f x - g^2/2 s (all the body computes): s = 2 (f x - v) / g^2,
+/// so x0 = a x + b v with a = (1 + 2 sigma^2 f / g^2) / alpha and
+/// b = -2 sigma^2 / (g^2 alpha), in float64.
+std::vector<double> denoiseThroughVelocity(ScheduleAttrInterface schedule, double t) {
+  numerics::Process process = numerics::Process::sigmaTime();
+  if (auto vp = dyn_cast<VPAttr>(schedule))
+    process = numerics::Process::vp(vp.getBetaMin(), vp.getBetaMax());
+  else if (auto subvp = dyn_cast<SubVPAttr>(schedule))
+    process = numerics::Process::subVP(subvp.getBetaMin(), subvp.getBetaMax());
+  else if (auto ve = dyn_cast<VEAttr>(schedule))
+    process = numerics::Process::ve(ve.getSigmaMin(), ve.getSigmaMax());
+  const double alpha = process.alpha(t), sigma = process.sigma(t);
+  const double f = process.drift(t), g2 = process.diffusionSq(t);
+  return {(1.0 + 2.0 * sigma * sigma * f / g2) / alpha, -2.0 * sigma * sigma / (g2 * alpha)};
+}
+
 std::string whyNot(SolveOp op) {
   if (!isa<RK45Attr>(op.getMethod()))
     return "";
-  if (op.getDenoiseFinal())
-    return "denoise_final after rk45 is not supported yet (it needs one more network "
-           "evaluation after the integration)";
   if (op.getSpacing() != TimeSpacing::linspace)
     return "rk45 chooses its own steps; a spacing does not apply to it";
   std::string why;
@@ -189,7 +204,10 @@ struct ExpandAdaptiveSolve : OpRewritePattern<SolveOp> {
         loc, stateType, prior, rewriter.getF64FloatAttr(interval->tStart),
         rewriter.getF64FloatAttr(interval->tEnd), rewriter.getF64FloatAttr(method.getRtol()),
         rewriter.getF64FloatAttr(method.getAtol()),
-        rewriter.getI64IntegerAttr(static_cast<int64_t>(op.getSteps())));
+        rewriter.getI64IntegerAttr(static_cast<int64_t>(op.getSteps())),
+        op.getDenoiseFinal() ? rewriter.getDenseF64ArrayAttr(denoiseThroughVelocity(
+                                   op.getSchedule(), interval->tEnd))
+                             : DenseF64ArrayAttr());
     Block *body = rewriter.createBlock(&integrate.getVelocity(), {}, {stateType, timeType},
                                        {loc, loc});
     Value y = body->getArgument(0), t = body->getArgument(1);

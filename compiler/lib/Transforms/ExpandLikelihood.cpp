@@ -64,7 +64,7 @@ struct ExpandLikelihood : OpRewritePattern<LikelihoodOp> {
     auto integrate = rewriter.create<OdeIntegrateOp>(
         loc, augmented, op.getInput(), rewriter.getF64FloatAttr(interval->tEnd),
         rewriter.getF64FloatAttr(interval->tStart), op.getRtolAttr(), op.getAtolAttr(),
-        op.getMaxStepsAttr());
+        op.getMaxStepsAttr(), DenseF64ArrayAttr());
     Block *body =
         rewriter.createBlock(&integrate.getVelocity(), {}, {augmented, timeType}, {loc, loc});
     Value y = body->getArgument(0), t = body->getArgument(1);

@@ -611,6 +611,9 @@ LogicalResult OdeIntegrateOp::verify() {
            << formatF64(start) << " and " << formatF64(end);
   if (!(getRtol().convertToDouble() > 0) || !(getAtol().convertToDouble() > 0))
     return emitOpError("rtol and atol must be positive");
+  if (std::optional<ArrayRef<double>> finish = getFinish())
+    if (finish->size() != 2 || !std::isfinite((*finish)[0]) || !std::isfinite((*finish)[1]))
+      return emitOpError("finish is [a, b] (x <- a x + b v), two finite numbers");
   return success();
 }
 

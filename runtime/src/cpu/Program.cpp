@@ -348,6 +348,15 @@ bool Program::integrateChunk(Worker &worker, int64_t base, int64_t from, int64_t
                                     [&](int64_t row) { return base + row; }))
     return false;
   std::memcpy(state, solution.data(), solution.size() * sizeof(float));
+  if (spec.finishV != 0.0) {
+    // The finishing step: one more velocity at t_end, x <- a x + b v.
+    float *time = pointer(spec.time, worker, n, 0);
+    std::fill(time, time + n, static_cast<float>(spec.tEnd));
+    const float *v = velocity();
+    const float a = static_cast<float>(spec.finishX), b = static_cast<float>(spec.finishV);
+    for (int64_t e = from * width; e < to * width; ++e)
+      state[e] = a * solution[e] + b * v[e];
+  }
   return reported >= kIntegratorTicks || advance(kIntegratorTicks - reported);
 }
 

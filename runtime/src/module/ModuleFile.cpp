@@ -81,7 +81,8 @@ std::vector<std::byte> serializeModule(const ModuleDesc &desc) {
                                 desc.kernels.size());
   flatbuffers::Offset<fb::Integrator> integrator;
   if (const std::optional<IntegratorDesc> &i = desc.integrator)
-    integrator = fb::CreateIntegrator(b, i->time, i->tStart, i->tEnd, i->rtol, i->atol);
+    integrator = fb::CreateIntegrator(b, i->time, i->tStart, i->tEnd, i->rtol, i->atol,
+                                      i->finishX, i->finishV);
   auto root = fb::CreateModule(
       b, kFormatVersion, b.CreateString(desc.producer), b.CreateString(desc.entry), info,
       b.CreateVector(desc.sampleShape), desc.steps, desc.arenaBytesPerSample,
@@ -169,7 +170,8 @@ ModuleDesc parseModule(std::span<const std::byte> image, const std::string &orig
   desc.extraStates = copyOf(m->extra_states());
   desc.nextExtraStates = copyOf(m->next_extra_states());
   if (const fb::Integrator *i = m->integrator())
-    desc.integrator = IntegratorDesc{i->time(), i->t_start(), i->t_end(), i->rtol(), i->atol()};
+    desc.integrator = IntegratorDesc{i->time(),  i->t_start(),  i->t_end(), i->rtol(),
+                                     i->atol(), i->finish_x(), i->finish_v()};
   const flatbuffers::Vector<uint8_t> *weights = m->weights();
   const size_t weightBytes = weights ? weights->size() : 0;
   if (m->constants())

@@ -169,6 +169,8 @@ private:
       fail("the integrator needs finite t_start != t_end");
     if (!(i.rtol > 0) || !(i.atol > 0) || !std::isfinite(i.rtol) || !std::isfinite(i.atol))
       fail("the integrator's rtol and atol must be positive numbers");
+    if (!std::isfinite(i.finishX) || !std::isfinite(i.finishV))
+      fail("the integrator's finishing step must have finite coefficients");
     if (!d.extraStates.empty())
       fail("an integrated module carries no extra states");
     for (const ValueDesc &v : d.values)

@@ -110,6 +110,9 @@ struct ConstantDesc {
 struct IntegratorDesc {
   int32_t time = -1;
   double tStart = 1.0, tEnd = 0.0, rtol = 1e-5, atol = 1e-5;
+  /// After the integration x <- finishX x + finishV v(x, tEnd) (a final
+  /// denoising step); finishV = 0 leaves x as integrated.
+  double finishX = 1.0, finishV = 0.0;
 };
 
 /// A training step in place of the sampler loop: the body runs once on a

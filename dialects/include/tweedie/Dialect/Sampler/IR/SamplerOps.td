@@ -418,9 +418,16 @@ def Sampler_OdeStepOp : Sampler_Op<"ode_step", [
 def Sampler_OdeIntegrateOp : Sampler_Op<"ode_integrate", [
     RecursiveMemoryEffects, SingleBlock, AllTypesMatch<["x", "result"]>]> {
   let summary = "adaptive Dormand-Prince RK45 integration of a probability-flow ODE";
+  let description = [{
+    With `finish = [a, b]` the result is a x + b v(x, t_end) for the
+    integrated x: one more velocity evaluation, how a final denoising step
+    (Tweedie's formula, an affine map of x and the score) is written when
+    the velocity is the only thing the body computes.
+  }];
   let arguments = (ins Sampler_StateTensor:$x, F64Attr:$t_start, F64Attr:$t_end,
                        F64Attr:$rtol, F64Attr:$atol,
-                       ConfinedAttr<I64Attr, [IntPositive]>:$max_steps);
+                       ConfinedAttr<I64Attr, [IntPositive]>:$max_steps,
+                       OptionalAttr<DenseF64ArrayAttr>:$finish);
   let results = (outs Sampler_StateTensor:$result);
   let regions = (region SizedRegion<1>:$velocity);
   let assemblyFormat = "$x attr-dict `:` type($x) $velocity";
