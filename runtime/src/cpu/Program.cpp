@@ -250,7 +250,7 @@ void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint6
     break;
   case OpKind::Randn: {
     const int64_t width = product(outShape);
-    auto fill = op.ints.size() > 1 && op.ints[1] ? fillSampleSigns : fillSampleNoise;
+    auto fill = module::drawsSigns(op) ? fillSampleSigns : fillSampleNoise;
     for (int64_t r = 0; r < n; ++r)
       fill(out + r * width, width, seed, static_cast<uint32_t>(first + r),
            static_cast<uint32_t>(step), static_cast<uint32_t>(op.ints[0]));

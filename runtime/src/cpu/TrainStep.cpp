@@ -211,7 +211,7 @@ void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
     break;
   case OpKind::Randn: {
     const int64_t width = outCount / batch_;
-    auto fill = op.ints.size() > 1 && op.ints[1] ? fillSampleSigns : fillSampleNoise;
+    auto fill = module::drawsSigns(op) ? fillSampleSigns : fillSampleNoise;
     for (int64_t r = 0; r < batch_; ++r)
       fill(out + r * width, width, seed, static_cast<uint32_t>(r), step32,
            static_cast<uint32_t>(op.ints[0]));

@@ -97,6 +97,11 @@ struct OpDesc {
   std::string kernel;
 };
 
+/// A Randn op that draws the signs of its normals (Rademacher probes).
+inline bool drawsSigns(const OpDesc &op) {
+  return op.kind == OpKind::Randn && op.ints.size() > 1 && op.ints[1] != 0;
+}
+
 struct ConstantDesc {
   std::string name;
   std::vector<int64_t> shape;
