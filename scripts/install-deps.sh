@@ -9,6 +9,7 @@ PACKAGES=(
   libdnnl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libflatbuffers-dev flatbuffers-compiler libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpng-dev zlib1g-dev
+  dataset-fashion-mnist
 )
 
 missing=()

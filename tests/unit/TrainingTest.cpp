@@ -49,7 +49,9 @@ class CompiledStep : public ::testing::TestWithParam<StepCase> {};
 TEST_P(CompiledStep, MatchesTheFloat64Interpreter) {
   const StepCase &c = GetParam();
   TrainingCompileOptions options;
-  options.input = kModels + "/" + c.model;
+  options.input = std::string(c.model).find('/') == std::string::npos
+                      ? kModels + "/" + c.model
+                      : std::string(TWEEDIE_TEST_INPUTS_DIR) + "/" + c.model;
   options.schedule = c.schedule;
   options.prediction = c.prediction;
   options.lognormal = c.lognormal;
@@ -63,8 +65,17 @@ TEST_P(CompiledStep, MatchesTheFloat64Interpreter) {
 
   constexpr int64_t batch = 48, step = 17;
   constexpr uint64_t seed = 5;
-  const std::vector<float> data =
-      train::drawToyData(train::ToyData::EightGaussians, 9, 0, 0, batch);
+  // Toy points for the 2-D networks, standard normals for the images.
+  const std::vector<int64_t> sampleShape = compiled.step.sampleShape;
+  const int64_t width = compiled.step.sampleNumel();
+  std::vector<float> data;
+  if (width == 2) {
+    data = train::drawToyData(train::ToyData::EightGaussians, 9, 0, 0, batch);
+  } else {
+    data.resize(batch * width);
+    for (int64_t i = 0; i < batch * width; ++i)
+      data[i] = static_cast<float>(noiseAt(9, static_cast<uint32_t>(i / width), 0, 0, i % width));
+  }
   cpu::TrainStep trainStep(std::move(compiled.step), batch);
   const double loss = trainStep.run(data.data(), seed, step);
 
@@ -76,7 +87,9 @@ TEST_P(CompiledStep, MatchesTheFloat64Interpreter) {
   auto fn = module->lookupSymbol<func::FuncOp>("train_loss_grad");
   ASSERT_TRUE(fn);
   reference::Interpreter interpreter(*module, reference::syntheticParams(3));
-  reference::Tensor input({batch, 2}, std::vector<double>(data.begin(), data.end()));
+  std::vector<int64_t> inputShape = {batch};
+  inputShape.insert(inputShape.end(), sampleShape.begin(), sampleShape.end());
+  reference::Tensor input(inputShape, std::vector<double>(data.begin(), data.end()));
   auto expected = interpreter.run(fn, {input, int64_t{seed}, int64_t{step}});
   ASSERT_TRUE(succeeded(expected));
   ASSERT_EQ(expected->size(), trainStep.numParameters() + 1);
@@ -117,7 +130,11 @@ INSTANTIATE_TEST_SUITE_P(
                       StepCase{"ncsn_eps_sliced", "mlp2d.mlir", "#sampler.ncsn<>", "eps", false, 2},
                       StepCase{"vp_score_sliced_gaussian", "mlp2d.mlir", "#sampler.vp<>", "score",
                                false, 1, true},
-                      StepCase{"vp_x0_sliced", "mlp2d.mlir", "#sampler.vp<>", "x0", false, 2}),
+                      StepCase{"vp_x0_sliced", "mlp2d.mlir", "#sampler.vp<>", "x0", false, 2},
+                      // Convolutions, group norm, attention and upsampling.
+                      StepCase{"tiny_unet_ddpm_eps", "unit/Inputs/tiny_unet.mlir", "", "", false},
+                      StepCase{"tiny_unet_edm_x0", "unit/Inputs/tiny_unet.mlir", "#sampler.karras<>",
+                               "x0", true}),
     [](const auto &info) { return std::string(info.param.name); });
 
 // Sliced score matching's loss against its definition: at one noise level

@@ -7,16 +7,17 @@
 //
 //===----------------------------------------------------------------------===//
 #include "ProgressBar.h"
+#include "TrainingData.h"
 #include "cpu/TrainStep.h"
 #include "tweedie/Driver/CompileTraining.h"
 #include "tweedie/io/AtomicFile.h"
 #include "tweedie/io/FormatError.h"
 #include "tweedie/train/Checkpoint.h"
 #include "tweedie/train/Optimizer.h"
-#include "tweedie/train/ToyData.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <cstdio>
@@ -71,13 +72,13 @@ int run(const Options &o) {
     fmt::print("{}", compiled.ir);
     return 0;
   }
-  std::optional<train::ToyData> toy = train::toyDataNamed(o.data);
-  if (!toy)
-    throw std::invalid_argument("--data '" + o.data + "' is not one of: " +
-                                fmt::format("{}", fmt::join(train::toyDataNames(), ", ")));
-  if (compiled.step.sampleShape != std::vector<int64_t>{2})
-    throw std::invalid_argument("--data " + o.data + " is 2-D, but @" + compiled.network +
-                                " takes samples of another shape");
+  const tools::TrainingData data = tools::openTrainingData(o.data, dataSeed(o.seed));
+  if (compiled.step.sampleShape != data.sampleShape)
+    throw std::invalid_argument(fmt::format("--data {} has examples shaped [{}], but @{} takes "
+                                            "[{}]",
+                                            o.data, fmt::join(data.sampleShape, ", "),
+                                            compiled.network,
+                                            fmt::join(compiled.step.sampleShape, ", ")));
 
   cpu::TrainStep step(std::move(compiled.step), o.batch);
   std::vector<std::string> names;
@@ -137,8 +138,7 @@ int run(const Options &o) {
   const auto start = std::chrono::steady_clock::now();
   double smoothed = 0.0;
   for (int64_t s = first; s < o.steps; ++s) {
-    const std::vector<float> batch =
-        train::drawToyData(*toy, dataSeed(o.seed), static_cast<uint32_t>(s), 0, o.batch);
+    const std::vector<float> batch = data.draw(static_cast<uint32_t>(s), o.batch);
     const double loss = step.run(batch.data(), o.seed, s);
     std::vector<std::span<const float>> grads;
     for (size_t k = 0; k < names.size(); ++k)
@@ -202,8 +202,8 @@ int main(int argc, char **argv) {
   app.add_option("--probe", o.probe, "Sliced score matching: the probes' law")
       ->check(CLI::IsMember({"rademacher", "gaussian"}))
       ->capture_default_str();
-  app.add_option("--data", o.data, "Training data: 8gaussians, rings, moons, swissroll, "
-                                   "checkerboard")
+  app.add_option("--data", o.data, "Training data: 8gaussians, rings, moons, swissroll, checkerboard, "
+                 "fashion-mnist (from Debian's dataset-fashion-mnist)")
       ->capture_default_str();
   app.add_option("--steps", o.steps, "Training steps (in total, counting resumed ones)")
       ->check(CLI::PositiveNumber)->capture_default_str();

@@ -356,7 +356,7 @@ private:
   LogicalResult emit(Operation *op, module::OpKind kind, ValueRange operands,
                      std::vector<int64_t> ints = {}, std::vector<double> floats = {},
                      module::Activation act = module::Activation::None,
-                     std::string kernel = {}) {
+                     std::string kernel = {}, Value result = {}) {
     module::OpDesc d{kind, {}, -1, std::move(ints), std::move(floats), act, std::move(kernel)};
     for (Value v : operands) {
       if (!v) {
@@ -368,10 +368,10 @@ private:
         return failure();
       d.operands.push_back(*index);
     }
-    auto result = valueOf(op->getResult(0));
-    if (failed(result))
+    auto index = valueOf(result ? result : op->getResult(0));
+    if (failed(index))
       return failure();
-    d.result = *result;
+    d.result = *index;
     desc.body.push_back(std::move(d));
     return success();
   }
@@ -489,6 +489,40 @@ private:
                       {static_cast<int64_t>(o.getAxis()), static_cast<int64_t>(o.getBefore()),
                        static_cast<int64_t>(o.getAfter())});
         })
+        .Case([&](score::Conv2DBackwardDataOp o) {
+          auto stride = o.getStride(), padding = o.getPadding();
+          return emit(o, K::Conv2DBackwardData, {o.getGrad(), o.getWeight()},
+                      {stride[0], stride[1], padding[0], padding[1],
+                       static_cast<int64_t>(o.getGroups())});
+        })
+        .Case([&](score::Conv2DBackwardWeightOp o) {
+          auto stride = o.getStride(), padding = o.getPadding();
+          return emit(o, K::Conv2DBackwardWeight, {o.getInput(), o.getGrad()},
+                      {stride[0], stride[1], padding[0], padding[1],
+                       static_cast<int64_t>(o.getGroups())});
+        })
+        .Case([&](score::AttentionGradOp o) -> LogicalResult {
+          // One op writes every cotangent read (the softmax rows are
+          // recomputed once); ints name their values, -1 for an unread one.
+          std::vector<int64_t> ints = {static_cast<int64_t>(o.getHeads())};
+          Value first;
+          for (Value grad : o->getResults()) {
+            if (grad.use_empty()) {
+              ints.push_back(-1);
+              continue;
+            }
+            auto index = valueOf(grad);
+            if (failed(index))
+              return failure();
+            ints.push_back(*index);
+            if (!first)
+              first = grad;
+          }
+          if (!first)
+            return success();
+          return emit(o, K::AttentionGrad, {o.getQuery(), o.getKey(), o.getValue(), o.getGrad()},
+                      std::move(ints), {}, module::Activation::None, {}, first);
+        })
         .Case([&](sampler::AffineStepOp o) {
           std::vector<double> floats(o.getA().begin(), o.getA().end());
           floats.insert(floats.end(), o.getB().begin(), o.getB().end());
@@ -530,8 +564,7 @@ private:
         .Default([&](Operation *other) {
           if (training)
             return other->emitError("'") << other->getName()
-                                         << "' has no CPU lowering in training steps yet "
-                                            "(dense networks train; convolutional ones next)";
+                                         << "' has no CPU lowering in training steps yet";
           return other->emitError("'") << other->getName()
                                        << "' has no CPU lowering yet (the sampler loop "
                                           "may hold score ops, randn and fused steps)";

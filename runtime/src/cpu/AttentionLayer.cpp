@@ -43,4 +43,71 @@ void attention(int64_t batch, int64_t length, int64_t source, int64_t features,
     }
 }
 
+void attentionGrad(int64_t batch, int64_t length, int64_t source, int64_t features,
+                   int64_t valueFeatures, int64_t heads, const float *q, const float *k,
+                   const float *v, const float *grad, float *dq, float *dk, float *dv) {
+  const int64_t dh = features / heads, eh = valueFeatures / heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  if (dq)
+    std::fill(dq, dq + batch * length * features, 0.0f);
+  if (dk)
+    std::fill(dk, dk + batch * source * features, 0.0f);
+  if (dv)
+    std::fill(dv, dv + batch * source * valueFeatures, 0.0f);
+  // Heads own disjoint columns of every cotangent: (b, h) pairs run apart.
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      std::vector<float> p(source), dp(source);
+      for (int64_t l = 0; l < length; ++l) {
+        // The forward row again: p = softmax(q k^T scale).
+        const float *qr = q + (b * length + l) * features + h * dh;
+        float peak = -INFINITY;
+        for (int64_t s = 0; s < source; ++s) {
+          const float *kr = k + (b * source + s) * features + h * dh;
+          float dot = 0;
+          for (int64_t j = 0; j < dh; ++j)
+            dot += qr[j] * kr[j];
+          p[s] = dot * scale;
+          peak = std::max(peak, p[s]);
+        }
+        float total = 0;
+        for (int64_t s = 0; s < source; ++s)
+          total += (p[s] = std::exp(p[s] - peak));
+        for (int64_t s = 0; s < source; ++s)
+          p[s] /= total;
+        // dv += p^T g; dp = g v^T; ds = p (dp - sum p dp) scale.
+        const float *g = grad + (b * length + l) * valueFeatures + h * eh;
+        float weighted = 0;
+        for (int64_t s = 0; s < source; ++s) {
+          const float *vr = v + (b * source + s) * valueFeatures + h * eh;
+          float dot = 0;
+          for (int64_t j = 0; j < eh; ++j)
+            dot += g[j] * vr[j];
+          dp[s] = dot;
+          weighted += p[s] * dot;
+          if (dv) {
+            float *dvr = dv + (b * source + s) * valueFeatures + h * eh;
+            for (int64_t j = 0; j < eh; ++j)
+              dvr[j] += p[s] * g[j];
+          }
+        }
+        for (int64_t s = 0; s < source; ++s) {
+          const float ds = p[s] * (dp[s] - weighted) * scale;
+          if (dq) {
+            const float *kr = k + (b * source + s) * features + h * dh;
+            float *dqr = dq + (b * length + l) * features + h * dh;
+            for (int64_t j = 0; j < dh; ++j)
+              dqr[j] += ds * kr[j];
+          }
+          if (dk) {
+            float *dkr = dk + (b * source + s) * features + h * dh;
+            for (int64_t j = 0; j < dh; ++j)
+              dkr[j] += ds * qr[j];
+          }
+        }
+      }
+    }
+}
+
 } // namespace tweedie::cpu

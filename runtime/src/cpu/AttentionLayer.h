@@ -14,6 +14,13 @@ void attention(int64_t batch, int64_t length, int64_t source, int64_t features,
                int64_t valueFeatures, int64_t heads, const float *q, const float *k,
                const float *v, float *out);
 
+/// The cotangents of attention's query, key and value given its result's
+/// cotangent `grad` [batch, length, valueFeatures]. Null outputs are not
+/// computed (a training step asks for each one it uses).
+void attentionGrad(int64_t batch, int64_t length, int64_t source, int64_t features,
+                   int64_t valueFeatures, int64_t heads, const float *q, const float *k,
+                   const float *v, const float *grad, float *dq, float *dk, float *dv);
+
 } // namespace tweedie::cpu
 
 #endif

@@ -10,6 +10,11 @@
 namespace tweedie::cpu {
 
 namespace {
+
+/// Below this many elements a loop runs on the calling thread: waking the
+/// OpenMP team costs more than it saves. (Inside a sampler's own parallel
+/// region the nested regions run on one thread anyway.)
+constexpr int64_t kParallelCount = int64_t{1} << 15;
 Dims stridesOf(const Dims &shape) {
   Dims strides(shape.size(), 1);
   for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
@@ -56,33 +61,35 @@ void broadcastBinary(BinaryOp op, const float *lhs, const Dims &lhsShape, const 
   const int64_t count = numel(outShape);
   auto apply = [op](float a, float b) { return op == BinaryOp::Add ? a + b : a * b; };
   if (lhsShape == outShape && rhsShape == outShape) {
+#pragma omp parallel for simd if (count > kParallelCount) schedule(static)
     for (int64_t i = 0; i < count; ++i)
       out[i] = apply(lhs[i], rhs[i]);
     return;
   }
-  const size_t rank = outShape.size();
+  const auto rank = static_cast<int64_t>(outShape.size());
   const Dims ls = broadcastStrides(lhsShape, rank), rs = broadcastStrides(rhsShape, rank);
-  // Innermost dim as a contiguous run; walk the outer index with a counter.
+  // Innermost dim as a contiguous run; each row finds its outer index itself,
+  // so rows run in parallel.
   const int64_t inner = rank ? outShape[rank - 1] : 1;
   const int64_t lInner = rank ? ls[rank - 1] : 0, rInner = rank ? rs[rank - 1] : 0;
-  Dims index(rank, 0);
-  for (int64_t base = 0; base < count; base += inner) {
-    int64_t lo = 0, ro = 0;
-    for (size_t d = 0; d + 1 < rank; ++d) {
-      lo += index[d] * ls[d];
-      ro += index[d] * rs[d];
+  const int64_t rows = inner ? count / inner : 0;
+#pragma omp parallel for if (count > kParallelCount) schedule(static)
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t lo = 0, ro = 0, rest = row;
+    for (int64_t d = rank - 2; d >= 0; --d) {
+      const int64_t i = rest % outShape[d];
+      rest /= outShape[d];
+      lo += i * ls[d];
+      ro += i * rs[d];
     }
+    float *o = out + row * inner;
     for (int64_t i = 0; i < inner; ++i)
-      out[base + i] = apply(lhs[lo + i * lInner], rhs[ro + i * rInner]);
-    for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; --d) {
-      if (++index[d] < outShape[d])
-        break;
-      index[d] = 0;
-    }
+      o[i] = apply(lhs[lo + i * lInner], rhs[ro + i * rInner]);
   }
 }
 
 void activateAll(Activation activation, const float *x, float *y, int64_t count) {
+#pragma omp parallel for if (count > kParallelCount) schedule(static)
   for (int64_t i = 0; i < count; ++i)
     y[i] = activate(x[i], activation);
 }

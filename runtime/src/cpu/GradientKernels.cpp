@@ -4,6 +4,7 @@
 
 #include <dnnl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -74,33 +75,64 @@ std::pair<int64_t, int64_t> aroundAxis(const Dims &shape, int64_t axis) {
 } // namespace
 
 void reduceSumKeepDims(const float *x, const Dims &shape, const Dims &axes, float *out) {
-  Dims outShape = shape;
-  for (int64_t a : axes)
-    outShape[a] = 1;
-  const size_t rank = shape.size();
-  // Output strides, 0 along reduced axes: input element -> output element.
-  Dims strides(rank, 0);
+  // Adjacent axes that are both reduced or both kept merge into one; size-1
+  // axes drop out. What is left alternates kept and reduced runs.
+  struct Run {
+    int64_t size, stride;
+    bool reduced;
+  };
+  std::vector<Run> runs;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1)
+      continue;
+    const bool reduced = std::find(axes.begin(), axes.end(), static_cast<int64_t>(d)) != axes.end();
+    if (!runs.empty() && runs.back().reduced == reduced)
+      runs.back().size *= shape[d];
+    else
+      runs.push_back({shape[d], 0, reduced});
+  }
   int64_t stride = 1;
-  for (int64_t d = static_cast<int64_t>(rank) - 1; d >= 0; --d) {
-    strides[d] = outShape[d] == 1 ? 0 : stride;
-    stride *= outShape[d];
+  for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+    it->stride = stride;
+    stride *= it->size;
   }
-  std::vector<double> sums(count(outShape), 0.0);
-  Dims index(rank, 0);
-  const int64_t total = count(shape);
-  int64_t offset = 0;
-  for (int64_t i = 0; i < total; ++i) {
-    sums[offset] += x[i];
-    for (int64_t d = static_cast<int64_t>(rank) - 1; d >= 0; --d) {
-      offset += strides[d];
-      if (++index[d] < shape[d])
-        break;
-      offset -= strides[d] * shape[d];
-      index[d] = 0;
+  std::vector<Run> kept, reduced;
+  for (const Run &r : runs)
+    (r.reduced ? reduced : kept).push_back(r);
+  int64_t outputs = 1, terms = 1;
+  for (const Run &r : kept)
+    outputs *= r.size;
+  for (const Run &r : reduced)
+    terms *= r.size;
+  // Each output sums its terms alone, in one fixed order (double
+  // accumulation): the result does not depend on the thread count.
+#pragma omp parallel for if (outputs * terms > (int64_t{1} << 15)) schedule(static)
+  for (int64_t o = 0; o < outputs; ++o) {
+    int64_t base = 0, rest = o;
+    for (auto it = kept.rbegin(); it != kept.rend(); ++it) {
+      base += (rest % it->size) * it->stride;
+      rest /= it->size;
     }
+    double sum = 0.0;
+    if (reduced.empty()) {
+      sum = x[base];
+    } else {
+      // The last reduced run is the inner loop; the others count outside it.
+      const Run &last = reduced.back();
+      const int64_t outer = terms / last.size;
+      for (int64_t t = 0; t < outer; ++t) {
+        int64_t offset = base, r = t;
+        for (size_t k = reduced.size() - 1; k-- > 0;) {
+          offset += (r % reduced[k].size) * reduced[k].stride;
+          r /= reduced[k].size;
+        }
+        const float *p = x + offset;
+        for (int64_t i = 0; i < last.size; ++i)
+          sum += p[i * last.stride];
+      }
+    }
+    out[o] = static_cast<float>(sum);
   }
-  for (size_t i = 0; i < sums.size(); ++i)
-    out[i] = static_cast<float>(sums[i]);
 }
 
 void broadcastTo(const float *x, const Dims &shape, float *out, const Dims &outShape) {
@@ -111,6 +143,7 @@ void broadcastTo(const float *x, const Dims &shape, float *out, const Dims &outS
 void activationGrad(Activation activation, int order, const float *x, const float *grad, float *out,
                     int64_t n) {
   const bool second = order == 2;
+#pragma omp parallel for if (n > (int64_t{1} << 15)) schedule(static)
   for (int64_t i = 0; i < n; ++i)
     out[i] = grad[i] * derivative(x[i], activation, second);
 }

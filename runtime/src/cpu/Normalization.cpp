@@ -52,12 +52,14 @@ GroupNormLayer::GroupNormLayer(int64_t channels, int64_t groups, double epsilon,
                                 std::to_string(gamma.size()) + " gammas do not agree");
 }
 
-void GroupNormLayer::run(int64_t batch, int64_t spatial, const float *x, float *y) const {
-  const int64_t perGroup = channels_ / groups_, count = perGroup * spatial;
+void groupNorm(int64_t batch, int64_t channels, int64_t spatial, int64_t groups, double epsilon,
+               const float *gamma, const float *beta, Activation activation, const float *x,
+               float *y) {
+  const int64_t perGroup = channels / groups, count = perGroup * spatial;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < batch; ++n)
-    for (int64_t g = 0; g < groups_; ++g) {
-      const int64_t base = (n * channels_ + g * perGroup) * spatial;
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t base = (n * channels + g * perGroup) * spatial;
       // Two passes in double, as the reference: no cancellation for large means.
       double sum = 0;
       for (int64_t i = 0; i < count; ++i)
@@ -67,17 +69,22 @@ void GroupNormLayer::run(int64_t batch, int64_t spatial, const float *x, float *
       for (int64_t i = 0; i < count; ++i)
         squares += (x[base + i] - mean) * (x[base + i] - mean);
       const double variance = squares / count;
-      const double inv = 1.0 / std::sqrt(variance + epsilon_);
+      const double inv = 1.0 / std::sqrt(variance + epsilon);
       for (int64_t c = 0; c < perGroup; ++c) {
         const int64_t channel = g * perGroup + c;
-        const float scale = static_cast<float>(inv * gamma_[channel]);
-        const float shift = static_cast<float>(beta_[channel] - mean * inv * gamma_[channel]);
+        const float scale = static_cast<float>(inv * gamma[channel]);
+        const float shift = static_cast<float>(beta[channel] - mean * inv * gamma[channel]);
         for (int64_t i = 0; i < spatial; ++i) {
           const int64_t at = base + c * spatial + i;
-          y[at] = activate(x[at] * scale + shift, activation_);
+          y[at] = activate(x[at] * scale + shift, activation);
         }
       }
     }
+}
+
+void GroupNormLayer::run(int64_t batch, int64_t spatial, const float *x, float *y) const {
+  groupNorm(batch, channels_, spatial, groups_, epsilon_, gamma_.data(), beta_.data(),
+            activation_, x, y);
 }
 
 LayerNormLayer::LayerNormLayer(CpuContext &context, int64_t features, double epsilon,

@@ -13,6 +13,12 @@ namespace tweedie::cpu {
 /// GroupNorm over [N, C, spatial] with an optional fused activation. oneDNN 2.6
 /// has no group normalisation; statistics accumulate in double so the result
 /// does not depend on how a batch is split (each group is summed in one order).
+/// Group normalisation of [batch, channels, spatial] x with per-channel
+/// gamma and beta read at call time (a training step's weights change).
+void groupNorm(int64_t batch, int64_t channels, int64_t spatial, int64_t groups, double epsilon,
+               const float *gamma, const float *beta, Activation activation, const float *x,
+               float *y);
+
 class GroupNormLayer {
 public:
   GroupNormLayer(int64_t channels, int64_t groups, double epsilon,

@@ -1,6 +1,7 @@
 //===- TrainStep.cpp - the CPU executor of a training step
 //-----------------===//
 #include "cpu/TrainStep.h"
+#include "cpu/AttentionLayer.h"
 #include "cpu/GradientKernels.h"
 #include "cpu/Normalization.h"
 #include "tweedie/Noise.h"
@@ -83,6 +84,21 @@ void TrainStep::check() const {
         value(operand, std::string(module::opKindName(op.kind)) + "'s operand");
     if (value(op.result, "a result").kind == ValueKind::Constant)
       invalid(std::string(module::opKindName(op.kind)) + " writes a constant");
+    if (op.kind == OpKind::AttentionGrad) {
+      if (op.ints.size() != 4 || op.ints[0] < 1 || op.operands.size() != 4)
+        invalid("attention_grad does not name its heads and three cotangents");
+      for (size_t k = 1; k < 4; ++k)
+        if (op.ints[k] >= 0 &&
+            value(static_cast<int32_t>(op.ints[k]), "attention_grad's cotangent").shape !=
+                desc_.values[op.operands[k - 1]].shape)
+          invalid("attention_grad's cotangent " + std::to_string(k) +
+                  " is not shaped as its primal");
+    }
+    if ((op.kind == OpKind::Conv2D || op.kind == OpKind::Conv2DBackwardData ||
+         op.kind == OpKind::Conv2DBackwardWeight) &&
+        op.ints.size() != 5)
+      invalid(std::string(module::opKindName(op.kind)) + " does not carry its stride, padding "
+                                                         "and groups");
     switch (op.kind) {
     case OpKind::Dense:
     case OpKind::Act:
@@ -101,8 +117,16 @@ void TrainStep::check() const {
     case OpKind::Slice:
     case OpKind::Pad:
     case OpKind::TimeEmbedding:
+    case OpKind::Conv2D:
+    case OpKind::Conv2DBackwardData:
+    case OpKind::Conv2DBackwardWeight:
+    case OpKind::GroupNorm:
+    case OpKind::Attention:
+    case OpKind::AttentionGrad:
+    case OpKind::Upsample:
+    case OpKind::AvgPool:
       break;
-    default: // convolutional networks' gradients come next
+    default:
       invalid(std::string("training steps cannot run ") + module::opKindName(op.kind) + " yet");
     }
   }
@@ -152,8 +176,8 @@ std::vector<int64_t> TrainStep::fullShape(int32_t index) const {
 double TrainStep::run(const float *data, uint64_t seed, int64_t step) {
   const int64_t width = desc_.sampleNumel();
   std::memcpy(pointer(desc_.state), data, static_cast<size_t>(batch_ * width) * sizeof(float));
-  for (const module::OpDesc &op : desc_.body)
-    runOp(op, seed, step);
+  for (size_t i = 0; i < desc_.body.size(); ++i)
+    runOp(i, desc_.body[i], seed, step);
   const double loss = *pointer(desc_.training->loss);
   if (!std::isfinite(loss))
     throw std::runtime_error("the loss is " + std::to_string(loss) + " at step " +
@@ -163,7 +187,27 @@ double TrainStep::run(const float *data, uint64_t seed, int64_t step) {
   return loss;
 }
 
-void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
+TrainableConv2D &TrainStep::convolution(size_t index, const module::OpDesc &op,
+                                        const std::vector<int64_t> &input,
+                                        const std::vector<int64_t> &output,
+                                        const std::vector<int64_t> &weight) {
+  std::unique_ptr<TrainableConv2D> &conv = convolutions_[index];
+  if (!conv) {
+    if (input.size() != 4 || output.size() != 4 || weight.size() != 4 || op.ints.size() != 5)
+      invalid(std::string(module::opKindName(op.kind)) + " is not of 4-D tensors");
+    Conv2DShape shape{input[1], output[1], input[2], input[3], weight[2], weight[3]};
+    shape.stride = {op.ints[0], op.ints[1]};
+    shape.padding = {op.ints[2], op.ints[3]};
+    shape.groups = op.ints[4];
+    if (shape.outHeight() != output[2] || shape.outWidth() != output[3] ||
+        input[0] != output[0])
+      invalid(std::string(module::opKindName(op.kind)) + "'s shapes do not agree");
+    conv = std::make_unique<TrainableConv2D>(context_, shape, input[0]);
+  }
+  return *conv;
+}
+
+void TrainStep::runOp(size_t index, const module::OpDesc &op, uint64_t seed, int64_t step) {
   auto in = [&](size_t i) -> const float * {
     return i < op.operands.size() && op.operands[i] >= 0 ? pointer(op.operands[i]) : nullptr;
   };
@@ -183,6 +227,53 @@ void TrainStep::runOp(const module::OpDesc &op, uint64_t seed, int64_t step) {
         out[i] += residual[i];
     if (op.act != module::Activation::None)
       activateAll(toActivation(op.act), out, out, outCount);
+    break;
+  }
+  case OpKind::Conv2D:
+    convolution(index, op, shapeOf(0), outShape, shapeOf(1))
+        .forward(context_, in(0), in(1), in(2), out);
+    if (const float *residual = in(3))
+      for (int64_t i = 0; i < outCount; ++i)
+        out[i] += residual[i];
+    if (op.act != module::Activation::None)
+      activateAll(toActivation(op.act), out, out, outCount);
+    break;
+  case OpKind::Conv2DBackwardData:
+    convolution(index, op, outShape, shapeOf(0), shapeOf(1))
+        .backwardData(context_, in(0), in(1), out);
+    break;
+  case OpKind::Conv2DBackwardWeight:
+    convolution(index, op, shapeOf(0), shapeOf(1), outShape)
+        .backwardWeights(context_, in(0), in(1), out);
+    break;
+  case OpKind::GroupNorm: {
+    const std::vector<int64_t> x = shapeOf(0);
+    groupNorm(x[0], x[1], product(x) / (x[0] * x[1]), op.ints[0], op.floats[0], in(1), in(2),
+              toActivation(op.act), in(0), out);
+    break;
+  }
+  case OpKind::Attention: {
+    const std::vector<int64_t> q = shapeOf(0), k = shapeOf(1), v = shapeOf(2);
+    attention(q[0], q[1], k[1], q[2], v[2], op.ints[0], in(0), in(1), in(2), out);
+    break;
+  }
+  case OpKind::AttentionGrad: {
+    const std::vector<int64_t> q = shapeOf(0), k = shapeOf(1), v = shapeOf(2);
+    auto cotangent = [&](size_t k) {
+      return op.ints[k] >= 0 ? pointer(static_cast<int32_t>(op.ints[k])) : nullptr;
+    };
+    attentionGrad(q[0], q[1], k[1], q[2], v[2], op.ints[0], in(0), in(1), in(2), in(3),
+                  cotangent(1), cotangent(2), cotangent(3));
+    break;
+  }
+  case OpKind::Upsample: {
+    const std::vector<int64_t> x = shapeOf(0);
+    upsampleNearest(in(0), x[0] * x[1], x[2], x[3], op.ints[0], out);
+    break;
+  }
+  case OpKind::AvgPool: {
+    const std::vector<int64_t> x = shapeOf(0);
+    avgPool(in(0), x[0] * x[1], x[2], x[3], op.ints[0], op.ints[1], op.ints[2], op.ints[3], out);
     break;
   }
   case OpKind::Act:

@@ -10,7 +10,12 @@
 #ifndef TWEEDIE_RUNTIME_CPU_TRAINSTEP_H
 #define TWEEDIE_RUNTIME_CPU_TRAINSTEP_H
 
+#include "cpu/ConvolutionTraining.h"
+#include "cpu/CpuContext.h"
 #include "tweedie/module/ModuleDesc.h"
+
+#include <map>
+#include <memory>
 
 #include <span>
 #include <string>
@@ -41,12 +46,20 @@ private:
   float *pointer(int32_t value);
   const float *pointer(int32_t value) const;
   std::vector<int64_t> fullShape(int32_t value) const;
-  void runOp(const module::OpDesc &op, uint64_t seed, int64_t step);
+  void runOp(size_t index, const module::OpDesc &op, uint64_t seed, int64_t step);
+  /// The oneDNN convolution of op `index` (a conv2d or one of its
+  /// gradients), whose forward input is `input` and result `output`.
+  TrainableConv2D &convolution(size_t index, const module::OpDesc &op,
+                               const std::vector<int64_t> &input,
+                               const std::vector<int64_t> &output,
+                               const std::vector<int64_t> &weight);
   void check() const;
 
   module::ModuleDesc desc_;
   int64_t batch_;
   std::vector<float> arena_, whole_;
+  CpuContext context_;
+  std::map<size_t, std::unique_ptr<TrainableConv2D>> convolutions_;
 };
 
 } // namespace tweedie::cpu

@@ -20,7 +20,8 @@ const char *opKindName(OpKind kind) {
       "dense", "conv2d", "group_norm", "layer_norm", "attention", "act", "add", "mul",
       "concat", "upsample", "avg_pool", "transpose", "copy", "randn", "affine_step",
       "langevin_corrector", "broadcast", "act_grad", "rand_uniform", "mala_step", "slice",
-      "reduce_sum", "time_embedding", "outer_sum", "pad", "interpolate"};
+      "reduce_sum", "time_embedding", "outer_sum", "pad", "interpolate",
+      "conv2d_backward_data", "conv2d_backward_weight", "attention_grad"};
   auto index = static_cast<uint16_t>(kind);
   return index < kNumAllOpKinds ? names[index] : "unknown";
 }

@@ -37,6 +37,13 @@
 //   OuterSum   [lhs, rhs]                       sum over rows of lhs[r]^T rhs[r]
 //   Pad        [x]                              ints {axis, before, after}
 //   Interpolate [u]                             floats {table}; ints {discrete}
+//   Conv2DBackwardData [grad, weight]           ints {stride h, w, padding h, w, groups}:
+//                                               the input cotangent (result shaped as it)
+//   Conv2DBackwardWeight [input, grad]          ints {stride h, w, padding h, w, groups}:
+//                                               the weight cotangent, summed over the batch
+//   AttentionGrad [q, k, v, grad]               ints {heads, dq, dk, dv}: the values the
+//                                               cotangents go to (-1: not read); the
+//                                               result is the first of them
 // Dense there reads its weight as it is at run time (it may be a whole value).
 //
 //===----------------------------------------------------------------------===//
@@ -66,11 +73,11 @@ enum class OpKind : uint16_t {
   Upsample, AvgPool, Transpose, Copy, Randn, AffineStep, LangevinCorrector,
   Broadcast, ActGrad, RandUniform, MALAStep, Slice, ReduceSum, TimeEmbedding,
   // Training steps only:
-  OuterSum, Pad, Interpolate
+  OuterSum, Pad, Interpolate, Conv2DBackwardData, Conv2DBackwardWeight, AttentionGrad
 };
 /// The kinds a module file may hold.
 inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::TimeEmbedding) + 1;
-inline constexpr uint16_t kNumAllOpKinds = static_cast<uint16_t>(OpKind::Interpolate) + 1;
+inline constexpr uint16_t kNumAllOpKinds = static_cast<uint16_t>(OpKind::AttentionGrad) + 1;
 const char *opKindName(OpKind kind);
 
 enum class Activation : uint8_t {

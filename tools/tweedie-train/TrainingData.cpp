@@ -1,0 +1,47 @@
+//===- TrainingData.cpp -----------------------------------------------------===//
+#include "TrainingData.h"
+#include "tweedie/train/ImageData.h"
+#include "tweedie/train/ToyData.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <memory>
+#include <stdexcept>
+
+namespace tweedie::tools {
+
+namespace {
+constexpr const char *kFashionMnist = "fashion-mnist";
+} // namespace
+
+std::vector<std::string> trainingDataNames() {
+  std::vector<std::string> names = train::toyDataNames();
+  names.push_back(kFashionMnist);
+  return names;
+}
+
+TrainingData openTrainingData(const std::string &name, uint64_t seed) {
+  if (name == kFashionMnist) {
+    auto images = std::make_shared<train::LabelledImages>(train::loadFashionMnist(train::Split::Train));
+    TrainingData data;
+    data.sampleShape = {1, images->height, images->width};
+    data.draw = [images, seed](uint32_t stream, int64_t count) {
+      const std::vector<int64_t> indices = train::drawIndices(seed, stream, count, images->count);
+      return train::imagesAsFloats(*images, indices);
+    };
+    return data;
+  }
+  std::optional<train::ToyData> toy = train::toyDataNamed(name);
+  if (!toy)
+    throw std::invalid_argument(fmt::format("--data '{}' is not one of: {}", name,
+                                            fmt::join(trainingDataNames(), ", ")));
+  TrainingData data;
+  data.sampleShape = {2};
+  data.draw = [kind = *toy, seed](uint32_t stream, int64_t count) {
+    return train::drawToyData(kind, seed, stream, 0, count);
+  };
+  return data;
+}
+
+} // namespace tweedie::tools
