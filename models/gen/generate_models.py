@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Writes models/{mlp2d,ebm2d,unet28}.mlir: Tweedie's bundled score networks.
+"""Writes models/{mlp2d,ebm2d,unet28,fmnist_classifier}.mlir: Tweedie's bundled
+networks (three score networks and the classifier whose features the
+Fréchet distance reads).
 
 The U-Net is too long to keep consistent by hand, so all three come from this one
 script (stdlib only). Run it from anywhere; it overwrites the files next to
@@ -267,13 +269,58 @@ func.func @sample(%noise: tensor<?x1x28x28xf32>, %seed: i64, %first: index) -> t
     return net.emit(out, doc, solve, DDPM_TRAINED)
 
 
+def fmnist_classifier():
+    """A small CNN for Fashion-MNIST. @fmnist_features is the 128-wide
+    penultimate layer the Fréchet distance compares; @fmnist_classifier adds
+    the 10-way head that cross-entropy trains."""
+    B = None
+    net = Net("fmnist_features", [("%x", [B, 1, 28, 28])], [B, 128])
+
+    def pool(x, shape, k):
+        out = shape[:2] + [shape[2] // k, shape[3] // k]
+        v = net.op("h", f"score.avg_pool {x} {{kernel = array<i64: {k}, {k}>, stride = "
+                        f"array<i64: {k}, {k}>}} : ({tensor(shape)}) -> {tensor(out)}")
+        return v, out
+
+    h, shape = net.conv("conv0", "%x", [B, 1, 28, 28], 32)
+    h = net.act("silu", h, shape)
+    h, shape = pool(h, shape, 2)
+    h, shape = net.conv("conv1", h, shape, 64)
+    h = net.act("silu", h, shape)
+    h, shape = pool(h, shape, 2)
+    h, shape = net.conv("conv2", h, shape, 64)
+    h = net.act("silu", h, shape)
+    h, shape = pool(h, shape, 7)
+    h = net.reshape(h, shape, [B, 64])
+    h, shape = net.dense("features", h, [B, 64], 128)
+    h = net.act("silu", h, shape)
+    head_params = 128 * 10 + 10
+    classifier = f"""
+// The classifier: features, then logits over the 10 classes.
+func.func @fmnist_classifier(%x: {tensor([B, 1, 28, 28])}) -> {tensor([B, 10])} {{
+  %f = func.call @fmnist_features(%x) : ({tensor([B, 1, 28, 28])}) -> {tensor([B, 128])}
+  %w = score.param "head.weight" : {tensor([128, 10])}
+  %b = score.param "head.bias" : {tensor([10])}
+  %logits = score.dense %f, %w, %b : ({tensor([B, 128])}, {tensor([128, 10])}, {tensor([10])}) -> {tensor([B, 10])}
+  return %logits : {tensor([B, 10])}
+}}
+"""
+    doc = header("fmnist_classifier: a small CNN over Fashion-MNIST's 10 classes.", [
+        "Three 3x3 convs (32, 64, 64 channels) + SiLU, average pooling to 14, 7",
+        "and 1 pixels, a 128-wide SiLU layer (@fmnist_features: what the Fréchet",
+        "distance compares) and a dense head (@fmnist_classifier: what",
+        "`tweedie-train --objective cross-entropy` trains)."], net.params + head_params)
+    return net.emit(h, doc, classifier)
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=pathlib.Path, default=MODELS,
                         help="folder to write the .mlir files to (default: models/)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, build in [("mlp2d", mlp2d), ("ebm2d", ebm2d), ("unet28", unet28)]:
+    for name, build in [("mlp2d", mlp2d), ("ebm2d", ebm2d), ("unet28", unet28),
+                        ("fmnist_classifier", fmnist_classifier)]:
         path = args.out / f"{name}.mlir"
         path.write_text(build())
         print(f"wrote {path}")

@@ -154,3 +154,26 @@ func.func @loss(%x0: tensor<?x2xf32>, %seed: i64, %step: index) -> tensor<1xf32>
       prediction eps sliced 2 rademacher : tensor<?x2xf32> -> tensor<1xf32>
   return %l : tensor<1xf32>
 }
+
+// -----
+
+// A classifier's cross-entropy: logsumexp around each row's mean logit,
+// minus the labelled logit, averaged over a batch counted at run time.
+func.func @classifier(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
+  %w = score.param "w" : tensor<4x3xf32>
+  %h = score.dense %x, %w : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  return %h : tensor<?x3xf32>
+}
+func.func @loss(%x: tensor<?x4xf32>, %seed: i64, %step: index, %y: tensor<?x3xf32>) -> tensor<1xf32> {
+  %0 = sampler.cross_entropy_loss @classifier(%x, %y) : tensor<?x4xf32>, tensor<?x3xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+// CHECK-LABEL: func.func @loss
+// CHECK: %[[L:.*]] = call @classifier(%{{.*}})
+// CHECK: score.reduce_sum %[[L]] axes [1]
+// CHECK: score.act exp
+// CHECK: score.act log
+// CHECK: score.mul %{{.*}}, %[[L]]
+// CHECK: score.act reciprocal
+// CHECK-NOT: sampler.cross_entropy_loss
+// GRAD: func.func @loss_grad({{.*}}tensor<?x3xf32>) -> (tensor<1xf32>, tensor<4x3xf32>)

@@ -40,6 +40,7 @@ struct StepCase {
   bool lognormal;
   int64_t probes = 0; // > 0: sliced score matching
   bool gaussianProbes = false;
+  bool crossEntropy = false; // a classifier on one-hot labels
 };
 
 std::ostream &operator<<(std::ostream &os, const StepCase &c) { return os << c.name; }
@@ -57,6 +58,7 @@ TEST_P(CompiledStep, MatchesTheFloat64Interpreter) {
   options.lognormal = c.lognormal;
   options.probes = c.probes;
   options.gaussianProbes = c.gaussianProbes;
+  options.crossEntropy = c.crossEntropy;
   options.syntheticSeed = 3;
   TrainingCompileResult compiled, gradientIR;
   ASSERT_TRUE(compileTraining(options, compiled));
@@ -77,7 +79,13 @@ TEST_P(CompiledStep, MatchesTheFloat64Interpreter) {
       data[i] = static_cast<float>(noiseAt(9, static_cast<uint32_t>(i / width), 0, 0, i % width));
   }
   cpu::TrainStep trainStep(std::move(compiled.step), batch);
-  const double loss = trainStep.run(data.data(), seed, step);
+  // One-hot labels, class (row * 7) mod K, for a classifier.
+  const int64_t classes = trainStep.numClasses();
+  std::vector<float> labels(batch * classes, 0.0f);
+  for (int64_t r = 0; r < batch && classes; ++r)
+    labels[r * classes + (r * 7) % classes] = 1.0f;
+  const double loss =
+      trainStep.run(data.data(), seed, step, classes ? labels.data() : nullptr);
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -90,7 +98,11 @@ TEST_P(CompiledStep, MatchesTheFloat64Interpreter) {
   std::vector<int64_t> inputShape = {batch};
   inputShape.insert(inputShape.end(), sampleShape.begin(), sampleShape.end());
   reference::Tensor input(inputShape, std::vector<double>(data.begin(), data.end()));
-  auto expected = interpreter.run(fn, {input, int64_t{seed}, int64_t{step}});
+  std::vector<reference::Argument> arguments = {input, int64_t{seed}, int64_t{step}};
+  if (classes)
+    arguments.push_back(
+        reference::Tensor({batch, classes}, std::vector<double>(labels.begin(), labels.end())));
+  auto expected = interpreter.run(fn, arguments);
   ASSERT_TRUE(succeeded(expected));
   ASSERT_EQ(expected->size(), trainStep.numParameters() + 1);
 
@@ -134,7 +146,10 @@ INSTANTIATE_TEST_SUITE_P(
                       // Convolutions, group norm, attention and upsampling.
                       StepCase{"tiny_unet_ddpm_eps", "unit/Inputs/tiny_unet.mlir", "", "", false},
                       StepCase{"tiny_unet_edm_x0", "unit/Inputs/tiny_unet.mlir", "#sampler.karras<>",
-                               "x0", true}),
+                               "x0", true},
+                      // Cross-entropy through the Fashion-MNIST classifier (pooling).
+                      StepCase{"fmnist_classifier_cross_entropy", "fmnist_classifier.mlir", "", "",
+                               false, 0, false, true}),
     [](const auto &info) { return std::string(info.param.name); });
 
 // Sliced score matching's loss against its definition: at one noise level
@@ -156,7 +171,13 @@ TEST(CompiledStep, SlicedScoreMatchingIsItsDefinition) {
   ASSERT_TRUE(compileTraining(options, compiled));
   const std::vector<float> data = train::drawToyData(train::ToyData::Moons, 2, 0, 0, batch);
   cpu::TrainStep trainStep(std::move(compiled.step), batch);
-  const double loss = trainStep.run(data.data(), seed, step);
+  // One-hot labels, class (row * 7) mod K, for a classifier.
+  const int64_t classes = trainStep.numClasses();
+  std::vector<float> labels(batch * classes, 0.0f);
+  for (int64_t r = 0; r < batch && classes; ++r)
+    labels[r * classes + (r * 7) % classes] = 1.0f;
+  const double loss =
+      trainStep.run(data.data(), seed, step, classes ? labels.data() : nullptr);
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -214,6 +235,40 @@ TEST(CompiledStep, SameNoiseForTheSameStepAndNewNoiseForTheNext) {
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
   EXPECT_NE(a, d);
+}
+
+// A network evaluated once on a batch (the classifier's features the
+// Fréchet distance reads) against the float64 interpreter.
+TEST(CompiledEvaluation, ClassifierFeaturesMatchTheFloat64Interpreter) {
+  const std::string model = kModels + "/fmnist_classifier.mlir";
+  module::ModuleDesc desc;
+  ASSERT_TRUE(compileEvaluation(model, "fmnist_features", "", desc));
+  constexpr int64_t batch = 6;
+  cpu::TrainStep evaluation(std::move(desc), batch);
+  ASSERT_EQ(evaluation.outputShape(), (std::vector<int64_t>{128}));
+  std::vector<float> images(batch * 784);
+  for (size_t i = 0; i < images.size(); ++i)
+    images[i] = static_cast<float>(std::tanh(noiseAt(2, static_cast<uint32_t>(i / 784), 0, 0, i % 784)));
+  std::span<const float> features = evaluation.evaluate(images.data());
+  EXPECT_THROW(evaluation.run(images.data(), 0, 0), std::invalid_argument);
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(model, &context);
+  ASSERT_TRUE(module);
+  reference::Interpreter interpreter(*module, reference::syntheticParams(0));
+  auto expected = interpreter.run(
+      module->lookupSymbol<func::FuncOp>("fmnist_features"),
+      {reference::Tensor({batch, 1, 28, 28}, std::vector<double>(images.begin(), images.end()))});
+  ASSERT_TRUE(succeeded(expected));
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < features.size(); ++i) {
+    diff += (features[i] - (*expected)[0][i]) * (features[i] - (*expected)[0][i]);
+    norm += (*expected)[0][i] * (*expected)[0][i];
+  }
+  EXPECT_GT(norm, 1e-3); // features that are not all zero
+  EXPECT_LT(std::sqrt(diff / norm), 1e-5);
 }
 
 TEST(CompiledStep, RejectsADescriptionItCannotRun) {

@@ -26,9 +26,13 @@ TrainingData openTrainingData(const std::string &name, uint64_t seed) {
     auto images = std::make_shared<train::LabelledImages>(train::loadFashionMnist(train::Split::Train));
     TrainingData data;
     data.sampleShape = {1, images->height, images->width};
+    data.numClasses = 10;
     data.draw = [images, seed](uint32_t stream, int64_t count) {
       const std::vector<int64_t> indices = train::drawIndices(seed, stream, count, images->count);
-      return train::imagesAsFloats(*images, indices);
+      Batch batch{train::imagesAsFloats(*images, indices), std::vector<float>(count * 10, 0.0f)};
+      for (int64_t r = 0; r < count; ++r)
+        batch.labels[r * 10 + images->labels[indices[r]]] = 1.0f;
+      return batch;
     };
     return data;
   }
@@ -39,7 +43,7 @@ TrainingData openTrainingData(const std::string &name, uint64_t seed) {
   TrainingData data;
   data.sampleShape = {2};
   data.draw = [kind = *toy, seed](uint32_t stream, int64_t count) {
-    return train::drawToyData(kind, seed, stream, 0, count);
+    return Batch{train::drawToyData(kind, seed, stream, 0, count), {}};
   };
   return data;
 }

@@ -9,11 +9,19 @@
 
 namespace tweedie::tools {
 
+struct Batch {
+  std::vector<float> examples;
+  /// One-hot rows of numClasses (empty for unlabelled data).
+  std::vector<float> labels;
+};
+
 struct TrainingData {
   /// One example's shape ({2} for the toy sets, {1, 28, 28} for images).
   std::vector<int64_t> sampleShape;
+  /// Classes of the labels (0: unlabelled).
+  int64_t numClasses = 0;
   /// Batch `stream` (the training step) of `count` examples.
-  std::function<std::vector<float>(uint32_t stream, int64_t count)> draw;
+  std::function<Batch(uint32_t stream, int64_t count)> draw;
 };
 
 /// The names --data accepts.

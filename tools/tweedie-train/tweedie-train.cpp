@@ -65,6 +65,7 @@ int run(const Options &o) {
   options.compile.lognormal = o.objective == "edm";
   options.compile.probes = o.objective == "sliced" ? o.probes : 0;
   options.compile.gaussianProbes = o.probe == "gaussian";
+  options.compile.crossEntropy = o.objective == "cross-entropy";
   TrainingCompileResult compiled;
   if (!compileTraining(options.compile, compiled))
     return 1;
@@ -81,6 +82,13 @@ int run(const Options &o) {
                                             fmt::join(compiled.step.sampleShape, ", ")));
 
   cpu::TrainStep step(std::move(compiled.step), o.batch);
+  if (step.numClasses() > 0 && step.numClasses() != data.numClasses)
+    throw std::invalid_argument(
+        data.numClasses ? fmt::format("--data {} has {} classes, but @{} has {} logits", o.data,
+                                      data.numClasses, compiled.network, step.numClasses())
+                        : fmt::format("--objective cross-entropy needs labelled data "
+                                      "(fashion-mnist), not --data {}",
+                                      o.data));
   std::vector<std::string> names;
   std::vector<std::vector<int64_t>> shapes;
   std::vector<std::span<float>> weights;
@@ -138,8 +146,9 @@ int run(const Options &o) {
   const auto start = std::chrono::steady_clock::now();
   double smoothed = 0.0;
   for (int64_t s = first; s < o.steps; ++s) {
-    const std::vector<float> batch = data.draw(static_cast<uint32_t>(s), o.batch);
-    const double loss = step.run(batch.data(), o.seed, s);
+    const tools::Batch batch = data.draw(static_cast<uint32_t>(s), o.batch);
+    const double loss = step.run(batch.examples.data(), o.seed, s,
+                                 step.numClasses() ? batch.labels.data() : nullptr);
     std::vector<std::span<const float>> grads;
     for (size_t k = 0; k < names.size(); ++k)
       grads.push_back(step.gradient(k));
@@ -179,8 +188,9 @@ int run(const Options &o) {
 } // namespace
 
 int main(int argc, char **argv) {
-  CLI::App app{"Train a score network with denoising score matching. Compiles the network's "
-               "loss and its gradient, then runs Adam on batches drawn in-process.",
+  CLI::App app{"Train a score network with denoising score matching (or a classifier with "
+               "cross-entropy). Compiles the network's loss and its gradient, then runs Adam "
+               "on batches drawn in-process.",
                "tweedie-train"};
   Options o;
   app.add_option("model", o.compile.input, "The network (.mlir)")->required();
@@ -193,8 +203,8 @@ int main(int argc, char **argv) {
   app.add_option("--objective", o.objective,
                  "dsm: the schedule's own levels (DDPM L_simple, continuous DSM, NCSN); "
                  "edm: log-normal sigma; sliced: sliced score matching at the schedule's "
-                 "levels")
-      ->check(CLI::IsMember({"dsm", "edm", "sliced"}))
+                 "levels; cross-entropy: a classifier (logits) on labelled data")
+      ->check(CLI::IsMember({"dsm", "edm", "sliced", "cross-entropy"}))
       ->capture_default_str();
   app.add_option("--probes", o.probes, "Sliced score matching: probe vectors per example")
       ->check(CLI::Range(1, 64))

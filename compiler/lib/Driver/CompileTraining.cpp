@@ -50,6 +50,59 @@ func::FuncOp findNetwork(ModuleOp module, const std::string &name) {
   return count == 1 ? found : nullptr;
 }
 
+/// The classifier cross-entropy trains by default: the one function no
+/// other function calls (a classifier file also holds its feature trunk).
+func::FuncOp findClassifier(ModuleOp module, const std::string &name) {
+  if (!name.empty())
+    return findNetwork(module, name);
+  llvm::DenseSet<StringRef> called;
+  module.walk([&](func::CallOp call) { called.insert(call.getCallee()); });
+  SmallVector<func::FuncOp> roots;
+  for (auto fn : module.getOps<func::FuncOp>())
+    if (!called.contains(fn.getSymName()))
+      roots.push_back(fn);
+  if (roots.size() != 1) {
+    module.emitError("cannot tell which function is the classifier; name it with --network");
+    return nullptr;
+  }
+  return roots.front();
+}
+
+/// Adds @train_loss(data, seed, step, labels) around a
+/// sampler.cross_entropy_loss of `classifier`.
+LogicalResult addClassifierObjective(ModuleOp module, func::FuncOp classifier,
+                                     TrainingCompileResult &result) {
+  FunctionType type = classifier.getFunctionType();
+  auto data = type.getNumInputs() == 1 ? dyn_cast<RankedTensorType>(type.getInput(0)) : nullptr;
+  auto logits =
+      type.getNumResults() == 1 ? dyn_cast<RankedTensorType>(type.getResult(0)) : nullptr;
+  if (!data || !logits || logits.getRank() != 2)
+    return classifier.emitError("a classifier maps data [B, ...] to logits [B, K], got ")
+           << type;
+  if (module.lookupSymbol(kLossName))
+    return module.emitError("the input already defines @") << kLossName;
+  MLIRContext *context = module.getContext();
+  OpBuilder b(context);
+  b.setInsertionPointToEnd(module.getBody());
+  Location loc = classifier.getLoc();
+  auto lossType = RankedTensorType::get({1}, b.getF32Type());
+  auto fn = b.create<func::FuncOp>(
+      loc, kLossName,
+      b.getFunctionType({data, b.getI64Type(), b.getIndexType(), logits}, {lossType}));
+  Block *body = fn.addEntryBlock();
+  b.setInsertionPointToEnd(body);
+  auto loss = b.create<sampler::CrossEntropyLossOp>(
+      loc, lossType, SymbolRefAttr::get(classifier.getSymNameAttr()), body->getArgument(0),
+      body->getArgument(3));
+  b.create<func::ReturnOp>(loc, loss.getResult());
+  SymbolTableCollection symbols;
+  if (failed(mlir::verify(fn)) || failed(loss.verifySymbolUses(symbols)))
+    return failure();
+  result.network = classifier.getSymName().str();
+  result.prediction = "logits";
+  return success();
+}
+
 /// Adds @train_loss around a sampler.dsm_loss of `network`.
 LogicalResult addObjective(ModuleOp module, func::FuncOp network,
                            const TrainingCompileOptions &options,
@@ -122,9 +175,15 @@ bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResul
   OwningOpRef<ModuleOp> module = parseInput(options.input, context, sources, kTool);
   if (!module)
     return false;
-  func::FuncOp network = findNetwork(*module, options.network);
-  if (!network || failed(addObjective(*module, network, options, result)))
-    return false;
+  if (options.crossEntropy) {
+    func::FuncOp classifier = findClassifier(*module, options.network);
+    if (!classifier || failed(addClassifierObjective(*module, classifier, result)))
+      return false;
+  } else {
+    func::FuncOp network = findNetwork(*module, options.network);
+    if (!network || failed(addObjective(*module, network, options, result)))
+      return false;
+  }
   auto stopsAt = [&](const char *phase) {
     if (options.compileTo != phase)
       return false;
@@ -164,7 +223,40 @@ bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResul
   result.step.network = result.network;
   result.step.schedule = result.schedule;
   result.step.prediction = result.prediction;
-  result.step.method = "dsm";
+  result.step.method = options.crossEntropy ? "cross_entropy" : "dsm";
+  return true;
+}
+
+bool compileEvaluation(const std::string &input, const std::string &network,
+                       const std::string &weights, module::ModuleDesc &result) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  llvm::SourceMgr sources;
+  SourceMgrDiagnosticHandler diagnostics(sources, &context);
+  OwningOpRef<ModuleOp> module = parseInput(input, context, sources, kTool);
+  if (!module)
+    return false;
+  auto fn = module->lookupSymbol<func::FuncOp>(network);
+  if (!fn) {
+    module->emitError("no func.func @") << network << " to evaluate";
+    return false;
+  }
+  // Calls inlined, as a training step's: the step builder runs one body.
+  PassManager inline_(&context, ModuleOp::getOperationName());
+  inline_.addPass(createInlinerPass());
+  if (failed(inline_.run(*module)))
+    return false;
+  std::optional<reference::ParamProvider> params = loadParams(weights, 0, kTool);
+  if (!params)
+    return false;
+  FailureOr<module::ModuleDesc> desc = buildEvaluationDesc(fn, std::move(*params));
+  if (failed(desc))
+    return false;
+  result = std::move(*desc);
+  result.network = network;
+  result.method = "evaluate";
   return true;
 }
 

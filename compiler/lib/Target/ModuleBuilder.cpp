@@ -133,6 +133,38 @@ public:
     return std::move(desc);
   }
 
+  /// A network on one batch: (x [B, ...]) -> [B, ...], run as a training
+  /// step without loss or gradients.
+  FailureOr<module::ModuleDesc> buildEvaluation() {
+    training = true;
+    if (entry.getNumArguments() != 1 || !perSampleBytes(entry.getArgument(0).getType()) ||
+        entry.getNumResults() != 1 || !perSampleBytes(entry.getResultTypes()[0]))
+      return entry.emitError("an evaluation maps one [B, static dims...] input to one "
+                             "[B, static dims...] result");
+    auto sampleType = cast<RankedTensorType>(entry.getArgument(0).getType());
+    desc.sampleShape.assign(sampleType.getShape().begin() + 1, sampleType.getShape().end());
+    desc.entry = entry.getSymName().str();
+    desc.steps = 1;
+    desc.training.emplace();
+    auto data = valueOf(entry.getArgument(0));
+    if (failed(data))
+      return failure();
+    desc.state = desc.nextState = *data;
+    for (Operation &op : entry.getBody().front()) {
+      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        auto output = valueOf(ret.getOperand(0));
+        if (failed(output))
+          return failure();
+        desc.training->output = *output;
+        continue;
+      }
+      if (failed(translate(op)))
+        return failure();
+    }
+    desc.training->wholeBytes = wholeBytes;
+    return std::move(desc);
+  }
+
   /// A training step: (data [B, ...], seed, step) -> (loss [1], gradients...)
   /// as --tweedie-autodiff writes it. Every value gets its own memory: the
   /// backward pass reads most forward values, so there is little to share.
@@ -140,9 +172,12 @@ public:
     training = true;
     Block &body = entry.getBody().front();
     auto names = entry->getAttrOfType<ArrayAttr>("score.gradient_params");
-    if (entry.getNumArguments() != 3 || !isa<RankedTensorType>(entry.getArgument(0).getType()) ||
-        !entry.getArgument(1).getType().isInteger(64) || !entry.getArgument(2).getType().isIndex())
-      return entry.emitError("a training step takes (data, seed: i64, step: index)");
+    const unsigned arity = entry.getNumArguments();
+    if ((arity != 3 && arity != 4) || !isa<RankedTensorType>(entry.getArgument(0).getType()) ||
+        !entry.getArgument(1).getType().isInteger(64) || !entry.getArgument(2).getType().isIndex() ||
+        (arity == 4 && !perSampleBytes(entry.getArgument(3).getType())))
+      return entry.emitError("a training step takes (data, seed: i64, step: index) and, for a "
+                             "classifier, labels [B, K]");
     if (!names || entry.getNumResults() != names.size() + 1)
       return entry.emitError("a training step returns the loss and the gradient of every "
                              "weight in score.gradient_params (run --tweedie-autodiff)");
@@ -157,6 +192,12 @@ public:
     if (failed(data))
       return failure();
     desc.state = desc.nextState = *data;
+    if (arity == 4) {
+      auto labels = valueOf(entry.getArgument(3));
+      if (failed(labels))
+        return failure();
+      desc.training->labels = *labels;
+    }
     for (Operation &op : body) {
       auto ret = dyn_cast<func::ReturnOp>(op);
       if (!ret) {
@@ -616,6 +657,11 @@ FailureOr<module::ModuleDesc> buildModuleDesc(func::FuncOp entry,
 FailureOr<module::ModuleDesc> buildTrainingDesc(func::FuncOp entry,
                                                 reference::ParamProvider params) {
   return Builder(entry, std::move(params)).buildTraining();
+}
+
+FailureOr<module::ModuleDesc> buildEvaluationDesc(func::FuncOp entry,
+                                                  reference::ParamProvider params) {
+  return Builder(entry, std::move(params)).buildEvaluation();
 }
 
 } // namespace tweedie

@@ -324,8 +324,53 @@ private:
   TimeExpr e;
 };
 
+/// A classifier's cross-entropy: the batch mean of logsumexp(l) - y . l.
+/// The log-sum-exp is taken around each row's mean logit c, exactly
+/// (LSE(l) = c + LSE(l - c) for any c, so its gradient is exact too), which
+/// keeps exp in range while the logits spread less than ~80 apart.
+Value expandCrossEntropy(OpBuilder &b, CrossEntropyLossOp op) {
+  Location loc = op.getLoc();
+  auto module = op->getParentOfType<ModuleOp>();
+  auto network = module.lookupSymbol<func::FuncOp>(op.getNetworkAttr());
+  auto scalar = RankedTensorType::get({1}, b.getF32Type());
+  auto constant = [&](double c) -> Value {
+    return b.create<arith::ConstantOp>(
+        loc, DenseElementsAttr::get(scalar, b.getF32FloatAttr(c).getValue()));
+  };
+  Value labels = op.getLabels();
+  const int64_t classes = op.getLabels().getType().getDimSize(1);
+  Value logits = b.create<func::CallOp>(loc, network, ValueRange{op.getData()}).getResult(0);
+  auto rows = [&](Value v) { // [B, K] -> [B, 1]
+    return b.create<score::ReduceSumOp>(loc, v, b.getDenseI64ArrayAttr({1})).getResult();
+  };
+  Value centre = b.create<score::MulOp>(loc, rows(logits), constant(1.0 / classes));
+  Value shifted =
+      b.create<score::AddOp>(loc, logits, b.create<score::MulOp>(loc, centre, constant(-1.0)));
+  Value sumExp = rows(b.create<score::ActOp>(loc, score::ActKind::exp, shifted));
+  Value lse = b.create<score::AddOp>(loc, centre,
+                                     b.create<score::ActOp>(loc, score::ActKind::log, sumExp));
+  Value picked = rows(b.create<score::MulOp>(loc, labels, logits));
+  Value perExample =
+      b.create<score::AddOp>(loc, lse, b.create<score::MulOp>(loc, picked, constant(-1.0)));
+  Value total = b.create<score::ReduceSumOp>(loc, perExample, b.getDenseI64ArrayAttr({0, 1}));
+  // B counted at run time: the batch is dynamic. One-hot rows sum to B, but
+  // soft labels need not, so count a column of ones instead.
+  Value ones = b.create<score::BroadcastOp>(loc, constant(1.0), centre);
+  Value count = b.create<score::ReduceSumOp>(loc, ones, b.getDenseI64ArrayAttr({0, 1}));
+  Value mean = b.create<score::MulOp>(
+      loc, total, b.create<score::ActOp>(loc, score::ActKind::reciprocal, count));
+  return b.create<score::ReshapeOp>(loc, op.getLoss().getType(), mean);
+}
+
 struct ExpandObjectivePass : tweedie::impl::TweedieExpandObjectiveBase<ExpandObjectivePass> {
   void runOnOperation() override {
+    SmallVector<CrossEntropyLossOp> classifiers;
+    getOperation().walk([&](CrossEntropyLossOp op) { classifiers.push_back(op); });
+    for (CrossEntropyLossOp op : classifiers) {
+      OpBuilder b(op);
+      op.getLoss().replaceAllUsesWith(expandCrossEntropy(b, op));
+      op.erase();
+    }
     SmallVector<DSMLossOp> losses;
     getOperation().walk([&](DSMLossOp op) { losses.push_back(op); });
     for (DSMLossOp op : losses) {

@@ -269,6 +269,37 @@ LogicalResult DSMLossOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
                        symbolTable);
 }
 
+LogicalResult CrossEntropyLossOp::verify() {
+  RankedTensorType data = getData().getType(), labels = getLabels().getType();
+  if (data.getRank() < 2)
+    return emitOpError("data must be [B, features...], got ") << data;
+  if (labels.getRank() != 2 || ShapedType::isDynamic(labels.getDimSize(1)) ||
+      labels.getDimSize(1) < 2)
+    return emitOpError("labels must be [B, K] rows over K >= 2 classes, got ") << labels;
+  if (data.getDimSize(0) != labels.getDimSize(0))
+    return emitOpError("data ") << data << " and labels " << labels
+                                << " disagree on the batch";
+  if (getLoss().getType().getDimSize(0) != 1)
+    return emitOpError("the loss is one number, tensor<1xf32>, got ") << getLoss().getType();
+  return success();
+}
+
+LogicalResult CrossEntropyLossOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
+  auto fn = symbolTable.lookupNearestSymbolFrom<func::FuncOp>(*this, getNetworkAttr());
+  if (!fn)
+    return emitOpError("no func.func named ") << getNetworkAttr();
+  FunctionType type = fn.getFunctionType();
+  if (type.getNumInputs() != 1 || type.getInput(0) != getData().getType())
+    return emitOpError("classifier @")
+           << getNetwork() << " must take the data alone, " << getData().getType() << ", got "
+           << type;
+  if (type.getNumResults() != 1 || type.getResult(0) != getLabels().getType())
+    return emitOpError("classifier @")
+           << getNetwork() << " must return logits shaped like the labels, "
+           << getLabels().getType() << ", got " << type;
+  return success();
+}
+
 LogicalResult LikelihoodOp::verify() {
   RankedTensorType type = getInput().getType();
   if (type.getRank() != 2 || ShapedType::isDynamic(type.getDimSize(1)) ||

@@ -66,9 +66,17 @@ void TrainStep::check() const {
   const module::ValueDesc &data = value(desc_.state, "the data");
   if (data.kind != ValueKind::Arena || data.shape != desc_.sampleShape)
     invalid("the data value is not a per-example value of the sample shape");
-  if (value(t.loss, "the loss").kind == ValueKind::Arena ||
-      desc_.values[t.loss].shape != std::vector<int64_t>{1})
+  if ((t.loss >= 0) == (t.output >= 0))
+    invalid("a step computes a loss or an evaluation an output, not both or neither");
+  if (t.loss >= 0 && (value(t.loss, "the loss").kind == ValueKind::Arena ||
+                      desc_.values[t.loss].shape != std::vector<int64_t>{1}))
     invalid("the loss is not one batch-free number");
+  if (t.output >= 0 && value(t.output, "the output").kind != ValueKind::Arena)
+    invalid("an evaluation's output is not a per-example value");
+  if (t.output >= 0 && !t.parameters.empty())
+    invalid("an evaluation trains nothing");
+  if (t.labels >= 0 && value(t.labels, "the labels").kind != ValueKind::Arena)
+    invalid("the labels are not a per-example value");
   if (t.parameters.size() != t.gradients.size())
     invalid("parameters and gradients differ in number");
   for (size_t k = 0; k < t.parameters.size(); ++k) {
@@ -173,9 +181,42 @@ std::vector<int64_t> TrainStep::fullShape(int32_t index) const {
   return s;
 }
 
-double TrainStep::run(const float *data, uint64_t seed, int64_t step) {
+void TrainStep::load(const float *data, const float *labels) {
   const int64_t width = desc_.sampleNumel();
   std::memcpy(pointer(desc_.state), data, static_cast<size_t>(batch_ * width) * sizeof(float));
+  const int32_t l = desc_.training->labels;
+  if ((l >= 0) != (labels != nullptr))
+    throw std::invalid_argument(l >= 0 ? "this step trains a classifier: it needs labels"
+                                       : "this step takes no labels");
+  if (labels)
+    std::memcpy(pointer(l), labels,
+                static_cast<size_t>(batch_ * desc_.values[l].numel()) * sizeof(float));
+}
+
+int64_t TrainStep::numClasses() const {
+  const int32_t l = desc_.training->labels;
+  return l >= 0 ? desc_.values[l].numel() : 0;
+}
+
+std::span<const float> TrainStep::evaluate(const float *data) {
+  if (desc_.training->output < 0)
+    throw std::invalid_argument("this is a training step, not an evaluation");
+  load(data, nullptr);
+  for (size_t i = 0; i < desc_.body.size(); ++i)
+    runOp(i, desc_.body[i], 0, 0);
+  const int32_t out = desc_.training->output;
+  return {pointer(out), static_cast<size_t>(batch_ * desc_.values[out].numel())};
+}
+
+std::vector<int64_t> TrainStep::outputShape() const {
+  const int32_t out = desc_.training->output;
+  return out >= 0 ? desc_.values[out].shape : std::vector<int64_t>{};
+}
+
+double TrainStep::run(const float *data, uint64_t seed, int64_t step, const float *labels) {
+  if (desc_.training->loss < 0)
+    throw std::invalid_argument("this is an evaluation, not a training step");
+  load(data, labels);
   for (size_t i = 0; i < desc_.body.size(); ++i)
     runOp(i, desc_.body[i], seed, step);
   const double loss = *pointer(desc_.training->loss);

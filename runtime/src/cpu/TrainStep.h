@@ -38,14 +38,23 @@ public:
   /// The gradient of parameter k after the last run.
   std::span<const float> gradient(size_t k) const;
 
-  /// Runs the step on batch x sampleNumel `data`, noise keyed by (seed, row,
+  /// Runs the step on batch x sampleNumel `data` (and, for a classifier,
+  /// batch x numClasses() one-hot `labels`), noise keyed by (seed, row,
   /// step); returns the loss. Throws std::runtime_error on a non-finite loss.
-  double run(const float *data, uint64_t seed, int64_t step);
+  double run(const float *data, uint64_t seed, int64_t step, const float *labels = nullptr);
+  /// K for a classifier's step, 0 for a score network's.
+  int64_t numClasses() const;
+
+  /// An evaluation (a network on one batch): its batch x outputShape()
+  /// result, valid until the next call.
+  std::span<const float> evaluate(const float *data);
+  std::vector<int64_t> outputShape() const;
 
 private:
   float *pointer(int32_t value);
   const float *pointer(int32_t value) const;
   std::vector<int64_t> fullShape(int32_t value) const;
+  void load(const float *data, const float *labels);
   void runOp(size_t index, const module::OpDesc &op, uint64_t seed, int64_t step);
   /// The oneDNN convolution of op `index` (a conv2d or one of its
   /// gradients), whose forward input is `input` and result `output`.

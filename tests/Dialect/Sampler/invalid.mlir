@@ -812,3 +812,32 @@ func.func @f(%xl: tensor<?x3x3xf32>, %seed: i64, %first: index) -> tensor<?x3x3x
   %0 = sampler.likelihood @net(%xl, %seed, %first) schedule #sampler.vp<> prediction eps : tensor<?x3x3xf32>
   return %0 : tensor<?x3x3xf32>
 }
+
+// -----
+
+func.func @classifier(%x: tensor<?x4xf32>) -> tensor<?x3xf32> {
+  %w = score.param "w" : tensor<4x3xf32>
+  %h = score.dense %x, %w : (tensor<?x4xf32>, tensor<4x3xf32>) -> tensor<?x3xf32>
+  return %h : tensor<?x3xf32>
+}
+func.func @f(%x: tensor<?x4xf32>, %y: tensor<?x5xf32>) -> tensor<1xf32> {
+  // expected-error @+1 {{classifier @classifier must return logits shaped like the labels, 'tensor<?x5xf32>'}}
+  %0 = sampler.cross_entropy_loss @classifier(%x, %y) : tensor<?x4xf32>, tensor<?x5xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<?x4xf32>, %y: tensor<?xf32>) -> tensor<1xf32> {
+  // expected-error @+1 {{labels must be [B, K] rows over K >= 2 classes}}
+  %0 = sampler.cross_entropy_loss @classifier(%x, %y) : tensor<?x4xf32>, tensor<?xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<8x4xf32>, %y: tensor<4x3xf32>) -> tensor<1xf32> {
+  // expected-error @+1 {{disagree on the batch}}
+  %0 = sampler.cross_entropy_loss @classifier(%x, %y) : tensor<8x4xf32>, tensor<4x3xf32> -> tensor<1xf32>
+  return %0 : tensor<1xf32>
+}

@@ -30,6 +30,9 @@ struct TrainingCompileOptions {
   bool lognormal = false; // EDM's log-normal sigma instead of uniform levels
   int64_t probes = 0;     // > 0: sliced score matching with this many probes
   bool gaussianProbes = false; // its probes: Gaussian rather than Rademacher
+  /// Train a classifier (logits [B, K]) by cross-entropy on labelled data
+  /// instead of a score network by DSM: the step then takes one-hot labels.
+  bool crossEntropy = false;
   std::string weights;    // initial weights (.safetensors), empty: synthetic
   uint64_t syntheticSeed = 0;
   std::string compileTo;  // a trainingPhases() entry: print the IR there
@@ -43,6 +46,13 @@ struct TrainingCompileResult {
 
 /// False after printing diagnostics to stderr.
 bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResult &result);
+
+/// A network evaluated on a batch, nothing trained: `network` (x [B, ...]) ->
+/// [B, ...] of `input` with `weights`, as a TrainingDesc whose `output` is
+/// the result (how tools read a classifier's features). False after
+/// printing diagnostics.
+bool compileEvaluation(const std::string &input, const std::string &network,
+                       const std::string &weights, module::ModuleDesc &result);
 
 } // namespace tweedie
 

@@ -25,6 +25,12 @@ mlir::FailureOr<module::ModuleDesc> buildModuleDesc(mlir::func::FuncOp entry,
 mlir::FailureOr<module::ModuleDesc> buildTrainingDesc(mlir::func::FuncOp entry,
                                                       reference::ParamProvider params);
 
+/// A batch evaluation of a network (x [B, ...]) -> [B, ...]: the training
+/// step's executor runs it once, no loss and no gradients (TrainingDesc's
+/// `output` names the result).
+mlir::FailureOr<module::ModuleDesc> buildEvaluationDesc(mlir::func::FuncOp entry,
+                                                        reference::ParamProvider params);
+
 } // namespace tweedie
 
 #endif

@@ -79,14 +79,16 @@ def TweedieAutodiff : Pass<"tweedie-autodiff", "::mlir::ModuleOp"> {
 }
 
 def TweedieExpandObjective : Pass<"tweedie-expand-objective", "::mlir::ModuleOp"> {
-  let summary = "Expand sampler.dsm_loss into noise draws, the network call and the loss";
+  let summary = "Expand sampler.dsm_loss (and cross_entropy_loss) into score ops";
   let description = [{
     Each `sampler.dsm_loss` becomes score ops: a uniform draw per example
     picks its noise level (a DDPM training step, an NCSN level, a continuous
     time, or EDM's log-normal sigma), Philox noise perturbs the data, the
     network is called (an energy network through @<network>_grad, its input
     gradient), and the loss is the batch mean of (1/2) ||eps_hat - z||^2 --
-    DSM with lambda = sigma^2. Run --inline and --tweedie-autodiff after it.
+    DSM with lambda = sigma^2. Each `sampler.cross_entropy_loss` becomes the
+    classifier's call and the batch mean of logsumexp(logits) - labels . logits.
+    Run --inline and --tweedie-autodiff after it.
   }];
   let dependentDialects = ["::tweedie::score::ScoreDialect",
                            "::mlir::arith::ArithDialect",

@@ -129,11 +129,17 @@ struct IntegratorDesc {
 
 /// A training step in place of the sampler loop: the body runs once on a
 /// batch of data (the `state` value) and computes the loss and the
-/// gradient of every trainable constant.
+/// gradient of every trainable constant. The same executor evaluates a
+/// network once on a batch (a classifier's features): no loss, an output.
 struct TrainingDesc {
   /// Bytes of the batch-free (Whole) values.
   int64_t wholeBytes = 0;
+  /// The loss; -1 in an evaluation, which computes `output` instead.
   int32_t loss = -1;
+  /// A classifier's one-hot labels, a second per-example input (-1: none).
+  int32_t labels = -1;
+  /// An evaluation's per-example result (-1 in a training step).
+  int32_t output = -1;
   /// constants[parameters[k]] is trained; gradients[k] is its gradient's value.
   std::vector<int32_t> parameters, gradients;
 };

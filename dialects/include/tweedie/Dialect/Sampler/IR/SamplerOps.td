@@ -527,6 +527,30 @@ def Sampler_DSMLossOp : Sampler_Op<"dsm_loss", [
   let hasVerifier = 1;
 }
 
+def Sampler_CrossEntropyLossOp : Sampler_Op<"cross_entropy_loss", [
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "a classifier's cross-entropy over a batch of labelled data";
+  let description = [{
+    `network` maps `data` [B, ...] to logits [B, K]; `labels` [B, K] holds
+    one-hot (or any probability) rows. The loss is the batch mean of
+    logsumexp(logits) - labels . logits. How Tweedie trains the Fashion-MNIST
+    classifier whose features its Fréchet distance reads.
+
+    ```mlir
+    %loss = sampler.cross_entropy_loss @classifier(%x, %labels)
+        : tensor<?x1x28x28xf32>, tensor<?x10xf32> -> tensor<1xf32>
+    ```
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$network, Sampler_StateTensor:$data,
+                       RankedTensorOf<[F32]>:$labels);
+  let results = (outs 1DTensorOf<[F32]>:$loss);
+  let assemblyFormat = [{
+    $network `(` $data `,` $labels `)` attr-dict `:` type($data) `,` type($labels)
+    `->` type($loss)
+  }];
+  let hasVerifier = 1;
+}
+
 def Sampler_RandUniformOp : Sampler_Op<"rand_uniform", [Pure]> {
   let summary = "counter-based uniform noise in [0, 1), one number per sample";
   let description = [{
