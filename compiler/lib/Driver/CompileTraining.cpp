@@ -50,6 +50,22 @@ func::FuncOp findNetwork(ModuleOp module, const std::string &name) {
   return count == 1 ? found : nullptr;
 }
 
+/// An empty @train_loss(data, seed, step[, labels]) -> tensor<1xf32> at the
+/// end of the module, `b` inside its entry block.
+FailureOr<func::FuncOp> createLossFunction(ModuleOp module, OpBuilder &b, Location loc,
+                                          Type data, Type labels = {}) {
+  if (module.lookupSymbol(kLossName))
+    return module.emitError("the input already defines @") << kLossName;
+  b.setInsertionPointToEnd(module.getBody());
+  SmallVector<Type> inputs = {data, b.getI64Type(), b.getIndexType()};
+  if (labels)
+    inputs.push_back(labels);
+  auto fn = b.create<func::FuncOp>(
+      loc, kLossName, b.getFunctionType(inputs, {RankedTensorType::get({1}, b.getF32Type())}));
+  b.setInsertionPointToEnd(fn.addEntryBlock());
+  return fn;
+}
+
 /// The classifier cross-entropy trains by default: the one function no
 /// other function calls (a classifier file also holds its feature trunk).
 func::FuncOp findClassifier(ModuleOp module, const std::string &name) {
@@ -79,24 +95,19 @@ LogicalResult addClassifierObjective(ModuleOp module, func::FuncOp classifier,
   if (!data || !logits || logits.getRank() != 2)
     return classifier.emitError("a classifier maps data [B, ...] to logits [B, K], got ")
            << type;
-  if (module.lookupSymbol(kLossName))
-    return module.emitError("the input already defines @") << kLossName;
-  MLIRContext *context = module.getContext();
-  OpBuilder b(context);
-  b.setInsertionPointToEnd(module.getBody());
+  OpBuilder b(module.getContext());
   Location loc = classifier.getLoc();
+  FailureOr<func::FuncOp> fn = createLossFunction(module, b, loc, data, logits);
+  if (failed(fn))
+    return failure();
+  Block *body = &fn->getBody().front();
   auto lossType = RankedTensorType::get({1}, b.getF32Type());
-  auto fn = b.create<func::FuncOp>(
-      loc, kLossName,
-      b.getFunctionType({data, b.getI64Type(), b.getIndexType(), logits}, {lossType}));
-  Block *body = fn.addEntryBlock();
-  b.setInsertionPointToEnd(body);
   auto loss = b.create<sampler::CrossEntropyLossOp>(
       loc, lossType, SymbolRefAttr::get(classifier.getSymNameAttr()), body->getArgument(0),
       body->getArgument(3));
   b.create<func::ReturnOp>(loc, loss.getResult());
   SymbolTableCollection symbols;
-  if (failed(mlir::verify(fn)) || failed(loss.verifySymbolUses(symbols)))
+  if (failed(mlir::verify(*fn)) || failed(loss.verifySymbolUses(symbols)))
     return failure();
   result.network = classifier.getSymName().str();
   result.prediction = "logits";
@@ -127,21 +138,16 @@ LogicalResult addObjective(ModuleOp module, func::FuncOp network,
   if (!prediction)
     return network.emitError("unknown prediction '")
            << predictionName << "' (eps, x0, score or energy; --prediction)";
-  if (module.lookupSymbol(kLossName))
-    return module.emitError("the input already defines @") << kLossName;
-
   auto data = dyn_cast<RankedTensorType>(network.getArgumentTypes().front());
   if (!data)
     return network.emitError("the network's first input must be a ranked tensor");
   OpBuilder b(context);
-  b.setInsertionPointToEnd(module.getBody());
   Location loc = network.getLoc();
+  FailureOr<func::FuncOp> fn = createLossFunction(module, b, loc, data);
+  if (failed(fn))
+    return failure();
+  Block *body = &fn->getBody().front();
   auto lossType = RankedTensorType::get({1}, b.getF32Type());
-  auto fn = b.create<func::FuncOp>(
-      loc, kLossName,
-      b.getFunctionType({data, b.getI64Type(), b.getIndexType()}, {lossType}));
-  Block *body = fn.addEntryBlock();
-  b.setInsertionPointToEnd(body);
   auto loss = b.create<sampler::DSMLossOp>(
       loc, lossType, SymbolRefAttr::get(network.getSymNameAttr()), body->getArgument(0),
       body->getArgument(1), body->getArgument(2), schedule,
@@ -155,7 +161,7 @@ LogicalResult addObjective(ModuleOp module, func::FuncOp network,
                                                        : sampler::ProbeDistribution::rademacher));
   b.create<func::ReturnOp>(loc, loss.getResult());
   SymbolTableCollection symbols;
-  if (failed(mlir::verify(fn)) || failed(loss.verifySymbolUses(symbols)))
+  if (failed(mlir::verify(*fn)) || failed(loss.verifySymbolUses(symbols)))
     return failure();
   result.network = network.getSymName().str();
   result.schedule = printAttr(schedule);

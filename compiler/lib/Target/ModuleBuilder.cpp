@@ -133,14 +133,10 @@ public:
     return std::move(desc);
   }
 
-  /// A network on one batch: (x [B, ...]) -> [B, ...], run as a training
-  /// step without loss or gradients.
-  FailureOr<module::ModuleDesc> buildEvaluation() {
+  /// What a training step and an evaluation share: one run over a batch
+  /// whose first argument is the data.
+  LogicalResult startBatchProgram() {
     training = true;
-    if (entry.getNumArguments() != 1 || !perSampleBytes(entry.getArgument(0).getType()) ||
-        entry.getNumResults() != 1 || !perSampleBytes(entry.getResultTypes()[0]))
-      return entry.emitError("an evaluation maps one [B, static dims...] input to one "
-                             "[B, static dims...] result");
     auto sampleType = cast<RankedTensorType>(entry.getArgument(0).getType());
     desc.sampleShape.assign(sampleType.getShape().begin() + 1, sampleType.getShape().end());
     desc.entry = entry.getSymName().str();
@@ -150,6 +146,19 @@ public:
     if (failed(data))
       return failure();
     desc.state = desc.nextState = *data;
+    return success();
+  }
+
+  /// A network on one batch: (x [B, ...]) -> [B, ...], run as a training
+  /// step without loss or gradients.
+  FailureOr<module::ModuleDesc> buildEvaluation() {
+    training = true;
+    if (entry.getNumArguments() != 1 || !perSampleBytes(entry.getArgument(0).getType()) ||
+        entry.getNumResults() != 1 || !perSampleBytes(entry.getResultTypes()[0]))
+      return entry.emitError("an evaluation maps one [B, static dims...] input to one "
+                             "[B, static dims...] result");
+    if (failed(startBatchProgram()))
+      return failure();
     for (Operation &op : entry.getBody().front()) {
       if (auto ret = dyn_cast<func::ReturnOp>(op)) {
         auto output = valueOf(ret.getOperand(0));
@@ -184,14 +193,8 @@ public:
     auto sampleType = cast<RankedTensorType>(entry.getArgument(0).getType());
     if (!perSampleBytes(sampleType))
       return entry.emitError("the data must be [B, static dims...], got ") << sampleType;
-    desc.sampleShape.assign(sampleType.getShape().begin() + 1, sampleType.getShape().end());
-    desc.entry = entry.getSymName().str();
-    desc.steps = 1;
-    desc.training.emplace();
-    auto data = valueOf(entry.getArgument(0));
-    if (failed(data))
+    if (failed(startBatchProgram()))
       return failure();
-    desc.state = desc.nextState = *data;
     if (arity == 4) {
       auto labels = valueOf(entry.getArgument(3));
       if (failed(labels))

@@ -7,6 +7,30 @@
 
 namespace tweedie::cpu {
 
+namespace {
+
+/// p = softmax(q_row k^T scale) over the `source` keys of head h in batch b.
+void softmaxRow(const float *qr, const float *k, int64_t b, int64_t h, int64_t source,
+                int64_t features, int64_t dh, float scale, float *p) {
+  float peak = -INFINITY;
+  for (int64_t s = 0; s < source; ++s) {
+    const float *kr = k + (b * source + s) * features + h * dh;
+    float dot = 0;
+    for (int64_t j = 0; j < dh; ++j)
+      dot += qr[j] * kr[j];
+    p[s] = dot * scale;
+    peak = std::max(peak, p[s]);
+  }
+  float total = 0;
+  for (int64_t s = 0; s < source; ++s)
+    total += (p[s] = std::exp(p[s] - peak));
+  const float inv = 1.0f / total;
+  for (int64_t s = 0; s < source; ++s)
+    p[s] *= inv;
+}
+
+} // namespace
+
 void attention(int64_t batch, int64_t length, int64_t source, int64_t features,
                int64_t valueFeatures, int64_t heads, const float *q, const float *k,
                const float *v, float *out) {
@@ -17,25 +41,13 @@ void attention(int64_t batch, int64_t length, int64_t source, int64_t features,
     for (int64_t h = 0; h < heads; ++h) {
       std::vector<float> p(source);
       for (int64_t l = 0; l < length; ++l) {
-        const float *qr = q + (b * length + l) * features + h * dh;
-        float peak = -INFINITY;
-        for (int64_t s = 0; s < source; ++s) {
-          const float *kr = k + (b * source + s) * features + h * dh;
-          float dot = 0;
-          for (int64_t j = 0; j < dh; ++j)
-            dot += qr[j] * kr[j];
-          p[s] = dot * scale;
-          peak = std::max(peak, p[s]);
-        }
-        float total = 0;
-        for (int64_t s = 0; s < source; ++s)
-          total += (p[s] = std::exp(p[s] - peak));
-        const float inv = 1.0f / total;
+        softmaxRow(q + (b * length + l) * features + h * dh, k, b, h, source, features, dh,
+                   scale, p.data());
         float *o = out + (b * length + l) * valueFeatures + h * eh;
         std::fill(o, o + eh, 0.0f);
         for (int64_t s = 0; s < source; ++s) {
           const float *vr = v + (b * source + s) * valueFeatures + h * eh;
-          const float w = p[s] * inv;
+          const float w = p[s];
           for (int64_t j = 0; j < eh; ++j)
             o[j] += w * vr[j];
         }
@@ -62,20 +74,7 @@ void attentionGrad(int64_t batch, int64_t length, int64_t source, int64_t featur
       for (int64_t l = 0; l < length; ++l) {
         // The forward row again: p = softmax(q k^T scale).
         const float *qr = q + (b * length + l) * features + h * dh;
-        float peak = -INFINITY;
-        for (int64_t s = 0; s < source; ++s) {
-          const float *kr = k + (b * source + s) * features + h * dh;
-          float dot = 0;
-          for (int64_t j = 0; j < dh; ++j)
-            dot += qr[j] * kr[j];
-          p[s] = dot * scale;
-          peak = std::max(peak, p[s]);
-        }
-        float total = 0;
-        for (int64_t s = 0; s < source; ++s)
-          total += (p[s] = std::exp(p[s] - peak));
-        for (int64_t s = 0; s < source; ++s)
-          p[s] /= total;
+        softmaxRow(qr, k, b, h, source, features, dh, scale, p.data());
         // dv += p^T g; dp = g v^T; ds = p (dp - sum p dp) scale.
         const float *g = grad + (b * length + l) * valueFeatures + h * eh;
         float weighted = 0;

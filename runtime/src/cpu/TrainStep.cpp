@@ -257,27 +257,27 @@ void TrainStep::runOp(size_t index, const module::OpDesc &op, uint64_t seed, int
   const std::vector<int64_t> outShape = fullShape(op.result);
   const int64_t outCount = product(outShape);
   const auto step32 = static_cast<uint32_t>(step);
+  // A dense or conv2d op's fused epilogue: + residual, then the activation.
+  auto epilogue = [&] {
+    if (const float *residual = in(3))
+      for (int64_t i = 0; i < outCount; ++i)
+        out[i] += residual[i];
+    if (op.act != module::Activation::None)
+      activateAll(toActivation(op.act), out, out, outCount);
+  };
 
   switch (op.kind) {
   case OpKind::Dense: {
     const std::vector<int64_t> x = shapeOf(0), w = shapeOf(1);
     const int64_t rows = product(x) / w[0];
     matmul(in(0), in(1), in(2), out, rows, w[0], w[1]);
-    if (const float *residual = in(3))
-      for (int64_t i = 0; i < outCount; ++i)
-        out[i] += residual[i];
-    if (op.act != module::Activation::None)
-      activateAll(toActivation(op.act), out, out, outCount);
+    epilogue();
     break;
   }
   case OpKind::Conv2D:
     convolution(index, op, shapeOf(0), outShape, shapeOf(1))
         .forward(context_, in(0), in(1), in(2), out);
-    if (const float *residual = in(3))
-      for (int64_t i = 0; i < outCount; ++i)
-        out[i] += residual[i];
-    if (op.act != module::Activation::None)
-      activateAll(toActivation(op.act), out, out, outCount);
+    epilogue();
     break;
   case OpKind::Conv2DBackwardData:
     convolution(index, op, outShape, shapeOf(0), shapeOf(1))
