@@ -4,10 +4,9 @@
 #      models/mlp2d.safetensors) + DDPM, 100 steps -> one executable, `out/mlp2d`,
 #      copied to an empty directory and run: 2000 samples -> out/mlp2d.npy and a
 #      scatter plot out/mlp2d.png; tweedie-eval compares them with fresh data.
-#   2. unet28 (28x28 image U-Net) + DDIM, 20 steps -> a module run by tweedie-run:
-#      16 samples -> out/unet28.npy and an image grid out/unet28.png.
-# unet28 has no trained checkpoint yet, so tweedie-compile uses its deterministic
-# synthetic weights there (noise-like samples; --weights W.safetensors for real ones).
+#   2. unet28 (28x28 image U-Net, weights trained by tweedie-train on Fashion-MNIST,
+#      models/unet28.safetensors) + its DDPM sampler, 100 steps -> a module run by
+#      tweedie-run: 64 samples -> out/unet28.npy and an image grid out/unet28.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -23,9 +22,8 @@ cp out/mlp2d "$empty/"
 mv "$empty/mlp2d.npy" "$empty/mlp2d.png" out/ && rm -rf "$empty"
 "$BIN/tweedie-eval" out/mlp2d.npy --data 8gaussians
 
-echo "==== tweedie-compile models/unet28.mlir (DDIM, 20 steps) -> out/unet28.tweedie"
-sed 's/method #sampler.ddpm<variance = posterior> prediction eps steps 100/method #sampler.ddim<eta = 0.0> prediction eps steps 20/' \
-  models/unet28.mlir > out/unet28-ddim.mlir
-"$BIN/tweedie-compile" out/unet28-ddim.mlir -o out/unet28.tweedie --report
-"$BIN/tweedie-run" out/unet28.tweedie --num-samples 16 --seed 1 --out out/unet28.npy --png out/unet28.png
+echo "==== tweedie-compile models/unet28.mlir (DDPM, 100 steps) -> out/unet28.tweedie"
+"$BIN/tweedie-compile" models/unet28.mlir --weights models/unet28.safetensors \
+  -o out/unet28.tweedie --report
+"$BIN/tweedie-run" out/unet28.tweedie --num-samples 64 --seed 1 --out out/unet28.npy --png out/unet28.png
 echo "==== wrote out/mlp2d (standalone sampler), out/mlp2d.npy, out/mlp2d.png, out/unet28.tweedie, out/unet28.npy, out/unet28.png"

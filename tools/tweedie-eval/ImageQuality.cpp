@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 namespace tweedie::tools {
@@ -23,8 +24,13 @@ constexpr int64_t kEvaluationBatch = 250;
 class Evaluator {
 public:
   Evaluator(const ClassifierFiles &files, const std::string &function) {
+    for (const std::string &path : {files.model, files.weights})
+      if (!std::filesystem::exists(path))
+        throw std::runtime_error("the classifier file " + path +
+                                 " does not exist here (run from the repository root, or pass "
+                                 "--classifier and --classifier-weights)");
     module::ModuleDesc desc;
-    if (!compileEvaluation(files.model, function, files.weights, desc))
+    if (!compileEvaluation(files.model, function, files.weights, desc, "tweedie-eval"))
       throw std::runtime_error("cannot compile @" + function + " of " + files.model);
     step_ = std::make_unique<cpu::TrainStep>(std::move(desc), kEvaluationBatch);
     const std::vector<int64_t> out = step_->outputShape();
@@ -96,21 +102,23 @@ ImageQuality evaluateImages(const std::vector<float> &samples, const std::vector
 
   Evaluator logits(classifier, classifier.logits);
   const int64_t classes = logits.width();
-  auto predictions = [&](const std::vector<float> &images) {
-    const std::vector<float> l = logits(images, n);
-    std::vector<int64_t> out(n);
-    for (int64_t i = 0; i < n; ++i)
+  auto predictions = [&](const std::vector<float> &images, int64_t count) {
+    const std::vector<float> l = logits(images, count);
+    std::vector<int64_t> out(count);
+    for (int64_t i = 0; i < count; ++i)
       out[i] = std::max_element(l.begin() + i * classes, l.begin() + (i + 1) * classes) -
                (l.begin() + i * classes);
     return out;
   };
-  const std::vector<int64_t> heldOutPredicted = predictions(heldOut);
+  // Accuracy over the whole held-out set, not only the images compared.
+  const std::vector<int64_t> predicted =
+      predictions(train::imagesAsFloats(testSet, firstIndices(testSet.count)), testSet.count);
   int64_t correct = 0;
-  for (int64_t i = 0; i < n; ++i)
-    correct += heldOutPredicted[i] == testSet.labels[testIndices[i]];
-  q.heldOutAccuracy = static_cast<double>(correct) / static_cast<double>(n);
+  for (int64_t i = 0; i < testSet.count; ++i)
+    correct += predicted[i] == testSet.labels[i];
+  q.heldOutAccuracy = static_cast<double>(correct) / static_cast<double>(testSet.count);
   q.sampleClassShares.assign(classes, 0.0);
-  for (int64_t c : predictions(samples))
+  for (int64_t c : predictions(samples, n))
     q.sampleClassShares[c] += 1.0 / static_cast<double>(n);
   return q;
 }

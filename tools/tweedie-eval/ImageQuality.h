@@ -19,7 +19,7 @@ struct ImageQuality {
   /// Samples against `count` training images, and held-out (test) images
   /// against the same training images: the floor a perfect sampler reaches.
   double frechet = 0, frechetHeldOut = 0;
-  /// The classifier's accuracy on the held-out images (what its features
+  /// The classifier's accuracy on the whole held-out set (what its features
   /// are worth), and the share of samples it puts in each class.
   double heldOutAccuracy = 0;
   std::vector<double> sampleClassShares;

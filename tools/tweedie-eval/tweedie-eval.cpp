@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
       else
         fmt::print("{} samples vs Fashion-MNIST training images ({}-d classifier features):\n"
                    "  Fréchet distance   {:.3f}  (held-out images {:.3f}, ratio {:.2f})\n"
-                   "  classifier accuracy on held-out images {:.2f}%\n"
+                   "  classifier accuracy on the held-out set {:.2f}%\n"
                    "  samples per class  {:.3f}\n",
                    q.count, q.featureDim, q.frechet, q.frechetHeldOut,
                    q.frechet / q.frechetHeldOut, 100 * q.heldOutAccuracy,

@@ -234,14 +234,14 @@ bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResul
 }
 
 bool compileEvaluation(const std::string &input, const std::string &network,
-                       const std::string &weights, module::ModuleDesc &result) {
+                       const std::string &weights, module::ModuleDesc &result, const char *tool) {
   DialectRegistry registry;
   registerAllDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
   llvm::SourceMgr sources;
   SourceMgrDiagnosticHandler diagnostics(sources, &context);
-  OwningOpRef<ModuleOp> module = parseInput(input, context, sources, kTool);
+  OwningOpRef<ModuleOp> module = parseInput(input, context, sources, tool);
   if (!module)
     return false;
   auto fn = module->lookupSymbol<func::FuncOp>(network);
@@ -254,7 +254,7 @@ bool compileEvaluation(const std::string &input, const std::string &network,
   inline_.addPass(createInlinerPass());
   if (failed(inline_.run(*module)))
     return false;
-  std::optional<reference::ParamProvider> params = loadParams(weights, 0, kTool);
+  std::optional<reference::ParamProvider> params = loadParams(weights, 0, tool);
   if (!params)
     return false;
   FailureOr<module::ModuleDesc> desc = buildEvaluationDesc(fn, std::move(*params));

@@ -52,7 +52,8 @@ bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResul
 /// the result (how tools read a classifier's features). False after
 /// printing diagnostics.
 bool compileEvaluation(const std::string &input, const std::string &network,
-                       const std::string &weights, module::ModuleDesc &result);
+                       const std::string &weights, module::ModuleDesc &result,
+                       const char *tool = "tweedie-eval");
 
 } // namespace tweedie
 
