@@ -16,6 +16,17 @@ struct Conv2DShape {
   int64_t groups = 1;
   int64_t outHeight() const { return (height + 2 * padding[0] - kernelH) / stride[0] + 1; }
   int64_t outWidth() const { return (width + 2 * padding[1] - kernelW) / stride[1] + 1; }
+
+  /// A module op's convolution: `image` [C, H, W] (a sample's input), `weight`
+  /// [O, C/groups, KH, KW] and ints {stride h, w, padding h, w, groups}.
+  static Conv2DShape fromModule(std::span<const int64_t> image, std::span<const int64_t> weight,
+                                std::span<const int64_t> ints) {
+    Conv2DShape s{image[0], weight[0], image[1], image[2], weight[2], weight[3]};
+    s.stride = {ints[0], ints[1]};
+    s.padding = {ints[2], ints[3]};
+    s.groups = ints[4];
+    return s;
+  }
 };
 
 /// A convolution on plain NCHW activations with weights prepacked once into

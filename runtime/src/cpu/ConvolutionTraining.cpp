@@ -76,6 +76,7 @@ TrainableConv2D::TrainableConv2D(CpuContext &context, const Conv2DShape &shape, 
                       tag::nchw);
   weights_ = weightsDesc(shape);
   bias_ = memory::desc({shape.outChannels}, f32, tag::x);
+  zeroBias_.assign(static_cast<size_t>(shape.outChannels), 0.0f);
   dnnl::convolution_forward::desc desc(
       dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, any(src_),
       any(weights_), bias_, any(dst_), {shape.stride[0], shape.stride[1]}, {shape.padding[0], shape.padding[1]},
@@ -88,11 +89,8 @@ TrainableConv2D::TrainableConv2D(CpuContext &context, const Conv2DShape &shape, 
 void TrainableConv2D::forward(CpuContext &context, const float *x, const float *w,
                               const float *bias, float *y) {
   // The primitive always adds a bias; a bias-free convolution adds zeros.
-  std::vector<float> zeros;
-  if (!bias) {
-    zeros.assign(static_cast<size_t>(shape_.outChannels), 0.0f);
-    bias = zeros.data();
-  }
+  if (!bias)
+    bias = zeroBias_.data();
   const auto &pd = forwardDesc_;
   memory dst = stagedOut(context, dst_, y, pd.dst_desc(), staging_.y);
   context.execute(forward_,

@@ -14,6 +14,7 @@
 #include "cpu/CpuContext.h"
 
 #include <optional>
+#include <vector>
 
 namespace tweedie::cpu {
 
@@ -33,6 +34,7 @@ public:
 private:
   Conv2DShape shape_;
   dnnl::memory::desc src_, weights_, dst_, bias_;
+  std::vector<float> zeroBias_; // the bias of a bias-free convolution
   dnnl::convolution_forward::primitive_desc forwardDesc_;
   dnnl::convolution_forward forward_;
   dnnl::convolution_backward_data::primitive_desc backwardDataDesc_;

@@ -122,10 +122,7 @@ Program::Program(module::ModuleDesc desc, const std::string &origin)
     }
     case OpKind::Conv2D: {
       const auto &w = desc_.values[op.operands[1]].shape;
-      Conv2DShape shape{x[0], w[0], x[1], x[2], w[2], w[3]};
-      shape.stride = {op.ints[0], op.ints[1]};
-      shape.padding = {op.ints[2], op.ints[3]};
-      shape.groups = op.ints[4];
+      const Conv2DShape shape = Conv2DShape::fromModule(x, w, op.ints);
       layers_->conv[i] = std::make_unique<Conv2DLayer>(
           context_, shape, constantData(op.operands[1]), constantData(operand(op, 2)),
           epilogue);

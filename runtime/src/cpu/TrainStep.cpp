@@ -236,12 +236,10 @@ TrainableConv2D &TrainStep::convolution(size_t index, const module::OpDesc &op,
   if (!conv) {
     if (input.size() != 4 || output.size() != 4 || weight.size() != 4 || op.ints.size() != 5)
       invalid(std::string(module::opKindName(op.kind)) + " is not of 4-D tensors");
-    Conv2DShape shape{input[1], output[1], input[2], input[3], weight[2], weight[3]};
-    shape.stride = {op.ints[0], op.ints[1]};
-    shape.padding = {op.ints[2], op.ints[3]};
-    shape.groups = op.ints[4];
+    const Conv2DShape shape =
+        Conv2DShape::fromModule(std::span(input).subspan(1), weight, op.ints);
     if (shape.outHeight() != output[2] || shape.outWidth() != output[3] ||
-        input[0] != output[0])
+        input[0] != output[0] || output[1] != weight[0])
       invalid(std::string(module::opKindName(op.kind)) + "'s shapes do not agree");
     conv = std::make_unique<TrainableConv2D>(context_, shape, input[0]);
   }
