@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build ccache g++ python3 pkg-config
   llvm-19-dev libmlir-19-dev mlir-19-tools llvm-19-tools
-  libdnnl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libdnnl-dev ocl-icd-opencl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libflatbuffers-dev flatbuffers-compiler libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist

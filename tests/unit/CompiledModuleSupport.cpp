@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -51,6 +52,24 @@ DialectRegistry allDialects() {
 
 } // namespace
 
+std::string kernelCpuForTests() {
+  // The suite runs some tests again with oneDNN capped at an older ISA
+  // (ONEDNN_MAX_CPU_ISA, tests/CMakeLists.txt): the generated kernels then
+  // target the matching x86-64 level, so an AVX-512 machine runs the code an
+  // AVX2 or SSE-only user's machine runs. TWEEDIE_TEST_KERNEL_CPU overrides.
+  if (const char *cpu = std::getenv("TWEEDIE_TEST_KERNEL_CPU"); cpu && *cpu)
+    return cpu;
+  const char *isa = std::getenv("ONEDNN_MAX_CPU_ISA");
+  const std::string cap = isa ? isa : "";
+  if (cap == "AVX2")
+    return "x86-64-v3";
+  if (cap == "AVX")
+    return "x86-64-v2";
+  if (cap == "SSE41")
+    return "x86-64";
+  return "native";
+}
+
 std::string withSampler(const std::string &model, const std::string &method, int steps) {
   std::string text = readText(std::string(TWEEDIE_MODELS_DIR) + "/" + model + ".mlir");
   size_t at = text.find("method ");
@@ -73,6 +92,7 @@ std::vector<std::byte> compileImage(const std::string &irPath, const std::string
   options.input = irPath;
   options.sampler = sampler;
   options.weights = weights;
+  options.cpu = kernelCpuForTests();
   CompileResult result;
   EXPECT_TRUE(compileSampler(options, result));
   return module::serializeModule(result.module);

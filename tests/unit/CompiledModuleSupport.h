@@ -18,6 +18,10 @@
 
 namespace tweedie::testing {
 
+/// The x86-64 level the tests' generated kernels target: "native", or the
+/// level matching a ONEDNN_MAX_CPU_ISA cap (AVX2 -> x86-64-v3, SSE41 -> x86-64).
+std::string kernelCpuForTests();
+
 /// The bundled model's text with its sampler's method and step count replaced.
 std::string withSampler(const std::string &model, const std::string &method, int steps);
 

@@ -48,6 +48,10 @@ TEST(Idx, RejectsOtherTypesMagicsAndTruncation) {
   EXPECT_NE(message(idx({0, 0, 8, 1, 0, 0, 0, 4}, 3)).find("truncated"), std::string::npos);
   EXPECT_NE(message(idx({0, 0, 8, 2, 0, 0}, 0)).find("header"), std::string::npos);
   EXPECT_NE(message(idx({0, 0}, 0)).find("shorter"), std::string::npos);
+  // 2^17 x 2^17 x 2^30 x 1 = 2^64 wraps to 0: it used to pass as an empty array.
+  EXPECT_NE(message(idx({0, 0, 8, 4, 0, 2, 0, 0, 0, 2, 0, 0, 0x40, 0, 0, 0, 0, 0, 0, 1}, 0))
+                .find("more than 16 GiB"),
+            std::string::npos);
 }
 
 TEST(Idx, ReadsGzipCompressedFilesAndNamesCorruptOnes) {

@@ -163,6 +163,8 @@ const Breakage kBreakages[] = {
        d.body[0] = OpDesc{OpKind::Transpose, {2}, 2, {}, {}, Activation::None, ""};
      },
      "transposes of more than 7 dims per sample are not supported"},
+    {"NextStatePartlyOverlapsTheState", [](ModuleDesc &d) { d.values[3].offset = 8; },
+     "the next state (bytes 8+16) partly overlaps the state (bytes 0+16)"},
     {"RandnWithOperands",
      [](ModuleDesc &d) {
        d.body[0] = OpDesc{OpKind::Randn, {0}, 2, {0}, {}, Activation::None, ""};

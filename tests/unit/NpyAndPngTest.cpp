@@ -69,6 +69,64 @@ TEST(Npy, RejectsOtherDtypesAndTruncation) {
     EXPECT_THROW(parseNpy(std::span(bytes.data(), cut), "x.npy"), FormatError) << cut;
 }
 
+/// A format-2.0 .npy file (4-byte header length) with this header text and data.
+std::vector<std::byte> npyWithHeader(const std::string &header, size_t dataBytes) {
+  std::vector<std::byte> bytes(12 + header.size() + dataBytes, std::byte{0});
+  std::memcpy(bytes.data(), "\x93NUMPY\x02\x00", 8);
+  const uint32_t length = static_cast<uint32_t>(header.size());
+  std::memcpy(bytes.data() + 8, &length, 4);
+  std::memcpy(bytes.data() + 12, header.data(), header.size());
+  return bytes;
+}
+
+std::string npyError(const std::vector<std::byte> &bytes) {
+  try {
+    parseNpy(bytes, "x.npy");
+  } catch (const FormatError &e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Npy, HostileHeadersAreErrorsNotCrashes) {
+  // Dims that each look small but whose product wraps around 64 bits to 0
+  // (2^40 * 2^40 * 2^16 = 2^96): they must not pass the size check.
+  EXPECT_NE(npyError(npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                                   "(1099511627776, 1099511627776, 65536), }",
+                                   0))
+                .find("is too large"),
+            std::string::npos);
+  // A dim too long for 64 bits.
+  EXPECT_NE(npyError(npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (" +
+                                   std::string(40, '9') + ",), }",
+                                   0))
+                .find("does not fit in 64 bits"),
+            std::string::npos);
+  // A 50 KB header (a recursive regex overflowed the stack on these): a long
+  // run of spaces is still a valid header, a long string is not a dtype.
+  const std::string padded = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,)" +
+                             std::string(50000, ' ') + "}";
+  EXPECT_EQ(npyError(npyWithHeader(padded, 8)), "");
+  EXPECT_NE(npyError(npyWithHeader("{'descr': '" + std::string(50000, 'f') + "'}", 0))
+                .find("dtype must be '<f4'"),
+            std::string::npos);
+  EXPECT_NE(npyError(npyWithHeader("{'descr': '<f4', 'shape': (2,), 'fortran_order': "
+                                   "Maybe}", 8))
+                .find("neither True nor False"),
+            std::string::npos);
+  EXPECT_NE(npyError(npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': (2, "
+                                   "-3)}", 8))
+                .find("other than sizes"),
+            std::string::npos);
+  EXPECT_NE(npyError(npyWithHeader("{'descr': '<f4', 'fortran_order': False", 0))
+                .find("expected"),
+            std::string::npos);
+  // A header length field past the end of the file.
+  std::vector<std::byte> longer = npyWithHeader("{}", 0);
+  longer[9] = std::byte{0x7f};
+  EXPECT_NE(npyError(longer).find("exceeds the file"), std::string::npos);
+}
+
 /// Decodes a PNG with libpng's simplified API into 8-bit grey or RGB.
 std::vector<uint8_t> decode(const std::filesystem::path &path, png_uint_32 &w,
                             png_uint_32 &h, bool rgb) {

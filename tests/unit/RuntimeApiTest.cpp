@@ -7,11 +7,15 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CompiledModuleSupport.h"
+#include "tweedie/module/ModuleDesc.h"
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace tweedie::testing;
@@ -152,6 +156,52 @@ TEST_F(RuntimeApi, SessionCancelFromAWorkerThreadStopsTheRequest) {
   EXPECT_EQ(run(request(again)), TWEEDIE_OK);
 }
 
+/// A held call blocks in its first progress report until released.
+struct HeldCall {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool reporting = false, released = false;
+};
+
+int holdAtFirstReport(void *user, int64_t, int64_t) {
+  auto *held = static_cast<HeldCall *>(user);
+  std::unique_lock lock(held->mutex);
+  held->reporting = true;
+  held->changed.notify_all();
+  held->changed.wait(lock, [&] { return held->released; });
+  return 0;
+}
+
+TEST_F(RuntimeApi, ACancelReachesARunningCallThoughAnotherStartsAfterIt) {
+  // Call A runs (held in its progress callback); the host cancels, then starts
+  // call B on the same session. B started after the cancel and runs to the end;
+  // A must still stop (a flag cleared on entry used to let B undo the cancel).
+  HeldCall held;
+  std::vector<float> outA;
+  tweedie_sample_request a = request(outA);
+  a.progress = holdAtFirstReport;
+  a.progress_user_data = &held;
+  tweedie_status_code codeA = TWEEDIE_OK;
+  std::thread callA([&] { codeA = run(a); });
+  {
+    std::unique_lock lock(held.mutex);
+    held.changed.wait(lock, [&] { return held.reporting; });
+  }
+  tweedie_session_cancel(session_);
+  std::vector<float> outB, alone;
+  EXPECT_EQ(run(request(outB)), TWEEDIE_OK) << "a call that starts after the cancel";
+  {
+    std::lock_guard lock(held.mutex);
+    held.released = true;
+  }
+  held.changed.notify_all();
+  callA.join();
+  EXPECT_EQ(codeA, TWEEDIE_CANCELLED);
+  // And concurrent calls on one session give the samples a lone call gives.
+  EXPECT_EQ(run(request(alone)), TWEEDIE_OK);
+  EXPECT_EQ(outB, alone);
+}
+
 TEST_F(RuntimeApi, HostNoiseEqualToThePriorGivesTheSameBits) {
   Tensor prior = priorNoise(*irPath_, kCount, kSeed);
   std::vector<float> noise(prior.data.begin(), prior.data.end());
@@ -195,6 +245,59 @@ TEST_F(RuntimeApi, AllocatedOutputHoldsTheSameSamples) {
   ASSERT_NE(allocated, nullptr);
   EXPECT_EQ(std::memcmp(allocated, expected.data(), expected.size() * sizeof(float)), 0);
   tweedie_free(allocated);
+}
+
+/// A valid module whose arena is the verifier's largest (64 GiB per sample):
+/// a request whose micro-batch arenas exceed the machine's memory is refused
+/// before anything is allocated, naming the sizes.
+TEST(RuntimeLimits, AnArenaLargerThanTheMachineIsRefusedBeforeAllocating) {
+  using namespace tweedie::module;
+  ModuleDesc d;
+  d.producer = "test";
+  d.entry = "sample";
+  d.sampleShape = {4};
+  d.steps = 1;
+  d.arenaBytesPerSample = int64_t{1} << 36;
+  d.values = {{ValueKind::Arena, {4}, 0}, {ValueKind::Arena, {4}, 16}};
+  d.body = {OpDesc{OpKind::Act, {0}, 1, {}, {}, Activation::Tanh, ""}};
+  d.state = 0;
+  d.nextState = 1;
+  const std::vector<std::byte> image = serializeModule(d);
+  tweedie_instance *instance = nullptr;
+  ASSERT_EQ(tweedie_instance_create(&instance), nullptr);
+  tweedie_status *status = nullptr;
+  tweedie_module *mod = load(instance, image, &status);
+  ASSERT_NE(mod, nullptr) << tweedie_status_message(status);
+  // 64 samples on 64 threads: 64 arenas of 64 GiB, more than any machine has.
+  tweedie_session_options options{"cpu", 64};
+  tweedie_session *session = nullptr;
+  ASSERT_EQ(tweedie_session_create(mod, &options, &session), nullptr);
+  std::vector<float> out(64 * 4);
+  tweedie_sample_request r{};
+  r.num_samples = 64;
+  r.output = out.data();
+  status = tweedie_session_sample(session, &r);
+  EXPECT_NE(tweedie_status_get_code(status), TWEEDIE_OK);
+  EXPECT_NE(std::string(tweedie_status_message(status))
+                .find("the module's arena needs 64.00 GiB per sample, 4096.00 GiB for 64 "
+                      "thread(s) of 1 sample(s), more than this machine's"),
+            std::string::npos)
+      << tweedie_status_message(status);
+  tweedie_status_free(status);
+  tweedie_session_destroy(session);
+  tweedie_module_destroy(mod);
+  tweedie_instance_destroy(instance);
+}
+
+/// Zero samples is an empty result, not an error, with or without an output.
+TEST_F(RuntimeApi, ZeroSamplesIsAnEmptyResult) {
+  tweedie_sample_request r{};
+  r.num_samples = 0;
+  EXPECT_EQ(run(r), TWEEDIE_OK);
+  float *allocated = reinterpret_cast<float *>(&r); // overwritten with NULL
+  r.allocated_output = &allocated;
+  EXPECT_EQ(run(r), TWEEDIE_OK);
+  EXPECT_EQ(allocated, nullptr);
 }
 
 TEST_F(RuntimeApi, BadRequestsAreInvalidArguments) {

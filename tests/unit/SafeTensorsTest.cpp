@@ -104,6 +104,17 @@ TEST(SafeTensors, NamesEachKindOfDamage) {
             std::string::npos);
 }
 
+TEST(SafeTensors, ShapesWhoseProductWrapsAreTooLarge) {
+  // 2^40 * 2^40 * 2^16 = 2^96, 0 mod 2^64: it used to pass as an empty tensor.
+  const std::string header = R"({"w": {"dtype": "F32", "shape": [1099511627776, )"
+                             R"(1099511627776, 65536], "data_offsets": [0, 0]}})";
+  EXPECT_NE(parseError(rawFile(header, 0)).find("is too large"), std::string::npos)
+      << parseError(rawFile(header, 0));
+  const std::string negative =
+      R"({"w": {"dtype": "F32", "shape": [-1, 4], "data_offsets": [0, 0]}})";
+  EXPECT_NE(parseError(rawFile(negative, 0)).find("not a size"), std::string::npos);
+}
+
 TEST(SafeTensors, EveryTruncationAndHeaderFlipIsHandled) {
   // Each prefix is an error, never a crash; a flipped header byte is an error or
   // (if it lands in a string) a still-valid file.

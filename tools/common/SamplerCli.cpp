@@ -1,5 +1,6 @@
 //===- SamplerCli.cpp - load a module, sample, write .npy / PNG -----------===//
 #include "SamplerCli.h"
+#include "CliChecks.h"
 #include "ProgressBar.h"
 #include "tweedie/io/AtomicFile.h"
 #include "tweedie/io/ImagePng.h"
@@ -119,15 +120,17 @@ int runSamplerMain(int argc, char **argv, const std::string &name,
         ->check(CLI::ExistingFile);
   app.add_option("-n,--num-samples", count, "How many samples to draw")
       ->capture_default_str()
-      ->check(CLI::Range(int64_t{0}, int64_t{1} << 31));
-  app.add_option("-s,--seed", seed, "Seed of the noise stream")->capture_default_str();
+      ->check(wholeNumberIn(0, int64_t{1} << 31));
+  app.add_option("-s,--seed", seed, "Seed of the noise stream")
+      ->capture_default_str()
+      ->check(seedNumber());
   app.add_option("--first-sample", firstSample,
                  "Index of the first sample in the seed's stream (to extend a run)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(wholeNumberIn(0, (int64_t{1} << 32) - 1));
   app.add_option("-t,--threads", threads, "Worker threads (0: all hardware threads)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(wholeNumberIn(0, 4096));
   app.add_option("-o,--out", out, "Write the samples as a NumPy .npy array [N, ...]");
   app.add_option("--png", png, "Write a picture: an image grid, or a 2-D scatter plot");
   app.add_option("--data", dataPath,

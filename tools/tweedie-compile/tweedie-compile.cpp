@@ -1,4 +1,5 @@
 //===- tweedie-compile.cpp - a network + sampler -> a standalone sampler --===//
+#include "CliChecks.h"
 #include "SamplerCli.h"
 #include "tweedie/Driver/Compile.h"
 #include "tweedie/Driver/SamplerCatalog.h"
@@ -48,10 +49,9 @@ void emitExecutable(const fs::path &out, const std::vector<std::byte> &module) {
   image.insert(image.end(), lengthBytes, lengthBytes + 8);
   const auto *magic = reinterpret_cast<const std::byte *>(tools::kEmbeddedMagic);
   image.insert(image.end(), magic, magic + 8);
-  io::writeFileAtomically(out, image);
-  fs::permissions(out,
-                  fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                      fs::perms::others_read | fs::perms::others_exec);
+  // Executable from its creation: nothing is chmod-ed after the fact (which
+  // would change the mode of a device given as -o).
+  io::writeFileAtomically(out, image, 0755);
 }
 
 /// A shared object exporting the module's bytes (tweedie_embedded_module,
@@ -123,6 +123,7 @@ int main(int argc, char **argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--synthetic-seed", options.syntheticSeed,
                  "Seed of the synthetic weights used without --weights")
+      ->check(tools::seedNumber())
       ->capture_default_str();
   app.add_option("--entry", options.entry,
                  "The sampler function (default: the one holding sampler.solve)");
@@ -188,8 +189,11 @@ int main(int argc, char **argv) {
       emitLibrary(output, image);
     if (report)
       fmt::print(stderr, "{}", result.report);
-    fmt::print(stderr, "tweedie-compile: wrote {} ({} bytes)\n", output,
-               fs::file_size(output));
+    std::error_code ec;
+    if (fs::is_regular_file(output, ec))
+      fmt::print(stderr, "tweedie-compile: wrote {} ({} bytes)\n", output, fs::file_size(output));
+    else
+      fmt::print(stderr, "tweedie-compile: wrote {} bytes to {}\n", image.size(), output);
   } catch (const std::exception &e) {
     fmt::print(stderr, "tweedie-compile: error: {}\n", e.what());
     return 1;

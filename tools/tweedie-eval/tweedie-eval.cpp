@@ -7,6 +7,7 @@
 // of the classifier Tweedie trains, next to the held-out images' distance.
 //
 //===----------------------------------------------------------------------===//
+#include "CliChecks.h"
 #include "ImageQuality.h"
 #include "tweedie/io/NpyFile.h"
 #include "tweedie/train/Metrics.h"
@@ -35,7 +36,9 @@ int main(int argc, char **argv) {
   app.add_option("--classifier-weights", classifier.weights, "fashion-mnist: its weights")
       ->capture_default_str();
   app.add_option("--data", data, "The dataset the model was trained on")->capture_default_str();
-  app.add_option("--seed", seed, "Seed of the fresh data draws")->capture_default_str();
+  app.add_option("--seed", seed, "Seed of the fresh data draws")
+      ->check(tools::seedNumber())
+      ->capture_default_str();
   app.add_flag("--json", json, "Print one JSON object");
   CLI11_PARSE(app, argc, argv);
   try {

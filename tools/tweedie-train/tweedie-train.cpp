@@ -6,6 +6,7 @@
 // continues exactly as the uninterrupted run would have.
 //
 //===----------------------------------------------------------------------===//
+#include "CliChecks.h"
 #include "ProgressBar.h"
 #include "TrainingData.h"
 #include "cpu/TrainStep.h"
@@ -61,6 +62,13 @@ std::map<std::string, std::string> settingsOf(const Options &o, const TrainingCo
 uint64_t dataSeed(uint64_t seed) { return seed ^ 0xD1B54A32D192ED03ull; }
 
 int run(const Options &o) {
+  // Every output is checked before the first step: a typo in a directory must
+  // not cost the whole run.
+  if (o.compile.compileTo.empty())
+    for (const auto &[path, flag] : {std::pair{o.output, "-o"}, {o.exportPath, "--export"},
+                                     {o.logPath, "--log"}})
+      if (!path.empty())
+        io::checkWritable(path, flag);
   Options options = o;
   options.compile.lognormal = o.objective == "edm";
   options.compile.probes = o.objective == "sliced" ? o.probes : 0;
@@ -119,6 +127,11 @@ int run(const Options &o) {
                                     "' does not match the network's '" + names[k] + "'");
       std::copy(c.weights[k].begin(), c.weights[k].end(), weights[k].begin());
     }
+    if (c.step > o.steps)
+      throw std::invalid_argument(fmt::format(
+          "--resume {}: the checkpoint is at step {}, beyond --steps {} (--steps counts all "
+          "steps, resumed ones included)",
+          o.resume, c.step, o.steps));
     state = std::move(c.state);
     first = c.step;
   }
@@ -216,27 +229,30 @@ int main(int argc, char **argv) {
                  "fashion-mnist (from Debian's dataset-fashion-mnist)")
       ->capture_default_str();
   app.add_option("--steps", o.steps, "Training steps (in total, counting resumed ones)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--batch", o.batch, "Examples per step")->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  app.add_option("--lr", o.adam.learningRate, "Adam learning rate")->capture_default_str();
+      ->check(tools::wholeNumberIn(1, int64_t{1} << 32))->capture_default_str();
+  // The data and noise streams key an example by a 32-bit row.
+  app.add_option("--batch", o.batch, "Examples per step")
+      ->check(tools::wholeNumberIn(1, 65536))->capture_default_str();
+  app.add_option("--lr", o.adam.learningRate, "Adam learning rate")
+      ->check(tools::realIn(0, 1, /*openLow=*/true))->capture_default_str();
   app.add_option("--weight-decay", o.adam.weightDecay, "Decoupled weight decay (AdamW)")
-      ->capture_default_str();
+      ->check(tools::realIn(0, 1))->capture_default_str();
   app.add_option("--warmup", o.adam.warmupSteps, "Learning-rate warm-up steps")
-      ->capture_default_str();
+      ->check(tools::wholeNumberIn(0, int64_t{1} << 32))->capture_default_str();
   app.add_option("--clip", o.adam.clipNorm, "Clip gradients to this global norm (0: off)")
-      ->capture_default_str();
+      ->check(tools::realIn(0, 1e30))->capture_default_str();
   o.adam.emaDecay = 0.999;
   app.add_option("--ema", o.adam.emaDecay, "EMA decay of the weights (0: off)")
-      ->capture_default_str();
+      ->check(tools::realIn(0, 0.999999999))->capture_default_str();
   app.add_option("--seed", o.seed, "Seed of the data, noise and initial weights")
-      ->capture_default_str();
+      ->check(tools::seedNumber())->capture_default_str();
   app.add_option("-o,--output", o.output, "Checkpoint to write (.safetensors)");
   app.add_option("--resume", o.resume, "Continue from this checkpoint");
   app.add_option("--export", o.exportPath,
                  "Also write the EMA weights (the ones to sample with) to this .safetensors");
   app.add_option("--log", o.logPath, "Write step,loss,grad_norm,lr per step to this CSV");
-  app.add_option("--checkpoint-every", o.checkpointEvery, "Write the checkpoint every N steps");
+  app.add_option("--checkpoint-every", o.checkpointEvery, "Write the checkpoint every N steps")
+      ->check(tools::wholeNumberIn(0, int64_t{1} << 32));
   app.add_option("--init", o.compile.weights, "Initial weights (default: synthetic, from --seed)");
   app.add_option("--compile-to", o.compile.compileTo,
                  "Print the IR after this phase and stop: objective, loss, gradient")

@@ -55,7 +55,7 @@ std::optional<reference::ParamProvider> loadParams(const std::string &weights,
     return std::nullopt;
   }
   return reference::checkpointParams(
-      std::make_shared<const io::SafeTensorsFile>(std::move(*file)));
+      std::make_shared<const io::SafeTensorsFile>(std::move(*file)), weights);
 }
 
 namespace {

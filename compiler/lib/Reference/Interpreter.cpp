@@ -121,11 +121,21 @@ struct Interpreter::Env {
   }
 };
 
-ParamProvider checkpointParams(std::shared_ptr<const io::SafeTensorsFile> file) {
-  return [file](llvm::StringRef name, const Shape &) -> std::optional<Tensor> {
+ParamProvider checkpointParams(std::shared_ptr<const io::SafeTensorsFile> file,
+                               std::string source) {
+  return [file, source](llvm::StringRef name, const Shape &) -> std::optional<Tensor> {
     auto it = file->tensors.find(name.str());
     if (it == file->tensors.end())
       return std::nullopt;
+    // Integers are counters or indices, never weights: converting them would
+    // compile a network nobody trained, without a word.
+    const io::DType dtype = it->second.dtype;
+    if (dtype != io::DType::F64 && dtype != io::DType::F32 && dtype != io::DType::F16 &&
+        dtype != io::DType::BF16) {
+      llvm::errs() << source << ": tensor '" << name << "' holds " << io::dtypeName(dtype)
+                   << " integers; weights must be floating point (F64, F32, F16 or BF16)\n";
+      return std::nullopt;
+    }
     return Tensor(it->second.shape, it->second.toDouble());
   };
 }

@@ -56,7 +56,8 @@ struct InterpretPass : tweedie::impl::TweedieInterpretBase<InterpretPass> {
         return signalPassFailure();
       }
       params = tweedie::reference::checkpointParams(
-          std::make_shared<const tweedie::io::SafeTensorsFile>(std::move(*file)));
+          std::make_shared<const tweedie::io::SafeTensorsFile>(std::move(*file)),
+          weights.getValue());
     }
     tweedie::reference::Interpreter interpreter(module, std::move(params));
     auto results =

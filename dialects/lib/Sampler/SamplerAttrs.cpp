@@ -294,7 +294,14 @@ LogicalResult DDPMAttr::verifyCompatibility(ScheduleAttrInterface schedule,
 }
 
 LogicalResult DDIMAttr::verify(EmitFn emitError, F64 eta) {
-  return nonNegative(emitError, "eta", eta);
+  // DDIM (Song et al. 2021, eq. 16): sigma_t = eta sqrt((1 - a_prev)/(1 - a_t))
+  // sqrt(1 - a_t/a_prev). At eta = 1 it is DDPM's posterior std; beyond, the
+  // direction term sqrt(1 - a_prev - sigma_t^2) has no real value.
+  if (!(eta >= 0 && eta <= 1))
+    return emitError() << "eta must lie in [0, 1] (0: deterministic, 1: DDPM's posterior "
+                          "variance), got "
+                       << formatF64(eta);
+  return success();
 }
 StringRef DDIMAttr::getMethodName() const { return "ddim"; }
 LogicalResult DDIMAttr::verifyCompatibility(ScheduleAttrInterface schedule,

@@ -564,8 +564,8 @@ LogicalResult DDIMStepOp::verify() {
   if (failed(verifySameState(*this, getX(), {{"noise", getNoise()}})))
     return failure();
   double eta = getEta().convertToDouble();
-  if (!(eta >= 0))
-    return emitOpError("eta must be non-negative, got ") << formatF64(eta);
+  if (!(eta >= 0 && eta <= 1))
+    return emitOpError("eta must lie in [0, 1], got ") << formatF64(eta);
   if (eta > 0 && !getNoise())
     return emitOpError("eta = ") << formatF64(eta) << " > 0 makes the step stochastic and "
                                  << "needs a 'noise' operand";

@@ -16,6 +16,20 @@
  * Sample i of a request with seed s is the same whatever the batch split or
  * thread count (and the same as sample first_sample + i of another request).
  *
+ * Threads: an instance and a loaded module are immutable and may be shared by
+ * any number of threads and sessions. A session may run several
+ * tweedie_session_sample / _log_likelihood calls at once from different
+ * threads (each call has its own workers and memory);
+ * tweedie_session_cancel may be called from any thread. Destroying an object
+ * while a call uses it (or a module before its sessions) is the caller's error.
+ *
+ * Trust: a module compiled with generated kernels carries native x86-64 code,
+ * which runs when the module samples. Loading never runs it: the runtime maps
+ * the code itself and refuses objects with constructors, imports, NEEDED
+ * libraries or relocations it cannot check. Load such modules only from
+ * sources you trust, as you would a shared library; a module compiled with
+ * `--kernels builtin` carries no code at all.
+ *
  *===----------------------------------------------------------------------===*/
 #ifndef TWEEDIE_TWEEDIE_H
 #define TWEEDIE_TWEEDIE_H
@@ -106,7 +120,7 @@ typedef struct tweedie_sample_request {
   const float *initial_noise;   /* num_samples x sample size, or NULL */
   float *output;                /* num_samples x sample size, or NULL: see below */
   float **allocated_output;     /* when output is NULL: receives a buffer to
-                                   release with tweedie_free */
+                                   release with tweedie_free (NULL for 0 samples) */
   tweedie_progress_fn progress; /* optional */
   void *progress_user_data;
 } tweedie_sample_request;
@@ -114,8 +128,9 @@ typedef struct tweedie_sample_request {
 TWEEDIE_EXPORT tweedie_status *
 tweedie_session_sample(tweedie_session *session, const tweedie_sample_request *request);
 
-/* Asks a running tweedie_session_sample to stop (from any thread); it then
- * returns TWEEDIE_CANCELLED. */
+/* Asks every tweedie_session_sample (and _log_likelihood) call that has started
+ * on the session to stop; each then returns TWEEDIE_CANCELLED. Calls that start
+ * later are not affected. Any thread may call it. */
 TWEEDIE_EXPORT void tweedie_session_cancel(tweedie_session *session);
 
 /* Likelihood modules (compiled from sampler.likelihood) integrate data to

@@ -37,10 +37,15 @@ struct tweedie_module {
   std::string description;
 };
 
+/// Calls on a session may run concurrently. Each call takes a ticket as it
+/// starts; a cancel stops every call whose ticket it has seen, so it neither
+/// reaches calls that start after it nor is undone by them (a flag cleared on
+/// entry was lost when a second call started).
 struct tweedie_session {
   tweedie_module *module;
   int threads;
-  std::atomic<bool> cancel{false};
+  std::atomic<uint64_t> started{0};
+  std::atomic<uint64_t> cancelledThrough{0};
 };
 
 namespace {
@@ -171,8 +176,12 @@ tweedie_status *tweedie_session_create(tweedie_module *module,
 void tweedie_session_destroy(tweedie_session *session) { delete session; }
 
 void tweedie_session_cancel(tweedie_session *session) {
-  if (session)
-    session->cancel = true;
+  if (!session)
+    return;
+  const uint64_t latest = session->started.load();
+  uint64_t seen = session->cancelledThrough.load();
+  while (seen < latest && !session->cancelledThrough.compare_exchange_weak(seen, latest)) {
+  }
 }
 
 tweedie_status *tweedie_session_sample(tweedie_session *session,
@@ -185,6 +194,11 @@ tweedie_status *tweedie_session_sample(tweedie_session *session,
       request->first_sample + request->num_samples > (int64_t{1} << 32))
     return make(TWEEDIE_INVALID_ARGUMENT,
                 "sample indices must lie in [0, 2^32) (the noise stream's range)");
+  if (request->num_samples == 0) { // an empty result: nothing to write, nothing to run
+    if (!request->output && request->allocated_output)
+      *request->allocated_output = nullptr;
+    return nullptr;
+  }
   if (!request->output && !request->allocated_output)
     return make(TWEEDIE_INVALID_ARGUMENT,
                 "give either output or allocated_output to receive the samples");
@@ -197,7 +211,7 @@ tweedie_status *tweedie_session_sample(tweedie_session *session,
     if (!out)
       return make(TWEEDIE_INTERNAL, "out of memory for the samples");
   }
-  session->cancel = false;
+  const uint64_t ticket = ++session->started;
   tweedie::cpu::SampleJob job;
   job.count = request->num_samples;
   job.seed = request->seed;
@@ -206,7 +220,7 @@ tweedie_status *tweedie_session_sample(tweedie_session *session,
   job.out = out;
   job.threads = session->threads;
   job.progress = [&](int64_t done, int64_t total) {
-    if (session->cancel)
+    if (session->cancelledThrough.load() >= ticket)
       return false;
     return !request->progress ||
            request->progress(request->progress_user_data, done, total) == 0;

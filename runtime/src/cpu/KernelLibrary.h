@@ -1,10 +1,21 @@
 //===- KernelLibrary.h - generated kernels loaded from a module's bytes ---===//
 //
 // tweedie-compile lowers the fused elementwise groups through linalg and LLVM
-// to a shared object and stores its bytes in the module. The runtime loads it
-// without touching the file system: an anonymous memory file (memfd_create)
-// opened with dlopen. A module therefore carries code: load only modules you
-// trust, as you would a shared library.
+// to a shared object and stores its bytes in the module. The runtime does not
+// hand those bytes to the system loader (dlopen would run the object's
+// constructors and parse its relocations before any check of ours): it loads
+// them itself, as IREE's embedded-ELF loader does, and accepts only the
+// restricted objects the compiler makes:
+//   - x86-64 ELF64 ET_DYN, little-endian; loadable segments inside the file, no
+//     page both writable and executable, no executable stack;
+//   - no constructors or destructors (DT_INIT/FINI, init/fini/preinit arrays),
+//     no NEEDED libraries, no interpreter, no TLS, no text relocations;
+//   - no imported symbols: every symbol is defined in the object;
+//   - relocations only R_X86_64_RELATIVE, _64, _GLOB_DAT and _JUMP_SLOT against
+//     the object's own symbols, each applied and bounds-checked here.
+// So loading a module never runs its code and never reads outside its bytes.
+// Its kernels are still native code that runs when the module samples: load
+// modules you trust, or compile with --kernels builtin (no code in the module).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_RUNTIME_CPU_KERNELLIBRARY_H
@@ -12,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 
@@ -38,7 +50,8 @@ inline MemRef1D memref1D(const float *data, int64_t count) {
 
 class KernelLibrary {
 public:
-  /// Loads a shared object image; throws io::FormatError naming `origin`.
+  /// Checks and maps a shared object image; throws io::FormatError naming
+  /// `origin` and the first thing the restricted format does not allow.
   KernelLibrary(std::span<const std::byte> image, const std::string &origin);
   ~KernelLibrary();
   KernelLibrary(const KernelLibrary &) = delete;
@@ -48,8 +61,9 @@ public:
   void *function(const std::string &name) const;
 
 private:
-  void *handle_ = nullptr;
-  int fd_ = -1;
+  std::byte *base_ = nullptr; // the mapped image (vaddr 0)
+  size_t mappedBytes_ = 0;
+  std::map<std::string, uint64_t> functions_; // exported name -> vaddr
   std::string origin_;
 };
 

@@ -11,9 +11,11 @@
 #include "tweedie/Noise.h"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -432,6 +434,27 @@ bool Program::stepChunk(Worker &worker, int64_t base, int64_t from, int64_t to,
   return true;
 }
 
+void Program::checkArenaFits(int threads) const {
+  // Each thread holds one micro-batch's arena. A module may declare any arena
+  // the verifier allows (up to 64 GiB per sample): refuse before allocating
+  // what the machine cannot hold, rather than be killed while touching it.
+  const double bytes = static_cast<double>(desc_.arenaBytesPerSample) * microBatch_ * threads;
+  const double physical =
+      static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  if (physical > 0 && bytes > physical) {
+    auto gib = [](double b) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.2f GiB", b / (1 << 30));
+      return std::string(text);
+    };
+    throw std::runtime_error(
+        "the module's arena needs " + gib(static_cast<double>(desc_.arenaBytesPerSample)) +
+        " per sample, " + gib(bytes) + " for " + std::to_string(threads) + " thread(s) of " +
+        std::to_string(microBatch_) + " sample(s), more than this machine's " +
+        gib(physical) + " of memory");
+  }
+}
+
 SampleOutcome Program::sample(const SampleJob &job) {
   if (job.count <= 0)
     return SampleOutcome::Done;
@@ -439,6 +462,7 @@ SampleOutcome Program::sample(const SampleJob &job) {
   const int64_t firstChunk = job.firstSample / microBatch_;
   const int64_t chunks = (job.firstSample + job.count - 1) / microBatch_ - firstChunk + 1;
   const int threads = static_cast<int>(std::clamp<int64_t>(job.threads, 1, chunks));
+  checkArenaFits(threads);
   const int64_t total = chunks * progressPerChunk();
   std::atomic<int64_t> done{0};
   std::atomic<bool> cancelled{false};

@@ -69,6 +69,9 @@ private:
   /// Progress units of one micro-batch: its steps, or for an integrated
   /// module kIntegratorTicks of the time interval.
   int64_t progressPerChunk() const;
+  /// Throws, naming the sizes, when `threads` micro-batch arenas exceed the
+  /// machine's memory.
+  void checkArenaFits(int threads) const;
   void runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint64_t seed,
              int64_t first);
   float *pointer(int32_t value, Worker &worker, int64_t n, int64_t step);

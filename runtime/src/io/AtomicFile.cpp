@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <csignal>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -43,16 +44,43 @@ void writeInPlace(const std::filesystem::path &path, std::span<const std::byte> 
   }
   ::close(fd);
 }
+constexpr char kTempInfix[] = ".tmp-";
+
+/// Removes `<name>.tmp-<pid>` beside `path` for every pid that no longer runs:
+/// what a writer killed between creating its temporary and renaming it left
+/// (a live writer's temporary is left alone).
+void removeStaleTemporaries(const std::filesystem::path &path) {
+  const std::string prefix = path.filename().string() + kTempInfix;
+  std::error_code ec;
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  for (const auto &entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH)
+      ::unlink(entry.path().c_str());
+  }
+}
 } // namespace
 
-void writeFileAtomically(const std::filesystem::path &path,
-                         std::span<const std::byte> bytes) {
+void writeFileAtomically(const std::filesystem::path &requested,
+                         std::span<const std::byte> bytes, mode_t mode) {
+  // Through a symlink to the file it names: the link stays a link.
+  std::error_code ec;
+  const std::filesystem::path path = std::filesystem::is_symlink(requested, ec)
+                                         ? std::filesystem::weakly_canonical(requested, ec)
+                                         : requested;
   struct stat info;
   if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode))
     return writeInPlace(path, bytes);
+  removeStaleTemporaries(path);
   std::filesystem::path temp = path;
-  temp += ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  temp += kTempInfix + std::to_string(::getpid());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0)
     throw FormatError(systemError("cannot create", temp));
   if (!writeAll(fd, bytes)) {
@@ -72,6 +100,22 @@ void writeFileAtomically(const std::filesystem::path &path,
     ::unlink(temp.c_str());
     throw FormatError(message);
   }
+}
+
+void checkWritable(const std::filesystem::path &path, const std::string &what) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw FormatError(what + " '" + path.string() + "' is a directory");
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  if (!std::filesystem::is_directory(dir, ec))
+    throw FormatError(what + " '" + path.string() + "': directory '" + dir.string() +
+                      "' does not exist");
+  struct stat info;
+  const bool exists = ::stat(path.c_str(), &info) == 0;
+  // A new file needs a writable directory; an existing device is written in place.
+  if (exists && !S_ISREG(info.st_mode) ? ::access(path.c_str(), W_OK) != 0
+                                       : ::access(dir.c_str(), W_OK) != 0)
+    throw FormatError(systemError("cannot write " + what, path));
 }
 
 std::vector<std::byte> readFile(const std::filesystem::path &path) {

@@ -1,5 +1,6 @@
 //===- IdxFile.cpp ----------------------------------------------------------===//
 #include "tweedie/io/IdxFile.h"
+#include "tweedie/io/ElementCount.h"
 #include "tweedie/io/FormatError.h"
 
 #include <zlib.h>
@@ -37,14 +38,13 @@ IdxArray parseIdx(std::span<const std::byte> bytes, const std::string &source) {
   if (bytes.size() < header)
     fail(source, "the header is truncated");
   IdxArray array;
-  uint64_t count = 1;
-  for (size_t d = 0; d < rank; ++d) {
-    const uint32_t size = bigEndian32(bytes.data() + 4 + 4 * d);
-    array.shape.push_back(size);
-    count *= size;
-    if (count > (uint64_t{1} << 34))
-      fail(source, "its sizes describe more than 16 GiB");
-  }
+  for (size_t d = 0; d < rank; ++d)
+    array.shape.push_back(bigEndian32(bytes.data() + 4 + 4 * d));
+  const std::optional<uint64_t> elements =
+      elementCount(std::span<const int64_t>(array.shape), uint64_t{1} << 34);
+  if (!elements)
+    fail(source, "its sizes describe more than 16 GiB");
+  const uint64_t count = *elements;
   if (bytes.size() - header != count)
     fail(source, "its header promises " + std::to_string(count) + " bytes of data but " +
                      std::to_string(bytes.size() - header) + " follow (truncated or corrupt)");

@@ -1,16 +1,22 @@
 //===- NpyFile.cpp ----------------------------------------------------------===//
 #include "tweedie/io/NpyFile.h"
 #include "tweedie/io/AtomicFile.h"
+#include "tweedie/io/ElementCount.h"
 #include "tweedie/io/FormatError.h"
 
+#include <cctype>
 #include <cstring>
-#include <regex>
+#include <functional>
+#include <optional>
+#include <string_view>
 
 namespace tweedie::io {
 
 namespace {
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicSize = 6;
+// No array has more elements than this (4 TiB of float32), so byte counts fit.
+constexpr uint64_t kMaxElements = uint64_t{1} << 40;
 } // namespace
 
 std::vector<std::byte> encodeNpy(std::span<const float> data,
@@ -45,8 +51,125 @@ void writeNpy(const std::filesystem::path &path, std::span<const float> data,
   writeFileAtomically(path, encodeNpy(data, shape));
 }
 
+namespace {
+
+/// The header is a Python dict literal, e.g.
+///   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }
+/// read by a single forward scan: the file is untrusted, so no backtracking regex
+/// (std::regex recurses per character and overflows the stack on long headers).
+class NpyHeaderParser {
+public:
+  NpyHeaderParser(std::string_view text, const std::function<FormatError(std::string)> &fail)
+      : text_(text), fail_(fail) {}
+
+  struct Fields {
+    std::optional<std::string> descr;
+    std::optional<bool> fortranOrder;
+    std::optional<std::vector<uint64_t>> shape;
+  };
+
+  Fields parse() {
+    Fields fields;
+    expect('{');
+    while (skipSpace(), !consume('}')) {
+      const std::string key = quoted();
+      expect(':');
+      skipSpace();
+      if (key == "descr")
+        fields.descr = quoted();
+      else if (key == "fortran_order")
+        fields.fortranOrder = boolean();
+      else if (key == "shape")
+        fields.shape = tuple();
+      else
+        throw fail_("unknown header key '" + key + "'");
+      skipSpace();
+      if (!consume(',')) {
+        expect('}');
+        break;
+      }
+    }
+    return fields;
+  }
+
+private:
+  void skipSpace() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_])))
+      ++pos_;
+  }
+  bool consume(char c) {
+    if (pos_ < text_.size() && text_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+  void expect(char c) {
+    skipSpace();
+    if (!consume(c))
+      throw fail_(std::string("header: expected '") + c + "' at byte " +
+                  std::to_string(pos_));
+  }
+  std::string quoted() {
+    skipSpace();
+    const char quote = pos_ < text_.size() ? text_[pos_] : 0;
+    if (quote != '\'' && quote != '"')
+      throw fail_("header: expected a quoted string at byte " + std::to_string(pos_));
+    const size_t close = text_.find(quote, ++pos_);
+    if (close == std::string_view::npos)
+      throw fail_("header: unterminated string");
+    std::string value(text_.substr(pos_, close - pos_));
+    pos_ = close + 1;
+    return value;
+  }
+  bool boolean() {
+    for (auto [word, value] : {std::pair{"True", true}, std::pair{"False", false}})
+      if (text_.substr(pos_, std::strlen(word)) == word) {
+        pos_ += std::strlen(word);
+        return value;
+      }
+    throw fail_("header: fortran_order is neither True nor False");
+  }
+  std::vector<uint64_t> tuple() {
+    std::vector<uint64_t> dims;
+    if (!consume('('))
+      throw fail_("header: shape is not a tuple");
+    while (skipSpace(), !consume(')')) {
+      if (pos_ >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[pos_])))
+        throw fail_("header: shape holds something other than sizes at byte " +
+                    std::to_string(pos_));
+      uint64_t d = 0;
+      while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
+        if (__builtin_mul_overflow(d, 10, &d) ||
+            __builtin_add_overflow(d, static_cast<uint64_t>(text_[pos_] - '0'), &d))
+          throw fail_("header: a dim of the shape does not fit in 64 bits");
+        ++pos_;
+      }
+      if (dims.size() == kMaxRank)
+        throw fail_("header: the shape has more than " + std::to_string(kMaxRank) + " dims");
+      dims.push_back(d);
+      skipSpace();
+      if (!consume(',')) {
+        skipSpace();
+        if (!consume(')'))
+          throw fail_("header: expected ',' or ')' in the shape at byte " +
+                      std::to_string(pos_));
+        break;
+      }
+    }
+    return dims;
+  }
+
+  static constexpr size_t kMaxRank = 32; // NumPy's own limit (NPY_MAXDIMS)
+  std::string_view text_;
+  const std::function<FormatError(std::string)> &fail_;
+  size_t pos_ = 0;
+};
+
+} // namespace
+
 NpyArray parseNpy(std::span<const std::byte> bytes, const std::string &source) {
-  auto fail = [&](const std::string &message) {
+  const std::function<FormatError(std::string)> fail = [&](const std::string &message) {
     return FormatError(source + ": not a float32 .npy array: " + message);
   };
   if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic, kMagicSize) != 0)
@@ -59,35 +182,37 @@ NpyArray parseNpy(std::span<const std::byte> bytes, const std::string &source) {
     throw fail("truncated header");
   uint32_t headerLength = 0;
   std::memcpy(&headerLength, bytes.data() + 8, lengthBytes);
-  const size_t dataStart = 8 + lengthBytes + headerLength;
+  const size_t dataStart = 8 + lengthBytes + size_t{headerLength};
   if (dataStart > bytes.size())
     throw fail("header length " + std::to_string(headerLength) + " exceeds the file");
-  const std::string header(reinterpret_cast<const char *>(bytes.data() + 8 + lengthBytes),
-                           headerLength);
-  std::smatch match;
-  if (!std::regex_search(header, match, std::regex(R"('descr':\s*'([^']*)')")) ||
-      match[1] != "<f4")
-    throw fail("dtype must be '<f4' (little-endian float32), header says: " + header);
-  if (!std::regex_search(header, std::regex(R"('fortran_order':\s*False)")))
+  const std::string_view header(reinterpret_cast<const char *>(bytes.data() + 8 + lengthBytes),
+                                headerLength);
+  const NpyHeaderParser::Fields fields = NpyHeaderParser(header, fail).parse();
+  if (!fields.descr || *fields.descr != "<f4")
+    throw fail("dtype must be '<f4' (little-endian float32), the header says " +
+               (fields.descr ? "'" + *fields.descr + "'" : std::string("nothing")));
+  if (!fields.fortranOrder)
+    throw fail("the header has no fortran_order");
+  if (*fields.fortranOrder)
     throw fail("only C-order arrays are supported");
-  if (!std::regex_search(header, match, std::regex(R"('shape':\s*\(([0-9,\s]*)\))")))
-    throw fail("no shape in header: " + header);
+  if (!fields.shape)
+    throw fail("the header has no shape");
+  std::string dims;
+  for (uint64_t d : *fields.shape)
+    dims += (dims.empty() ? "" : ", ") + std::to_string(d);
+  const size_t available = bytes.size() - dataStart;
+  const std::optional<uint64_t> count =
+      elementCount(std::span<const uint64_t>(*fields.shape), kMaxElements);
+  if (!count)
+    throw fail("shape (" + dims + ") is too large");
+  if (*count * 4 != available)
+    throw fail("shape (" + dims + ") needs " + std::to_string(*count * 4) +
+               " data bytes, the file has " + std::to_string(available));
   NpyArray array;
-  uint64_t count = 1;
-  const std::string dims = match[1];
-  const std::regex number("[0-9]+");
-  for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
-    const uint64_t d = std::stoull(it->str());
-    count *= d;
-    if (d > (1ull << 40) || count > (1ull << 40))
-      throw fail("shape (" + dims + ") is too large");
+  for (uint64_t d : *fields.shape)
     array.shape.push_back(static_cast<int64_t>(d));
-  }
-  if (bytes.size() - dataStart != count * 4)
-    throw fail("shape (" + dims + ") needs " + std::to_string(count * 4) +
-               " data bytes, the file has " + std::to_string(bytes.size() - dataStart));
-  array.data.resize(count);
-  std::memcpy(array.data.data(), bytes.data() + dataStart, count * 4);
+  array.data.resize(*count);
+  std::memcpy(array.data.data(), bytes.data() + dataStart, *count * 4);
   return array;
 }
 

@@ -1,6 +1,7 @@
 //===- SafeTensors.cpp ------------------------------------------------------===//
 #include "tweedie/io/SafeTensors.h"
 #include "tweedie/io/AtomicFile.h"
+#include "tweedie/io/ElementCount.h"
 #include "tweedie/io/FormatError.h"
 
 #include <nlohmann/json.hpp>
@@ -27,6 +28,9 @@ constexpr DTypeInfo kDTypes[] = {
 
 // Headers beyond this are not weight files (the reference reader's limit).
 constexpr uint64_t kMaxHeaderBytes = 100u << 20;
+// No tensor has more elements than this (4 TiB of float32): a bound far above any
+// weight file that keeps every byte count below 2^64.
+constexpr uint64_t kMaxElements = uint64_t{1} << 40;
 
 template <typename T> T loadLittleEndian(const std::byte *p) {
   static_assert(std::endian::native == std::endian::little, "big-endian host");
@@ -160,15 +164,16 @@ SafeTensorsFile SafeTensorsFile::parse(std::span<const std::byte> bytes,
     tensor.dtype = info->dtype;
     if (!shape.is_array())
       throw bad("shape is not an array");
-    uint64_t count = 1;
     for (const nlohmann::json &d : shape) {
-      if (!d.is_number_unsigned() || d.get<uint64_t>() > (1ull << 40))
+      if (!d.is_number_unsigned() || d.get<uint64_t>() > kMaxElements)
         throw bad("shape " + shape.dump() + " has a dim that is not a size");
       tensor.shape.push_back(static_cast<int64_t>(d.get<uint64_t>()));
-      count *= d.get<uint64_t>();
-      if (count > (1ull << 40))
-        throw bad("shape " + shape.dump() + " is too large");
     }
+    const std::optional<uint64_t> elements =
+        elementCount(std::span<const int64_t>(tensor.shape), kMaxElements);
+    if (!elements)
+      throw bad("shape " + shape.dump() + " is too large");
+    const uint64_t count = *elements;
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
         !offsets[1].is_number_unsigned())
       throw bad("data_offsets is not [begin, end]");

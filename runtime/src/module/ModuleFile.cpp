@@ -6,7 +6,9 @@
 
 #include <zlib.h>
 
+#include <bit>
 #include <cstring>
+#include <type_traits>
 
 namespace tweedie::module {
 
@@ -43,8 +45,16 @@ uint32_t crc32Of(const void *data, size_t size) {
   throw io::FormatError(origin + ": not a valid Tweedie module: " + what);
 }
 
+/// The elements of a scalar vector. FlatBuffers' verifier checks a vector's
+/// length field for 4-byte alignment only, so the int64/double elements of a
+/// crafted buffer may sit misaligned: copied bytewise, never loaded as T.
 template <typename T> std::vector<T> copyOf(const flatbuffers::Vector<T> *v) {
-  return v ? std::vector<T>(v->begin(), v->end()) : std::vector<T>();
+  // FlatBuffers stores little-endian scalars: the bytes are the host's values.
+  static_assert(std::is_arithmetic_v<T> && std::endian::native == std::endian::little);
+  std::vector<T> out(v ? v->size() : 0);
+  if (!out.empty())
+    std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
+  return out;
 }
 
 std::string stringOf(const flatbuffers::String *s) { return s ? s->str() : std::string(); }

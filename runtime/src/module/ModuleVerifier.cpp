@@ -75,11 +75,17 @@ public:
     if (d.extraStates.size() != d.nextExtraStates.size())
       fail(std::to_string(d.extraStates.size()) + " extra states but " +
            std::to_string(d.nextExtraStates.size()) + " next extra states");
+    // The executor copies whole values between these slots after every step
+    // (and the state into each extra state at the start): a copy needs its two
+    // ranges the same or apart, never partly overlapping.
+    sameOrApart("the next state", d.nextState, "the state", d.state);
     for (size_t k = 0; k < d.extraStates.size(); ++k) {
+      const std::string extra = "extra state " + std::to_string(k);
       checkState("extra state", d.extraStates[k]);
       checkState("next extra state", d.nextExtraStates[k]);
-      if (d.values[d.extraStates[k]].offset == d.values[d.state].offset)
-        fail("extra state " + std::to_string(k) + " shares the state's memory");
+      if (overlap(d.extraStates[k], d.state))
+        fail(extra + " shares the state's memory");
+      sameOrApart("next " + extra, d.nextExtraStates[k], extra, d.extraStates[k]);
     }
     if (d.integrator)
       checkIntegrator(*d.integrator);
@@ -140,6 +146,20 @@ private:
     default:
       fail(name + " has unknown kind " + std::to_string(static_cast<int>(v.kind)));
     }
+  }
+
+  /// Whether two arena values' per-sample byte ranges share a byte.
+  bool overlap(int32_t a, int32_t b) const {
+    const ValueDesc &x = d.values[a], &y = d.values[b];
+    return x.offset < y.offset + 4 * y.numel() && y.offset < x.offset + 4 * x.numel();
+  }
+
+  void sameOrApart(const std::string &what, int32_t a, const std::string &other, int32_t b) {
+    if (d.values[a].offset != d.values[b].offset && overlap(a, b))
+      fail(what + " (bytes " + std::to_string(d.values[a].offset) + "+" +
+           std::to_string(4 * d.values[a].numel()) + ") partly overlaps " + other +
+           " (bytes " + std::to_string(d.values[b].offset) + "+" +
+           std::to_string(4 * d.values[b].numel()) + ")");
   }
 
   void checkState(const char *what, int32_t index) {

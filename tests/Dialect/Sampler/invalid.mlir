@@ -76,8 +76,16 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
 // -----
 
 func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
-  // expected-error @+1 {{eta must be non-negative and finite, got -0.5}}
+  // expected-error @+1 {{eta must lie in [0, 1] (0: deterministic, 1: DDPM's posterior variance), got -0.5}}
   %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddim<eta = -0.5> prediction eps steps 10 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{eta must lie in [0, 1] (0: deterministic, 1: DDPM's posterior variance), got 1.0e+30}}
+  %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.ddpm_linear<> method #sampler.ddim<eta = 1.0e30> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 
@@ -563,7 +571,7 @@ func.func @f(%x: tensor<?x2xf32>) -> tensor<4x2xf32> {
 // -----
 
 func.func @f(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %z: tensor<?x2xf32>, %i: index) -> tensor<?x2xf32> {
-  // expected-error @+1 {{eta must be non-negative, got -1.0}}
+  // expected-error @+1 {{eta must lie in [0, 1], got -1.0}}
   %0 = sampler.ddim_step %x, %y, %z at %i {alpha_bar = array<f64: 0.5>, alpha_bar_prev = array<f64: 0.9>, eta = -1.0 : f64} : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }

@@ -36,7 +36,10 @@ using Argument = std::variant<Tensor, int64_t>;
 ParamProvider syntheticParams(uint64_t seed);
 
 /// Weights by name from a checkpoint (any float dtype), as float64.
-ParamProvider checkpointParams(std::shared_ptr<const io::SafeTensorsFile> file);
+/// Weights by name from a .safetensors file (read from `source`); a tensor
+/// of integers is refused with a message naming it.
+ParamProvider checkpointParams(std::shared_ptr<const io::SafeTensorsFile> file,
+                               std::string source);
 
 /// Deterministic inputs for `fn`: dynamic dims bound to `batch`; rank-1
 /// arguments (times / noise levels) uniform in (0, 1), other tensors standard
