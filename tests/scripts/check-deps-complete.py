@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every Debian package the build found is one that scripts/install-deps.sh installs.
 
-Reads the build's CMakeCache.txt, maps every existing file or directory CMake resolved
+Reads the build's CMakeCache.txt (and the fuzz build's), maps every existing file or directory CMake resolved
 outside the source and build trees to the Debian package that ships it (`dpkg -S`), and
 fails naming each package that is neither in install-deps.sh's PACKAGES list nor pulled
 in by one of them through Depends/Pre-Depends (the dependency closure is computed from
@@ -28,7 +28,10 @@ IGNORED_KEYS = re.compile(r"^(CMAKE_INSTALL_.*|_GNUInstallDirs_.*|CMAKE_CACHEFIL
                           r"CMAKE_HOME_DIRECTORY|.*_BINARY_DIR|.*_SOURCE_DIR|"
                           # FindLibXml2 (through LLVM's config) looks for xmllint only to
                           # offer it; nothing in the build runs it.
-                          r"LIBXML2_XMLLINT_EXECUTABLE)$")
+                          r"LIBXML2_XMLLINT_EXECUTABLE|"
+                          # CMake records a linker it saw (clang's detection finds ld.lld
+                          # when present), but links through the compiler driver.
+                          r"CMAKE_LINKER)$")
 
 
 def listed_packages(source_dir):
@@ -82,7 +85,11 @@ def closure(roots, packages, providers):
 def resolved_paths(build_dir, source_dir):
     roots = [os.path.realpath(build_dir), os.path.realpath(source_dir)]
     paths = {}
-    for line in open(os.path.join(build_dir, "CMakeCache.txt")):
+    # The main build's cache, and the fuzz targets' (tests/fuzz) when they are built.
+    caches = [os.path.join(build_dir, "CMakeCache.txt"),
+              os.path.join(build_dir, "fuzz", "CMakeCache.txt")]
+    lines = [line for cache in caches if os.path.exists(cache) for line in open(cache)]
+    for line in lines:
         m = re.match(r"^([^#/][^:=]*):[A-Z]+=(.*)$", line.rstrip("\n"))
         if not m or IGNORED_KEYS.match(m.group(1)):
             continue

@@ -22,8 +22,13 @@ if [ -e "$prefix/include/tweedie/module" ]; then
   echo "FAIL: the runtime's internal headers are installed"; exit 1
 fi
 
+# The host is built with the build's own flags: under scripts/test-sanitizers.sh
+# an instrumented runtime needs an instrumented host.
+cxx_flags=$(sed -n 's/^CMAKE_CXX_FLAGS:STRING=//p' "$build/CMakeCache.txt")
+link_flags=$(sed -n 's/^CMAKE_EXE_LINKER_FLAGS:STRING=//p' "$build/CMakeCache.txt")
 cmake -S "$src/examples/host" -B "$work/host" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_PREFIX_PATH="$prefix" > "$work/configure.log"
+      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_FLAGS="$cxx_flags" \
+      -DCMAKE_EXE_LINKER_FLAGS="$link_flags" > "$work/configure.log"
 cmake --build "$work/host" > "$work/build.log" || { cat "$work/build.log"; exit 1; }
 # (Captured first: `ldd | grep -q` can fail under pipefail when grep exits early.)
 libraries=$(ldd "$work/host/tweedie-host-example")

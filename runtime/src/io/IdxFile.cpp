@@ -49,7 +49,8 @@ IdxArray parseIdx(std::span<const std::byte> bytes, const std::string &source) {
     fail(source, "its header promises " + std::to_string(count) + " bytes of data but " +
                      std::to_string(bytes.size() - header) + " follow (truncated or corrupt)");
   array.data.resize(count);
-  std::memcpy(array.data.data(), bytes.data() + header, count);
+  if (count > 0) // an empty vector's data() may be null, which memcpy may not take
+    std::memcpy(array.data.data(), bytes.data() + header, count);
   return array;
 }
 

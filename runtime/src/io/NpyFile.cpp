@@ -212,7 +212,8 @@ NpyArray parseNpy(std::span<const std::byte> bytes, const std::string &source) {
   for (uint64_t d : *fields.shape)
     array.shape.push_back(static_cast<int64_t>(d));
   array.data.resize(*count);
-  std::memcpy(array.data.data(), bytes.data() + dataStart, *count * 4);
+  if (*count > 0) // an empty vector's data() may be null, which memcpy may not take
+    std::memcpy(array.data.data(), bytes.data() + dataStart, *count * 4);
   return array;
 }
 
