@@ -94,6 +94,21 @@ protected:
     return out;
   }
 
+  /// Starts kThreads host threads; thread k samples slice k of [0, kThreads *
+  /// kPerThread) into `out`, on `shared` or (null) on a session of its own.
+  void startSlices(tweedie_session *shared, std::vector<float> &out,
+                   std::atomic<int> &failures, std::vector<std::thread> &threads) {
+    for (int k = 0; k < kThreads; ++k)
+      threads.emplace_back([&, shared, k] {
+        tweedie_session *s = shared ? shared : session(module_);
+        if (sample(s, k * kPerThread, kPerThread, out.data() + k * kPerThread * width_) !=
+            TWEEDIE_OK)
+          ++failures;
+        if (!shared)
+          tweedie_session_destroy(s);
+      });
+  }
+
   std::vector<std::byte> image_;
   tweedie_instance *instance_ = nullptr;
   tweedie_module *module_ = nullptr;
@@ -105,14 +120,7 @@ TEST_F(ConcurrentSessions, SessionsOnOneModuleGiveTheSamplesOfOneThread) {
   std::vector<float> out(expected.size());
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
-  for (int k = 0; k < kThreads; ++k)
-    threads.emplace_back([&, k] {
-      tweedie_session *s = session(module_);
-      if (sample(s, k * kPerThread, kPerThread, out.data() + k * kPerThread * width_) !=
-          TWEEDIE_OK)
-        ++failures;
-      tweedie_session_destroy(s);
-    });
+  startSlices(nullptr, out, failures, threads);
   for (std::thread &t : threads)
     t.join();
   EXPECT_EQ(failures, 0);
@@ -125,12 +133,7 @@ TEST_F(ConcurrentSessions, CallsOnOneSessionRunAtOnce) {
   tweedie_session *shared = session(module_);
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
-  for (int k = 0; k < kThreads; ++k)
-    threads.emplace_back([&, k] {
-      if (sample(shared, k * kPerThread, kPerThread, out.data() + k * kPerThread * width_) !=
-          TWEEDIE_OK)
-        ++failures;
-    });
+  startSlices(shared, out, failures, threads);
   for (std::thread &t : threads)
     t.join();
   tweedie_session_destroy(shared);
@@ -177,14 +180,7 @@ TEST_F(ConcurrentSessions, ACancelStopsOnlyItsSessionsCalls) {
   });
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
-  for (int k = 0; k < kThreads; ++k)
-    threads.emplace_back([&, k] {
-      tweedie_session *s = session(module_);
-      if (sample(s, k * kPerThread, kPerThread, out.data() + k * kPerThread * width_) !=
-          TWEEDIE_OK)
-        ++failures;
-      tweedie_session_destroy(s);
-    });
+  startSlices(nullptr, out, failures, threads);
   canceller.join();
   for (std::thread &t : threads)
     t.join();
