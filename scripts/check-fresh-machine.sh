@@ -67,6 +67,7 @@ git clone -q --no-hardlinks "$repo" "$root/tweedie"
 git -C "$root/tweedie" checkout -q "$commit"
 
 status=0
+summary=()
 for command in "${commands[@]}"; do
   echo "==== $command"
   start=$SECONDS
@@ -78,7 +79,14 @@ for command in "${commands[@]}"; do
     result="FAILED (exit $?)"
     status=1
   fi
-  tail -n 15 "$root/last-command.log"
+  log=${root}-$((${#summary[@]} + 1)).log
+  cp "$root/last-command.log" "$log"
+  tail -n 15 "$log"
+  if [ "$result" != passed ]; then
+    # What failed, with ctest's output of it: the log itself outlives the root.
+    grep -E -A25 "^The following tests FAILED|\*\*\*Failed|Error" "$log" | head -n 80 || true
+  fi
+  echo "     (whole output: $log)"
   summary+=("$(printf '%-18s %-10s %s' "$command" "$(elapsed $((SECONDS - start)))" "$result")")
 done
 echo "==== fresh bookworm root, commit ${commit:0:12}"

@@ -31,7 +31,10 @@ IGNORED_KEYS = re.compile(r"^(CMAKE_INSTALL_.*|_GNUInstallDirs_.*|CMAKE_CACHEFIL
                           r"LIBXML2_XMLLINT_EXECUTABLE|"
                           # CMake records a linker it saw (clang's detection finds ld.lld
                           # when present), but links through the compiler driver.
-                          r"CMAKE_LINKER)$")
+                          r"CMAKE_LINKER|"
+                          # FindPython's record of the interpreter's search path (site
+                          # directories such as /usr/local/lib/python3.11/dist-packages).
+                          r"_Python3_INTERPRETER_PROPERTIES)$")
 
 
 def listed_packages(source_dir):
