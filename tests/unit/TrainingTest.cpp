@@ -41,6 +41,7 @@ struct StepCase {
   int64_t probes = 0; // > 0: sliced score matching
   bool gaussianProbes = false;
   bool crossEntropy = false; // a classifier on one-hot labels
+  const char *network = "";  // empty: the file's one network
 };
 
 std::ostream &operator<<(std::ostream &os, const StepCase &c) { return os << c.name; }
@@ -59,6 +60,7 @@ TEST_P(CompiledStep, MatchesTheFloat64Interpreter) {
   options.probes = c.probes;
   options.gaussianProbes = c.gaussianProbes;
   options.crossEntropy = c.crossEntropy;
+  options.network = c.network;
   options.syntheticSeed = 3;
   TrainingCompileResult compiled, gradientIR;
   ASSERT_TRUE(compileTraining(options, compiled));
@@ -149,8 +151,58 @@ INSTANTIATE_TEST_SUITE_P(
                                "x0", true},
                       // Cross-entropy through the Fashion-MNIST classifier (pooling).
                       StepCase{"fmnist_classifier_cross_entropy", "fmnist_classifier.mlir", "", "",
-                               false, 0, false, true}),
+                               false, 0, false, true},
+                      // Fused epilogues, act(z) + residual, on dense and conv2d.
+                      StepCase{"fused_dense_epilogues", "unit/Inputs/fused_epilogues.mlir", "",
+                               "", false, 0, false, false, "fused_mlp"},
+                      StepCase{"fused_conv2d_epilogues", "unit/Inputs/fused_epilogues.mlir", "",
+                               "", false, 0, false, false, "fused_conv"}),
     [](const auto &info) { return std::string(info.param.name); });
+
+/// A network with its activations and residual adds fused into dense and
+/// conv2d trains the same function as the network written out op by op: the
+/// same loss and gradients at the same step (the training step used to apply
+/// act(z + residual) where every other executor applies act(z) + residual).
+TEST(CompiledStep, FusedEpiloguesTrainTheirUnfusedTwin) {
+  for (const auto &[fused, unfused] : {std::pair{"fused_mlp", "unfused_mlp"},
+                                       std::pair{"fused_conv", "unfused_conv"}}) {
+    auto stepOf = [&](const char *network, std::vector<std::vector<float>> &grads) {
+      TrainingCompileOptions options;
+      options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/fused_epilogues.mlir";
+      options.network = network;
+      options.syntheticSeed = 3;
+      TrainingCompileResult compiled;
+      EXPECT_TRUE(compileTraining(options, compiled));
+      constexpr int64_t batch = 16;
+      const int64_t width = compiled.step.sampleNumel();
+      std::vector<float> data(batch * width);
+      for (int64_t i = 0; i < batch * width; ++i)
+        data[i] = static_cast<float>(noiseAt(9, static_cast<uint32_t>(i / width), 0, 0, i % width));
+      cpu::TrainStep step(std::move(compiled.step), batch);
+      const double loss = step.run(data.data(), 5, 17, nullptr);
+      for (size_t k = 0; k < step.numParameters(); ++k) {
+        std::span<const float> g = step.gradient(k);
+        grads.emplace_back(g.begin(), g.end());
+      }
+      return loss;
+    };
+    std::vector<std::vector<float>> fusedGrads, unfusedGrads;
+    const double fusedLoss = stepOf(fused, fusedGrads);
+    const double unfusedLoss = stepOf(unfused, unfusedGrads);
+    EXPECT_NEAR(fusedLoss, unfusedLoss, 1e-6 * std::abs(unfusedLoss)) << fused;
+    ASSERT_EQ(fusedGrads.size(), unfusedGrads.size()) << fused;
+    for (size_t k = 0; k < fusedGrads.size(); ++k) {
+      ASSERT_EQ(fusedGrads[k].size(), unfusedGrads[k].size());
+      double diff = 0, norm = 0;
+      for (size_t i = 0; i < fusedGrads[k].size(); ++i) {
+        diff += (fusedGrads[k][i] - unfusedGrads[k][i]) * (fusedGrads[k][i] - unfusedGrads[k][i]);
+        norm += unfusedGrads[k][i] * unfusedGrads[k][i];
+      }
+      EXPECT_LT(std::sqrt(diff / std::max(norm, 1e-300)), 1e-5) << fused << " gradient " << k;
+    }
+    std::printf("%s vs %s: loss %.9g vs %.9g\n", fused, unfused, fusedLoss, unfusedLoss);
+  }
+}
 
 // Sliced score matching's loss against its definition: at one noise level
 // sigma = 0.5 (x_t = x_0 + sigma z), per example

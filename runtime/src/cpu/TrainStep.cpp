@@ -255,13 +255,14 @@ void TrainStep::runOp(size_t index, const module::OpDesc &op, uint64_t seed, int
   const std::vector<int64_t> outShape = fullShape(op.result);
   const int64_t outCount = product(outShape);
   const auto step32 = static_cast<uint32_t>(step);
-  // A dense or conv2d op's fused epilogue: + residual, then the activation.
+  // A dense or conv2d op's fused epilogue, as score.dense defines it, the
+  // sampler's layers run it and its VJP differentiates it: act(z) + residual.
   auto epilogue = [&] {
+    if (op.act != module::Activation::None)
+      activateAll(toActivation(op.act), out, out, outCount);
     if (const float *residual = in(3))
       for (int64_t i = 0; i < outCount; ++i)
         out[i] += residual[i];
-    if (op.act != module::Activation::None)
-      activateAll(toActivation(op.act), out, out, outCount);
   };
 
   switch (op.kind) {
