@@ -19,6 +19,13 @@
 
 namespace tweedie::tools {
 
+/// Decimal digits only, at most `maxDigits`, after an optional '-' when `signed_`.
+inline bool isDecimal(const std::string &text, size_t maxDigits, bool signed_) {
+  const size_t first = signed_ && !text.empty() && text[0] == '-' ? 1 : 0;
+  return text.size() > first && text.size() - first <= maxDigits &&
+         text.find_first_not_of("0123456789", first) == std::string::npos;
+}
+
 /// A whole number in [lo, hi], written in decimal digits (a leading '-' only
 /// when lo < 0).
 inline CLI::Validator wholeNumberIn(int64_t lo, int64_t hi) {
@@ -26,9 +33,7 @@ inline CLI::Validator wholeNumberIn(int64_t lo, int64_t hi) {
   return CLI::Validator(
       [=](std::string &text) -> std::string {
         const std::string expected = "a whole number from " + range + ", got '" + text + "'";
-        size_t digits = text.size() > 0 && text[0] == '-' ? 1 : 0;
-        if (text.size() == digits || text.size() - digits > 19 ||
-            text.find_first_not_of("0123456789", digits) != std::string::npos)
+        if (!isDecimal(text, 19, /*signed_=*/true))
           return expected;
         errno = 0;
         const long long value = std::strtoll(text.c_str(), nullptr, 10);
@@ -43,8 +48,7 @@ inline CLI::Validator seedNumber() {
       [](std::string &text) -> std::string {
         const std::string expected =
             "a seed is a whole number from 0 to 18446744073709551615, got '" + text + "'";
-        if (text.empty() || text.size() > 20 ||
-            text.find_first_not_of("0123456789") != std::string::npos)
+        if (!isDecimal(text, 20, /*signed_=*/false))
           return expected;
         errno = 0;
         std::strtoull(text.c_str(), nullptr, 10);
@@ -55,12 +59,12 @@ inline CLI::Validator seedNumber() {
 
 /// A finite real number in [lo, hi] (or (lo, hi] with `openLow`).
 inline CLI::Validator realIn(double lo, double hi, bool openLow = false) {
-  auto text = [](double v) {
+  auto format = [](double v) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%g", v);
     return std::string(buffer);
   };
-  const std::string range = (openLow ? "(" : "[") + text(lo) + ", " + text(hi) + "]";
+  const std::string range = (openLow ? "(" : "[") + format(lo) + ", " + format(hi) + "]";
   return CLI::Validator(
       [=](std::string &text) -> std::string {
         char *end = nullptr;
