@@ -2,6 +2,7 @@
 #include "tweedie/InitAll.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerDialect.h"
 #include "tweedie/Dialect/Score/IR/ScoreDialect.h"
+#include "tweedie/Pipelines/Pipelines.h"
 #include "tweedie/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -35,6 +36,7 @@ void registerAllDialects(mlir::DialectRegistry &registry) {
 
 void registerAllPasses() {
   registerTweediePasses();
+  registerTweediePipelines();
   // Upstream cleanups the pipeline relies on (canonicalize, cse, inline, ...).
   mlir::registerTransformsPasses();
 }

@@ -85,6 +85,22 @@ def closure(roots, packages, providers):
     return seen
 
 
+def launches_foreign(path):
+    """A launcher script (the machine's /usr/local/bin/nvcc is `exec /usr/local/cuda-13.0/
+    bin/nvcc "$@"`) belongs to the toolkit it launches."""
+    try:
+        if os.path.getsize(path) > 4096:
+            return False
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return False
+    if not text.startswith("#!"):
+        return False
+    targets = re.findall(r"^\s*exec\s+(\S+)", text, re.M)
+    return bool(targets) and all(t.strip("'\"").startswith(FOREIGN_PREFIXES) for t in targets)
+
+
 def resolved_paths(build_dir, source_dir):
     roots = [os.path.realpath(build_dir), os.path.realpath(source_dir)]
     paths = {}
@@ -102,7 +118,8 @@ def resolved_paths(build_dir, source_dir):
             real = os.path.realpath(value)
             if any(real == r or real.startswith(r + os.sep) for r in roots):
                 continue
-            if value.startswith(FOREIGN_PREFIXES) or real.startswith(FOREIGN_PREFIXES):
+            if (value.startswith(FOREIGN_PREFIXES) or real.startswith(FOREIGN_PREFIXES)
+                    or launches_foreign(real)):
                 continue
             paths.setdefault(value, m.group(1))
     return paths

@@ -48,29 +48,10 @@ double relativeError(const std::vector<float> &actual, const ref::Tensor &expect
   return std::sqrt(diff / std::max(norm, 1e-300));
 }
 
-ref::Activation toReference(cpu::Activation a) {
-  switch (a) {
-  case cpu::Activation::GELU:
-    return ref::Activation::GELU;
-  case cpu::Activation::ReLU:
-    return ref::Activation::ReLU;
-  case cpu::Activation::Tanh:
-    return ref::Activation::Tanh;
-  case cpu::Activation::Softplus:
-    return ref::Activation::Softplus;
-  case cpu::Activation::Exp:
-    return ref::Activation::Exp;
-  case cpu::Activation::Square:
-    return ref::Activation::Square;
-  default:
-    return ref::Activation::SiLU;
-  }
-}
-
 /// The reference epilogue: act(y) (+ residual).
 ref::Tensor epilogue(ref::Tensor y, cpu::Activation a, const ref::Tensor *residual) {
   if (a != cpu::Activation::None)
-    y = ref::activate(y, toReference(a));
+    y = ref::activate(y, a); // the same enum: tweedie/Activation.h
   return residual ? ref::add(y, *residual).value() : y;
 }
 

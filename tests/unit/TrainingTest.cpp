@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "CompiledModuleSupport.h"
 #include "cpu/TrainStep.h"
+#include "tweedie/io/FormatError.h"
 #include "tweedie/Driver/CompileTraining.h"
 #include "tweedie/InitAll.h"
 #include "tweedie/Noise.h"
@@ -326,10 +327,24 @@ TEST(CompiledStep, RejectsADescriptionItCannotRun) {
   ASSERT_TRUE(compileTraining(options, compiled));
   module::ModuleDesc broken = compiled.step;
   broken.training->gradients.pop_back();
-  EXPECT_THROW(cpu::TrainStep(broken, 8), std::invalid_argument);
+  EXPECT_THROW(cpu::TrainStep(broken, 8), io::FormatError);
   broken = compiled.step;
   broken.body.front().operands.push_back(100000);
-  EXPECT_THROW(cpu::TrainStep(broken, 8), std::invalid_argument);
+  EXPECT_THROW(cpu::TrainStep(broken, 8), io::FormatError);
+  // An op the CPU backend cannot run on whole batches.
+  broken = compiled.step;
+  broken.body.front().kind = module::OpKind::AffineStep;
+  broken.body.front().operands.resize(2);
+  broken.body.front().ints.clear();
+  broken.body.front().floats.clear();
+  try {
+    cpu::TrainStep step(broken, 8);
+    ADD_FAILURE() << "an affine_step ran on whole batches";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("cannot run affine_step on whole batches"),
+              std::string::npos)
+        << e.what();
+  }
   EXPECT_THROW(cpu::TrainStep(compiled.step, 0), std::invalid_argument);
   // A training step is not a module file.
   EXPECT_ANY_THROW(module::serializeModule(compiled.step));

@@ -1,5 +1,6 @@
 //===- Compile.cpp - phases of tweedie-compile ----------------------------===//
 #include "tweedie/Driver/Compile.h"
+#include "tweedie/Pipelines/Pipelines.h"
 #include "DriverCommon.h"
 #include "tweedie/Driver/SamplerSpec.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
@@ -29,6 +30,7 @@ std::string print(Operation *op) {
   std::string text;
   llvm::raw_string_ostream os(text);
   op->print(os);
+  os << "\n"; // as tweedie-opt ends its output
   return text;
 }
 
@@ -133,7 +135,6 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
     return false;
   }
 
-  const auto &phases = compilePhases();
   auto stopsAt = [&](const char *phase) { return options.compileTo == phase; };
   auto finish = [&]() {
     result.ir = print(*module);
@@ -148,40 +149,15 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   const std::string entryName = entry.getSymName().str();
   describeSampler(entry, result.module);
 
-  struct Phase {
-    const char *name;
-    std::function<void(OpPassManager &)> add;
-  };
   const bool kernels = options.generatedKernels;
-  std::vector<Phase> pipeline = {
-      {"expanded",
-       [](OpPassManager &pm) {
-         pm.addPass(createTweedieExpandSolve());
-         pm.addPass(createInlinerPass());
-       }},
-      {"fused",
-       [](OpPassManager &pm) {
-         pm.addPass(createTweedieHoistTimeInvariant());
-         pm.addPass(createTweedieFuseSteps());
-         pm.addPass(createTweedieFuseEpilogues());
-       }},
-      {"planned",
-       [](OpPassManager &pm) { pm.addNestedPass<func::FuncOp>(createTweediePlanMemory()); }},
-      {"cpu",
-       [kernels](OpPassManager &pm) {
-         if (kernels)
-           pm.addPass(createTweedieOutlineKernels());
-       }},
-  };
-  for (const Phase &phase : pipeline) {
+  for (SamplerPhase phase : kSamplerPhases) {
     PassManager pm(&context, ModuleOp::getOperationName());
-    phase.add(pm);
+    addSamplerPhase(pm, phase, kernels);
     if (failed(pm.run(*module)))
       return false;
-    if (stopsAt(phase.name))
+    if (stopsAt(samplerPhaseName(phase)))
       return finish();
   }
-  (void)phases;
 
   entry = module->lookupSymbol<func::FuncOp>(entryName);
   OwningOpRef<ModuleOp> llvmKernels;
@@ -190,12 +166,6 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
     if (!llvmKernels)
       return false;
   }
-  if (stopsAt("module")) {
-    result.ir = "// Generated kernels, lowered to the LLVM dialect:\n" +
-                (llvmKernels ? print(*llvmKernels) : std::string("// (none: --kernels=builtin)\n"));
-    return true;
-  }
-
   std::optional<reference::ParamProvider> params =
       loadParams(options.weights, options.syntheticSeed, "tweedie-compile");
   if (!params)
@@ -209,6 +179,13 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   result.module.method = info.method;
   result.module.schedule = info.schedule;
   result.module.prediction = info.prediction;
+
+  if (stopsAt("module")) {
+    result.ir = module::formatPlan(result.module) +
+                "// Generated kernels, lowered to the LLVM dialect:\n" +
+                (llvmKernels ? print(*llvmKernels) : std::string("// (none: --kernels=builtin)\n"));
+    return true;
+  }
 
   if (kernels) {
     result.kernelCpu = resolveTargetCpu(options.cpu);

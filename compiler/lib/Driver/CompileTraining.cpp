@@ -17,6 +17,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Pass/PassManager.h"
+#include "tweedie/Pipelines/Pipelines.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -199,23 +200,15 @@ bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResul
   if (stopsAt("objective"))
     return true;
 
-  PassManager expand(&context, ModuleOp::getOperationName());
-  expand.addPass(createTweedieExpandObjective());
-  expand.addPass(createInlinerPass());
-  if (failed(expand.run(*module)))
-    return false;
-  if (stopsAt("loss"))
-    return true;
-  PassManager differentiate(&context, ModuleOp::getOperationName());
-  TweedieAutodiffOptions autodiff;
-  autodiff.function = kLossName;
-  differentiate.addPass(createTweedieAutodiff(autodiff));
-  differentiate.addPass(createCanonicalizerPass());
-  differentiate.addPass(createCSEPass());
-  if (failed(differentiate.run(*module)))
-    return false;
-  if (stopsAt("gradient"))
-    return true;
+  for (auto [phase, name] : {std::pair{TrainingPhase::Loss, "loss"},
+                             std::pair{TrainingPhase::Gradient, "gradient"}}) {
+    PassManager pm(&context, ModuleOp::getOperationName());
+    addTrainingPhase(pm, phase, kLossName);
+    if (failed(pm.run(*module)))
+      return false;
+    if (stopsAt(name))
+      return true;
+  }
 
   std::optional<reference::ParamProvider> params =
       loadParams(options.weights, options.syntheticSeed, kTool);

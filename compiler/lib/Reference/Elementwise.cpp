@@ -6,32 +6,6 @@
 
 namespace tweedie::reference {
 
-double activate(double x, Activation kind) {
-  switch (kind) {
-  case Activation::SiLU:
-    return x / (1.0 + std::exp(-x));
-  case Activation::GELU: // exact form, 0.5 x (1 + erf(x / sqrt 2))
-    return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
-  case Activation::ReLU:
-    return x > 0 ? x : 0.0;
-  case Activation::Tanh:
-    return std::tanh(x);
-  case Activation::Softplus: // log(1 + e^x) without overflow for large x
-    return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
-  case Activation::Exp:
-    return std::exp(x);
-  case Activation::Log:
-    return std::log(x);
-  case Activation::Sqrt:
-    return std::sqrt(x);
-  case Activation::Square:
-    return x * x;
-  case Activation::Reciprocal:
-    return 1.0 / x;
-  }
-  return x;
-}
-
 Tensor activate(const Tensor &x, Activation kind) {
   Tensor y = x;
   for (double &v : y.data)

@@ -6,45 +6,6 @@
 
 namespace tweedie::reference {
 
-namespace {
-double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-} // namespace
-
-double activationDerivative(double x, Activation kind, int order) {
-  const bool second = order == 2;
-  switch (kind) {
-  case Activation::SiLU: { // f = x s(x)
-    const double s = sigmoid(x);
-    return second ? s * (1 - s) * (2 + x * (1 - 2 * s)) : s * (1 + x * (1 - s));
-  }
-  case Activation::GELU: { // f = x Phi(x)
-    const double phi = std::exp(-0.5 * x * x) / std::sqrt(2 * std::numbers::pi);
-    return second ? phi * (2 - x * x) : 0.5 * (1 + std::erf(x / std::sqrt(2.0))) + x * phi;
-  }
-  case Activation::ReLU:
-    return second ? 0.0 : (x > 0 ? 1.0 : 0.0);
-  case Activation::Tanh: {
-    const double t = std::tanh(x);
-    return second ? -2 * t * (1 - t * t) : 1 - t * t;
-  }
-  case Activation::Softplus: {
-    const double s = sigmoid(x);
-    return second ? s * (1 - s) : s;
-  }
-  case Activation::Exp:
-    return std::exp(x);
-  case Activation::Log:
-    return second ? -1 / (x * x) : 1 / x;
-  case Activation::Sqrt:
-    return second ? -0.25 / (x * std::sqrt(x)) : 0.5 / std::sqrt(x);
-  case Activation::Square:
-    return second ? 2.0 : 2 * x;
-  case Activation::Reciprocal:
-    return second ? 2 / (x * x * x) : -1 / (x * x);
-  }
-  return 0.0;
-}
-
 Result activationGrad(const Tensor &x, const Tensor &grad, Activation kind, int order) {
   if (x.shape != grad.shape)
     return Result::error("act_grad: shapes " + formatShape(x.shape) + " and " +

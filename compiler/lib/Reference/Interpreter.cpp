@@ -470,9 +470,6 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
                                 o.getAlpha()[step(o.getStep())],
                                 o.getSnr().convertToDouble());
       })
-      .Case([&](sampler::DenoiseOp o) {
-        out = denoise(get(o.getX()), get(o.getScore()), o.getVariance().convertToDouble());
-      })
       .Case([&](sampler::ReparameterizeOp o) {
         size_t i = step(o.getStep());
         out = reparameterize(get(o.getOutput()), get(o.getX()), toPrediction(o.getFrom()),

@@ -143,13 +143,6 @@ Result langevinCorrector(const Tensor &x, const Tensor &score, const Tensor &z,
   return out;
 }
 
-Result denoise(const Tensor &x, const Tensor &score, double variance) {
-  if (Result r = sameShapes("denoise", x, {&score}); !r.ok())
-    return r;
-  return zipWith(x, score, nullptr,
-                 [&](double xi, double si, double) { return xi + variance * si; });
-}
-
 Result reparameterize(const Tensor &output, const Tensor &x, Prediction from,
                       Prediction to, double alpha, double sigma) {
   if (Result r = sameShapes("reparameterize", x, {&output}); !r.ok())

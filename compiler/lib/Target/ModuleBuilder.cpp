@@ -1,7 +1,9 @@
 //===- ModuleBuilder.cpp - the runtime's view of a planned sampler --------===//
 #include "tweedie/Target/ModuleBuilder.h"
+#include "tweedie/module/OpAttrs.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
+#include "tweedie/Reference/FromDialects.h"
 #include "tweedie/Reference/Kernels.h"
 #include "tweedie/Transforms/Kernels.h"
 #include "tweedie/Transforms/MemoryPlan.h"
@@ -14,24 +16,6 @@ using namespace mlir;
 namespace tweedie {
 
 namespace {
-
-module::Activation toModule(std::optional<score::ActKind> kind) {
-  if (!kind)
-    return module::Activation::None;
-  switch (*kind) {
-  case score::ActKind::silu: return module::Activation::SiLU;
-  case score::ActKind::gelu: return module::Activation::GELU;
-  case score::ActKind::relu: return module::Activation::ReLU;
-  case score::ActKind::tanh: return module::Activation::Tanh;
-  case score::ActKind::softplus: return module::Activation::Softplus;
-  case score::ActKind::exp: return module::Activation::Exp;
-  case score::ActKind::log: return module::Activation::Log;
-  case score::ActKind::sqrt: return module::Activation::Sqrt;
-  case score::ActKind::square: return module::Activation::Square;
-  case score::ActKind::reciprocal: return module::Activation::Reciprocal;
-  }
-  return module::Activation::None;
-}
 
 std::vector<float> toFloat(const std::vector<double> &values) {
   return std::vector<float>(values.begin(), values.end());
@@ -397,11 +381,22 @@ private:
         ->emitError("the CPU backend cannot place this value: ") << type;
   }
 
+  /// An op's attributes written through their view (tweedie/module/OpAttrs.h).
+  template <typename View> static module::OpDesc attrs(const View &view) {
+    module::OpDesc d;
+    view.write(d);
+    return d;
+  }
+
+  /// Appends an op of `kind` whose ints and floats are those of `attributes`.
   LogicalResult emit(Operation *op, module::OpKind kind, ValueRange operands,
-                     std::vector<int64_t> ints = {}, std::vector<double> floats = {},
+                     module::OpDesc attributes = {},
                      module::Activation act = module::Activation::None,
                      std::string kernel = {}, Value result = {}) {
-    module::OpDesc d{kind, {}, -1, std::move(ints), std::move(floats), act, std::move(kernel)};
+    module::OpDesc d = std::move(attributes);
+    d.kind = kind;
+    d.act = act;
+    d.kernel = std::move(kernel);
     for (Value v : operands) {
       if (!v) {
         d.operands.push_back(-1);
@@ -420,6 +415,20 @@ private:
     return success();
   }
 
+  static module::OpDesc intAttr(int64_t value) { return attrs(module::IntAttr{value}); }
+
+  static module::OpDesc intList(llvm::ArrayRef<int64_t> values) {
+    module::OpDesc d;
+    d.ints.assign(values.begin(), values.end());
+    return d;
+  }
+
+  /// conv2d and its gradients share stride, padding and groups.
+  template <typename ConvOp> static module::Conv2DAttrs conv2dAttrs(ConvOp o) {
+    auto stride = o.getStride(), padding = o.getPadding();
+    return {{stride[0], stride[1]}, {padding[0], padding[1]}, static_cast<int64_t>(o.getGroups())};
+  }
+
   LogicalResult translate(Operation &op) {
     using K = module::OpKind;
     return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
@@ -427,49 +436,46 @@ private:
             [](Operation *) { return success(); }) // values, placed on use
         .Case([&](score::DenseOp o) {
           return emit(o, K::Dense, {o.getInput(), o.getWeight(), o.getBias(), o.getResidual()},
-                      {}, {}, toModule(o.getActivation()));
+                      {}, reference::toActivation(o.getActivation()));
         })
         .Case([&](score::Conv2DOp o) {
-          auto stride = o.getStride(), padding = o.getPadding();
           return emit(o, K::Conv2D, {o.getInput(), o.getWeight(), o.getBias(), o.getResidual()},
-                      {stride[0], stride[1], padding[0], padding[1],
-                       static_cast<int64_t>(o.getGroups())},
-                      {}, toModule(o.getActivation()));
+                      attrs(conv2dAttrs(o)), reference::toActivation(o.getActivation()));
         })
         .Case([&](score::GroupNormOp o) {
           return emit(o, K::GroupNorm, {o.getInput(), o.getGamma(), o.getBeta()},
-                      {static_cast<int64_t>(o.getGroups())},
-                      {o.getEpsilon().convertToDouble()}, toModule(o.getActivation()));
+                      attrs(module::GroupNormAttrs{static_cast<int64_t>(o.getGroups()),
+                                                   o.getEpsilon().convertToDouble()}),
+                      reference::toActivation(o.getActivation()));
         })
         .Case([&](score::LayerNormOp o) {
-          return emit(o, K::LayerNorm, {o.getInput(), o.getGamma(), o.getBeta()}, {},
-                      {o.getEpsilon().convertToDouble()});
+          return emit(o, K::LayerNorm, {o.getInput(), o.getGamma(), o.getBeta()},
+                      attrs(module::LayerNormAttrs{o.getEpsilon().convertToDouble()}));
         })
         .Case([&](score::AttentionOp o) {
           return emit(o, K::Attention, {o.getQuery(), o.getKey(), o.getValue()},
-                      {static_cast<int64_t>(o.getHeads())});
+                      attrs(module::AttentionAttrs{static_cast<int64_t>(o.getHeads())}));
         })
         .Case([&](score::ActOp o) {
-          return emit(o, K::Act, {o.getInput()}, {}, {}, toModule(o.getKind()));
+          return emit(o, K::Act, {o.getInput()}, {}, reference::toActivation(o.getKind()));
         })
         .Case([&](score::AddOp o) { return emit(o, K::Add, {o.getLhs(), o.getRhs()}); })
         .Case([&](score::MulOp o) { return emit(o, K::Mul, {o.getLhs(), o.getRhs()}); })
         .Case([&](score::ConcatOp o) {
-          return emit(o, K::Concat, o.getInputs(), {static_cast<int64_t>(o.getAxis())});
+          return emit(o, K::Concat, o.getInputs(), intAttr(o.getAxis()));
         })
         .Case([&](score::UpsampleOp o) {
-          return emit(o, K::Upsample, {o.getInput()}, {static_cast<int64_t>(o.getScale())});
+          return emit(o, K::Upsample, {o.getInput()}, intAttr(o.getScale()));
         })
         .Case([&](score::AvgPoolOp o) {
           auto k = o.getKernel(), s = o.getStride();
-          return emit(o, K::AvgPool, {o.getInput()}, {k[0], k[1], s[0], s[1]});
+          return emit(o, K::AvgPool, {o.getInput()},
+                      attrs(module::AvgPoolAttrs{{k[0], k[1]}, {s[0], s[1]}}));
         })
         .Case([&](score::TransposeOp o) -> LogicalResult {
           if (foldsToConstant(o))
             return success(); // a constant, placed on use
-          auto perm = o.getPermutation();
-          return emit(o, K::Transpose, {o.getInput()},
-                      std::vector<int64_t>(perm.begin(), perm.end()));
+          return emit(o, K::Transpose, {o.getInput()}, intList(o.getPermutation()));
         })
         .Case([&](score::ReshapeOp o) -> LogicalResult {
           // The planner aliases a reshape with its source: same bytes, new shape.
@@ -498,96 +504,96 @@ private:
           if (failed(checkNoiseKey(o, o.getSeed(), o.getFirstSample(), o.getStep())))
             return failure();
           return emit(o, K::Randn, {},
-                      {o.getDrawAttr().getInt(), o.getRademacher() ? int64_t{1} : int64_t{0}});
+                      attrs(module::RandnAttrs{o.getDrawAttr().getInt(), o.getRademacher()}));
         })
         .Case([&](sampler::RandUniformOp o) -> LogicalResult {
           if (failed(checkNoiseKey(o, o.getSeed(), o.getFirstSample(), o.getStep())))
             return failure();
-          return emit(o, K::RandUniform, {}, {o.getDrawAttr().getInt()});
+          return emit(o, K::RandUniform, {}, intAttr(o.getDrawAttr().getInt()));
         })
         .Case([&](sampler::InterpolateOp o) {
-          return emit(o, K::Interpolate, {o.getU()}, {o.getDiscrete() ? 1 : 0},
-                      std::vector<double>(o.getTable().begin(), o.getTable().end()));
+          module::OpDesc table;
+          module::InterpolateAttrs::write(table, o.getTable(), o.getDiscrete());
+          return emit(o, K::Interpolate, {o.getU()}, std::move(table));
         })
         .Case([&](score::TimeEmbeddingOp o) {
           return emit(o, K::TimeEmbedding, {o.getTime(), o.getFrequencies()},
-                      {static_cast<int64_t>(o.getDim())}, {o.getMaxPeriod().convertToDouble()});
+                      attrs(module::TimeEmbeddingAttrs{static_cast<int64_t>(o.getDim()),
+                                                       o.getMaxPeriod().convertToDouble()}));
         })
         .Case([&](score::ReduceSumOp o) {
-          auto axes = o.getAxes();
-          return emit(o, K::ReduceSum, {o.getInput()}, std::vector<int64_t>(axes.begin(), axes.end()));
+          return emit(o, K::ReduceSum, {o.getInput()}, intList(o.getAxes()));
         })
         .Case([&](score::BroadcastOp o) { return emit(o, K::Broadcast, {o.getInput(), o.getLike()}); })
         .Case([&](score::ActGradOp o) {
-          return emit(o, K::ActGrad, {o.getInput(), o.getGrad()},
-                      {static_cast<int64_t>(o.getOrder())}, {}, toModule(o.getKind()));
+          return emit(o, K::ActGrad, {o.getInput(), o.getGrad()}, intAttr(o.getOrder()),
+                      reference::toActivation(o.getKind()));
         })
         .Case([&](score::OuterSumOp o) { return emit(o, K::OuterSum, {o.getLhs(), o.getRhs()}); })
         .Case([&](score::SliceOp o) {
           return emit(o, K::Slice, {o.getInput()},
-                      {static_cast<int64_t>(o.getAxis()), static_cast<int64_t>(o.getOffset()),
-                       static_cast<int64_t>(o.getSize())});
+                      attrs(module::AxisRangeAttrs{static_cast<int64_t>(o.getAxis()),
+                                                   static_cast<int64_t>(o.getOffset()),
+                                                   static_cast<int64_t>(o.getSize())}));
         })
         .Case([&](score::PadOp o) {
           return emit(o, K::Pad, {o.getInput()},
-                      {static_cast<int64_t>(o.getAxis()), static_cast<int64_t>(o.getBefore()),
-                       static_cast<int64_t>(o.getAfter())});
+                      attrs(module::AxisRangeAttrs{static_cast<int64_t>(o.getAxis()),
+                                                   static_cast<int64_t>(o.getBefore()),
+                                                   static_cast<int64_t>(o.getAfter())}));
         })
         .Case([&](score::Conv2DBackwardDataOp o) {
-          auto stride = o.getStride(), padding = o.getPadding();
           return emit(o, K::Conv2DBackwardData, {o.getGrad(), o.getWeight()},
-                      {stride[0], stride[1], padding[0], padding[1],
-                       static_cast<int64_t>(o.getGroups())});
+                      attrs(conv2dAttrs(o)));
         })
         .Case([&](score::Conv2DBackwardWeightOp o) {
-          auto stride = o.getStride(), padding = o.getPadding();
           return emit(o, K::Conv2DBackwardWeight, {o.getInput(), o.getGrad()},
-                      {stride[0], stride[1], padding[0], padding[1],
-                       static_cast<int64_t>(o.getGroups())});
+                      attrs(conv2dAttrs(o)));
         })
         .Case([&](score::AttentionGradOp o) -> LogicalResult {
           // One op writes every cotangent read (the softmax rows are
           // recomputed once); ints name their values, -1 for an unread one.
-          std::vector<int64_t> ints = {static_cast<int64_t>(o.getHeads())};
+          module::AttentionGradAttrs grads{static_cast<int64_t>(o.getHeads())};
           Value first;
-          for (Value grad : o->getResults()) {
-            if (grad.use_empty()) {
-              ints.push_back(-1);
+          for (auto [k, grad] : llvm::enumerate(o->getResults())) {
+            if (grad.use_empty())
               continue;
-            }
             auto index = valueOf(grad);
             if (failed(index))
               return failure();
-            ints.push_back(*index);
+            grads.cotangents[k] = *index;
             if (!first)
               first = grad;
           }
           if (!first)
             return success();
           return emit(o, K::AttentionGrad, {o.getQuery(), o.getKey(), o.getValue(), o.getGrad()},
-                      std::move(ints), {}, module::Activation::None, {}, first);
+                      attrs(grads), module::Activation::None, {}, first);
         })
         .Case([&](sampler::AffineStepOp o) {
-          std::vector<double> floats(o.getA().begin(), o.getA().end());
-          floats.insert(floats.end(), o.getB().begin(), o.getB().end());
-          floats.insert(floats.end(), o.getC().begin(), o.getC().end());
+          module::OpDesc tables;
+          module::AffineStepAttrs::write(tables, o.getA(), o.getB(), o.getC());
           std::string kernel;
           if (auto symbol = o->getAttrOfType<FlatSymbolRefAttr>(kKernelAttr))
             kernel = symbol.getValue().str();
-          return emit(o, K::AffineStep, {o.getX(), o.getY(), o.getZ()}, {}, std::move(floats),
+          return emit(o, K::AffineStep, {o.getX(), o.getY(), o.getZ()}, std::move(tables),
                       module::Activation::None, std::move(kernel));
         })
         .Case([&](sampler::MALAStepOp o) {
           return emit(o, K::MALAStep,
                       {o.getX(), o.getProposal(), o.getEnergy(), o.getProposalEnergy(),
                        o.getScore(), o.getProposalScore(), o.getUniform()},
-                      {}, std::vector<double>(o.getStepSize().begin(), o.getStepSize().end()));
+                      [&] {
+                        module::OpDesc eta;
+                        module::MALAStepAttrs::write(eta, o.getStepSize());
+                        return eta;
+                      }());
         })
         .Case([&](sampler::LangevinCorrectorOp o) {
-          std::vector<double> floats(o.getAlpha().begin(), o.getAlpha().end());
-          floats.push_back(o.getSnr().convertToDouble());
-          return emit(o, K::LangevinCorrector, {o.getX(), o.getScore(), o.getNoise()}, {},
-                      std::move(floats));
+          module::OpDesc alpha;
+          module::LangevinCorrectorAttrs::write(alpha, o.getAlpha(), o.getSnr().convertToDouble());
+          return emit(o, K::LangevinCorrector, {o.getX(), o.getScore(), o.getNoise()},
+                      std::move(alpha));
         })
         .Case([&](sampler::YieldOp o) -> LogicalResult {
           for (auto [k, value] : llvm::enumerate(o.getValues())) {

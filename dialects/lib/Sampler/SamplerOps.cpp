@@ -599,41 +599,9 @@ LogicalResult AffineStepOp::verify() {
   return verifyTables(*this, {{"a", getA()}, {"b", getB()}, {"c", getC()}});
 }
 
-LogicalResult DenoiseOp::verify() {
-  if (!(getVariance().convertToDouble() >= 0))
-    return emitOpError("variance must be non-negative, got ")
-           << formatF64(getVariance().convertToDouble());
-  return success();
-}
-
 //===----------------------------------------------------------------------===//
 // ODE ops
 //===----------------------------------------------------------------------===//
-
-LogicalResult OdeStepOp::verify() {
-  bool multistep = getSolver() == OdeSolver::dpm_solver_pp_2m;
-  if (multistep != static_cast<bool>(getHistory()))
-    return emitOpError("solver '")
-           << stringifyOdeSolver(getSolver()) << "' "
-           << (multistep ? "is multistep and needs" : "is single-step and takes no")
-           << " 'history' operand";
-  size_t expectedResults = multistep ? 2 : 1;
-  if (getNumResults() != expectedResults)
-    return emitOpError("solver '") << stringifyOdeSolver(getSolver()) << "' returns "
-                                   << expectedResults << " values, got "
-                                   << getNumResults();
-  for (Value result : getResults())
-    if (result.getType() != getX().getType())
-      return emitOpError("result type ")
-             << result.getType() << " must match state type " << getX().getType();
-  if (failed(verifySameState(*this, getX(), {{"history", getHistory()}})))
-    return failure();
-  return verifyTables(*this, {{"times", getTimes()}}, /*extra=*/1);
-}
-
-LogicalResult OdeStepOp::verifyRegions() {
-  return verifyVelocityRegion(*this, getVelocity(), getX());
-}
 
 LogicalResult OdeIntegrateOp::verify() {
   double start = getTStart().convertToDouble(), end = getTEnd().convertToDouble();

@@ -3,6 +3,7 @@
 #define TWEEDIE_RUNTIME_CPU_CONV2DLAYER_H
 
 #include "cpu/CpuContext.h"
+#include "tweedie/module/OpAttrs.h"
 
 #include <array>
 #include <span>
@@ -18,13 +19,13 @@ struct Conv2DShape {
   int64_t outWidth() const { return (width + 2 * padding[1] - kernelW) / stride[1] + 1; }
 
   /// A module op's convolution: `image` [C, H, W] (a sample's input), `weight`
-  /// [O, C/groups, KH, KW] and ints {stride h, w, padding h, w, groups}.
+  /// [O, C/groups, KH, KW] and its attributes.
   static Conv2DShape fromModule(std::span<const int64_t> image, std::span<const int64_t> weight,
-                                std::span<const int64_t> ints) {
+                                const module::Conv2DAttrs &attrs) {
     Conv2DShape s{image[0], weight[0], image[1], image[2], weight[2], weight[3]};
-    s.stride = {ints[0], ints[1]};
-    s.padding = {ints[2], ints[3]};
-    s.groups = ints[4];
+    s.stride = attrs.stride;
+    s.padding = attrs.padding;
+    s.groups = attrs.groups;
     return s;
   }
 };

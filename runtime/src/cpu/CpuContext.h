@@ -2,6 +2,8 @@
 #ifndef TWEEDIE_RUNTIME_CPU_CPUCONTEXT_H
 #define TWEEDIE_RUNTIME_CPU_CPUCONTEXT_H
 
+#include "tweedie/Activation.h"
+
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <functional>
@@ -63,8 +65,7 @@ dnnl::memory biasArg(CpuContext &context, const dnnl::memory &bias, const float 
 /// Attributes with `ops` as post-ops and the scratchpad provided per call.
 dnnl::primitive_attr withUserScratchpad(const dnnl::post_ops &ops = {});
 
-/// The activation fused into a layer's epilogue.
-enum class Activation { None, SiLU, GELU, ReLU, Tanh, Softplus, Exp, Log, Sqrt, Square, Reciprocal };
+using tweedie::Activation;
 
 /// y = act(op(x) + bias) + residual: what the compiler's epilogue fusion folds
 /// into one library call (oneDNN post-ops).

@@ -39,23 +39,6 @@ int64_t numel(const Dims &shape) {
 }
 } // namespace
 
-Activation toActivation(module::Activation a) {
-  switch (a) {
-  case module::Activation::None: return Activation::None;
-  case module::Activation::SiLU: return Activation::SiLU;
-  case module::Activation::GELU: return Activation::GELU;
-  case module::Activation::ReLU: return Activation::ReLU;
-  case module::Activation::Tanh: return Activation::Tanh;
-  case module::Activation::Softplus: return Activation::Softplus;
-  case module::Activation::Exp: return Activation::Exp;
-  case module::Activation::Log: return Activation::Log;
-  case module::Activation::Sqrt: return Activation::Sqrt;
-  case module::Activation::Square: return Activation::Square;
-  case module::Activation::Reciprocal: return Activation::Reciprocal;
-  }
-  return Activation::None;
-}
-
 void broadcastBinary(BinaryOp op, const float *lhs, const Dims &lhsShape, const float *rhs,
                      const Dims &rhsShape, float *out, const Dims &outShape) {
   const int64_t count = numel(outShape);

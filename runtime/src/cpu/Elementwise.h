@@ -30,9 +30,6 @@ enum class BinaryOp { Add, Mul };
 void broadcastBinary(BinaryOp op, const float *lhs, const Dims &lhsShape, const float *rhs,
                      const Dims &rhsShape, float *out, const Dims &outShape);
 
-/// The layers' activation of a module op's.
-Activation toActivation(module::Activation activation);
-
 void activateAll(Activation activation, const float *x, float *y, int64_t count);
 
 /// Concatenates along `axis` of the [B, ...] shapes.

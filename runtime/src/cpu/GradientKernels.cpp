@@ -24,44 +24,6 @@ int64_t count(const Dims &shape) {
   return n;
 }
 
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
-float derivative(float x, Activation kind, bool second) {
-  switch (kind) {
-  case Activation::None:
-    return second ? 0.0f : 1.0f;
-  case Activation::SiLU: {
-    const float s = sigmoid(x);
-    return second ? s * (1 - s) * (2 + x * (1 - 2 * s)) : s * (1 + x * (1 - s));
-  }
-  case Activation::GELU: {
-    const float phi = std::exp(-0.5f * x * x) / std::sqrt(2 * std::numbers::pi_v<float>);
-    return second ? phi * (2 - x * x) : 0.5f * (1 + std::erf(x / std::sqrt(2.0f))) + x * phi;
-  }
-  case Activation::ReLU:
-    return second ? 0.0f : (x > 0 ? 1.0f : 0.0f);
-  case Activation::Tanh: {
-    const float t = std::tanh(x);
-    return second ? -2 * t * (1 - t * t) : 1 - t * t;
-  }
-  case Activation::Softplus: {
-    const float s = sigmoid(x);
-    return second ? s * (1 - s) : s;
-  }
-  case Activation::Exp:
-    return std::exp(x);
-  case Activation::Log:
-    return second ? -1 / (x * x) : 1 / x;
-  case Activation::Sqrt:
-    return second ? -0.25f / (x * std::sqrt(x)) : 0.5f / std::sqrt(x);
-  case Activation::Square:
-    return second ? 2.0f : 2 * x;
-  case Activation::Reciprocal:
-    return second ? 2 / (x * x * x) : -1 / (x * x);
-  }
-  return 0.0f;
-}
-
 /// The shape as [outer, shape[axis], inner].
 std::pair<int64_t, int64_t> aroundAxis(const Dims &shape, int64_t axis) {
   int64_t outer = 1, inner = 1;
@@ -145,7 +107,7 @@ void activationGrad(Activation activation, int order, const float *x, const floa
   const bool second = order == 2;
 #pragma omp parallel for if (n > (int64_t{1} << 15)) schedule(static)
   for (int64_t i = 0; i < n; ++i)
-    out[i] = grad[i] * derivative(x[i], activation, second);
+    out[i] = grad[i] * activationDerivative(x[i], activation, order);
 }
 
 void matmul(const float *x, const float *w, const float *bias, float *out, int64_t m, int64_t k,

@@ -11,34 +11,6 @@ namespace tweedie::cpu {
 using dnnl::memory;
 constexpr auto f32 = memory::data_type::f32;
 
-float activate(float x, Activation activation) {
-  switch (activation) {
-  case Activation::None:
-    return x;
-  case Activation::SiLU:
-    return x / (1.0f + std::exp(-x));
-  case Activation::GELU:
-    return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
-  case Activation::ReLU:
-    return x > 0 ? x : 0.0f;
-  case Activation::Tanh:
-    return std::tanh(x);
-  case Activation::Softplus:
-    return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
-  case Activation::Exp:
-    return std::exp(x);
-  case Activation::Log:
-    return std::log(x);
-  case Activation::Sqrt:
-    return std::sqrt(x);
-  case Activation::Square:
-    return x * x;
-  case Activation::Reciprocal:
-    return 1.0f / x;
-  }
-  return x;
-}
-
 GroupNormLayer::GroupNormLayer(int64_t channels, int64_t groups, double epsilon,
                                std::span<const float> gamma, std::span<const float> beta,
                                Activation activation)

@@ -47,9 +47,6 @@ private:
   PrimitiveCache<dnnl::layer_normalization_forward> primitives_;
 };
 
-/// The activation functions in float, as the fused epilogues compute them.
-float activate(float x, Activation activation);
-
 } // namespace tweedie::cpu
 
 #endif

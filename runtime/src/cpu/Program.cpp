@@ -1,13 +1,8 @@
 //===- Program.cpp - the CPU executor of a module -------------------------===//
 #include "cpu/Program.h"
-#include "cpu/AttentionLayer.h"
-#include "cpu/Conv2DLayer.h"
-#include "cpu/DenseLayer.h"
 #include "cpu/DormandPrince.h"
-#include "cpu/Elementwise.h"
-#include "cpu/GradientKernels.h"
 #include "cpu/KernelLibrary.h"
-#include "cpu/Normalization.h"
+#include "cpu/OpKernel.h"
 #include "tweedie/Noise.h"
 
 #include <omp.h>
@@ -24,8 +19,6 @@
 
 namespace tweedie::cpu {
 
-using module::OpKind;
-using module::ValueKind;
 
 namespace {
 
@@ -36,19 +29,6 @@ constexpr int64_t kChunkArenaBytes = 4 << 20;
 /// An integrated micro-batch reports its progress in these many parts of the
 /// time interval (its slowest sample's).
 constexpr int64_t kIntegratorTicks = 1000;
-
-/// Product of shape[from:].
-int64_t product(const std::vector<int64_t> &s, size_t from = 0) {
-  int64_t n = 1;
-  for (size_t i = from; i < s.size(); ++i)
-    n *= s[i];
-  return n;
-}
-
-/// Rows of a [..., features] tensor per sample: the product of all but the last dim.
-int64_t rowsOf(const std::vector<int64_t> &s) {
-  return s.empty() ? 1 : product(s) / s.back();
-}
 
 /// Sets the calling thread's OpenMP thread count for a scope: layers built
 /// under it pick their weight layouts as a single-threaded run would use them.
@@ -67,14 +47,10 @@ struct AlignedFree {
 
 } // namespace
 
-/// The library objects of the ops that have one, indexed like the body.
+/// The body's kernels, indexed like it, and the module's generated code.
 struct Program::Layers {
-  std::vector<std::unique_ptr<DenseLayer>> dense;
-  std::vector<std::unique_ptr<Conv2DLayer>> conv;
-  std::vector<std::unique_ptr<GroupNormLayer>> groupNorm;
-  std::vector<std::unique_ptr<LayerNormLayer>> layerNorm;
-  std::vector<void *> kernels;
   std::unique_ptr<KernelLibrary> library;
+  std::vector<std::unique_ptr<OpKernel>> kernels;
 };
 
 struct Program::Worker {
@@ -87,227 +63,25 @@ struct Program::Worker {
 Program::Program(module::ModuleDesc desc, const std::string &origin)
     : desc_(std::move(desc)), layers_(std::make_unique<Layers>()) {
   SingleThreadedScope singleThreaded;
-  const size_t n = desc_.body.size();
-  layers_->dense.resize(n);
-  layers_->conv.resize(n);
-  layers_->groupNorm.resize(n);
-  layers_->layerNorm.resize(n);
-  layers_->kernels.resize(n, nullptr);
   if (!desc_.kernels.empty())
     layers_->library = std::make_unique<KernelLibrary>(desc_.kernels, origin);
   microBatch_ = std::clamp<int64_t>(
       desc_.arenaBytesPerSample ? kChunkArenaBytes / desc_.arenaBytesPerSample : 64, 1, 64);
-
-  // A bias that is a table row is bound per step; the layer is built with row 0.
-  auto constantData = [&](int32_t index) -> std::span<const float> {
-    if (index < 0)
-      return {};
-    const module::ValueDesc &v = desc_.values[index];
-    const module::ConstantDesc &c = desc_.constants[v.offset];
-    return std::span<const float>(c.data.data(), v.numel());
-  };
-  auto operand = [](const module::OpDesc &op, size_t i) {
-    return i < op.operands.size() ? op.operands[i] : -1;
-  };
-  for (size_t i = 0; i < n; ++i) {
-    const module::OpDesc &op = desc_.body[i];
-    const auto &x = op.operands.empty() ? desc_.values[op.result].shape
-                                        : desc_.values[op.operands[0]].shape;
-    Epilogue epilogue{toActivation(op.act), operand(op, 3) >= 0};
-    switch (op.kind) {
-    case OpKind::Dense: {
-      const auto &w = desc_.values[op.operands[1]].shape;
-      layers_->dense[i] = std::make_unique<DenseLayer>(
-          context_, w[0], w[1], constantData(op.operands[1]), constantData(operand(op, 2)),
-          epilogue);
-      break;
-    }
-    case OpKind::Conv2D: {
-      const auto &w = desc_.values[op.operands[1]].shape;
-      const Conv2DShape shape = Conv2DShape::fromModule(x, w, op.ints);
-      layers_->conv[i] = std::make_unique<Conv2DLayer>(
-          context_, shape, constantData(op.operands[1]), constantData(operand(op, 2)),
-          epilogue);
-      break;
-    }
-    case OpKind::GroupNorm:
-      layers_->groupNorm[i] = std::make_unique<GroupNormLayer>(
-          x[0], op.ints[0], op.floats[0], constantData(op.operands[1]),
-          constantData(op.operands[2]), toActivation(op.act));
-      break;
-    case OpKind::LayerNorm:
-      layers_->layerNorm[i] = std::make_unique<LayerNormLayer>(
-          context_, x.back(), op.floats[0], constantData(op.operands[1]),
-          constantData(op.operands[2]));
-      break;
-    case OpKind::AffineStep:
-      if (layers_->library && !op.kernel.empty())
-        layers_->kernels[i] = layers_->library->function(op.kernel);
-      break;
-    default:
-      break;
-    }
-  }
+  for (const module::OpDesc &op : desc_.body)
+    layers_->kernels.push_back(prepareKernel(
+        {desc_, op, Driver::Sampler, context_, microBatch_, layers_->library.get()}));
 }
 
 Program::~Program() = default;
 
 float *Program::pointer(int32_t index, Worker &worker, int64_t n, int64_t step) {
-  const module::ValueDesc &v = desc_.values[index];
-  switch (v.kind) {
-  case ValueKind::Arena:
-    return reinterpret_cast<float *>(reinterpret_cast<char *>(worker.arena.get()) +
-                                     n * v.offset);
-  case ValueKind::Constant:
-    return desc_.constants[v.offset].data.data();
-  case ValueKind::TableRow:
-    return desc_.constants[v.offset].data.data() + step * v.numel();
-  }
-  return nullptr;
+  return Frame{desc_, worker.context, worker.arena.get(), nullptr, n, step}.pointer(index);
 }
 
 void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint64_t seed,
                     int64_t first) {
-  const module::OpDesc &op = desc_.body[index];
-  auto in = [&](size_t i) -> float * {
-    return i < op.operands.size() && op.operands[i] >= 0
-               ? pointer(op.operands[i], worker, n, step)
-               : nullptr;
-  };
-  auto shapeOf = [&](size_t i) -> const std::vector<int64_t> & {
-    return desc_.values[op.operands[i]].shape;
-  };
-  // [n] ++ per-sample shape for arena values, the stored shape otherwise.
-  auto fullShape = [&](int32_t value) {
-    const module::ValueDesc &v = desc_.values[value];
-    Dims s = v.shape;
-    if (v.kind == ValueKind::Arena)
-      s.insert(s.begin(), n);
-    return s;
-  };
-  float *out = pointer(op.result, worker, n, step);
-  const auto &outShape = desc_.values[op.result].shape;
-  const int64_t outCount = n * product(outShape);
-  auto biasRow = [&]() -> const float * {
-    return op.operands.size() > 2 && op.operands[2] >= 0 &&
-                   desc_.values[op.operands[2]].kind == ValueKind::TableRow
-               ? in(2)
-               : nullptr;
-  };
-  CpuContext &context = worker.context;
-
-  switch (op.kind) {
-  case OpKind::Dense:
-    layers_->dense[index]->run(context, n * rowsOf(shapeOf(0)),
-                               in(0), out, in(3), biasRow());
-    break;
-  case OpKind::Conv2D:
-    layers_->conv[index]->run(context, n, in(0), out, in(3), biasRow());
-    break;
-  case OpKind::GroupNorm:
-    layers_->groupNorm[index]->run(n, product(shapeOf(0), 1), in(0), out);
-    break;
-  case OpKind::LayerNorm:
-    layers_->layerNorm[index]->run(context, n * rowsOf(shapeOf(0)),
-                                   in(0), out);
-    break;
-  case OpKind::Attention:
-    attention(n, shapeOf(0)[0], shapeOf(1)[0], shapeOf(0)[1], shapeOf(2)[1], op.ints[0],
-              in(0), in(1), in(2), out);
-    break;
-  case OpKind::Act:
-    activateAll(toActivation(op.act), in(0), out, outCount);
-    break;
-  case OpKind::Add:
-  case OpKind::Mul:
-    broadcastBinary(op.kind == OpKind::Add ? BinaryOp::Add : BinaryOp::Mul, in(0),
-                    fullShape(op.operands[0]), in(1), fullShape(op.operands[1]), out,
-                    fullShape(op.result));
-    break;
-  case OpKind::Concat: {
-    std::vector<const float *> inputs;
-    std::vector<Dims> shapes;
-    for (size_t i = 0; i < op.operands.size(); ++i) {
-      inputs.push_back(in(i));
-      shapes.push_back(fullShape(op.operands[i]));
-    }
-    concat(inputs, shapes, op.ints[0], out);
-    break;
-  }
-  case OpKind::Upsample:
-    upsampleNearest(in(0), n * shapeOf(0)[0], shapeOf(0)[1], shapeOf(0)[2], op.ints[0], out);
-    break;
-  case OpKind::AvgPool:
-    avgPool(in(0), n * shapeOf(0)[0], shapeOf(0)[1], shapeOf(0)[2], op.ints[0], op.ints[1],
-            op.ints[2], op.ints[3], out);
-    break;
-  case OpKind::Transpose:
-    transpose(in(0), fullShape(op.operands[0]), op.ints, out);
-    break;
-  case OpKind::Copy:
-    std::memmove(out, in(0), outCount * sizeof(float));
-    break;
-  case OpKind::Randn: {
-    const int64_t width = product(outShape);
-    auto fill = module::drawsSigns(op) ? fillSampleSigns : fillSampleNoise;
-    for (int64_t r = 0; r < n; ++r)
-      fill(out + r * width, width, seed, static_cast<uint32_t>(first + r),
-           static_cast<uint32_t>(step), static_cast<uint32_t>(op.ints[0]));
-    break;
-  }
-  case OpKind::Broadcast:
-    broadcastTo(in(0), fullShape(op.operands[0]), out, fullShape(op.result));
-    break;
-  case OpKind::ActGrad:
-    activationGrad(toActivation(op.act), static_cast<int>(op.ints[0]), in(0), in(1), out,
-                   outCount);
-    break;
-  case OpKind::RandUniform:
-    for (int64_t r = 0; r < n; ++r)
-      out[r] = static_cast<float>(uniformAt(seed, static_cast<uint32_t>(first + r),
-                                            static_cast<uint32_t>(step),
-                                            static_cast<uint32_t>(op.ints[0])));
-    break;
-  case OpKind::TimeEmbedding:
-    if (const float *frequencies = in(1))
-      fourierEmbedding(in(0), n, frequencies, op.ints[0], out);
-    else
-      sinusoidalEmbedding(in(0), n, op.ints[0], op.floats[0], out);
-    break;
-  case OpKind::ReduceSum:
-    reduceSumKeepDims(in(0), fullShape(op.operands[0]), op.ints, out);
-    break;
-  case OpKind::Slice:
-    sliceAxis(in(0), fullShape(op.operands[0]), op.ints[0], op.ints[1], op.ints[2], out);
-    break;
-  case OpKind::MALAStep:
-    malaStep(in(0), in(1), in(2), in(3), in(4), in(5), in(6), out, n, product(outShape),
-             op.floats[step]);
-    break;
-  case OpKind::LangevinCorrector:
-    langevinCorrector(in(0), in(1), in(2), out, n, product(outShape), op.floats[step],
-                      op.floats[desc_.steps]);
-    break;
-  case OpKind::AffineStep: {
-    const float a = static_cast<float>(op.floats[step]);
-    const float b = static_cast<float>(op.floats[desc_.steps + step]);
-    const float c = static_cast<float>(op.floats[2 * desc_.steps + step]);
-    float *z = in(2);
-    if (void *kernel = layers_->kernels[index]) {
-      MemRef1D mx = memref1D(in(0), outCount), my = memref1D(in(1), outCount),
-               mz = memref1D(z, outCount), mo = memref1D(out, outCount);
-      if (z)
-        reinterpret_cast<AffineKernelXYZ>(kernel)(&mx, &my, &mz, &mo, a, b, c);
-      else
-        reinterpret_cast<AffineKernelXY>(kernel)(&mx, &my, &mo, a, b);
-    } else {
-      affineStep(in(0), in(1), z, out, outCount, a, b, c);
-    }
-    break;
-  }
-  default: // training-step kinds: the module verifier keeps them out
-    break;
-  }
+  const Frame frame{desc_, worker.context, worker.arena.get(), nullptr, n, step, seed, first};
+  layers_->kernels[index]->run(OpArgs{frame, desc_.body[index]});
 }
 
 int64_t Program::progressPerChunk() const {

@@ -10,11 +10,10 @@
 #ifndef TWEEDIE_RUNTIME_CPU_TRAINSTEP_H
 #define TWEEDIE_RUNTIME_CPU_TRAINSTEP_H
 
-#include "cpu/ConvolutionTraining.h"
 #include "cpu/CpuContext.h"
+#include "cpu/OpKernel.h"
 #include "tweedie/module/ModuleDesc.h"
 
-#include <map>
 #include <memory>
 
 #include <span>
@@ -25,8 +24,9 @@ namespace tweedie::cpu {
 
 class TrainStep {
 public:
-  /// Throws std::invalid_argument when `desc` is not a consistent training
-  /// step (an index, shape or op it cannot run).
+  /// Throws io::FormatError when `desc` is not a consistent training step
+  /// (module::verifyModule), std::invalid_argument for a batch size below 1
+  /// or an op the CPU backend cannot run on whole batches.
   TrainStep(module::ModuleDesc desc, int64_t batch);
 
   int64_t batch() const { return batch_; }
@@ -51,24 +51,18 @@ public:
   std::vector<int64_t> outputShape() const;
 
 private:
+  /// The frame of one call: noise keyed by (seed, row, step).
+  Frame frame(uint64_t seed, int64_t step) const;
   float *pointer(int32_t value);
   const float *pointer(int32_t value) const;
-  std::vector<int64_t> fullShape(int32_t value) const;
   void load(const float *data, const float *labels);
-  void runOp(size_t index, const module::OpDesc &op, uint64_t seed, int64_t step);
-  /// The oneDNN convolution of op `index` (a conv2d or one of its
-  /// gradients), whose forward input is `input` and result `output`.
-  TrainableConv2D &convolution(size_t index, const module::OpDesc &op,
-                               const std::vector<int64_t> &input,
-                               const std::vector<int64_t> &output,
-                               const std::vector<int64_t> &weight);
-  void check() const;
+  void runBody(uint64_t seed, int64_t step);
 
   module::ModuleDesc desc_;
   int64_t batch_;
   std::vector<float> arena_, whole_;
-  CpuContext context_;
-  std::map<size_t, std::unique_ptr<TrainableConv2D>> convolutions_;
+  mutable CpuContext context_;
+  std::vector<std::unique_ptr<OpKernel>> kernels_;
 };
 
 } // namespace tweedie::cpu

@@ -14,6 +14,21 @@ namespace tweedie::module {
 
 namespace {
 
+// The file's enums are the op table's and the activation list's, value for
+// value: a kind or activation added to one and not the other does not compile.
+#define TWEEDIE_FILE_OP(Kind, name, operands, optional)                                       \
+  static_assert(static_cast<int>(OpKind::Kind) == static_cast<int>(fb::OpKind::Kind),        \
+                "module.fbs's OpKind::" #Kind " differs from Ops.def's");
+#include "tweedie/module/Ops.def"
+static_assert(static_cast<int>(fb::OpKind::MAX) + 1 == kNumOpKinds,
+              "module.fbs's OpKind and Ops.def's file ops differ in number");
+#define TWEEDIE_ACTIVATION(Enum, name)                                                        \
+  static_assert(static_cast<int>(Activation::Enum) == static_cast<int>(fb::Activation::Enum), \
+                "module.fbs's Activation::" #Enum " differs from Activations.def's");
+#include "tweedie/Activations.def"
+static_assert(static_cast<int>(fb::Activation::MAX) + 1 == kNumActivations,
+              "module.fbs's Activation and Activations.def differ in number");
+
 constexpr char kMagic[8] = {'T', 'W', 'E', 'E', 'D', 'I', 'E', '\0'};
 constexpr size_t kHeaderSize = 32;
 
@@ -62,6 +77,9 @@ std::string stringOf(const flatbuffers::String *s) { return s ? s->str() : std::
 } // namespace
 
 std::vector<std::byte> serializeModule(const ModuleDesc &desc) {
+  if (desc.training)
+    throw io::FormatError("module being written: it holds a training step, which the "
+                          "compiler hands to the trainer in memory; module files hold samplers");
   verifyModule(desc, "module being written");
   flatbuffers::FlatBufferBuilder b(1 << 20);
   std::vector<flatbuffers::Offset<fb::Value>> values;

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "tweedie/io/FormatError.h"
 #include "tweedie/module/ModuleDesc.h"
+#include "tweedie/module/OpAttrs.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,15 +16,26 @@
 
 namespace tweedie::module {
 
+void detail::attrLayoutError(const std::string &what) { throw AttrLayoutError(what); }
+
 const char *opKindName(OpKind kind) {
-  static const char *names[kNumAllOpKinds] = {
-      "dense", "conv2d", "group_norm", "layer_norm", "attention", "act", "add", "mul",
-      "concat", "upsample", "avg_pool", "transpose", "copy", "randn", "affine_step",
-      "langevin_corrector", "broadcast", "act_grad", "rand_uniform", "mala_step", "slice",
-      "reduce_sum", "time_embedding", "outer_sum", "pad", "interpolate",
-      "conv2d_backward_data", "conv2d_backward_weight", "attention_grad"};
-  auto index = static_cast<uint16_t>(kind);
-  return index < kNumAllOpKinds ? names[index] : "unknown";
+  switch (kind) {
+#define TWEEDIE_OP(Kind, name, operands, optional)                                            \
+  case OpKind::Kind:                                                                          \
+    return #name;
+#include "tweedie/module/Ops.def"
+  }
+  return "unknown";
+}
+
+OperandCounts operandCounts(OpKind kind) {
+  switch (kind) {
+#define TWEEDIE_OP(Kind, name, operands, optional)                                            \
+  case OpKind::Kind:                                                                          \
+    return {operands, optional};
+#include "tweedie/module/Ops.def"
+  }
+  return {};
 }
 
 int64_t ValueDesc::numel() const {
@@ -53,8 +65,7 @@ public:
 
   void run() {
     if (d.training)
-      fail("it holds a training step, which the compiler hands to the trainer in memory; "
-           "module files hold samplers");
+      return checkTraining(*d.training);
     if (d.steps < 1 || d.steps > 100'000'000)
       fail("step count " + std::to_string(d.steps) + " is out of range");
     if (d.arenaBytesPerSample < 0 || d.arenaBytesPerSample > (int64_t{1} << 36))
@@ -206,6 +217,100 @@ private:
              opKindName(op.kind) + " op");
   }
 
+  /// A training step or evaluation (built in memory, run on whole batches):
+  /// its buffers, its inputs and outputs, and each op's operands and
+  /// attribute layout. Which kinds a backend runs on whole batches is the
+  /// backend's kernel registry's to say.
+  void checkTraining(const TrainingDesc &t) {
+    for (size_t i = 0; i < d.values.size(); ++i) {
+      const ValueDesc &v = d.values[i];
+      const int64_t bytes = product(v.shape) * 4;
+      const bool inside =
+          v.kind == ValueKind::Arena
+              ? v.offset >= 0 && v.offset % 4 == 0 && v.offset + bytes <= d.arenaBytesPerSample
+          : v.kind == ValueKind::Whole
+              ? v.offset >= 0 && v.offset % 4 == 0 && v.offset + bytes <= t.wholeBytes
+          : v.kind == ValueKind::Constant
+              ? v.offset >= 0 && v.offset < static_cast<int64_t>(d.constants.size()) &&
+                    static_cast<int64_t>(d.constants[v.offset].data.size()) == bytes / 4
+              : false;
+      expect(inside, "value #" + std::to_string(i) +
+                         " lies outside its buffer or is of a kind training does not use");
+    }
+    const ValueDesc &data = value(d.state);
+    expect(data.kind == ValueKind::Arena && data.shape == d.sampleShape,
+           "the data value is not a per-example value of the sample shape");
+    expect((t.loss >= 0) != (t.output >= 0),
+           "a step computes a loss or an evaluation an output, not both or neither");
+    if (t.loss >= 0)
+      expect(value(t.loss).kind != ValueKind::Arena && value(t.loss).shape == Shape{1},
+             "the loss is not one batch-free number");
+    if (t.output >= 0) {
+      expect(value(t.output).kind == ValueKind::Arena,
+             "an evaluation's output is not a per-example value");
+      expect(t.parameters.empty(), "an evaluation trains nothing");
+    }
+    if (t.labels >= 0)
+      expect(value(t.labels).kind == ValueKind::Arena, "the labels are not a per-example value");
+    expect(t.parameters.size() == t.gradients.size(),
+           "parameters and gradients differ in number");
+    for (size_t k = 0; k < t.parameters.size(); ++k) {
+      const int32_t c = t.parameters[k];
+      expect(c >= 0 && c < static_cast<int32_t>(d.constants.size()),
+             "parameter " + std::to_string(k) + " names no constant");
+      expect(value(t.gradients[k]).shape == d.constants[c].shape,
+             "the gradient of '" + d.constants[c].name + "' has another shape");
+    }
+    for (size_t i = 0; i < d.body.size(); ++i) {
+      const OpDesc &op = d.body[i];
+      where = "op #" + std::to_string(i) + " (" + opKindName(op.kind) + ")";
+      expect(static_cast<uint16_t>(op.kind) < kNumAllOpKinds,
+             "unknown op kind " + std::to_string(static_cast<int>(op.kind)));
+      expect(static_cast<uint8_t>(op.act) < kNumActivations, "unknown activation");
+      arity(op);
+      checkAttrLayout(op);
+      expect(value(op.result).kind != ValueKind::Constant, "writes a constant");
+      if (op.kind == OpKind::AttentionGrad) {
+        const auto a = attrs<AttentionGradAttrs>(op);
+        expect(a.heads >= 1, "needs at least one head");
+        for (size_t k = 0; k < 3; ++k)
+          if (a.cotangents[k] >= 0)
+            expect(value(static_cast<int32_t>(a.cotangents[k])).shape ==
+                       value(op.operands[k]).shape,
+                   "cotangent " + std::to_string(k + 1) + " is not shaped as its primal");
+      }
+    }
+  }
+
+  /// Reads the attributes of any kind through its view (OpAttrs.h).
+  void checkAttrLayout(const OpDesc &op) const {
+    switch (op.kind) {
+    case OpKind::Conv2D:
+    case OpKind::Conv2DBackwardData:
+    case OpKind::Conv2DBackwardWeight: attrs<Conv2DAttrs>(op); break;
+    case OpKind::GroupNorm: attrs<GroupNormAttrs>(op); break;
+    case OpKind::LayerNorm: attrs<LayerNormAttrs>(op); break;
+    case OpKind::Attention: attrs<AttentionAttrs>(op); break;
+    case OpKind::Concat:
+    case OpKind::Upsample:
+    case OpKind::ActGrad:
+    case OpKind::RandUniform: attrs<IntAttr>(op); break;
+    case OpKind::AvgPool: attrs<AvgPoolAttrs>(op); break;
+    case OpKind::Transpose:
+    case OpKind::ReduceSum: attrs<IntListAttr>(op); break;
+    case OpKind::Randn: attrs<RandnAttrs>(op); break;
+    case OpKind::AffineStep: attrs<AffineStepAttrs>(op); break;
+    case OpKind::LangevinCorrector: attrs<LangevinCorrectorAttrs>(op); break;
+    case OpKind::MALAStep: attrs<MALAStepAttrs>(op); break;
+    case OpKind::Slice:
+    case OpKind::Pad: attrs<AxisRangeAttrs>(op); break;
+    case OpKind::TimeEmbedding: attrs<TimeEmbeddingAttrs>(op); break;
+    case OpKind::Interpolate: attrs<InterpolateAttrs>(op); break;
+    case OpKind::AttentionGrad: attrs<AttentionGradAttrs>(op); break;
+    default: break; // no attributes
+    }
+  }
+
   const ValueDesc &value(int32_t index) const {
     if (index < 0 || index >= static_cast<int32_t>(d.values.size()))
       fail("value index " + std::to_string(index) + " is out of range (" +
@@ -241,31 +346,48 @@ private:
       fail(what);
   }
 
-  void arity(const OpDesc &op, size_t required, size_t optional = 0) const {
-    expect(op.operands.size() >= required && op.operands.size() <= required + optional,
-           "takes " + std::to_string(required) +
-               (optional ? "-" + std::to_string(required + optional) : "") +
-               " operands, has " + std::to_string(op.operands.size()));
-    for (size_t i = 0; i < required; ++i)
-      expect(op.operands[i] >= 0, "operand #" + std::to_string(i) + " is required");
+  /// The op table's operand counts: required ones present, at most the
+  /// optional ones more.
+  void arity(const OpDesc &op) const {
+    const OperandCounts counts = operandCounts(op.kind);
+    const size_t required = counts.required, n = op.operands.size();
+    const bool variadic = counts.optional == kVariadic;
+    const size_t most = variadic ? n : required + counts.optional;
+    expect(n >= required && n <= most,
+           !variadic && most == 0 ? std::string("takes no operands")
+           : "takes " + std::to_string(required) +
+               (variadic ? " or more"
+                : counts.optional ? "-" + std::to_string(most)
+                                  : "") +
+               " operands, has " + std::to_string(n));
+    for (size_t i = 0; i < n; ++i)
+      if (i < required || variadic)
+        expect(op.operands[i] >= 0, "operand #" + std::to_string(i) + " is required");
+      else if (op.operands[i] >= 0)
+        value(op.operands[i]);
   }
 
   int32_t optionalOperand(const OpDesc &op, size_t i) const {
     return i < op.operands.size() ? op.operands[i] : -1;
   }
 
-  void ints(const OpDesc &op, size_t n) const {
-    expect(op.ints.size() == n, "needs " + std::to_string(n) + " integer attributes, has " +
-                                    std::to_string(op.ints.size()));
+  /// The op's attributes through their view, or a format error naming the op.
+  template <typename Attrs> Attrs attrs(const OpDesc &op) const {
+    try {
+      return Attrs::read(op);
+    } catch (const AttrLayoutError &e) {
+      fail(e.what());
+    }
   }
 
   void checkOp(const OpDesc &op) {
+    expect(static_cast<uint16_t>(op.kind) < kNumOpKinds,
+           "unknown op kind " + std::to_string(static_cast<int>(op.kind)));
+    expect(static_cast<uint8_t>(op.act) < kNumActivations, "unknown activation");
+    arity(op);
     const Shape &out = arena(op.result, "result");
-    expect(static_cast<uint8_t>(op.act) <= static_cast<uint8_t>(Activation::Reciprocal),
-           "unknown activation");
     switch (op.kind) {
     case OpKind::Dense: {
-      arity(op, 2, 2);
       const Shape &x = arena(op.operands[0], "x");
       const Shape &w = fixed(op.operands[1], "weight");
       expect(!x.empty() && w.size() == 2 && w[0] == x.back(),
@@ -280,12 +402,11 @@ private:
       break;
     }
     case OpKind::Conv2D: {
-      arity(op, 2, 2);
-      ints(op, 5);
+      const auto a = attrs<Conv2DAttrs>(op);
       const Shape &x = arena(op.operands[0], "x");
       const Shape &w = fixed(op.operands[1], "weight");
-      int64_t sh = op.ints[0], sw = op.ints[1], ph = op.ints[2], pw = op.ints[3],
-              g = op.ints[4];
+      int64_t sh = a.stride[0], sw = a.stride[1], ph = a.padding[0], pw = a.padding[1],
+              g = a.groups;
       expect(x.size() == 3 && w.size() == 4 && sh >= 1 && sw >= 1 && ph >= 0 && pw >= 0 &&
                  g >= 1 && x[0] % g == 0 && w[0] % g == 0 && w[1] * g == x[0],
              "weight " + str(w) + " and attributes do not fit input " + str(x));
@@ -300,27 +421,25 @@ private:
     }
     case OpKind::GroupNorm:
     case OpKind::LayerNorm: {
-      arity(op, 3);
+      const double epsilon = op.kind == OpKind::GroupNorm ? attrs<GroupNormAttrs>(op).epsilon
+                                                          : attrs<LayerNormAttrs>(op).epsilon;
       const Shape &x = arena(op.operands[0], "x");
       expect(!x.empty() && out == x, "result must match the input");
       int64_t features = op.kind == OpKind::GroupNorm ? x[0] : x.back();
       expect(fixed(op.operands[1], "gamma") == Shape{features} &&
                  fixed(op.operands[2], "beta") == Shape{features},
              "gamma and beta must be [" + std::to_string(features) + "]");
-      expect(op.floats.size() == 1 && op.floats[0] > 0 && std::isfinite(op.floats[0]),
-             "needs a positive epsilon");
+      expect(epsilon > 0 && std::isfinite(epsilon), "needs a positive epsilon");
       if (op.kind == OpKind::GroupNorm) {
-        ints(op, 1);
-        expect(op.ints[0] >= 1 && x[0] % op.ints[0] == 0, "groups must divide channels");
+        const int64_t groups = attrs<GroupNormAttrs>(op).groups;
+        expect(groups >= 1 && x[0] % groups == 0, "groups must divide channels");
       }
       break;
     }
     case OpKind::Attention: {
-      arity(op, 3);
-      ints(op, 1);
+      const int64_t h = attrs<AttentionAttrs>(op).heads;
       const Shape &q = arena(op.operands[0], "q"), &k = arena(op.operands[1], "k"),
                   &v = arena(op.operands[2], "v");
-      int64_t h = op.ints[0];
       expect(q.size() == 2 && k.size() == 2 && v.size() == 2 && q[1] == k[1] &&
                  k[0] == v[0] && h >= 1 && q[1] % h == 0 && v[1] % h == 0 &&
                  out == Shape{q[0], v[1]},
@@ -330,14 +449,12 @@ private:
     }
     case OpKind::Act:
     case OpKind::Copy: {
-      arity(op, 1);
       const Shape &x = arena(op.operands[0], "x");
       expect(op.kind == OpKind::Act ? x == out : product(x) == product(out),
              "result " + str(out) + " does not fit input " + str(x));
       break;
     }
     case OpKind::Broadcast: {
-      arity(op, 2);
       expect(arena(op.operands[1], "like") == out, "the result must be shaped like 'like'");
       Shape x = full(op.operands[0]), y = full(op.result);
       expect(x.size() <= y.size(), "cannot broadcast " + str(x) + " to " + str(y));
@@ -348,18 +465,16 @@ private:
       break;
     }
     case OpKind::ActGrad: {
-      arity(op, 2);
-      ints(op, 1);
-      expect(op.ints[0] == 1 || op.ints[0] == 2, "the derivative's order must be 1 or 2");
+      const int64_t order = attrs<IntAttr>(op).value;
+      expect(order == 1 || order == 2, "the derivative's order must be 1 or 2");
       expect(arena(op.operands[0], "x") == out && arena(op.operands[1], "grad") == out,
              "operands must match the result");
       break;
     }
     case OpKind::Slice: {
-      arity(op, 1);
-      ints(op, 3);
+      const auto a = attrs<AxisRangeAttrs>(op);
       const Shape x = full(op.operands[0]);
-      const int64_t axis = op.ints[0], offset = op.ints[1], size = op.ints[2];
+      const int64_t axis = a.axis, offset = a.first, size = a.second;
       expect(axis >= 1 && axis < static_cast<int64_t>(x.size()),
              "slices a per-sample axis of " + str(x));
       if (axis >= 1 && axis < static_cast<int64_t>(x.size())) {
@@ -374,9 +489,8 @@ private:
       break;
     }
     case OpKind::ReduceSum: {
-      arity(op, 1);
       Shape y = full(op.operands[0]);
-      for (int64_t axis : op.ints) {
+      for (int64_t axis : attrs<IntListAttr>(op).values) {
         expect(axis >= 1 && axis < static_cast<int64_t>(y.size()),
                "sums over per-sample axes only, not axis " + std::to_string(axis));
         if (axis >= 1 && axis < static_cast<int64_t>(y.size()))
@@ -387,42 +501,40 @@ private:
       break;
     }
     case OpKind::TimeEmbedding: {
-      arity(op, 1, 1);
-      ints(op, 1);
-      const int64_t dim = op.ints[0];
-      expect(dim > 0 && dim % 2 == 0, "the embedding's dim must be even and positive");
+      const auto a = attrs<TimeEmbeddingAttrs>(op);
+      expect(a.dim > 0 && a.dim % 2 == 0, "the embedding's dim must be even and positive");
       expect(product(arena(op.operands[0], "t")) == 1, "embeds one time per sample");
-      expect(out == Shape{dim}, "result " + str(out) + " should be [" + std::to_string(dim) + "]");
+      expect(out == Shape{a.dim},
+             "result " + str(out) + " should be [" + std::to_string(a.dim) + "]");
       const int32_t frequencies = optionalOperand(op, 1);
       if (frequencies >= 0)
-        expect(product(fixed(frequencies, "frequencies")) == dim / 2,
+        expect(product(fixed(frequencies, "frequencies")) == a.dim / 2,
                "needs dim / 2 frequencies");
       else
-        expect(op.floats.size() == 1 && op.floats[0] > 0, "needs a positive max period");
+        expect(op.floats.size() == 1 && a.maxPeriod > 0, "needs a positive max period");
       break;
     }
-    case OpKind::RandUniform:
-      expect(op.operands.empty(), "takes no operands");
-      ints(op, 1);
-      expect(op.ints[0] >= 0 && op.ints[0] < (int64_t{1} << 32), "draw out of range");
+    case OpKind::RandUniform: {
+      const int64_t draw = attrs<IntAttr>(op).value;
+      expect(draw >= 0 && draw < (int64_t{1} << 32), "draw out of range");
       expect(product(out) == 1, "draws one number per sample");
       break;
+    }
     case OpKind::MALAStep: {
-      arity(op, 7);
       for (size_t i : {0, 1, 4, 5})
         expect(arena(op.operands[i], "state") == out, "states and scores must match the result");
       for (size_t i : {2, 3, 6})
         expect(product(arena(op.operands[i], "energy or uniform")) == 1,
                "energies and the uniform are one number per sample");
-      expect(static_cast<int64_t>(op.floats.size()) == d.steps,
+      const auto eta = attrs<MALAStepAttrs>(op).stepSize;
+      expect(static_cast<int64_t>(eta.size()) == d.steps,
              "needs " + std::to_string(d.steps) + " step sizes");
-      for (double f : op.floats)
+      for (double f : eta)
         expect(std::isfinite(f) && f > 0, "step sizes must be finite and positive");
       break;
     }
     case OpKind::Add:
     case OpKind::Mul: {
-      arity(op, 2);
       Shape l = full(op.operands[0]), r = full(op.operands[1]);
       size_t rank = std::max(l.size(), r.size());
       l.insert(l.begin(), rank - l.size(), 1);
@@ -440,9 +552,7 @@ private:
       break;
     }
     case OpKind::Concat: {
-      expect(!op.operands.empty(), "needs inputs");
-      ints(op, 1);
-      int64_t axis = op.ints[0] - 1; // in per-sample dims
+      int64_t axis = attrs<IntAttr>(op).value - 1; // in per-sample dims
       expect(axis >= 0 && axis < static_cast<int64_t>(out.size()), "axis out of range");
       int64_t total = 0;
       for (int32_t index : op.operands) {
@@ -457,19 +567,16 @@ private:
       break;
     }
     case OpKind::Upsample: {
-      arity(op, 1);
-      ints(op, 1);
+      const int64_t s = attrs<IntAttr>(op).value;
       const Shape &x = arena(op.operands[0], "x");
-      int64_t s = op.ints[0];
       expect(x.size() == 3 && s >= 1 && out == Shape{x[0], x[1] * s, x[2] * s},
              "result " + str(out) + " is not input " + str(x) + " upsampled");
       break;
     }
     case OpKind::AvgPool: {
-      arity(op, 1);
-      ints(op, 4);
+      const auto a = attrs<AvgPoolAttrs>(op);
       const Shape &x = arena(op.operands[0], "x");
-      int64_t kh = op.ints[0], kw = op.ints[1], sh = op.ints[2], sw = op.ints[3];
+      int64_t kh = a.kernel[0], kw = a.kernel[1], sh = a.stride[0], sw = a.stride[1];
       expect(x.size() == 3 && kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1 && x[1] >= kh &&
                  x[2] >= kw &&
                  out == Shape{x[0], (x[1] - kh) / sh + 1, (x[2] - kw) / sw + 1},
@@ -477,46 +584,49 @@ private:
       break;
     }
     case OpKind::Transpose: {
-      arity(op, 1);
       const Shape &x = arena(op.operands[0], "x");
       // The executor's transpose keeps its index in a fixed array of 8 (full rank).
       expect(x.size() <= 7, "transposes of more than 7 dims per sample are not supported");
-      ints(op, x.size() + 1);
+      const auto permutation = attrs<IntListAttr>(op).values;
+      expect(permutation.size() == x.size() + 1,
+             "needs " + std::to_string(x.size() + 1) + " integer attributes, has " +
+                 std::to_string(permutation.size()));
       expect(out.size() == x.size(), "result " + str(out) + " and input " + str(x) +
                                          " differ in rank");
-      Shape sorted = op.ints;
+      Shape sorted(permutation.begin(), permutation.end());
       std::sort(sorted.begin(), sorted.end());
       for (size_t i = 0; i < sorted.size(); ++i)
         expect(sorted[i] == static_cast<int64_t>(i), "permutation is not one");
-      expect(op.ints[0] == 0, "the batch must stay the leading dim");
-      for (size_t i = 1; i < op.ints.size(); ++i)
-        expect(out[i - 1] == x[op.ints[i] - 1], "result shape does not match the permutation");
+      expect(permutation[0] == 0, "the batch must stay the leading dim");
+      for (size_t i = 1; i < permutation.size(); ++i)
+        expect(out[i - 1] == x[permutation[i] - 1], "result shape does not match the permutation");
       break;
     }
-    case OpKind::Randn:
-      expect(op.operands.empty(), "takes no operands");
-      expect(op.ints.size() == 1 || (op.ints.size() == 2 && (op.ints[1] == 0 || op.ints[1] == 1)),
+    case OpKind::Randn: {
+      const auto a = attrs<RandnAttrs>(op);
+      expect(op.ints.size() == 1 || op.ints[1] == 0 || op.ints[1] == 1,
              "needs the draw and a 0/1 Rademacher flag");
-      expect(op.ints[0] >= 0 && op.ints[0] < (int64_t{1} << 32), "draw out of range");
+      expect(a.draw >= 0 && a.draw < (int64_t{1} << 32), "draw out of range");
       break;
+    }
     case OpKind::AffineStep: {
-      arity(op, 2, 1);
       for (size_t i = 0; i < op.operands.size(); ++i)
         if (op.operands[i] >= 0)
           expect(arena(op.operands[i], "state") == out, "operands must match the result");
       expect(static_cast<int64_t>(op.floats.size()) == 3 * d.steps,
              "needs 3 coefficient tables of " + std::to_string(d.steps) + " entries");
+      attrs<AffineStepAttrs>(op);
       for (double f : op.floats)
         expect(std::isfinite(f), "a coefficient is not finite");
       expect(!op.kernel.empty() || d.kernels.empty(), "names no kernel");
       break;
     }
     case OpKind::LangevinCorrector: {
-      arity(op, 3);
       for (size_t i = 0; i < 3; ++i)
         expect(arena(op.operands[i], "state") == out, "operands must match the result");
       expect(static_cast<int64_t>(op.floats.size()) == d.steps + 1,
              "needs " + std::to_string(d.steps) + " alphas and the snr");
+      attrs<LangevinCorrectorAttrs>(op);
       for (double f : op.floats)
         expect(std::isfinite(f) && f >= 0, "alphas and snr must be finite and non-negative");
       break;
@@ -524,6 +634,8 @@ private:
     default:
       fail("unknown op kind " + std::to_string(static_cast<int>(op.kind)));
     }
+    // After the kind's own checks, which say more about what is wrong.
+    checkAttrLayout(op);
   }
 
   const ModuleDesc &d;

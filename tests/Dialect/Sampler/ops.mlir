@@ -79,29 +79,17 @@ func.func @step_ops(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>, %z: tensor<?x2xf32
   %7 = sampler.affine_step %6, %y, %z at %i {a = array<f64: 1.0>, b = array<f64: 0.5>, c = array<f64: 0.25>} : tensor<?x2xf32>
   // CHECK: sampler.affine_step %{{.*}}, %{{.*}} at %{{.*}} {a
   %8 = sampler.affine_step %7, %y at %i {a = array<f64: 1.0>, b = array<f64: 0.5>, c = array<f64: 0.0>} : tensor<?x2xf32>
-  // CHECK: sampler.denoise %{{.*}}, %{{.*}} {variance = 1.000000e-04 : f64} : tensor<?x2xf32>
-  %9 = sampler.denoise %8, %0 {variance = 1.0e-4 : f64} : tensor<?x2xf32>
-  return %9 : tensor<?x2xf32>
+  return %8 : tensor<?x2xf32>
 }
 
 // CHECK-LABEL: func @ode
-func.func @ode(%x: tensor<?x2xf32>, %h: tensor<?x2xf32>, %i: index) -> (tensor<?x2xf32>, tensor<?x2xf32>) {
-  // CHECK: sampler.ode_step rk4 %{{.*}} at %{{.*}} {times = array<f64: 1.000000e+00, 0.000000e+00>} : tensor<?x2xf32> -> tensor<?x2xf32> {
+func.func @ode(%x: tensor<?x2xf32>) -> tensor<?x2xf32> {
+  // CHECK: sampler.ode_integrate %{{.*}} {atol = 1.000000e-05 : f64, max_steps = 1000 : i64, rtol = 1.000000e-05 : f64, t_end = 1.000000e-03 : f64, t_start = 1.000000e+00 : f64} : tensor<?x2xf32> {
   // CHECK-NEXT: ^bb0(%{{.*}}: tensor<?x2xf32>, %{{.*}}: tensor<?xf32>):
-  %0 = sampler.ode_step rk4 %x at %i {times = array<f64: 1.0, 0.0>} : tensor<?x2xf32> -> tensor<?x2xf32> {
+  %0 = sampler.ode_integrate %x {t_start = 1.0 : f64, t_end = 1.0e-3 : f64, rtol = 1.0e-5 : f64, atol = 1.0e-5 : f64, max_steps = 1000 : i64} : tensor<?x2xf32> {
   ^bb0(%y: tensor<?x2xf32>, %t: tensor<?xf32>):
     %v = func.call @net(%y, %t) : (tensor<?x2xf32>, tensor<?xf32>) -> tensor<?x2xf32>
     sampler.yield %v : tensor<?x2xf32>
   }
-  // CHECK: sampler.ode_step dpm_solver_pp_2m %{{.*}} at %{{.*}} history %{{.*}} {{.*}} -> tensor<?x2xf32>, tensor<?x2xf32> {
-  %1:2 = sampler.ode_step dpm_solver_pp_2m %0 at %i history %h {times = array<f64: 1.0, 0.0>} : tensor<?x2xf32> -> tensor<?x2xf32>, tensor<?x2xf32> {
-  ^bb0(%y: tensor<?x2xf32>, %t: tensor<?xf32>):
-    sampler.yield %y : tensor<?x2xf32>
-  }
-  // CHECK: sampler.ode_integrate %{{.*}} {atol = 1.000000e-05 : f64, max_steps = 1000 : i64, rtol = 1.000000e-05 : f64, t_end = 1.000000e-03 : f64, t_start = 1.000000e+00 : f64} : tensor<?x2xf32> {
-  %2 = sampler.ode_integrate %1#0 {t_start = 1.0 : f64, t_end = 1.0e-3 : f64, rtol = 1.0e-5 : f64, atol = 1.0e-5 : f64, max_steps = 1000 : i64} : tensor<?x2xf32> {
-  ^bb0(%y: tensor<?x2xf32>, %t: tensor<?xf32>):
-    sampler.yield %y : tensor<?x2xf32>
-  }
-  return %2, %1#1 : tensor<?x2xf32>, tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
 }

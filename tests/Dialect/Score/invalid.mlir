@@ -196,7 +196,7 @@ func.func @broadcast(%a: tensor<?x64x14x14xf32>, %b: tensor<?x32x1x1xf32>) -> te
 
 func.func @act_types(%x: tensor<?x8xf32>) -> tensor<?x4xf32> {
   // expected-error @+1 {{requires the same type for all operands and results}}
-  %0 = "score.act"(%x) <{kind = 0 : i32}> : (tensor<?x8xf32>) -> tensor<?x4xf32>
+  %0 = "score.act"(%x) <{kind = 1 : i32}> : (tensor<?x8xf32>) -> tensor<?x4xf32>
   return %0 : tensor<?x4xf32>
 }
 

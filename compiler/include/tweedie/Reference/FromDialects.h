@@ -9,30 +9,23 @@
 
 namespace tweedie::reference {
 
+// The dialect's ActKind is declared in ODS (ScoreBase.td) case for case as
+// tweedie/Activations.def lists the activations, numbered alike: a mismatch
+// does not compile.
+#define TWEEDIE_ACTIVATION(Enum, name)                                                        \
+  static_assert(static_cast<int>(score::ActKind::name) == static_cast<int>(Activation::Enum), \
+                "score::ActKind::" #name " and tweedie::Activation::" #Enum " differ");
+#include "tweedie/Activations.def"
+static_assert(static_cast<int>(score::getMaxEnumValForActKind()) + 1 == kNumActivations,
+              "score::ActKind and tweedie/Activations.def list different activations");
+
 inline Activation toActivation(score::ActKind kind) {
-  switch (kind) {
-  case score::ActKind::silu:
-    return Activation::SiLU;
-  case score::ActKind::gelu:
-    return Activation::GELU;
-  case score::ActKind::relu:
-    return Activation::ReLU;
-  case score::ActKind::tanh:
-    return Activation::Tanh;
-  case score::ActKind::softplus:
-    return Activation::Softplus;
-  case score::ActKind::exp:
-    return Activation::Exp;
-  case score::ActKind::log:
-    return Activation::Log;
-  case score::ActKind::sqrt:
-    return Activation::Sqrt;
-  case score::ActKind::square:
-    return Activation::Square;
-  case score::ActKind::reciprocal:
-    return Activation::Reciprocal;
-  }
-  return Activation::SiLU;
+  return static_cast<Activation>(static_cast<int>(kind));
+}
+
+/// An epilogue's activation: None when the op has none.
+inline Activation toActivation(std::optional<score::ActKind> kind) {
+  return kind ? toActivation(*kind) : Activation::None;
 }
 
 /// Pointwise parameterisations only: energy has no pointwise conversion (the

@@ -8,17 +8,21 @@
 #ifndef TWEEDIE_REFERENCE_KERNELS_H
 #define TWEEDIE_REFERENCE_KERNELS_H
 
+#include "tweedie/Activation.h"
 #include "tweedie/Reference/Tensor.h"
 
 #include <array>
 
 namespace tweedie::reference {
 
-enum class Activation { SiLU, GELU, ReLU, Tanh, Softplus, Exp, Log, Sqrt, Square, Reciprocal };
+// The activations and their derivatives are the runtime's (tweedie/Activation.h),
+// instantiated in float64.
+using tweedie::Activation;
+using tweedie::activate;
+using tweedie::activationDerivative;
 
 // Elementwise.cpp
 Tensor activate(const Tensor &x, Activation kind);
-double activate(double x, Activation kind);
 /// NumPy-broadcasting lhs + rhs / lhs * rhs.
 Result add(const Tensor &lhs, const Tensor &rhs);
 Result mul(const Tensor &lhs, const Tensor &rhs);
@@ -58,8 +62,6 @@ Result sinusoidalEmbedding(const Tensor &t, int64_t dim, double maxPeriod);
 Result fourierEmbedding(const Tensor &t, const Tensor &frequencies);
 
 // Gradients.cpp: the ops reverse-mode rules emit
-/// f'(x) (order 1) or f''(x) (order 2).
-double activationDerivative(double x, Activation kind, int order);
 /// grad * f^(order)(x), elementwise.
 Result activationGrad(const Tensor &x, const Tensor &grad, Activation kind, int order);
 /// Sums over `axes`, keeping them as size 1.

@@ -51,9 +51,6 @@ Result malaStep(const Tensor &x, const Tensor &y, const Tensor &energy,
                 const Tensor &proposalEnergy, const Tensor &score, const Tensor &proposalScore,
                 const Tensor &uniform, double eta);
 
-/// Tweedie's formula x_hat = x + variance * score.
-Result denoise(const Tensor &x, const Tensor &score, double variance);
-
 enum class Prediction { Eps, X0, V, Score };
 
 /// Converts a network output between parameterisations at (alpha, sigma):

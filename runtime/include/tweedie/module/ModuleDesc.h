@@ -5,50 +5,15 @@
 // (writeModule); the runtime parses and verifies a file into one (readModule).
 // No MLIR, no FlatBuffers types in this header.
 //
-// Op layouts (operands are value indices, -1 = absent optional operand):
-//   Dense      [x, w, bias?, residual?]         act
-//   Conv2D     [x, w, bias?, residual?]         ints {stride h, w, pad h, w, groups}; act
-//   GroupNorm  [x, gamma, beta]                 ints {groups}; floats {epsilon}; act
-//   LayerNorm  [x, gamma, beta]                 floats {epsilon}
-//   Attention  [q, k, v]                        ints {heads}
-//   Act        [x]                              act
-//   Add, Mul   [lhs, rhs]                       (NumPy broadcasting)
-//   Concat     [inputs...]                      ints {axis of the [B, ...] tensor}
-//   Upsample   [x]                              ints {scale} (nearest)
-//   AvgPool    [x]                              ints {kernel h, w, stride h, w}
-//   Transpose  [x]                              ints {permutation, [0] = 0}
-//   Copy       [x]                              (same element count)
-//   Randn      []                               ints {draw, rademacher?} (1: the signs)
-//   AffineStep [x, y, z?]                       floats {a[steps], b[steps], c[steps]}; kernel
-//   LangevinCorrector [x, s, z]                 floats {alpha[steps], snr}
-//   Broadcast  [x, like]                        (to like's full shape)
-//   ActGrad    [x, grad]                        ints {order 1 or 2}; act
-//   RandUniform []                              ints {draw}: one uniform per sample
-//   MALAStep   [x, y, E(x), E(y), s(x), s(y), u] floats {eta[steps]}: y where
-//                                               log u < the Metropolis-Hastings log ratio
-//   Slice      [x]                              ints {axis of the full shape, offset, size}
-//   ReduceSum  [x]                              ints {axes of the full shape} (kept as 1)
-//   TimeEmbedding [t, frequencies?]             ints {dim}; floats {max period} (no
-//                                               frequencies: sinusoidal; adaptive bodies,
-//                                               whose times are per sample)
-//
-// Training steps (built in memory by the compiler, never in a module file)
-// add batch-free "whole" values (weights' gradients, the loss) and:
-//   OuterSum   [lhs, rhs]                       sum over rows of lhs[r]^T rhs[r]
-//   Pad        [x]                              ints {axis, before, after}
-//   Interpolate [u]                             floats {table}; ints {discrete}
-//   Conv2DBackwardData [grad, weight]           ints {stride h, w, padding h, w, groups}:
-//                                               the input cotangent (result shaped as it)
-//   Conv2DBackwardWeight [input, grad]          ints {stride h, w, padding h, w, groups}:
-//                                               the weight cotangent, summed over the batch
-//   AttentionGrad [q, k, v, grad]               ints {heads, dq, dk, dv}: the values the
-//                                               cotangents go to (-1: not read); the
-//                                               result is the first of them
-// Dense there reads its weight as it is at run time (it may be a whole value).
+// The ops, their operands and attributes are declared once: the kinds in
+// Ops.def, the attribute layouts in OpAttrs.h. Operands are value indices,
+// -1 for an absent optional operand.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_MODULE_MODULEDESC_H
 #define TWEEDIE_MODULE_MODULEDESC_H
+
+#include "tweedie/Activation.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -68,21 +33,36 @@ inline constexpr uint32_t kFormatVersion = 5;
 /// buffer (a module file never holds one).
 enum class ValueKind : uint8_t { Arena = 0, Constant = 1, TableRow = 2, Whole = 3 };
 
+/// An op that takes any number of operands from its required count on.
+inline constexpr int kVariadic = -1;
+
 enum class OpKind : uint16_t {
-  Dense = 0, Conv2D, GroupNorm, LayerNorm, Attention, Act, Add, Mul, Concat,
-  Upsample, AvgPool, Transpose, Copy, Randn, AffineStep, LangevinCorrector,
-  Broadcast, ActGrad, RandUniform, MALAStep, Slice, ReduceSum, TimeEmbedding,
-  // Training steps only:
-  OuterSum, Pad, Interpolate, Conv2DBackwardData, Conv2DBackwardWeight, AttentionGrad
+#define TWEEDIE_OP(Kind, name, operands, optional) Kind,
+#include "tweedie/module/Ops.def"
 };
-/// The kinds a module file may hold.
-inline constexpr uint16_t kNumOpKinds = static_cast<uint16_t>(OpKind::TimeEmbedding) + 1;
-inline constexpr uint16_t kNumAllOpKinds = static_cast<uint16_t>(OpKind::AttentionGrad) + 1;
+/// The kinds a module file may hold (Ops.def's TWEEDIE_FILE_OP, the first ones).
+inline constexpr uint16_t kNumOpKinds = 0
+#define TWEEDIE_FILE_OP(Kind, name, operands, optional) +1
+#include "tweedie/module/Ops.def"
+    ;
+/// Every kind, training steps' included.
+inline constexpr uint16_t kNumAllOpKinds = 0
+#define TWEEDIE_OP(Kind, name, operands, optional) +1
+#include "tweedie/module/Ops.def"
+    ;
+
+/// Ops.def's name of the kind ("conv2d"), "unknown" out of range.
 const char *opKindName(OpKind kind);
 
-enum class Activation : uint8_t {
-  None = 0, SiLU, GELU, ReLU, Tanh, Softplus, Exp, Log, Sqrt, Square, Reciprocal
+/// How many operands a kind requires, and how many more it may take
+/// (kVariadic: any number).
+struct OperandCounts {
+  int required = 0, optional = 0;
 };
+OperandCounts operandCounts(OpKind kind);
+
+/// Activations are listed once, in tweedie/Activations.def.
+using Activation = tweedie::Activation;
 
 struct ValueDesc {
   ValueKind kind = ValueKind::Arena;
@@ -178,6 +158,10 @@ std::vector<std::byte> serializeModule(const ModuleDesc &desc);
 /// and what is wrong (bad header, checksum, structure, or an inconsistent
 /// index, shape or range).
 ModuleDesc parseModule(std::span<const std::byte> image, const std::string &origin);
+
+/// The execution plan as text: values (arena offsets, constants, per-step
+/// tables) and ops in order with operands, attributes and kernels.
+std::string formatPlan(const ModuleDesc &desc);
 
 /// Checks the cross-references of a description (also run by parseModule and
 /// before serializeModule writes anything).

@@ -119,7 +119,7 @@ def Sampler_LoopOp : Sampler_Op<"loop", [
 
 def Sampler_YieldOp : Sampler_Op<"yield", [
     Pure, Terminator, ReturnLike,
-    ParentOneOf<["LoopOp", "PrecomputeOp", "OdeStepOp", "OdeIntegrateOp"]>]> {
+    ParentOneOf<["LoopOp", "PrecomputeOp", "OdeIntegrateOp"]>]> {
   let summary = "ends a sampler region with its values";
   let arguments = (ins Variadic<AnyType>:$values);
   let builders = [OpBuilder<(ins), [{ /* empty yield */ }]>];
@@ -379,41 +379,10 @@ def Sampler_AffineStepOp : Sampler_StepOp<"affine_step",
   }];
 }
 
-def Sampler_DenoiseOp : Sampler_StepOp<"denoise",
-    [AllTypesMatch<["x", "score", "result"]>]> {
-  let summary = "Tweedie's formula: x_hat = x + sigma^2 s(x)";
-  let arguments = (ins Sampler_StateTensor:$x, Sampler_StateTensor:$score,
-                       F64Attr:$variance);
-  let results = (outs Sampler_StateTensor:$result);
-  let assemblyFormat = "$x `,` $score attr-dict `:` type($result)";
-}
-
 //===----------------------------------------------------------------------===//
 // Probability-flow ODE steps. The region computes the ODE's velocity
 // dx/dt at (y, t): block arguments (y, t [B]), yielding a tensor like y.
 //===----------------------------------------------------------------------===//
-
-def Sampler_OdeStepOp : Sampler_Op<"ode_step", [
-    RecursiveMemoryEffects, SingleBlock]> {
-  let summary = "one fixed step of a probability-flow ODE solver";
-  let description = [{
-    Advances x from times[i] to times[i+1] (`times` has steps + 1 entries).
-    Multistep solvers (dpm_solver_pp_2m) carry the previous model output in
-    `history` and return the new one as a second result.
-  }];
-  let arguments = (ins Sampler_StateTensor:$x, Index:$step,
-                       Optional<Sampler_StateTensor>:$history,
-                       Sampler_OdeSolver:$solver,
-                       DenseF64ArrayAttr:$times);
-  let results = (outs Variadic<Sampler_StateTensor>:$results);
-  let regions = (region SizedRegion<1>:$velocity);
-  let assemblyFormat = [{
-    $solver $x `at` $step (`history` $history^)? attr-dict `:` type($x)
-    custom<SameType>(ref($history), ref(type($x)), type($history)) `->` type($results) $velocity
-  }];
-  let hasVerifier = 1;
-  let hasRegionVerifier = 1;
-}
 
 def Sampler_OdeIntegrateOp : Sampler_Op<"ode_integrate", [
     RecursiveMemoryEffects, SingleBlock, AllTypesMatch<["x", "result"]>]> {

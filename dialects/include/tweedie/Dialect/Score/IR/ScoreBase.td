@@ -28,19 +28,21 @@ def Score_Dialect : Dialect {
 // whatever the storage type.
 def Score_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
 
+// Case for case tweedie/Activations.def, numbered from 1 as tweedie::Activation
+// is (0 is its None): FromDialects.h asserts it at compile time.
 def Score_ActKind : I32EnumAttr<"ActKind", "elementwise activation function", [
-    I32EnumAttrCase<"silu", 0>,
-    I32EnumAttrCase<"gelu", 1>,
-    I32EnumAttrCase<"relu", 2>,
-    I32EnumAttrCase<"tanh", 3>,
-    I32EnumAttrCase<"softplus", 4>,
+    I32EnumAttrCase<"silu", 1>,
+    I32EnumAttrCase<"gelu", 2>,
+    I32EnumAttrCase<"relu", 3>,
+    I32EnumAttrCase<"tanh", 4>,
+    I32EnumAttrCase<"softplus", 5>,
     // Pointwise math, for networks with closed forms (the analytic scores of
     // models/analytic, EDM-style preconditioning): e^x, ln x, sqrt x, x^2, 1/x.
-    I32EnumAttrCase<"exp", 5>,
-    I32EnumAttrCase<"log", 6>,
-    I32EnumAttrCase<"sqrt", 7>,
-    I32EnumAttrCase<"square", 8>,
-    I32EnumAttrCase<"reciprocal", 9>]> {
+    I32EnumAttrCase<"exp", 6>,
+    I32EnumAttrCase<"log", 7>,
+    I32EnumAttrCase<"sqrt", 8>,
+    I32EnumAttrCase<"square", 9>,
+    I32EnumAttrCase<"reciprocal", 10>]> {
   let cppNamespace = "::tweedie::score";
 }
 
