@@ -151,8 +151,9 @@ def Score_ActOp : Score_Op<"act", [Pure, SameOperandsAndResultType, Score_HasVJP
                                     InferTypeOpInterface]> {
   let summary = "elementwise activation";
   let description = [{
-    silu(x) = x sigmoid(x); gelu is the exact erf form; softplus(x) =
-    log(1 + exp(x)).
+    One of the activations of tweedie/Activations.def, with the formulas and
+    derivatives of tweedie/Activation.h (silu(x) = x sigmoid(x); gelu is the
+    exact erf form; softplus(x) = log(1 + exp(x))).
 
     ```mlir
     %y = score.act silu %x : tensor<?x256xf32>
