@@ -142,10 +142,14 @@ ModuleDesc parseModule(std::span<const std::byte> image, const std::string &orig
     fail(origin, "bad magic (expected \"TWEEDIE\\0\" at offset 0)");
   if (header.headerCrc != crc32Of(&header, offsetof(Header, headerCrc)))
     fail(origin, "the header is corrupt (its checksum does not match)");
-  if (header.version != kFormatVersion)
+  if (header.version < kOldestReadableVersion || header.version > kFormatVersion)
     fail(origin, "format version " + std::to_string(header.version) +
-                     ", this runtime reads version " + std::to_string(kFormatVersion) +
-                     " (recompile the model with a matching tweedie-compile)");
+                     ", this runtime reads versions " + std::to_string(kOldestReadableVersion) +
+                     " to " + std::to_string(kFormatVersion) +
+                     (header.version > kFormatVersion
+                          ? " (the module is newer: update the runtime or recompile the model "
+                            "with a matching tweedie-compile)"
+                          : " (the module is older: recompile the model)"));
   if (header.payloadSize != image.size() - kHeaderSize)
     fail(origin, "the header announces " + std::to_string(header.payloadSize) +
                      " payload bytes but the file has " +
@@ -162,7 +166,7 @@ ModuleDesc parseModule(std::span<const std::byte> image, const std::string &orig
   if (!fb::VerifyModuleBuffer(verifier))
     fail(origin, "the payload is not a well-formed module FlatBuffer");
   const fb::Module *m = fb::GetModule(aligned.data());
-  if (m->version() != kFormatVersion)
+  if (m->version() != header.version)
     fail(origin, "payload version " + std::to_string(m->version()) +
                      " disagrees with the header");
 

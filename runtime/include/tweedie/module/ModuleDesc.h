@@ -25,9 +25,18 @@
 
 namespace tweedie::module {
 
-/// The file format version this runtime reads and the compiler writes.
+/// The file format version the compiler writes.
 // 2: prior_scale, 3: extra states, 4: adaptive integrator, 5: energy gradients and MALA
 inline constexpr uint32_t kFormatVersion = 5;
+
+/// The oldest version this runtime reads. The compatibility policy: from
+/// version 5 on the schema only grows. A new version may append op kinds,
+/// activations and fields (with defaults that mean what older files meant),
+/// never renumber, remove or reinterpret one; so a runtime reads every
+/// version from this one to its own, and a file of any other version is
+/// refused with a message naming both. A change that cannot be additive
+/// raises this number, and the note of the change says so.
+inline constexpr uint32_t kOldestReadableVersion = 5;
 
 /// Whole: a training step's batch-free value, `offset` bytes into its own
 /// buffer (a module file never holds one).
