@@ -14,7 +14,9 @@
 // softplus neither overflows nor loses the small tail.
 // CHECK: result #5 [2]
 // CHECK-NEXT: [9.35762e-14, 30]
-func.func @main() -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2xf32>) {
+// CHECK: result #6 [4]
+// CHECK-NEXT: [0.268941, 0.5, 0.731059, 0.880797]
+func.func @main() -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2xf32>, tensor<4xf32>) {
   %x = arith.constant dense<[-1.0, 0.0, 1.0, 2.0]> : tensor<4xf32>
   %0 = score.act silu %x : tensor<4xf32>
   %1 = score.act gelu %x : tensor<4xf32>
@@ -23,7 +25,8 @@ func.func @main() -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
   %4 = score.act softplus %x : tensor<4xf32>
   %big = arith.constant dense<[-30.0, 30.0]> : tensor<2xf32>
   %5 = score.act softplus %big : tensor<2xf32>
-  return %0, %1, %2, %3, %4, %5 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2xf32>
+  %6 = score.act sigmoid %x : tensor<4xf32>
+  return %0, %1, %2, %3, %4, %5, %6 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2xf32>, tensor<4xf32>
 }
 
 // A fused activation and residual compute act(x W) + r.

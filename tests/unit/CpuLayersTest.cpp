@@ -59,7 +59,8 @@ const cpu::Activation kActivations[] = {cpu::Activation::None, cpu::Activation::
                                         cpu::Activation::GELU, cpu::Activation::ReLU,
                                         cpu::Activation::Tanh, cpu::Activation::Softplus,
                                         // defined everywhere, so fusable after any layer
-                                        cpu::Activation::Exp, cpu::Activation::Square};
+                                        cpu::Activation::Exp, cpu::Activation::Square,
+                                        cpu::Activation::Sigmoid};
 
 TEST(CpuDense, MatchesReferenceForEveryEpilogue) {
   cpu::CpuContext context;

@@ -66,6 +66,8 @@ template <typename T> T activate(T x, Activation kind) {
     return x * x;
   case Activation::Reciprocal:
     return T(1) / x;
+  case Activation::Sigmoid:
+    return T(1) / (T(1) + std::exp(-x));
   }
   return x;
 }
@@ -106,6 +108,10 @@ template <typename T> T activationDerivative(T x, Activation kind, int order) {
     return second ? T(2) : 2 * x;
   case Activation::Reciprocal:
     return second ? 2 / (x * x * x) : -1 / (x * x);
+  case Activation::Sigmoid: {
+    const T s = sigmoid(x);
+    return second ? s * (1 - s) * (1 - 2 * s) : s * (1 - s);
+  }
   }
   return T(0);
 }

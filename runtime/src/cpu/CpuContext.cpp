@@ -73,6 +73,9 @@ dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
   case Activation::Square:
     ops.append_eltwise(1.f, algorithm::eltwise_square, 0.f, 0.f);
     break;
+  case Activation::Sigmoid:
+    ops.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f);
+    break;
   case Activation::Reciprocal: // pow(x; alpha = 1, beta = -1) = x^-1
     ops.append_eltwise(1.f, algorithm::eltwise_pow, 1.f, -1.f);
     break;

@@ -42,7 +42,8 @@ def Score_ActKind : I32EnumAttr<"ActKind", "elementwise activation function", [
     I32EnumAttrCase<"log", 7>,
     I32EnumAttrCase<"sqrt", 8>,
     I32EnumAttrCase<"square", 9>,
-    I32EnumAttrCase<"reciprocal", 10>]> {
+    I32EnumAttrCase<"reciprocal", 10>,
+    I32EnumAttrCase<"sigmoid", 11>]> {
   let cppNamespace = "::tweedie::score";
 }
 
