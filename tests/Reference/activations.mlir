@@ -40,3 +40,13 @@ func.func @fused() -> tensor<1x2xf32> {
   %z = score.dense %x, %w act silu residual %r : (tensor<1x2xf32>, tensor<2x2xf32>, tensor<1x2xf32>) -> tensor<1x2xf32>
   return %z : tensor<1x2xf32>
 }
+
+// score.scale: factor x + shift.
+// RUN: tweedie-opt %s --tweedie-interpret=entry=scale -o /dev/null | FileCheck %s --check-prefix=SCALE
+// SCALE: result #0 [4]
+// SCALE-NEXT: [-0.25, 0.25, 0.75, 1.25]
+func.func @scale() -> tensor<4xf32> {
+  %x = arith.constant dense<[-1.0, 0.0, 1.0, 2.0]> : tensor<4xf32>
+  %0 = score.scale %x by 0.5 shift 0.25 : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

@@ -157,7 +157,10 @@ INSTANTIATE_TEST_SUITE_P(
                       StepCase{"fused_dense_epilogues", "unit/Inputs/fused_epilogues.mlir", "",
                                "", false, 0, false, false, "fused_mlp"},
                       StepCase{"fused_conv2d_epilogues", "unit/Inputs/fused_epilogues.mlir", "",
-                               "", false, 0, false, false, "fused_conv"}),
+                               "", false, 0, false, false, "fused_conv"},
+                      // A sigmoid gate and score.scale.
+                      StepCase{"sigmoid_gate_and_scale", "unit/Inputs/fused_epilogues.mlir", "",
+                               "", false, 0, false, false, "gated_mlp"}),
     [](const auto &info) { return std::string(info.param.name); });
 
 /// A network with its activations and residual adds fused into dense and

@@ -289,6 +289,13 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
       .Case([&](score::ActOp o) {
         out = Result(activate(get(o.getInput()), toActivation(o.getKind())));
       })
+      .Case([&](score::ScaleOp o) {
+        Tensor y = get(o.getInput());
+        const double a = o.getFactor().convertToDouble(), c = o.getShift().convertToDouble();
+        for (double &v : y.data)
+          v = a * v + c;
+        out = Result(std::move(y));
+      })
       .Case([&](score::AddOp o) { out = add(get(o.getLhs()), get(o.getRhs())); })
       .Case([&](score::MulOp o) { out = mul(get(o.getLhs()), get(o.getRhs())); })
       .Case([&](score::ConcatOp o) {

@@ -459,6 +459,11 @@ private:
         .Case([&](score::ActOp o) {
           return emit(o, K::Act, {o.getInput()}, {}, reference::toActivation(o.getKind()));
         })
+        .Case([&](score::ScaleOp o) {
+          return emit(o, K::Scale, {o.getInput()},
+                      attrs(module::ScaleAttrs{o.getFactor().convertToDouble(),
+                                               o.getShift().convertToDouble()}));
+        })
         .Case([&](score::AddOp o) { return emit(o, K::Add, {o.getLhs(), o.getRhs()}); })
         .Case([&](score::MulOp o) { return emit(o, K::Mul, {o.getLhs(), o.getRhs()}); })
         .Case([&](score::ConcatOp o) {

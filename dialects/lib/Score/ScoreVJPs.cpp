@@ -97,6 +97,14 @@ LogicalResult ActOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
   return success();
 }
 
+LogicalResult ScaleOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                               SmallVectorImpl<Value> &grads) {
+  // d/dx (a x + c) = a: the cotangent scaled, unshifted.
+  grads.push_back(b.create<ScaleOp>(getLoc(), resultGrads[0], getFactorAttr(),
+                                    b.getF64FloatAttr(0.0)));
+  return success();
+}
+
 LogicalResult AddOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
                              SmallVectorImpl<Value> &grads) {
   Value dy = resultGrads[0];

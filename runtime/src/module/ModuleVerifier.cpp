@@ -306,6 +306,7 @@ private:
     case OpKind::Pad: attrs<AxisRangeAttrs>(op); break;
     case OpKind::TimeEmbedding: attrs<TimeEmbeddingAttrs>(op); break;
     case OpKind::Interpolate: attrs<InterpolateAttrs>(op); break;
+    case OpKind::Scale: attrs<ScaleAttrs>(op); break;
     case OpKind::AttentionGrad: attrs<AttentionGradAttrs>(op); break;
     default: break; // no attributes
     }
@@ -445,6 +446,13 @@ private:
                  out == Shape{q[0], v[1]},
              "shapes q " + str(q) + ", k " + str(k) + ", v " + str(v) + " -> " + str(out) +
                  " do not fit attention");
+      break;
+    }
+    case OpKind::Scale: {
+      const auto s = attrs<ScaleAttrs>(op);
+      expect(std::isfinite(s.factor) && std::isfinite(s.shift),
+             "factor and shift must be finite");
+      expect(arena(op.operands[0], "x") == out, "result must match the input");
       break;
     }
     case OpKind::Act:

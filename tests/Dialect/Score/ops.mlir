@@ -47,7 +47,19 @@ func.func @activations(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %3 = score.act tanh %2 : tensor<?x8xf32>
   // CHECK: score.act softplus
   %4 = score.act softplus %3 : tensor<?x8xf32>
-  return %4 : tensor<?x8xf32>
+  // CHECK: score.act sigmoid
+  %5 = score.act sigmoid %4 : tensor<?x8xf32>
+  return %5 : tensor<?x8xf32>
+}
+
+// CHECK-LABEL: func @scale
+func.func @scale(%x: tensor<?x8xf32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  // CHECK: score.scale %{{.*}} by 5.000000e-01 shift 1.000000e+00 : tensor<?x8xf32>
+  %0 = score.scale %x by 0.5 shift 1.0 : tensor<?x8xf32>
+  // The shift defaults to 0 and is not printed.
+  // CHECK: score.scale %{{.*}} by -2.000000e+00 : tensor<?x8xf32>
+  %1 = score.scale %x by -2.0 : tensor<?x8xf32>
+  return %0, %1 : tensor<?x8xf32>, tensor<?x8xf32>
 }
 
 // CHECK-LABEL: func @broadcast

@@ -72,3 +72,24 @@ func.func @unfused_conv(%x: tensor<?x1x6x6xf32>, %t: tensor<?xf32>) -> tensor<?x
   %y = score.add %z2, %x : (tensor<?x1x6x6xf32>, tensor<?x1x6x6xf32>) -> tensor<?x1x6x6xf32>
   return %y : tensor<?x1x6x6xf32>
 }
+
+// The newest op and activation: a sigmoid gate and score.scale, against the
+// float64 interpreter (forward and gradient) like every other network here.
+func.func @gated_mlp(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32>
+    attributes {sampler.schedule = #sampler.ddpm_linear<timesteps = 100>, sampler.prediction = "eps"} {
+  %temb = score.time_embedding sinusoidal %t dim(16) : (tensor<?xf32>) -> tensor<?x16xf32>
+  %tw = score.param "time.weight" : tensor<16x16xf32>
+  %e = score.dense %temb, %tw : (tensor<?x16xf32>, tensor<16x16xf32>) -> tensor<?x16xf32>
+  %w0 = score.param "in.weight" : tensor<2x16xf32>
+  %b0 = score.param "in.bias" : tensor<16xf32>
+  %h0 = score.dense %x, %w0, %b0 act silu residual %e : (tensor<?x2xf32>, tensor<2x16xf32>, tensor<16xf32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %wg = score.param "gate.weight" : tensor<16x16xf32>
+  %bg = score.param "gate.bias" : tensor<16xf32>
+  %g = score.dense %h0, %wg, %bg act sigmoid : (tensor<?x16xf32>, tensor<16x16xf32>, tensor<16xf32>) -> tensor<?x16xf32>
+  %gated = score.mul %h0, %g : (tensor<?x16xf32>, tensor<?x16xf32>) -> tensor<?x16xf32>
+  %s = score.scale %gated by 0.5 shift 0.25 : tensor<?x16xf32>
+  %w2 = score.param "out.weight" : tensor<16x2xf32>
+  %b2 = score.param "out.bias" : tensor<2xf32>
+  %y = score.dense %s, %w2, %b2 : (tensor<?x16xf32>, tensor<16x2xf32>, tensor<2xf32>) -> tensor<?x2xf32>
+  return %y : tensor<?x2xf32>
+}

@@ -27,8 +27,8 @@ namespace tweedie::module {
 
 /// The file format version the compiler writes.
 // 2: prior_scale, 3: extra states, 4: adaptive integrator, 5: energy gradients and MALA,
-// 6: the sigmoid activation
-inline constexpr uint32_t kFormatVersion = 6;
+// 6: the sigmoid activation, 7: scale
+inline constexpr uint32_t kFormatVersion = 7;
 
 /// The oldest version this runtime reads. The compatibility policy: from
 /// version 5 on the schema only grows. A new version may append op kinds,

@@ -226,6 +226,17 @@ struct TimeEmbeddingAttrs {
   }
 };
 
+/// scale: floats {factor, shift}.
+struct ScaleAttrs {
+  double factor = 1, shift = 0;
+
+  static ScaleAttrs read(const OpDesc &op) {
+    detail::expectAttrs(op, 0, 2);
+    return {op.floats[0], op.floats[1]};
+  }
+  void write(OpDesc &op) const { op.floats = {factor, shift}; }
+};
+
 /// interpolate: ints {discrete 0/1}; floats {the table}.
 struct InterpolateAttrs {
   std::span<const double> table;

@@ -28,6 +28,19 @@ std::unique_ptr<OpKernel> prepareActKernel(const KernelSetup &) {
   return kernelOf([](const OpArgs &a) { activateAll(a.op.act, a.in(0), a.out(), a.outCount()); });
 }
 
+std::unique_ptr<OpKernel> prepareScaleKernel(const KernelSetup &setup) {
+  const auto s = module::ScaleAttrs::read(setup.op);
+  return kernelOf([a = static_cast<float>(s.factor), b = static_cast<float>(s.shift)](
+                      const OpArgs &args) {
+    const float *x = args.in(0);
+    float *y = args.out();
+    const int64_t count = args.outCount();
+#pragma omp simd
+    for (int64_t i = 0; i < count; ++i)
+      y[i] = a * x[i] + b;
+  });
+}
+
 std::unique_ptr<OpKernel> prepareActGradKernel(const KernelSetup &setup) {
   return kernelOf([order = static_cast<int>(IntAttr::read(setup.op).value)](const OpArgs &a) {
     activationGrad(a.op.act, order, a.in(0), a.in(1), a.out(), a.outCount());

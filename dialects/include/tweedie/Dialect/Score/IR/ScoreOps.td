@@ -164,6 +164,23 @@ def Score_ActOp : Score_Op<"act", [Pure, SameOperandsAndResultType, Score_HasVJP
   let assemblyFormat = "$kind $input attr-dict `:` type($input)";
 }
 
+def Score_ScaleOp : Score_Op<"scale", [Pure, SameOperandsAndResultType, Score_HasVJP,
+                                        InferTypeOpInterface]> {
+  let summary = "elementwise factor * x + shift with constant factor and shift";
+  let description = [{
+    The affine maps of preconditioning and guidance (c_in x, w d + b) without
+    a constant tensor to broadcast.
+
+    ```mlir
+    %y = score.scale %x by 0.5 shift 1.0 : tensor<?x2xf32>
+    ```
+  }];
+  let arguments = (ins Score_FloatTensor:$input, F64Attr:$factor,
+                       DefaultValuedAttr<F64Attr, "0.0">:$shift);
+  let results = (outs Score_FloatTensor:$result);
+  let assemblyFormat = "$input `by` $factor (`shift` $shift^)? attr-dict `:` type($input)";
+}
+
 class Score_BroadcastBinaryOp<string mnemonic, string formula>
     : Score_ShapedOp<mnemonic, [Commutative, Score_HasVJP]> {
   let summary = "elementwise " # formula # " with NumPy broadcasting";
