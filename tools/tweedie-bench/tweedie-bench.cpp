@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/Numerics/Convergence.h"
+#include "tweedie/Numerics/StageSchemes.h"
 #include "tweedie/Numerics/DiscreteSchedules.h"
 
 #include <CLI/CLI.hpp>
@@ -27,12 +28,9 @@ struct Solver {
 };
 
 const Solver kSolvers[] = {
-    {"euler", SchemeMethod::Euler, 1, 32},
-    {"heun", SchemeMethod::Heun, 2, 16},
-    {"rk4", SchemeMethod::RK4, 4, 16}, // sub-VP's error is asymptotic from 32 steps on
-    {"dpm_solver_2", SchemeMethod::DPMSolver2, 2, 16},
-    {"dpm_solver_3", SchemeMethod::DPMSolver3, 3, 16},
-    {"dpm_solver_pp_2m", SchemeMethod::DPMSolverPP2M, 2, 16},
+#define TWEEDIE_ODE_SOLVER(Enum, name, stages, carried, order, steps, coarse, churn, summary) \
+  {#name, SchemeMethod::Enum, order, coarse},
+#include "tweedie/Numerics/OdeSolvers.def"
 };
 
 struct NamedProcess {

@@ -43,6 +43,18 @@ Sampler ode(std::string name, std::string summary, int64_t steps, int evaluation
           std::move(options)};
 }
 
+/// A fixed-step ODE solver's options: EDM's churn where it applies, the
+/// lower-order last step of a multistep one.
+std::vector<Option> odeOptions(bool takesChurn, bool multistep) {
+  std::vector<Option> options;
+  if (takesChurn)
+    options.push_back(churn());
+  if (multistep)
+    options.push_back(
+        integer("lower_order_final", "1", "first order on the last step (1) or not (0)"));
+  return options;
+}
+
 std::string trim(const std::string &text) {
   size_t begin = text.find_first_not_of(" \t\n");
   if (begin == std::string::npos)
@@ -83,7 +95,8 @@ std::string kindName(const Option &option) {
 } // namespace
 
 const std::vector<Sampler> &samplers() {
-  static const std::vector<Sampler> all = {
+  static const std::vector<Sampler> all = [] {
+    std::vector<Sampler> list = {
       {"ddpm", "DDPM ancestral sampling (Ho et al. 2020, alg. 2); discrete schedules",
        "ddpm", {}, 1000, "steps, one network evaluation each",
        {choice("variance", "posterior", "reverse-step variance: posterior (beta~_t) or beta_t",
@@ -101,17 +114,12 @@ const std::vector<Sampler> &samplers() {
                {"euler_maruyama", "reverse_diffusion", "ancestral"}),
         integer("corrector_steps", "1", "Langevin corrector steps per step (0: predictor only)"),
         real("snr", "0.16", "signal-to-noise ratio r of the corrector's step rule")}},
-      ode("euler", "probability-flow ODE, Euler (first order)", 100, 1, {churn()}),
-      ode("heun", "probability-flow ODE, Heun (second order; EDM, Karras et al. 2022)", 18, 2,
-          {churn()}),
-      ode("rk4", "probability-flow ODE, classic Runge-Kutta (fourth order)", 20, 4),
-      ode("dpm_solver_2", "probability-flow ODE, singlestep DPM-Solver-2 (Lu et al. 2022)", 10, 2),
-      ode("dpm_solver_3", "probability-flow ODE, singlestep DPM-Solver-3 (Lu et al. 2022)", 10, 3),
-      ode("dpm_solver_pp_2m",
-          "probability-flow ODE, multistep DPM-Solver++(2M) on the data prediction "
-          "(Lu et al. 2022b)",
-          20, 1,
-          {integer("lower_order_final", "1", "first order on the last step (1) or not (0)")}),
+    };
+    // The fixed-step ODE solvers, from their one list.
+#define TWEEDIE_ODE_SOLVER(Enum, name, stages, carried, order, steps, coarse, churn, summary) \
+  list.push_back(ode(#name, summary, steps, stages, odeOptions(churn, carried > 0)));
+#include "tweedie/Numerics/OdeSolvers.def"
+    list.insert(list.end(), {
       {"rk45",
        "probability-flow ODE, adaptive Dormand-Prince RK45 with its own step size per "
        "sample (error control as scipy's solve_ivp); vp, subvp, ve, karras, ncsn",
@@ -142,7 +150,9 @@ const std::vector<Sampler> &samplers() {
        "annealed_langevin", {}, 10, "noise levels visited (of the schedule's)",
        {integer("steps_per_level", "100", "Langevin steps per level K"),
         real("delta", "2.0e-5", "base step delta")}},
-  };
+    });
+    return list;
+  }();
   return all;
 }
 

@@ -101,19 +101,25 @@ private:
 
 int stagesOf(SchemeMethod method) {
   switch (method) {
-  case SchemeMethod::Heun:
-  case SchemeMethod::DPMSolver2:
-    return 2;
-  case SchemeMethod::DPMSolver3:
-    return 3;
-  case SchemeMethod::RK4:
-    return 4;
+#define TWEEDIE_ODE_SOLVER(Enum, name, stages, carried, order, steps, coarse, churn, summary) \
+  case SchemeMethod::Enum:                                                                   \
+    return stages;
+#include "tweedie/Numerics/OdeSolvers.def"
   default:
     return 1;
   }
 }
 
-int carriedOf(SchemeMethod method) { return method == SchemeMethod::DPMSolverPP2M ? 1 : 0; }
+int carriedOf(SchemeMethod method) {
+  switch (method) {
+#define TWEEDIE_ODE_SOLVER(Enum, name, stages, carried, order, steps, coarse, churn, summary) \
+  case SchemeMethod::Enum:                                                                   \
+    return carried;
+#include "tweedie/Numerics/OdeSolvers.def"
+  default:
+    return 0;
+  }
+}
 
 bool stochastic(const SchemeRequest &r) {
   switch (r.method) {

@@ -8,6 +8,7 @@
 #include "SolveExpansion.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Numerics/DiscreteSchedules.h"
+#include "tweedie/Numerics/StageSchemes.h"
 #include "tweedie/Transforms/Passes.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -24,6 +25,15 @@ using namespace tweedie;
 using namespace tweedie::sampler;
 
 namespace {
+
+/// "euler/heun/...": the fixed-step ODE solvers, from OdeSolvers.def.
+std::string odeSolverNames() {
+  std::string names;
+#define TWEEDIE_ODE_SOLVER(Enum, name, stages, carried, order, steps, coarse, churn, summary) \
+  names += (names.empty() ? "" : "/") + std::string(#name);
+#include "tweedie/Numerics/OdeSolvers.def"
+  return names;
+}
 
 numerics::Spacing toSpacing(TimeSpacing spacing) {
   switch (spacing) {
@@ -175,10 +185,10 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
           << " with prediction " << stringifyParameterization(op.getPrediction())
           << (op.getDenoiseFinal() ? " and denoise_final" : "")
           << " (expanded so far: ddpm and ddim on ddpm_linear/ddpm_cosine; "
-             "euler_maruyama, langevin, annealed_langevin and ode "
-             "euler/heun/rk4/dpm_solver_2/dpm_solver_3/dpm_solver_pp_2m on vp, subvp, "
-             "ve, karras, ncsn and sigmas; rk45 on the same; mala; energy networks "
-             "through their score)";
+             "euler_maruyama, langevin, annealed_langevin and the ODE solvers "
+          << odeSolverNames()
+          << " on vp, subvp, ve, karras, ncsn and sigmas; rk45 on the same; mala; energy "
+             "networks through their score)";
       return WalkResult::interrupt();
     });
     if (result.wasInterrupted())

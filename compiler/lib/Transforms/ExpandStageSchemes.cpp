@@ -43,24 +43,19 @@ std::optional<numerics::SchemeMethod> schemeMethod(MethodAttrInterface method) {
       return SchemeMethod::Ancestral;
     }
   }
-  if (auto ode = dyn_cast<ODEAttr>(method)) {
-    switch (ode.getSolver()) {
-    case OdeSolver::euler:
-      return SchemeMethod::Euler;
-    case OdeSolver::heun:
-      return SchemeMethod::Heun;
-    case OdeSolver::rk4:
-      return SchemeMethod::RK4;
-    case OdeSolver::dpm_solver_2:
-      return SchemeMethod::DPMSolver2;
-    case OdeSolver::dpm_solver_3:
-      return SchemeMethod::DPMSolver3;
-    case OdeSolver::dpm_solver_pp_2m:
-      return SchemeMethod::DPMSolverPP2M;
-    }
-  }
+  if (auto ode = dyn_cast<ODEAttr>(method))
+    return static_cast<SchemeMethod>(static_cast<int>(ode.getSolver()));
   return std::nullopt;
 }
+
+// The dialect's OdeSolver (SamplerBase.td) is numerics::SchemeMethod's first
+// enumerators, case for case as OdeSolvers.def lists them.
+#define TWEEDIE_ODE_SOLVER(Enum, name, stages, carried, order, steps, coarse, churn, summary) \
+  static_assert(static_cast<int>(OdeSolver::name) == static_cast<int>(numerics::SchemeMethod::Enum), \
+                "OdeSolver::" #name " is not SchemeMethod::" #Enum);
+#include "tweedie/Numerics/OdeSolvers.def"
+static_assert(static_cast<int>(getMaxEnumValForOdeSolver()) + 1 == numerics::kNumOdeSolvers,
+              "SamplerBase.td's OdeSolver and OdeSolvers.def list different solvers");
 
 std::optional<numerics::Prediction> schemePrediction(Parameterization p) {
   switch (p) {

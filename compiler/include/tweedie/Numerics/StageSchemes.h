@@ -27,12 +27,10 @@ namespace tweedie::numerics {
 enum class Prediction { Eps, X0, V, Score };
 
 enum class SchemeMethod {
-  Euler,            // probability-flow ODE, first order
-  Heun,             // second order (Karras et al. 2022, alg. 2; churn optional)
-  RK4,              // classic fourth-order Runge-Kutta
-  DPMSolver2,       // singlestep DPM-Solver-2 (Lu et al. 2022, alg. 1, r1 = 1/2)
-  DPMSolver3,       // singlestep DPM-Solver-3 (Lu et al. 2022, alg. 2)
-  DPMSolverPP2M,    // multistep DPM-Solver++(2M) (Lu et al. 2022b, alg. 2)
+  // The probability-flow ODE solvers of OdeSolvers.def, in its order.
+#define TWEEDIE_ODE_SOLVER(Enum, name, stages, carried, order, steps, coarse, churn, summary) \
+  Enum,
+#include "tweedie/Numerics/OdeSolvers.def"
   EulerMaruyama,    // reverse-time SDE
   ReverseDiffusion, // Song et al. (2021)'s reverse-diffusion predictor
   Ancestral,        // ancestral sampling: the posterior q(x_next | x, x0-hat)
@@ -60,6 +58,16 @@ struct SchemeRequest {
   /// One more step at the last time: Tweedie's x0 = (x + sigma^2 s) / alpha.
   bool denoiseFinal = false;
 };
+
+/// The probability-flow ODE solvers (OdeSolvers.def): their number, and
+/// whether `method` is one.
+inline constexpr int kNumOdeSolvers = 0
+#define TWEEDIE_ODE_SOLVER(Enum, name, stages, carried, order, steps, coarse, churn, summary) +1
+#include "tweedie/Numerics/OdeSolvers.def"
+    ;
+inline bool isOdeSolver(SchemeMethod method) {
+  return static_cast<int>(method) < kNumOdeSolvers;
+}
 
 /// score = u x + w p for a network output p at time t.
 std::pair<double, double> scoreConversion(const Process &process, Prediction prediction,

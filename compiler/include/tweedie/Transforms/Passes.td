@@ -41,7 +41,7 @@ def TweedieExpandSolve : Pass<"tweedie-expand-solve", "::mlir::ModuleOp"> {
     schedules; on the continuous processes (vp, subvp, ve: t from 1 to t_min)
     and sigma schedules (karras with EDM's final sigma = 0, ncsn and sigmas
     levels): `euler_maruyama`, `langevin`, `annealed_langevin` and `ode` with
-    euler, heun, rk4, dpm_solver_2, dpm_solver_3. These are linear stage
+    the fixed-step solvers of Numerics/OdeSolvers.def. These are linear stage
     schemes (numerics/StageSchemes.h): every network input and every update is
     a chain of `sampler.affine_step` over the state, the network outputs and
     noise, with float64 coefficient tables; wide priors (ve, sigma schedules)
