@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CompiledModuleSupport.h"
-#include "cpu/TrainStep.h"
+#include "tweedie/BatchExecutor.h"
 #include "tweedie/io/FormatError.h"
 #include "tweedie/Driver/CompileTraining.h"
 #include "tweedie/InitAll.h"
@@ -81,7 +81,7 @@ TEST_P(CompiledStep, MatchesTheFloat64Interpreter) {
     for (int64_t i = 0; i < batch * width; ++i)
       data[i] = static_cast<float>(noiseAt(9, static_cast<uint32_t>(i / width), 0, 0, i % width));
   }
-  cpu::TrainStep trainStep(std::move(compiled.step), batch);
+  BatchExecutor trainStep(std::move(compiled.step), batch);
   // One-hot labels, class (row * 7) mod K, for a classifier.
   const int64_t classes = trainStep.numClasses();
   std::vector<float> labels(batch * classes, 0.0f);
@@ -182,7 +182,7 @@ TEST(CompiledStep, FusedEpiloguesTrainTheirUnfusedTwin) {
       std::vector<float> data(batch * width);
       for (int64_t i = 0; i < batch * width; ++i)
         data[i] = static_cast<float>(noiseAt(9, static_cast<uint32_t>(i / width), 0, 0, i % width));
-      cpu::TrainStep step(std::move(compiled.step), batch);
+      BatchExecutor step(std::move(compiled.step), batch);
       const double loss = step.run(data.data(), 5, 17, nullptr);
       for (size_t k = 0; k < step.numParameters(); ++k) {
         std::span<const float> g = step.gradient(k);
@@ -222,7 +222,7 @@ TEST(CompiledStep, SlicedScoreMatchingIsItsDefinition) {
   TrainingCompileResult compiled;
   ASSERT_TRUE(compileTraining(options, compiled));
   const std::vector<float> data = train::drawToyData(train::ToyData::Moons, 2, 0, 0, batch);
-  cpu::TrainStep trainStep(std::move(compiled.step), batch);
+  BatchExecutor trainStep(std::move(compiled.step), batch);
   // One-hot labels, class (row * 7) mod K, for a classifier.
   const int64_t classes = trainStep.numClasses();
   std::vector<float> labels(batch * classes, 0.0f);
@@ -280,7 +280,7 @@ TEST(CompiledStep, SameNoiseForTheSameStepAndNewNoiseForTheNext) {
   options.input = kModels + "/mlp2d.mlir";
   TrainingCompileResult compiled;
   ASSERT_TRUE(compileTraining(options, compiled));
-  cpu::TrainStep step(std::move(compiled.step), 32);
+  BatchExecutor step(std::move(compiled.step), 32);
   const std::vector<float> data = train::drawToyData(train::ToyData::Moons, 1, 0, 0, 32);
   const double a = step.run(data.data(), 1, 4), b = step.run(data.data(), 1, 4);
   const double c = step.run(data.data(), 1, 5), d = step.run(data.data(), 2, 4);
@@ -296,7 +296,7 @@ TEST(CompiledEvaluation, ClassifierFeaturesMatchTheFloat64Interpreter) {
   module::ModuleDesc desc;
   ASSERT_TRUE(compileEvaluation(model, "fmnist_features", "", desc));
   constexpr int64_t batch = 6;
-  cpu::TrainStep evaluation(std::move(desc), batch);
+  BatchExecutor evaluation(std::move(desc), batch);
   ASSERT_EQ(evaluation.outputShape(), (std::vector<int64_t>{128}));
   std::vector<float> images(batch * 784);
   for (size_t i = 0; i < images.size(); ++i)
@@ -330,10 +330,10 @@ TEST(CompiledStep, RejectsADescriptionItCannotRun) {
   ASSERT_TRUE(compileTraining(options, compiled));
   module::ModuleDesc broken = compiled.step;
   broken.training->gradients.pop_back();
-  EXPECT_THROW(cpu::TrainStep(broken, 8), io::FormatError);
+  EXPECT_THROW(BatchExecutor(broken, 8), io::FormatError);
   broken = compiled.step;
   broken.body.front().operands.push_back(100000);
-  EXPECT_THROW(cpu::TrainStep(broken, 8), io::FormatError);
+  EXPECT_THROW(BatchExecutor(broken, 8), io::FormatError);
   // An op the CPU backend cannot run on whole batches.
   broken = compiled.step;
   broken.body.front().kind = module::OpKind::AffineStep;
@@ -341,14 +341,14 @@ TEST(CompiledStep, RejectsADescriptionItCannotRun) {
   broken.body.front().ints.clear();
   broken.body.front().floats.clear();
   try {
-    cpu::TrainStep step(broken, 8);
+    BatchExecutor step(broken, 8);
     ADD_FAILURE() << "an affine_step ran on whole batches";
   } catch (const std::invalid_argument &e) {
     EXPECT_NE(std::string(e.what()).find("cannot run affine_step on whole batches"),
               std::string::npos)
         << e.what();
   }
-  EXPECT_THROW(cpu::TrainStep(compiled.step, 0), std::invalid_argument);
+  EXPECT_THROW(BatchExecutor(compiled.step, 0), std::invalid_argument);
   // A training step is not a module file.
   EXPECT_ANY_THROW(module::serializeModule(compiled.step));
 }

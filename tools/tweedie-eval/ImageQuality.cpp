@@ -1,6 +1,6 @@
 //===- ImageQuality.cpp -----------------------------------------------------===//
 #include "ImageQuality.h"
-#include "cpu/TrainStep.h"
+#include "tweedie/BatchExecutor.h"
 #include "tweedie/Driver/CompileTraining.h"
 #include "tweedie/train/FrechetDistance.h"
 #include "tweedie/train/ImageData.h"
@@ -32,7 +32,7 @@ public:
     module::ModuleDesc desc;
     if (!compileEvaluation(files.model, function, files.weights, desc, "tweedie-eval"))
       throw std::runtime_error("cannot compile @" + function + " of " + files.model);
-    step_ = std::make_unique<cpu::TrainStep>(std::move(desc), kEvaluationBatch);
+    step_ = std::make_unique<BatchExecutor>(std::move(desc), kEvaluationBatch);
     const std::vector<int64_t> out = step_->outputShape();
     if (out.size() != 1)
       throw std::runtime_error("@" + function + " must return [B, D] rows, not [B, " +
@@ -56,7 +56,7 @@ public:
   }
 
 private:
-  std::unique_ptr<cpu::TrainStep> step_;
+  std::unique_ptr<BatchExecutor> step_;
   int64_t width_ = 0;
 };
 

@@ -9,7 +9,7 @@
 #include "CliChecks.h"
 #include "ProgressBar.h"
 #include "TrainingData.h"
-#include "cpu/TrainStep.h"
+#include "tweedie/BatchExecutor.h"
 #include "tweedie/Driver/CompileTraining.h"
 #include "tweedie/io/AtomicFile.h"
 #include "tweedie/io/FormatError.h"
@@ -89,7 +89,7 @@ int run(const Options &o) {
                                             compiled.network,
                                             fmt::join(compiled.step.sampleShape, ", ")));
 
-  cpu::TrainStep step(std::move(compiled.step), o.batch);
+  BatchExecutor step(std::move(compiled.step), o.batch);
   if (step.numClasses() > 0 && step.numClasses() != data.numClasses)
     throw std::invalid_argument(
         data.numClasses ? fmt::format("--data {} has {} classes, but @{} has {} logits", o.data,

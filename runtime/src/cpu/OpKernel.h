@@ -7,7 +7,7 @@
 //
 //   Program   the sampler loop: micro-batches of M samples, every step, the
 //             constants fixed for the program's life (weights prepacked);
-//   TrainStep whole batches, once per call (training steps, evaluations):
+//   BatchExecutor whole batches, once per call (training steps, evaluations):
 //             the trainable constants change between calls.
 //
 // A kind a driver cannot run has no kernel for it; preparing it throws,

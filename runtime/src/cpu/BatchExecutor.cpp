@@ -1,0 +1,133 @@
+//===- BatchExecutor.cpp - the CPU backend's whole-batch driver -----------===//
+//
+// Per-example values live in a [batch x arena] buffer, batch-free values
+// (weight gradients, the loss) in a buffer of their own, and the trainable
+// constants are read where they are: the kernels registry's whole-batch
+// kernels (cpu/OpKernel.h) run the body once per call.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/BatchExecutor.h"
+#include "cpu/CpuContext.h"
+#include "cpu/OpKernel.h"
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+namespace tweedie {
+
+struct BatchExecutor::Impl {
+  module::ModuleDesc desc;
+  int64_t batch;
+  std::vector<float> arena, whole;
+  cpu::CpuContext context;
+  std::vector<std::unique_ptr<cpu::OpKernel>> kernels;
+
+  /// The frame of one call: noise keyed by (seed, row, step).
+  cpu::Frame frame(uint64_t seed, int64_t step) {
+    return cpu::Frame{desc, context, arena.data(), whole.data(), batch, step, seed, 0};
+  }
+  float *pointer(int32_t value) { return frame(0, 0).pointer(value); }
+
+  void load(const float *data, const float *labels) {
+    const int64_t width = desc.sampleNumel();
+    std::memcpy(pointer(desc.state), data, static_cast<size_t>(batch * width) * sizeof(float));
+    const int32_t l = desc.training->labels;
+    if ((l >= 0) != (labels != nullptr))
+      throw std::invalid_argument(l >= 0 ? "this step trains a classifier: it needs labels"
+                                         : "this step takes no labels");
+    if (labels)
+      std::memcpy(pointer(l), labels,
+                  static_cast<size_t>(batch * desc.values[l].numel()) * sizeof(float));
+  }
+
+  void runBody(uint64_t seed, int64_t step) {
+    const cpu::Frame f = frame(seed, step);
+    for (size_t i = 0; i < desc.body.size(); ++i)
+      kernels[i]->run(cpu::OpArgs{f, desc.body[i]});
+  }
+};
+
+namespace {
+[[noreturn]] void invalid(const std::string &what) {
+  throw std::invalid_argument("invalid training step: " + what);
+}
+} // namespace
+
+BatchExecutor::BatchExecutor(module::ModuleDesc desc, int64_t batch)
+    : impl_(new Impl{std::move(desc), batch}) {
+  Impl &s = *impl_;
+  if (!s.desc.training)
+    invalid("the module is a sampler, not a training step");
+  if (s.batch < 1)
+    invalid("batch size " + std::to_string(s.batch) + " is not positive");
+  module::verifyModule(s.desc, "training step");
+  for (const module::OpDesc &op : s.desc.body)
+    s.kernels.push_back(
+        cpu::prepareKernel({s.desc, op, cpu::Driver::WholeBatch, s.context, s.batch}));
+  s.arena.assign(static_cast<size_t>(s.batch * s.desc.arenaBytesPerSample / 4), 0.0f);
+  s.whole.assign(static_cast<size_t>(s.desc.training->wholeBytes / 4), 0.0f);
+}
+
+BatchExecutor::~BatchExecutor() = default;
+BatchExecutor::BatchExecutor(BatchExecutor &&) noexcept = default;
+BatchExecutor &BatchExecutor::operator=(BatchExecutor &&) noexcept = default;
+
+int64_t BatchExecutor::batch() const { return impl_->batch; }
+
+size_t BatchExecutor::numParameters() const { return impl_->desc.training->parameters.size(); }
+
+const std::string &BatchExecutor::parameterName(size_t k) const {
+  return impl_->desc.constants[impl_->desc.training->parameters[k]].name;
+}
+
+const std::vector<int64_t> &BatchExecutor::parameterShape(size_t k) const {
+  return impl_->desc.constants[impl_->desc.training->parameters[k]].shape;
+}
+
+std::span<float> BatchExecutor::parameter(size_t k) {
+  return impl_->desc.constants[impl_->desc.training->parameters[k]].data;
+}
+
+std::span<const float> BatchExecutor::gradient(size_t k) const {
+  const int32_t v = impl_->desc.training->gradients[k];
+  return {impl_->pointer(v), static_cast<size_t>(impl_->desc.values[v].numel())};
+}
+
+int64_t BatchExecutor::numClasses() const {
+  const int32_t l = impl_->desc.training->labels;
+  return l >= 0 ? impl_->desc.values[l].numel() : 0;
+}
+
+std::span<const float> BatchExecutor::evaluate(const float *data) {
+  Impl &s = *impl_;
+  if (s.desc.training->output < 0)
+    throw std::invalid_argument("this is a training step, not an evaluation");
+  s.load(data, nullptr);
+  s.runBody(0, 0);
+  const int32_t out = s.desc.training->output;
+  return {s.pointer(out), static_cast<size_t>(s.batch * s.desc.values[out].numel())};
+}
+
+std::vector<int64_t> BatchExecutor::outputShape() const {
+  const int32_t out = impl_->desc.training->output;
+  return out >= 0 ? impl_->desc.values[out].shape : std::vector<int64_t>{};
+}
+
+double BatchExecutor::run(const float *data, uint64_t seed, int64_t step, const float *labels) {
+  Impl &s = *impl_;
+  if (s.desc.training->loss < 0)
+    throw std::invalid_argument("this is an evaluation, not a training step");
+  s.load(data, labels);
+  s.runBody(seed, step);
+  const double loss = *s.pointer(s.desc.training->loss);
+  if (!std::isfinite(loss))
+    throw std::runtime_error("the loss is " + std::to_string(loss) + " at step " +
+                             std::to_string(step) +
+                             " (a diverging network: lower the learning rate or clip "
+                             "gradients)");
+  return loss;
+}
+
+} // namespace tweedie
