@@ -323,6 +323,21 @@ StageScheme buildScheme(const SchemeRequest &r, std::string &error) {
       results = {dataFirstOrder(p, t, next, x, d), step.x0(j0)};
       break;
     }
+    case SchemeMethod::DPMSolverPP2S: {
+      // Singlestep DPM-Solver++(2S) with r = 1/2 (Lu et al. 2022b, alg. 1): a
+      // first-order data-prediction step to the logSNR midpoint s, then the
+      // whole step with the data prediction at s (D = x0(u, s) when r = 1/2).
+      Form d0 = step.x0(j0);
+      if (endsAtZero) {
+        results = {dataFirstOrder(p, t, next, x, d0)};
+        break;
+      }
+      const double mid = 0.5 * (p.logSNR(t) + p.logSNR(next));
+      const double s = p.timeOfLogSNR(mid, std::min(t, next), std::max(t, next));
+      int j1 = step.evaluate(s, dataFirstOrder(p, t, s, x, d0));
+      results = {dataFirstOrder(p, t, next, x, step.x0(j1))};
+      break;
+    }
     case SchemeMethod::EulerMaruyama: {
       // Backwards over dt = t - next > 0: x' = x - (f x - g^2 s) dt + sqrt(g^2 dt) z.
       const double dt = t - next, g2 = p.diffusionSq(t);

@@ -111,7 +111,8 @@ def Sampler_OdeSolver : I32EnumAttr<"OdeSolver",
     I32EnumAttrCase<"rk4", 2>,
     I32EnumAttrCase<"dpm_solver_2", 3>,     // singlestep (Lu et al. 2022)
     I32EnumAttrCase<"dpm_solver_3", 4>,
-    I32EnumAttrCase<"dpm_solver_pp_2m", 5>]> // multistep data prediction
+    I32EnumAttrCase<"dpm_solver_pp_2m", 5>,  // multistep data prediction
+    I32EnumAttrCase<"dpm_solver_pp_2s", 6>]> // singlestep data prediction
 {
   let cppNamespace = "::tweedie::sampler";
 }
