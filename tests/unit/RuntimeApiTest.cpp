@@ -11,7 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -277,7 +279,7 @@ TEST(RuntimeLimits, AnArenaLargerThanTheMachineIsRefusedBeforeAllocating) {
   r.num_samples = 64;
   r.output = out.data();
   status = tweedie_session_sample(session, &r);
-  EXPECT_NE(tweedie_status_get_code(status), TWEEDIE_OK);
+  EXPECT_EQ(tweedie_status_get_code(status), TWEEDIE_OUT_OF_MEMORY);
   EXPECT_NE(std::string(tweedie_status_message(status))
                 .find("the module's arena needs 64.00 GiB per sample, 4096.00 GiB for 64 "
                       "thread(s) of 1 sample(s), more than this machine's"),
@@ -287,6 +289,106 @@ TEST(RuntimeLimits, AnArenaLargerThanTheMachineIsRefusedBeforeAllocating) {
   tweedie_session_destroy(session);
   tweedie_module_destroy(mod);
   tweedie_instance_destroy(instance);
+}
+
+/// A host allocator that counts what it gives and takes back.
+struct CountingAllocator {
+  std::atomic<int> allocations{0}, releases{0};
+  std::atomic<size_t> bytes{0};
+  bool fail = false;
+};
+
+void *countingAllocate(void *user, size_t size, size_t alignment) {
+  auto *a = static_cast<CountingAllocator *>(user);
+  if (a->fail)
+    return nullptr;
+  ++a->allocations;
+  a->bytes += size;
+  return std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment);
+}
+
+void countingRelease(void *user, void *block) {
+  ++static_cast<CountingAllocator *>(user)->releases;
+  std::free(block);
+}
+
+/// The instance's allocator gives the working memory: every block it gives is
+/// released, and the samples are the default allocator's bit for bit.
+TEST_F(RuntimeApi, AHostAllocatorGivesTheWorkingMemory) {
+  std::vector<float> expected;
+  ASSERT_EQ(run(request(expected)), TWEEDIE_OK);
+  CountingAllocator counter;
+  tweedie_allocator allocator{countingAllocate, countingRelease, &counter};
+  tweedie_instance_options options{sizeof(tweedie_instance_options), &allocator};
+  tweedie_instance *instance = nullptr;
+  ASSERT_EQ(tweedie_instance_create_with_options(&options, &instance), nullptr);
+  tweedie_status *status = nullptr;
+  tweedie_module *mod = load(instance, *image_, &status);
+  ASSERT_NE(mod, nullptr) << tweedie_status_message(status);
+  tweedie_session_options sessionOptions{"cpu", 2};
+  tweedie_session *session = nullptr;
+  ASSERT_EQ(tweedie_session_create(mod, &sessionOptions, &session), nullptr);
+  std::vector<float> out;
+  tweedie_sample_request r = request(out);
+  ASSERT_EQ(tweedie_session_sample(session, &r), nullptr);
+  EXPECT_EQ(out, expected);
+  EXPECT_GE(counter.allocations.load(), 1);
+  EXPECT_EQ(counter.releases.load(), counter.allocations.load());
+  EXPECT_LE(counter.bytes.load(), tweedie_session_scratch_size(session, kCount));
+  // An allocator that gives nothing: out of memory, said so.
+  counter.fail = true;
+  status = tweedie_session_sample(session, &r);
+  EXPECT_EQ(tweedie_status_get_code(status), TWEEDIE_OUT_OF_MEMORY);
+  EXPECT_NE(std::string(tweedie_status_message(status)).find("the allocator gave no block"),
+            std::string::npos)
+      << tweedie_status_message(status);
+  tweedie_status_free(status);
+  tweedie_session_destroy(session);
+  tweedie_module_destroy(mod);
+  tweedie_instance_destroy(instance);
+  // Options the runtime cannot use.
+  tweedie_allocator half{countingAllocate, nullptr, &counter};
+  tweedie_instance_options bad{sizeof(tweedie_instance_options), &half};
+  status = tweedie_instance_create_with_options(&bad, &instance);
+  EXPECT_EQ(tweedie_status_get_code(status), TWEEDIE_INVALID_ARGUMENT);
+  tweedie_status_free(status);
+  tweedie_instance_options small{1, nullptr};
+  status = tweedie_instance_create_with_options(&small, &instance);
+  EXPECT_EQ(tweedie_status_get_code(status), TWEEDIE_INVALID_ARGUMENT);
+  tweedie_status_free(status);
+}
+
+/// Host-provided scratch of the size the session reports: the same samples;
+/// too little or misaligned scratch is refused, naming what is needed.
+TEST_F(RuntimeApi, HostScratchOfTheReportedSizeGivesTheSameSamples) {
+  std::vector<float> expected;
+  ASSERT_EQ(run(request(expected)), TWEEDIE_OK);
+  const size_t bytes = tweedie_session_scratch_size(session_, kCount);
+  ASSERT_GT(bytes, 0u);
+  EXPECT_EQ(tweedie_session_scratch_size(session_, 0), 0u);
+  EXPECT_LE(tweedie_session_scratch_size(session_, 1), bytes);
+  void *scratch = std::aligned_alloc(64, bytes + 64);
+  std::vector<float> out;
+  tweedie_sample_request r = request(out);
+  r.scratch = scratch;
+  r.scratch_size = bytes;
+  ASSERT_EQ(run(r), TWEEDIE_OK);
+  EXPECT_EQ(out, expected);
+  // Any first sample fits the same size.
+  r.first_sample = 37;
+  EXPECT_EQ(run(r), TWEEDIE_OK);
+  r.first_sample = 0;
+  std::string message;
+  r.scratch_size = bytes - 1;
+  EXPECT_EQ(run(r, &message), TWEEDIE_INVALID_ARGUMENT);
+  EXPECT_NE(message.find("this request needs " + std::to_string(bytes) + " bytes"),
+            std::string::npos)
+      << message;
+  r.scratch = static_cast<char *>(scratch) + 8;
+  r.scratch_size = bytes;
+  EXPECT_EQ(run(r, &message), TWEEDIE_INVALID_ARGUMENT);
+  EXPECT_NE(message.find("misaligned"), std::string::npos) << message;
+  std::free(scratch);
 }
 
 /// Zero samples is an empty result, not an error, with or without an output.

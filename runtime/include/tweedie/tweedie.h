@@ -41,7 +41,9 @@
 extern "C" {
 #endif
 
-#define TWEEDIE_API_VERSION 1
+/* 2: instance options (a host allocator), host-provided scratch,
+ * TWEEDIE_OUT_OF_MEMORY. */
+#define TWEEDIE_API_VERSION 2
 
 #if defined(__GNUC__)
 #define TWEEDIE_EXPORT __attribute__((visibility("default")))
@@ -62,7 +64,8 @@ typedef enum tweedie_status_code {
   TWEEDIE_NUMERIC_ERROR = 4,    /* NaN or infinity during sampling */
   TWEEDIE_CANCELLED = 5,        /* the progress callback asked to stop */
   TWEEDIE_UNAVAILABLE = 6,      /* the device is not present on this machine */
-  TWEEDIE_INTERNAL = 7
+  TWEEDIE_INTERNAL = 7,         /* a library call failed */
+  TWEEDIE_OUT_OF_MEMORY = 8     /* more than the machine or the host allocator gives */
 } tweedie_status_code;
 
 TWEEDIE_EXPORT tweedie_status_code tweedie_status_get_code(const tweedie_status *status);
@@ -74,6 +77,27 @@ TWEEDIE_EXPORT void tweedie_status_free(tweedie_status *status);
 TWEEDIE_EXPORT const char *tweedie_version(void);
 
 TWEEDIE_EXPORT tweedie_status *tweedie_instance_create(tweedie_instance **out);
+
+/* Where the runtime takes its working memory (the micro-batch arenas a
+ * sample call runs in) when the call brings no scratch of its own. allocate
+ * returns a block of `size` bytes aligned to `alignment` (a power of two), or
+ * NULL; release frees a block allocate gave. Both may be called from any
+ * worker thread at once. */
+typedef struct tweedie_allocator {
+  void *(*allocate)(void *user_data, size_t size, size_t alignment);
+  void (*release)(void *user_data, void *block);
+  void *user_data;
+} tweedie_allocator;
+
+typedef struct tweedie_instance_options {
+  size_t struct_size;                 /* sizeof(tweedie_instance_options) */
+  const tweedie_allocator *allocator; /* NULL: the C library's aligned_alloc/free;
+                                         copied, so it need not outlive the call */
+} tweedie_instance_options;
+
+TWEEDIE_EXPORT tweedie_status *
+tweedie_instance_create_with_options(const tweedie_instance_options *options,
+                                     tweedie_instance **out);
 TWEEDIE_EXPORT void tweedie_instance_destroy(tweedie_instance *instance);
 
 /* Loads and verifies a module (checksums, structure, every index and shape). */
@@ -123,7 +147,16 @@ typedef struct tweedie_sample_request {
                                    release with tweedie_free (NULL for 0 samples) */
   tweedie_progress_fn progress; /* optional */
   void *progress_user_data;
+  void *scratch;                /* optional: tweedie_session_scratch_size bytes,
+                                   64-byte aligned; the call then allocates no
+                                   working memory. One call at a time per block. */
+  size_t scratch_size;
 } tweedie_sample_request;
+
+/* Bytes of scratch a sample call of num_samples samples needs on this
+ * session (whatever its first_sample): one arena per worker thread. */
+TWEEDIE_EXPORT size_t tweedie_session_scratch_size(const tweedie_session *session,
+                                                   int64_t num_samples);
 
 TWEEDIE_EXPORT tweedie_status *
 tweedie_session_sample(tweedie_session *session, const tweedie_sample_request *request);

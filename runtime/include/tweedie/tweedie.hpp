@@ -50,6 +50,13 @@ public:
     detail::check(tweedie_instance_create(&raw));
     handle_.reset(raw);
   }
+  /// An instance whose working memory comes from the host's allocator.
+  explicit Instance(const tweedie_allocator &allocator) {
+    tweedie_instance_options options{sizeof(tweedie_instance_options), &allocator};
+    tweedie_instance *raw = nullptr;
+    detail::check(tweedie_instance_create_with_options(&options, &raw));
+    handle_.reset(raw);
+  }
   tweedie_instance *get() const { return handle_.get(); }
 
 private:

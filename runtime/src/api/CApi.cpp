@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "tweedie/tweedie.h"
 #include "cpu/Program.h"
+#include "tweedie/Error.h"
 #include "tweedie/io/AtomicFile.h"
 #include "tweedie/io/FormatError.h"
 #include "tweedie/module/ModuleDesc.h"
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -30,11 +32,15 @@ struct tweedie_status {
   std::string message;
 };
 
-struct tweedie_instance {};
+struct tweedie_instance {
+  /// The host's allocator for working memory, if it gave one.
+  std::optional<tweedie::cpu::HostAllocator> allocator;
+};
 
 struct tweedie_module {
   std::unique_ptr<tweedie::cpu::Program> program;
   std::string description;
+  const tweedie_instance *instance = nullptr;
 };
 
 /// Calls on a session may run concurrently. Each call takes a ticket as it
@@ -55,17 +61,36 @@ tweedie_status *make(tweedie_status_code code, std::string message) {
 }
 
 /// Runs `body`, mapping exceptions to statuses.
+tweedie_status_code codeOf(tweedie::ErrorKind kind) {
+  switch (kind) {
+  case tweedie::ErrorKind::InvalidArgument:
+    return TWEEDIE_INVALID_ARGUMENT;
+  case tweedie::ErrorKind::InvalidModule:
+    return TWEEDIE_INVALID_MODULE;
+  case tweedie::ErrorKind::Numeric:
+    return TWEEDIE_NUMERIC_ERROR;
+  case tweedie::ErrorKind::OutOfMemory:
+    return TWEEDIE_OUT_OF_MEMORY;
+  case tweedie::ErrorKind::Internal:
+    return TWEEDIE_INTERNAL;
+  }
+  return TWEEDIE_INTERNAL;
+}
+
+/// Runs `body`, mapping exceptions to statuses: an Error says what kind it
+/// is; a format error is the module's; an invalid argument while a module
+/// loads is the module asking for what this backend cannot build.
 template <typename F> tweedie_status *guarded(F &&body) {
   try {
     return body();
+  } catch (const tweedie::Error &e) {
+    return make(codeOf(e.kind()), e.what());
   } catch (const tweedie::io::FormatError &e) {
     return make(TWEEDIE_INVALID_MODULE, e.what());
   } catch (const std::bad_alloc &) {
-    return make(TWEEDIE_INTERNAL, "out of memory");
+    return make(TWEEDIE_OUT_OF_MEMORY, "out of memory");
   } catch (const std::invalid_argument &e) {
     return make(TWEEDIE_INVALID_MODULE, e.what());
-  } catch (const std::runtime_error &e) {
-    return make(TWEEDIE_NUMERIC_ERROR, e.what());
   } catch (const std::exception &e) {
     return make(TWEEDIE_INTERNAL, e.what());
   } catch (...) {
@@ -73,9 +98,10 @@ template <typename F> tweedie_status *guarded(F &&body) {
   }
 }
 
-tweedie_status *loadModule(std::span<const std::byte> image, const std::string &origin,
-                           tweedie_module **out) {
+tweedie_status *loadModule(const tweedie_instance *instance, std::span<const std::byte> image,
+                           const std::string &origin, tweedie_module **out) {
   auto module = std::make_unique<tweedie_module>();
+  module->instance = instance;
   tweedie::module::ModuleDesc desc = tweedie::module::parseModule(image, origin);
   module->description = desc.network + ": " + desc.method + ", " + desc.schedule +
                         ", prediction " + desc.prediction + ", " +
@@ -103,8 +129,30 @@ tweedie_status *tweedie_instance_create(tweedie_instance **out) {
   if (!out)
     return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_instance_create: out is NULL");
   *out = new (std::nothrow) tweedie_instance();
-  return *out ? nullptr : make(TWEEDIE_INTERNAL, "out of memory");
+  return *out ? nullptr : make(TWEEDIE_OUT_OF_MEMORY, "out of memory");
 }
+
+tweedie_status *tweedie_instance_create_with_options(const tweedie_instance_options *options,
+                                                     tweedie_instance **out) {
+  if (!out)
+    return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_instance_create_with_options: out is NULL");
+  *out = nullptr;
+  if (options && options->struct_size < sizeof(tweedie_instance_options))
+    return make(TWEEDIE_INVALID_ARGUMENT,
+                "tweedie_instance_options.struct_size is " +
+                    std::to_string(options->struct_size) + ", expected at least " +
+                    std::to_string(sizeof(tweedie_instance_options)));
+  const tweedie_allocator *a = options ? options->allocator : nullptr;
+  if (a && (!a->allocate || !a->release))
+    return make(TWEEDIE_INVALID_ARGUMENT, "the allocator needs both allocate and release");
+  *out = new (std::nothrow) tweedie_instance();
+  if (!*out)
+    return make(TWEEDIE_OUT_OF_MEMORY, "out of memory");
+  if (a)
+    (*out)->allocator = tweedie::cpu::HostAllocator{a->allocate, a->release, a->user_data};
+  return nullptr;
+}
+
 void tweedie_instance_destroy(tweedie_instance *instance) { delete instance; }
 
 tweedie_status *tweedie_module_load_file(tweedie_instance *instance, const char *path,
@@ -118,7 +166,7 @@ tweedie_status *tweedie_module_load_file(tweedie_instance *instance, const char 
   } catch (const std::exception &e) {
     return make(TWEEDIE_IO_ERROR, e.what());
   }
-  return guarded([&] { return loadModule(image, path, out); });
+  return guarded([&] { return loadModule(instance, image, path, out); });
 }
 
 tweedie_status *tweedie_module_load_memory(tweedie_instance *instance, const void *data,
@@ -127,8 +175,8 @@ tweedie_status *tweedie_module_load_memory(tweedie_instance *instance, const voi
     return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_module_load_memory: NULL argument");
   *out = nullptr;
   return guarded([&] {
-    return loadModule({static_cast<const std::byte *>(data), data ? size : 0}, "<memory>",
-                      out);
+    return loadModule(instance, {static_cast<const std::byte *>(data), data ? size : 0},
+                      "<memory>", out);
   });
 }
 
@@ -170,7 +218,7 @@ tweedie_status *tweedie_session_create(tweedie_module *module,
   if (threads == 0)
     threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   *out = new (std::nothrow) tweedie_session{module, threads};
-  return *out ? nullptr : make(TWEEDIE_INTERNAL, "out of memory");
+  return *out ? nullptr : make(TWEEDIE_OUT_OF_MEMORY, "out of memory");
 }
 
 void tweedie_session_destroy(tweedie_session *session) { delete session; }
@@ -209,7 +257,7 @@ tweedie_status *tweedie_session_sample(tweedie_session *session,
   if (!out) {
     out = static_cast<float *>(std::malloc(std::max<size_t>(floats, 1) * sizeof(float)));
     if (!out)
-      return make(TWEEDIE_INTERNAL, "out of memory for the samples");
+      return make(TWEEDIE_OUT_OF_MEMORY, "out of memory for the samples");
   }
   const uint64_t ticket = ++session->started;
   tweedie::cpu::SampleJob job;
@@ -219,6 +267,10 @@ tweedie_status *tweedie_session_sample(tweedie_session *session,
   job.noise = request->initial_noise;
   job.out = out;
   job.threads = session->threads;
+  job.scratch = static_cast<std::byte *>(request->scratch);
+  job.scratchSize = request->scratch_size;
+  const tweedie_instance *instance = session->module->instance;
+  job.allocator = instance && instance->allocator ? &*instance->allocator : nullptr;
   job.progress = [&](int64_t done, int64_t total) {
     if (session->cancelledThrough.load() >= ticket)
       return false;
@@ -237,6 +289,10 @@ tweedie_status *tweedie_session_sample(tweedie_session *session,
       *request->allocated_output = out;
   }
   return status;
+}
+
+size_t tweedie_session_scratch_size(const tweedie_session *session, int64_t num_samples) {
+  return session ? session->module->program->scratchBytes(num_samples, session->threads) : 0;
 }
 
 double tweedie_module_likelihood_prior_std(const tweedie_module *m) {

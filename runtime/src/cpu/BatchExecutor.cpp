@@ -9,6 +9,7 @@
 #include "tweedie/BatchExecutor.h"
 #include "cpu/CpuContext.h"
 #include "cpu/OpKernel.h"
+#include "tweedie/Error.h"
 
 #include <cmath>
 #include <cstring>
@@ -123,7 +124,7 @@ double BatchExecutor::run(const float *data, uint64_t seed, int64_t step, const 
   s.runBody(seed, step);
   const double loss = *s.pointer(s.desc.training->loss);
   if (!std::isfinite(loss))
-    throw std::runtime_error("the loss is " + std::to_string(loss) + " at step " +
+    throw Error(ErrorKind::Numeric, "the loss is " + std::to_string(loss) + " at step " +
                              std::to_string(step) +
                              " (a diverging network: lower the learning rate or clip "
                              "gradients)");

@@ -1,5 +1,6 @@
 //===- DormandPrince.cpp - adaptive RK45 with a step size per sample ------===//
 #include "cpu/DormandPrince.h"
+#include "tweedie/Error.h"
 
 #include <algorithm>
 #include <cmath>
@@ -96,8 +97,8 @@ bool DormandPrince::integrate(float *state, int64_t from, int64_t to, float *sta
 
   auto rowBegin = [&](int64_t r) { return r * width_; };
   auto fail = [&](int64_t r, const std::string &what) {
-    throw std::runtime_error("rk45: " + what + " in sample " + std::to_string(rowName(r)) +
-                             " at t = " + number(t_[r]));
+    throw Error(ErrorKind::Numeric, "rk45: " + what + " in sample " +
+                                        std::to_string(rowName(r)) + " at t = " + number(t_[r]));
   };
   auto checkFinite = [&](const std::vector<double> &k) {
     for (int64_t r = 0; r < rows_; ++r)

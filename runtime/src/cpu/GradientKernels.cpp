@@ -1,6 +1,7 @@
 //===- GradientKernels.cpp
 //--------------------------------------------------===//
 #include "cpu/GradientKernels.h"
+#include "tweedie/Error.h"
 
 #include <dnnl.h>
 
@@ -116,7 +117,7 @@ void matmul(const float *x, const float *w, const float *bias, float *out, int64
   const dnnl_status_t status = dnnl_sgemm(transposeX ? 'T' : 'N', 'N', m, n, k, 1.0f, x,
                                           transposeX ? m : k, w, n, 0.0f, out, n);
   if (status != dnnl_success)
-    throw std::runtime_error("oneDNN sgemm failed (" + std::to_string(m) + "x" + std::to_string(k) +
+    throw Error(ErrorKind::Internal, "oneDNN sgemm failed (" + std::to_string(m) + "x" + std::to_string(k) +
                              " by " + std::to_string(k) + "x" + std::to_string(n) + ")");
   if (bias)
     for (int64_t r = 0; r < m; ++r)

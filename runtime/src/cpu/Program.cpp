@@ -3,6 +3,7 @@
 #include "cpu/DormandPrince.h"
 #include "cpu/KernelLibrary.h"
 #include "cpu/OpKernel.h"
+#include "tweedie/Error.h"
 #include "tweedie/Noise.h"
 
 #include <omp.h>
@@ -41,10 +42,6 @@ private:
   int saved_;
 };
 
-struct AlignedFree {
-  void operator()(float *p) const { std::free(p); }
-};
-
 } // namespace
 
 /// The body's kernels, indexed like it, and the module's generated code.
@@ -53,11 +50,41 @@ struct Program::Layers {
   std::vector<std::unique_ptr<OpKernel>> kernels;
 };
 
+/// One worker thread's state. Its arena is a slice of the host's scratch, a
+/// block of the host's allocator, or the C library's.
 struct Program::Worker {
-  explicit Worker(const dnnl::engine &engine) : context(engine) {}
+  Worker(const dnnl::engine &engine, const SampleJob &job, size_t index, size_t bytes)
+      : context(engine), job(job) {
+    if (job.scratch) {
+      arena = reinterpret_cast<float *>(job.scratch + index * bytes);
+    } else {
+      arena = static_cast<float *>(job.allocator ? job.allocator->allocate(job.allocator->user,
+                                                                           bytes, 64)
+                                                 : std::aligned_alloc(64, bytes));
+      owned = arena != nullptr;
+      if (!arena)
+        throw Error(ErrorKind::OutOfMemory,
+                    "the allocator gave no block of " + std::to_string(bytes) +
+                        " bytes for a micro-batch arena");
+    }
+    std::memset(arena, 0, bytes);
+  }
+  ~Worker() {
+    if (!owned)
+      return;
+    if (job.allocator)
+      job.allocator->release(job.allocator->user, arena);
+    else
+      std::free(arena);
+  }
+  Worker(const Worker &) = delete;
+  Worker &operator=(const Worker &) = delete;
+
   CpuContext context;
-  std::unique_ptr<float, AlignedFree> arena; // one micro-batch
-  std::unique_ptr<DormandPrince> integrator;  // integrated modules
+  const SampleJob &job;
+  float *arena = nullptr; // one micro-batch
+  bool owned = false;
+  std::unique_ptr<DormandPrince> integrator; // integrated modules
 };
 
 Program::Program(module::ModuleDesc desc, const std::string &origin)
@@ -75,12 +102,12 @@ Program::Program(module::ModuleDesc desc, const std::string &origin)
 Program::~Program() = default;
 
 float *Program::pointer(int32_t index, Worker &worker, int64_t n, int64_t step) {
-  return Frame{desc_, worker.context, worker.arena.get(), nullptr, n, step}.pointer(index);
+  return Frame{desc_, worker.context, worker.arena, nullptr, n, step}.pointer(index);
 }
 
 void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint64_t seed,
                     int64_t first) {
-  const Frame frame{desc_, worker.context, worker.arena.get(), nullptr, n, step, seed, first};
+  const Frame frame{desc_, worker.context, worker.arena, nullptr, n, step, seed, first};
   layers_->kernels[index]->run(OpArgs{frame, desc_.body[index]});
 }
 
@@ -142,14 +169,6 @@ void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
   const int64_t base = chunk * n;
   const int64_t from = std::max<int64_t>(job.firstSample, base) - base;
   const int64_t to = std::min<int64_t>(job.firstSample + job.count, base + n) - base;
-  if (!worker.arena) {
-    size_t bytes = static_cast<size_t>(desc_.arenaBytesPerSample) * n;
-    bytes = (std::max<size_t>(bytes, 64) + 63) / 64 * 64;
-    worker.arena.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
-    if (!worker.arena)
-      throw std::bad_alloc();
-    std::memset(worker.arena.get(), 0, bytes);
-  }
   const int64_t width = desc_.sampleNumel();
   float *state = pointer(desc_.state, worker, n, 0);
   std::fill(state, state + n * width, 0.0f);
@@ -198,7 +217,7 @@ bool Program::stepChunk(Worker &worker, int64_t base, int64_t from, int64_t to,
     }
     for (int64_t e = from * width; e < to * width; ++e)
       if (!std::isfinite(state[e]))
-        throw std::runtime_error("sampling produced a non-finite value at step " +
+        throw Error(ErrorKind::Numeric, "sampling produced a non-finite value at step " +
                                  std::to_string(step) + " in sample " +
                                  std::to_string(base + e / width) +
                                  " (diverging network or weights?)");
@@ -206,6 +225,19 @@ bool Program::stepChunk(Worker &worker, int64_t base, int64_t from, int64_t to,
       return false;
   }
   return true;
+}
+
+size_t Program::arenaBytes() const {
+  const size_t bytes = static_cast<size_t>(desc_.arenaBytesPerSample) * microBatch_;
+  return (std::max<size_t>(bytes, 64) + 63) / 64 * 64;
+}
+
+size_t Program::scratchBytes(int64_t count, int threads) const {
+  if (count <= 0)
+    return 0;
+  // A request spans at most ceil(count / M) + 1 aligned micro-batches.
+  const int64_t chunks = (count + microBatch_ - 1) / microBatch_ + 1;
+  return static_cast<size_t>(std::clamp<int64_t>(threads, 1, chunks)) * arenaBytes();
 }
 
 void Program::checkArenaFits(int threads) const {
@@ -221,7 +253,7 @@ void Program::checkArenaFits(int threads) const {
       std::snprintf(text, sizeof text, "%.2f GiB", b / (1 << 30));
       return std::string(text);
     };
-    throw std::runtime_error(
+    throw Error(ErrorKind::OutOfMemory,
         "the module's arena needs " + gib(static_cast<double>(desc_.arenaBytesPerSample)) +
         " per sample, " + gib(bytes) + " for " + std::to_string(threads) + " thread(s) of " +
         std::to_string(microBatch_) + " sample(s), more than this machine's " +
@@ -236,7 +268,18 @@ SampleOutcome Program::sample(const SampleJob &job) {
   const int64_t firstChunk = job.firstSample / microBatch_;
   const int64_t chunks = (job.firstSample + job.count - 1) / microBatch_ - firstChunk + 1;
   const int threads = static_cast<int>(std::clamp<int64_t>(job.threads, 1, chunks));
-  checkArenaFits(threads);
+  const size_t needed = static_cast<size_t>(threads) * arenaBytes();
+  if (job.scratch) {
+    const bool aligned = reinterpret_cast<uintptr_t>(job.scratch) % 64 == 0;
+    if (job.scratchSize < needed || !aligned)
+      throw Error(ErrorKind::InvalidArgument,
+                  "the scratch is " + std::to_string(job.scratchSize) + " bytes at " +
+                      (aligned ? "an aligned" : "a misaligned") +
+                      " address; this request needs " + std::to_string(needed) +
+                      " bytes, 64-byte aligned (tweedie_session_scratch_size)");
+  } else {
+    checkArenaFits(threads);
+  }
   const int64_t total = chunks * progressPerChunk();
   std::atomic<int64_t> done{0};
   std::atomic<bool> cancelled{false};
@@ -257,13 +300,22 @@ SampleOutcome Program::sample(const SampleJob &job) {
     // Every library call inside runs on this thread alone: oneDNN sees one
     // thread whatever `threads` is, so its reductions have one order.
     omp_set_num_threads(1);
-    Worker worker(context_.engine);
+    std::optional<Worker> worker;
+    try {
+      worker.emplace(context_.engine, job, static_cast<size_t>(omp_get_thread_num()),
+                     arenaBytes());
+    } catch (...) {
+      std::lock_guard lock(errorMutex);
+      if (!error)
+        error = std::current_exception();
+      cancelled = true;
+    }
 #pragma omp for schedule(dynamic, 1)
     for (int64_t c = 0; c < chunks; ++c) {
       if (cancelled)
         continue;
       try {
-        runChunk(worker, firstChunk + c, job, advance);
+        runChunk(*worker, firstChunk + c, job, advance);
       } catch (...) {
         std::lock_guard lock(errorMutex);
         if (!error)

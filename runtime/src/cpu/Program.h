@@ -26,6 +26,14 @@ namespace tweedie::cpu {
 /// false cancels the request. Called from worker threads, one call at a time.
 using ProgressFn = std::function<bool(int64_t done, int64_t total)>;
 
+/// A host's allocator for the runtime's working memory (the micro-batch
+/// arenas): the C API's tweedie_allocator.
+struct HostAllocator {
+  void *(*allocate)(void *user, size_t size, size_t alignment) = nullptr;
+  void (*release)(void *user, void *block) = nullptr;
+  void *user = nullptr;
+};
+
 struct SampleJob {
   int64_t count = 0;
   uint64_t seed = 0;
@@ -37,6 +45,12 @@ struct SampleJob {
   float *out = nullptr;
   int threads = 1;
   ProgressFn progress;
+  /// Working memory: the host's scratch (scratchBytes() of it, 64-byte
+  /// aligned) if given, else blocks from `allocator` if given, else the C
+  /// library's aligned_alloc.
+  std::byte *scratch = nullptr;
+  size_t scratchSize = 0;
+  const HostAllocator *allocator = nullptr;
 };
 
 enum class SampleOutcome { Done, Cancelled };
@@ -52,13 +66,21 @@ public:
   /// Samples per micro-batch (the unit of work of one thread).
   int64_t microBatch() const { return microBatch_; }
 
-  /// Runs the sampler; throws std::runtime_error on a non-finite state.
+  /// Runs the sampler; throws tweedie::Error (Numeric) on a non-finite
+  /// state, (InvalidArgument) when the job's scratch is too small.
   SampleOutcome sample(const SampleJob &job);
+
+  /// Bytes of working memory a job of `count` samples on `threads` threads
+  /// needs, whatever its first sample: one 64-byte aligned micro-batch arena
+  /// per worker.
+  size_t scratchBytes(int64_t count, int threads) const;
 
 private:
   struct Layers;
   struct Worker;
   /// `advance(k)` reports k more units of progress; false: cancelled.
+  /// The padded size of one worker's arena.
+  size_t arenaBytes() const;
   void runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
                 const std::function<bool(int64_t)> &advance);
   /// Take the chunk's state from the prior to the samples; false: cancelled.
