@@ -26,7 +26,8 @@ plain_prefixes = ["runtime/", "compiler/lib/Reference/Tensor.cpp",
 # The compiler tool links MLIR (it may see LLVM's headers) but parses its
 # command line with CLI11, which needs exceptions.
 exception_prefixes = ["tools/tweedie-compile/"]
-mlir_prefixes = ["dialects/lib/", "compiler/lib/Transforms/", "compiler/lib/Target/",
+mlir_prefixes = ["dialects/lib/", "compiler/lib/Dialect/", "compiler/lib/Autodiff/",
+                 "compiler/lib/Conversion/", "compiler/lib/Target/", "compiler/lib/Pipelines/",
                  "compiler/lib/Driver/", "tools/tweedie-opt/"]
 failures, plain_seen, mlir_seen = [], 0, 0
 for entry in commands:

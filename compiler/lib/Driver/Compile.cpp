@@ -6,9 +6,9 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/InitAll.h"
 #include "tweedie/Reference/Interpreter.h"
-#include "tweedie/Target/ModuleBuilder.h"
-#include "tweedie/Transforms/Kernels.h"
-#include "tweedie/Transforms/MemoryPlan.h"
+#include "tweedie/Target/CPU/ModuleBuilder.h"
+#include "tweedie/Target/CPU/Kernels.h"
+#include "tweedie/Target/CPU/MemoryPlan.h"
 #include "tweedie/Transforms/Passes.h"
 #include "tweedie/io/SafeTensors.h"
 

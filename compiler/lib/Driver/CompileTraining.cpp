@@ -10,7 +10,7 @@
 #include "DriverCommon.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/InitAll.h"
-#include "tweedie/Target/ModuleBuilder.h"
+#include "tweedie/Target/CPU/ModuleBuilder.h"
 #include "tweedie/Transforms/Passes.h"
 
 #include "mlir/AsmParser/AsmParser.h"

@@ -31,6 +31,14 @@ namespace tweedie::cpu {
 class KernelLibrary;
 using Dims = std::vector<int64_t>;
 
+/// The product of shape[from:] (a full shape's elements, or a sample's).
+inline int64_t product(const Dims &shape, size_t from = 0) {
+  int64_t n = 1;
+  for (size_t i = from; i < shape.size(); ++i)
+    n *= shape[i];
+  return n;
+}
+
 enum class Driver {
   /// The sampler loop: constants fixed, micro-batches of one size.
   Sampler,

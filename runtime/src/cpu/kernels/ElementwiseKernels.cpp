@@ -125,10 +125,7 @@ std::unique_ptr<OpKernel> preparePadKernel(const KernelSetup &setup) {
 std::unique_ptr<OpKernel> prepareTimeEmbeddingKernel(const KernelSetup &setup) {
   return kernelOf([e = module::TimeEmbeddingAttrs::read(setup.op)](const OpArgs &a) {
     // One time per sample (a [B] or [B, 1] value): one row each.
-    const Dims t = a.shape(0);
-    int64_t rows = 1;
-    for (int64_t d : t)
-      rows *= d;
+    const int64_t rows = product(a.shape(0));
     if (const float *frequencies = a.in(1))
       fourierEmbedding(a.in(0), rows, frequencies, e.dim, a.out());
     else

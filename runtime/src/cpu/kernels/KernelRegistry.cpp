@@ -19,13 +19,6 @@ constexpr Factory kFactories[] = {
 };
 static_assert(std::size(kFactories) == module::kNumAllOpKinds);
 
-int64_t product(const Dims &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 } // namespace
 
 const char *driverName(Driver driver) {

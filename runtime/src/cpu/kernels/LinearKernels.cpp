@@ -21,13 +21,6 @@ namespace tweedie::cpu {
 
 namespace {
 
-int64_t product(const Dims &s) {
-  int64_t n = 1;
-  for (int64_t d : s)
-    n *= d;
-  return n;
-}
-
 /// act(z) + residual in place, z the op's result.
 void applyEpilogue(const OpArgs &args) {
   float *out = args.out();

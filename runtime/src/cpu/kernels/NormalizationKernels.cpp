@@ -7,13 +7,6 @@ namespace tweedie::cpu {
 
 namespace {
 
-int64_t product(const Dims &s, size_t from = 0) {
-  int64_t n = 1;
-  for (size_t i = from; i < s.size(); ++i)
-    n *= s[i];
-  return n;
-}
-
 /// The sampler's group norm: gamma and beta copied once.
 class FixedGroupNorm final : public OpKernel {
 public:

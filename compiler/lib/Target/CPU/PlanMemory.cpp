@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
-#include "tweedie/Transforms/MemoryPlan.h"
+#include "tweedie/Target/CPU/MemoryPlan.h"
 #include "tweedie/Transforms/Passes.h"
 
 namespace tweedie {

@@ -14,7 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "SolveExpansion.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
-#include "tweedie/Transforms/Autodiff.h"
+#include "tweedie/Autodiff/Autodiff.h"
 #include "tweedie/Transforms/Passes.h"
 
 using namespace mlir;

@@ -1,12 +1,12 @@
 //===- ModuleBuilder.cpp - the runtime's view of a planned sampler --------===//
-#include "tweedie/Target/ModuleBuilder.h"
+#include "tweedie/Target/CPU/ModuleBuilder.h"
 #include "tweedie/module/OpAttrs.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Reference/FromDialects.h"
 #include "tweedie/Reference/Kernels.h"
-#include "tweedie/Transforms/Kernels.h"
-#include "tweedie/Transforms/MemoryPlan.h"
+#include "tweedie/Target/CPU/Kernels.h"
+#include "tweedie/Target/CPU/MemoryPlan.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "llvm/ADT/TypeSwitch.h"

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "SolveExpansion.h"
-#include "tweedie/Transforms/Autodiff.h"
+#include "tweedie/Autodiff/Autodiff.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"

@@ -1,5 +1,5 @@
 //===- MemoryPlan.cpp - liveness and first-fit placement ------------------===//
-#include "tweedie/Transforms/MemoryPlan.h"
+#include "tweedie/Target/CPU/MemoryPlan.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 
 #include <map>

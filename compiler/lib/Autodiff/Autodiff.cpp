@@ -8,7 +8,7 @@
 // the ops (dialects/lib/Score/ScoreVJPs.cpp).
 //
 //===----------------------------------------------------------------------===//
-#include "tweedie/Transforms/Autodiff.h"
+#include "tweedie/Autodiff/Autodiff.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Transforms/Passes.h"
 

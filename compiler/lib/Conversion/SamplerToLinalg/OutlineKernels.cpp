@@ -1,6 +1,6 @@
 //===- OutlineKernels.cpp - affine steps -> linalg kernel functions -------===//
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
-#include "tweedie/Transforms/Kernels.h"
+#include "tweedie/Target/CPU/Kernels.h"
 #include "tweedie/Transforms/Passes.h"
 
 namespace tweedie {

@@ -20,7 +20,7 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Numerics/Processes.h"
-#include "tweedie/Transforms/Autodiff.h"
+#include "tweedie/Autodiff/Autodiff.h"
 #include "tweedie/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

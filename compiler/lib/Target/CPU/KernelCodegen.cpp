@@ -6,7 +6,7 @@
 // into a shared object, whose bytes the module stores.
 //
 //===----------------------------------------------------------------------===//
-#include "tweedie/Transforms/Kernels.h"
+#include "tweedie/Target/CPU/Kernels.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
