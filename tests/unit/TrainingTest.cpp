@@ -24,6 +24,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -333,6 +334,13 @@ TEST(CompiledStep, RejectsADescriptionItCannotRun) {
   EXPECT_THROW(BatchExecutor(broken, 8), io::FormatError);
   broken = compiled.step;
   broken.body.front().operands.push_back(100000);
+  EXPECT_THROW(BatchExecutor(broken, 8), io::FormatError);
+  // A required operand that names no value.
+  broken = compiled.step;
+  auto withOperands = std::find_if(broken.body.begin(), broken.body.end(),
+                                   [](const module::OpDesc &op) { return !op.operands.empty(); });
+  ASSERT_NE(withOperands, broken.body.end());
+  withOperands->operands[0] = 100000;
   EXPECT_THROW(BatchExecutor(broken, 8), io::FormatError);
   // An op the CPU backend cannot run on whole batches.
   broken = compiled.step;

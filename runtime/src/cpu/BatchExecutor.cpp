@@ -2,7 +2,7 @@
 //
 // Per-example values live in a [batch x arena] buffer, batch-free values
 // (weight gradients, the loss) in a buffer of their own, and the trainable
-// constants are read where they are: the kernels registry's whole-batch
+// constants are read where they are: the kernel registry's whole-batch
 // kernels (cpu/OpKernel.h) run the body once per call.
 //
 //===----------------------------------------------------------------------===//

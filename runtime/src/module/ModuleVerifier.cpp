@@ -361,11 +361,12 @@ private:
                 : counts.optional ? "-" + std::to_string(most)
                                   : "") +
                " operands, has " + std::to_string(n));
-    for (size_t i = 0; i < n; ++i)
+    for (size_t i = 0; i < n; ++i) {
       if (i < required || variadic)
         expect(op.operands[i] >= 0, "operand #" + std::to_string(i) + " is required");
-      else if (op.operands[i] >= 0)
-        value(op.operands[i]);
+      if (op.operands[i] >= 0)
+        value(op.operands[i]); // names a value that exists
+    }
   }
 
   int32_t optionalOperand(const OpDesc &op, size_t i) const {
