@@ -31,17 +31,11 @@ Dims broadcastStrides(const Dims &shape, size_t rank) {
   return out;
 }
 
-int64_t numel(const Dims &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
 } // namespace
 
 void broadcastBinary(BinaryOp op, const float *lhs, const Dims &lhsShape, const float *rhs,
                      const Dims &rhsShape, float *out, const Dims &outShape) {
-  const int64_t count = numel(outShape);
+  const int64_t count = product(outShape);
   auto apply = [op](float a, float b) { return op == BinaryOp::Add ? a + b : a * b; };
   if (lhsShape == outShape && rhsShape == outShape) {
 #pragma omp parallel for simd if (count > kParallelCount) schedule(static)

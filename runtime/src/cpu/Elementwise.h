@@ -24,6 +24,14 @@ inline constexpr size_t kMaxTransposeRank = 8;
 
 using Dims = std::vector<int64_t>;
 
+/// The product of shape[from:] (a full shape's elements, or a sample's).
+inline int64_t product(const Dims &shape, size_t from = 0) {
+  int64_t n = 1;
+  for (size_t i = from; i < shape.size(); ++i)
+    n *= shape[i];
+  return n;
+}
+
 enum class BinaryOp { Add, Mul };
 
 /// out[outShape] = lhs op rhs with NumPy broadcasting (shapes right-aligned).

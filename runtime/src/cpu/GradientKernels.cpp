@@ -18,13 +18,6 @@ namespace tweedie::cpu {
 
 namespace {
 
-int64_t count(const Dims &shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
-
 /// The shape as [outer, shape[axis], inner].
 std::pair<int64_t, int64_t> aroundAxis(const Dims &shape, int64_t axis) {
   int64_t outer = 1, inner = 1;

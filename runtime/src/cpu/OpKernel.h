@@ -19,6 +19,7 @@
 #define TWEEDIE_RUNTIME_CPU_OPKERNEL_H
 
 #include "cpu/CpuContext.h"
+#include "cpu/Elementwise.h"
 #include "tweedie/module/ModuleDesc.h"
 #include "tweedie/module/OpAttrs.h"
 
@@ -29,15 +30,6 @@
 namespace tweedie::cpu {
 
 class KernelLibrary;
-using Dims = std::vector<int64_t>;
-
-/// The product of shape[from:] (a full shape's elements, or a sample's).
-inline int64_t product(const Dims &shape, size_t from = 0) {
-  int64_t n = 1;
-  for (size_t i = from; i < shape.size(); ++i)
-    n *= shape[i];
-  return n;
-}
 
 enum class Driver {
   /// The sampler loop: constants fixed, micro-batches of one size.

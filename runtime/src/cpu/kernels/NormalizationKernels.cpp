@@ -11,8 +11,9 @@ namespace {
 class FixedGroupNorm final : public OpKernel {
 public:
   explicit FixedGroupNorm(const KernelSetup &s)
-      : layer_(s.storedShape(0)[0], module::GroupNormAttrs::read(s.op).groups,
-               module::GroupNormAttrs::read(s.op).epsilon, s.constantData(s.operand(1)),
+      : FixedGroupNorm(s, module::GroupNormAttrs::read(s.op)) {}
+  FixedGroupNorm(const KernelSetup &s, const module::GroupNormAttrs &attrs)
+      : layer_(s.storedShape(0)[0], attrs.groups, attrs.epsilon, s.constantData(s.operand(1)),
                s.constantData(s.operand(2)), s.op.act) {}
   void run(const OpArgs &a) override {
     layer_.run(a.frame.batch, product(a.storedShape(0), 1), a.in(0), a.out());
