@@ -3,7 +3,12 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerDialect.h"
 #include "tweedie/Dialect/Score/IR/ScoreDialect.h"
 #include "tweedie/Pipelines/Pipelines.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Autodiff/Passes.h"
+#include "tweedie/Conversion/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
+#include "tweedie/Dialect/Score/Transforms/Passes.h"
+#include "tweedie/Reference/Passes.h"
+#include "tweedie/Target/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -35,7 +40,13 @@ void registerAllDialects(mlir::DialectRegistry &registry) {
 }
 
 void registerAllPasses() {
-  registerTweediePasses();
+  // Each folder's passes, as upstream registers them per dialect/conversion.
+  registerTweedieSamplerTransformsPasses();
+  registerTweedieScoreTransformsPasses();
+  registerTweedieAutodiffPasses();
+  registerTweedieConversionPasses();
+  registerTweedieTargetCPUPasses();
+  registerTweedieReferencePasses();
   registerTweediePipelines();
   // Upstream cleanups the pipeline relies on (canonicalize, cse, inline, ...).
   mlir::registerTransformsPasses();

@@ -15,7 +15,7 @@ commands = json.loads((build / "compile_commands.json").read_text())
 plain_prefixes = ["runtime/", "compiler/lib/Reference/Tensor.cpp",
                   "compiler/lib/Reference/Elementwise.cpp", "compiler/lib/Reference/Linear.cpp",
                   "compiler/lib/Reference/Normalization.cpp", "compiler/lib/Reference/Layout.cpp",
-                  "compiler/lib/Reference/TimeEmbedding.cpp", "compiler/lib/Numerics/",
+                  "compiler/lib/Reference/TimeEmbedding.cpp", "numerics/",
                   "tests/unit/Reference", "tests/unit/PhiloxTest.cpp",
                   "tests/unit/NoiseTest.cpp", "tests/unit/DiscreteSchedulesTest.cpp",
                   "tests/unit/SamplerStepsTest.cpp", "tests/unit/SafeTensorsTest.cpp",

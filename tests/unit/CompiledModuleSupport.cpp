@@ -6,7 +6,7 @@
 #include "tweedie/Noise.h"
 #include "tweedie/Reference/Interpreter.h"
 #include "tweedie/Reference/SamplerSteps.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"

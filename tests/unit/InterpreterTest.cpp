@@ -11,6 +11,7 @@
 #include "tweedie/Driver/SamplerCatalog.h"
 #include "tweedie/InitAll.h"
 #include "tweedie/Numerics/DiscreteSchedules.h"
+#include "tweedie/Numerics/Processes.h"
 #include "tweedie/Reference/Interpreter.h"
 #include "tweedie/Reference/Kernels.h"
 #include "tweedie/Reference/SamplerSteps.h"
@@ -24,6 +25,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <sstream>
 
@@ -183,6 +185,114 @@ TEST_F(IRTest, ScheduleInterfaceDescribesEachSchedule) {
     EXPECT_EQ(schedule.getNumLevels(), c.levels) << c.text;
     EXPECT_EQ(schedule.getProcessKind(), c.kind) << c.text;
   }
+}
+
+// What each schedule answers through the interface (process, span, levels,
+// DDPM table) against the papers' closed forms, written out here in float64.
+TEST_F(IRTest, ScheduleInterfaceGivesEachSchedulesNumbers) {
+  using Kind = numerics::Process::Kind;
+  auto schedule = [&](const char *text) {
+    auto attr = llvm::dyn_cast_or_null<sampler::ScheduleAttrInterface>(
+        parseAttribute(text, &context));
+    EXPECT_TRUE(attr) << text;
+    return attr;
+  };
+  auto expectInterval = [](sampler::ScheduleAttrInterface s, double start, double end,
+                           double priorStd) {
+    const numerics::TimeInterval interval = s.getInterval();
+    EXPECT_DOUBLE_EQ(interval.tStart, start);
+    EXPECT_DOUBLE_EQ(interval.tEnd, end);
+    EXPECT_DOUBLE_EQ(interval.priorStd, priorStd);
+  };
+  auto near = [](double got, double want) { EXPECT_NEAR(got, want, 1e-12 * std::abs(want)); };
+
+  // VP: log alpha = -t^2 (b1 - b0) / 4 - t b0 / 2, sigma^2 = 1 - alpha^2.
+  auto vp = schedule("#sampler.vp<beta_min = 0.2, beta_max = 12.0, t_min = 0.002>");
+  ASSERT_TRUE(vp);
+  EXPECT_EQ(vp.getProcess().kind, Kind::VP);
+  EXPECT_FALSE(vp.isSigmaTime());
+  expectInterval(vp, 1.0, 0.002, 1.0);
+  const double t = 0.37, vpAlpha = std::exp(-t * t * (12.0 - 0.2) / 4 - t * 0.2 / 2);
+  near(vp.getProcess().alpha(t), vpAlpha);
+  near(vp.getProcess().sigma(t), std::sqrt(1 - vpAlpha * vpAlpha));
+  EXPECT_TRUE(vp.getNoiseLevels(10).empty());
+  EXPECT_TRUE(vp.getAlphaBars().empty());
+
+  // sub-VP: the same alpha, sigma = 1 - alpha^2.
+  auto subvp = schedule("#sampler.subvp<beta_min = 0.2, beta_max = 12.0>");
+  ASSERT_TRUE(subvp);
+  EXPECT_EQ(subvp.getProcess().kind, Kind::SubVP);
+  near(subvp.getProcess().sigma(t), 1 - vpAlpha * vpAlpha);
+  expectInterval(subvp, 1.0, 1e-3, 1.0);
+
+  // VE: sigma = sigma_min (sigma_max / sigma_min)^t; the prior has std sigma_max.
+  auto ve = schedule("#sampler.ve<sigma_min = 0.02, sigma_max = 40.0, t_min = 1.0e-4>");
+  ASSERT_TRUE(ve);
+  EXPECT_EQ(ve.getProcess().kind, Kind::VE);
+  near(ve.getProcess().sigma(t), 0.02 * std::pow(40.0 / 0.02, t));
+  expectInterval(ve, 1.0, 1e-4, 40.0);
+
+  // NCSN: L geometric levels sigma_max (sigma_min / sigma_max)^(i / (L - 1)).
+  auto ncsn = schedule("#sampler.ncsn<sigma_min = 0.01, sigma_max = 2.0, levels = 5>");
+  ASSERT_TRUE(ncsn);
+  EXPECT_TRUE(ncsn.isSigmaTime());
+  const std::vector<double> geometric = ncsn.getNoiseLevels(3); // its own 5, whatever the steps
+  ASSERT_EQ(geometric.size(), 5u);
+  for (int i = 0; i < 5; ++i)
+    near(geometric[i], 2.0 * std::pow(0.01 / 2.0, i / 4.0));
+  expectInterval(ncsn, 2.0, 0.01, 2.0);
+
+  // Karras et al. eq. 5: (s_max^(1/rho) + i/(n-1) (s_min^(1/rho) - s_max^(1/rho)))^rho.
+  auto karras = schedule("#sampler.karras<sigma_min = 0.004, sigma_max = 60.0, rho = 5.0>");
+  ASSERT_TRUE(karras);
+  EXPECT_TRUE(karras.isSigmaTime());
+  const std::vector<double> spaced = karras.getNoiseLevels(6);
+  ASSERT_EQ(spaced.size(), 6u);
+  for (int i = 0; i < 6; ++i)
+    near(spaced[i], std::pow(std::pow(60.0, 0.2) +
+                                 i / 5.0 * (std::pow(0.004, 0.2) - std::pow(60.0, 0.2)),
+                             5.0));
+  expectInterval(karras, 60.0, 0.004, 60.0);
+  near(karras.getProcess().sigma(1.5), 1.5); // t is sigma
+
+  auto sigmas = schedule("#sampler.sigmas<[3.0, 1.0, 0.25]>");
+  ASSERT_TRUE(sigmas);
+  EXPECT_EQ(sigmas.getNoiseLevels(1), (std::vector<double>{3.0, 1.0, 0.25}));
+  expectInterval(sigmas, 3.0, 0.25, 3.0);
+
+  // DDPM linear: abar_n = prod_{i <= n} (1 - beta_i), beta linear over T steps;
+  // the continuous view has alpha(t_n) = sqrt(abar_n) at t_n = (n + 1) / T.
+  auto linear = schedule("#sampler.ddpm_linear<timesteps = 10, beta_start = 1.0e-3, "
+                         "beta_end = 0.2>");
+  ASSERT_TRUE(linear);
+  EXPECT_EQ(linear.getProcess().kind, Kind::DiscreteVP);
+  expectInterval(linear, 1.0, 0.1, 1.0);
+  const std::vector<double> linearBars = linear.getAlphaBars();
+  ASSERT_EQ(linearBars.size(), 10u);
+  double product = 1.0;
+  for (int n = 0; n < 10; ++n) {
+    product *= 1.0 - (1e-3 + (0.2 - 1e-3) * n / 9.0);
+    near(linearBars[n], product);
+    near(linear.getProcess().alpha((n + 1) / 10.0), std::sqrt(product));
+  }
+  EXPECT_TRUE(linear.getNoiseLevels(5).empty());
+
+  // DDPM cosine: beta_n = min(1 - f(n + 1) / f(n), max_beta),
+  // f(n) = cos^2((n / T + s) / (1 + s) pi / 2).
+  auto cosine = schedule("#sampler.ddpm_cosine<timesteps = 8, s = 0.008, max_beta = 0.5>");
+  ASSERT_TRUE(cosine);
+  const std::vector<double> cosineBars = cosine.getAlphaBars();
+  ASSERT_EQ(cosineBars.size(), 8u);
+  auto f = [](double n) {
+    const double c = std::cos((n / 8.0 + 0.008) / 1.008 * M_PI / 2);
+    return c * c;
+  };
+  product = 1.0;
+  for (int n = 0; n < 8; ++n) {
+    product *= 1.0 - std::min(1.0 - f(n + 1) / f(n), 0.5);
+    near(cosineBars[n], product);
+  }
+  expectInterval(cosine, 1.0, 1.0 / 8, 1.0);
 }
 
 TEST_F(IRTest, DefaultsAreThePapersValues) {

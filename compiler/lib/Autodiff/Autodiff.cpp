@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "tweedie/Autodiff/Autodiff.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Autodiff/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -19,7 +19,7 @@
 
 namespace tweedie {
 #define GEN_PASS_DEF_TWEEDIEAUTODIFF
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Autodiff/Passes.h.inc"
 } // namespace tweedie
 
 using namespace mlir;

@@ -9,7 +9,6 @@
 #include "tweedie/Target/CPU/ModuleBuilder.h"
 #include "tweedie/Target/CPU/Kernels.h"
 #include "tweedie/Target/CPU/MemoryPlan.h"
-#include "tweedie/Transforms/Passes.h"
 #include "tweedie/io/SafeTensors.h"
 
 #include "mlir/IR/AsmState.h"

@@ -11,7 +11,6 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/InitAll.h"
 #include "tweedie/Target/CPU/ModuleBuilder.h"
-#include "tweedie/Transforms/Passes.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/Diagnostics.h"

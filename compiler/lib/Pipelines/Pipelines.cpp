@@ -1,6 +1,11 @@
 //===- Pipelines.cpp - the compiler's pass pipelines ----------------------===//
 #include "tweedie/Pipelines/Pipelines.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Autodiff/Passes.h"
+#include "tweedie/Conversion/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
+#include "tweedie/Dialect/Score/Transforms/Passes.h"
+#include "tweedie/Reference/Passes.h"
+#include "tweedie/Target/CPU/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"

@@ -1,6 +1,6 @@
 //===- InterpretPass.cpp - --tweedie-interpret ----------------------------===//
 #include "tweedie/Reference/Interpreter.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Reference/Passes.h"
 #include "tweedie/io/SafeTensors.h"
 
 #include "llvm/Support/Format.h"
@@ -8,7 +8,7 @@
 
 namespace tweedie {
 #define GEN_PASS_DEF_TWEEDIEINTERPRET
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Reference/Passes.h.inc"
 } // namespace tweedie
 
 using namespace mlir;

@@ -1,17 +1,21 @@
 //===- SamplerAttrs.cpp - schedule and method attributes ------------------===//
 //
-// Each schedule says which process family it belongs to; each method says which
-// schedules and parameterisations it can run with. `sampler.solve` asks both.
+// Each schedule says which process family it belongs to and gives, in float64,
+// its process, its interval, its noise levels and its DDPM table (the schedule
+// interface); each method says which schedules and parameterisations it can run
+// with. `sampler.solve` asks both, and the expansions ask only the interface.
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/Dialect/Sampler/IR/SamplerAttrs.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerDialect.h"
+#include "tweedie/Numerics/DiscreteSchedules.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
+#include <string>
 
 using namespace mlir;
 using namespace tweedie;
@@ -100,6 +104,15 @@ std::string describe(Attribute attr) {
 // Schedules
 //===----------------------------------------------------------------------===//
 
+/// DPM-Solver's continuous view of T training steps: t in [1/T, 1].
+static numerics::TimeInterval discreteVPInterval(int64_t timesteps) {
+  return {1.0, 1.0 / static_cast<double>(timesteps), 1.0};
+}
+/// A sigma schedule's span: from sigma_max, whose prior has std sigma_max.
+static numerics::TimeInterval sigmaInterval(double sigmaMax, double sigmaMin) {
+  return {sigmaMax, sigmaMin, sigmaMax};
+}
+
 LogicalResult DDPMLinearAttr::verify(EmitFn emitError, int64_t timesteps,
                                      F64 betaStart, F64 betaEnd) {
   if (failed(atLeast(emitError, "timesteps", timesteps, 2)) ||
@@ -113,6 +126,17 @@ ProcessKind DDPMLinearAttr::getProcessKind() const {
   return ProcessKind::variance_preserving;
 }
 int64_t DDPMLinearAttr::getNumLevels() const { return getTimesteps(); }
+std::vector<double> DDPMLinearAttr::getAlphaBars() const {
+  return numerics::alphaBars(
+      numerics::linearBetas(getTimesteps(), getBetaStart(), getBetaEnd()));
+}
+numerics::Process DDPMLinearAttr::getProcess() const {
+  return numerics::Process::discreteVP(getAlphaBars());
+}
+numerics::TimeInterval DDPMLinearAttr::getInterval() const {
+  return discreteVPInterval(getTimesteps());
+}
+std::vector<double> DDPMLinearAttr::getNoiseLevels(int64_t) const { return {}; }
 
 LogicalResult DDPMCosineAttr::verify(EmitFn emitError, int64_t timesteps, F64 s,
                                      F64 maxBeta) {
@@ -126,6 +150,16 @@ ProcessKind DDPMCosineAttr::getProcessKind() const {
   return ProcessKind::variance_preserving;
 }
 int64_t DDPMCosineAttr::getNumLevels() const { return getTimesteps(); }
+std::vector<double> DDPMCosineAttr::getAlphaBars() const {
+  return numerics::alphaBars(numerics::cosineBetas(getTimesteps(), getS(), getMaxBeta()));
+}
+numerics::Process DDPMCosineAttr::getProcess() const {
+  return numerics::Process::discreteVP(getAlphaBars());
+}
+numerics::TimeInterval DDPMCosineAttr::getInterval() const {
+  return discreteVPInterval(getTimesteps());
+}
+std::vector<double> DDPMCosineAttr::getNoiseLevels(int64_t) const { return {}; }
 
 static LogicalResult verifyBetaRange(EmitFn emitError, double betaMin,
                                      double betaMax, double tMin) {
@@ -141,6 +175,12 @@ LogicalResult VPAttr::verify(EmitFn emitError, F64 betaMin, F64 betaMax,
 }
 ProcessKind VPAttr::getProcessKind() const { return ProcessKind::variance_preserving; }
 int64_t VPAttr::getNumLevels() const { return 0; }
+numerics::Process VPAttr::getProcess() const {
+  return numerics::Process::vp(getBetaMin(), getBetaMax());
+}
+numerics::TimeInterval VPAttr::getInterval() const { return {1.0, getTMin(), 1.0}; }
+std::vector<double> VPAttr::getNoiseLevels(int64_t) const { return {}; }
+std::vector<double> VPAttr::getAlphaBars() const { return {}; }
 
 LogicalResult SubVPAttr::verify(EmitFn emitError, F64 betaMin, F64 betaMax,
                                 F64 tMin) {
@@ -150,6 +190,12 @@ ProcessKind SubVPAttr::getProcessKind() const {
   return ProcessKind::sub_variance_preserving;
 }
 int64_t SubVPAttr::getNumLevels() const { return 0; }
+numerics::Process SubVPAttr::getProcess() const {
+  return numerics::Process::subVP(getBetaMin(), getBetaMax());
+}
+numerics::TimeInterval SubVPAttr::getInterval() const { return {1.0, getTMin(), 1.0}; }
+std::vector<double> SubVPAttr::getNoiseLevels(int64_t) const { return {}; }
+std::vector<double> SubVPAttr::getAlphaBars() const { return {}; }
 
 LogicalResult VEAttr::verify(EmitFn emitError, F64 sigmaMin, F64 sigmaMax,
                              F64 tMin) {
@@ -160,6 +206,14 @@ LogicalResult VEAttr::verify(EmitFn emitError, F64 sigmaMin, F64 sigmaMax,
 }
 ProcessKind VEAttr::getProcessKind() const { return ProcessKind::variance_exploding; }
 int64_t VEAttr::getNumLevels() const { return 0; }
+numerics::Process VEAttr::getProcess() const {
+  return numerics::Process::ve(getSigmaMin(), getSigmaMax());
+}
+numerics::TimeInterval VEAttr::getInterval() const {
+  return {1.0, getTMin(), getSigmaMax()};
+}
+std::vector<double> VEAttr::getNoiseLevels(int64_t) const { return {}; }
+std::vector<double> VEAttr::getAlphaBars() const { return {}; }
 
 LogicalResult NCSNAttr::verify(EmitFn emitError, F64 sigmaMin, F64 sigmaMax,
                                int64_t levels) {
@@ -172,6 +226,14 @@ ProcessKind NCSNAttr::getProcessKind() const {
   return ProcessKind::variance_exploding;
 }
 int64_t NCSNAttr::getNumLevels() const { return getLevels(); }
+numerics::Process NCSNAttr::getProcess() const { return numerics::Process::sigmaTime(); }
+numerics::TimeInterval NCSNAttr::getInterval() const {
+  return sigmaInterval(getSigmaMax(), getSigmaMin());
+}
+std::vector<double> NCSNAttr::getNoiseLevels(int64_t) const {
+  return numerics::geometricSigmas(getLevels(), getSigmaMin(), getSigmaMax());
+}
+std::vector<double> NCSNAttr::getAlphaBars() const { return {}; }
 
 LogicalResult KarrasAttr::verify(EmitFn emitError, F64 sigmaMin, F64 sigmaMax,
                                  F64 rho) {
@@ -184,6 +246,15 @@ ProcessKind KarrasAttr::getProcessKind() const {
   return ProcessKind::variance_exploding;
 }
 int64_t KarrasAttr::getNumLevels() const { return 0; }
+numerics::Process KarrasAttr::getProcess() const { return numerics::Process::sigmaTime(); }
+numerics::TimeInterval KarrasAttr::getInterval() const {
+  // sigma_min, not 0: dx/dsigma is singular at sigma = 0.
+  return sigmaInterval(getSigmaMax(), getSigmaMin());
+}
+std::vector<double> KarrasAttr::getNoiseLevels(int64_t steps) const {
+  return numerics::karrasSigmas(steps, getSigmaMin(), getSigmaMax(), getRho());
+}
+std::vector<double> KarrasAttr::getAlphaBars() const { return {}; }
 
 LogicalResult SigmasAttr::verify(EmitFn emitError, DenseF64ArrayAttr valuesAttr) {
   if (!valuesAttr)
@@ -208,6 +279,16 @@ ProcessKind SigmasAttr::getProcessKind() const {
 int64_t SigmasAttr::getNumLevels() const {
   return static_cast<int64_t>(getValues().size());
 }
+numerics::Process SigmasAttr::getProcess() const { return numerics::Process::sigmaTime(); }
+numerics::TimeInterval SigmasAttr::getInterval() const {
+  ArrayRef<double> levels = getValues().asArrayRef();
+  return sigmaInterval(levels.front(), levels.back());
+}
+std::vector<double> SigmasAttr::getNoiseLevels(int64_t) const {
+  ArrayRef<double> levels = getValues().asArrayRef();
+  return {levels.begin(), levels.end()};
+}
+std::vector<double> SigmasAttr::getAlphaBars() const { return {}; }
 
 //===----------------------------------------------------------------------===//
 // Methods
@@ -336,13 +417,34 @@ LogicalResult PredictorCorrectorAttr::verifyCompatibility(
   return requireContinuous("pc", schedule, emitError);
 }
 
+namespace {
+// OdeSolvers.def's churn column: the solvers EDM's S_churn applies to.
+bool takesChurn(OdeSolver solver) {
+  switch (solver) {
+#define TWEEDIE_ODE_SOLVER(Enum, name, stages, carried, order, steps, coarse, churn, summary) \
+  case OdeSolver::name:                                                                     \
+    return churn;
+#include "tweedie/Numerics/OdeSolvers.def"
+  }
+  return false;
+}
+std::string churnSolverNames() {
+  std::string names;
+#define TWEEDIE_ODE_SOLVER(Enum, name, stages, carried, order, steps, coarse, churn, summary) \
+  if (churn)                                                                                \
+    names += (names.empty() ? "'" : ", '") + std::string(#name) + "'";
+#include "tweedie/Numerics/OdeSolvers.def"
+  return names;
+}
+} // namespace
+
 LogicalResult ODEAttr::verify(EmitFn emitError, OdeSolver solver, F64 churn,
                               int64_t lowerOrderFinal) {
   if (failed(nonNegative(emitError, "churn", churn)))
     return failure();
-  if (churn > 0 && solver != OdeSolver::heun && solver != OdeSolver::euler)
-    return emitError() << "churn is an option of the EDM 'euler' and 'heun' solvers, not of '"
-                       << stringifyOdeSolver(solver) << "'";
+  if (churn > 0 && !takesChurn(solver))
+    return emitError() << "churn is an option of the EDM solvers (" << churnSolverNames()
+                       << "), not of '" << stringifyOdeSolver(solver) << "'";
   if (lowerOrderFinal != 0 && lowerOrderFinal != 1)
     return emitError() << "lower_order_final must be 0 or 1, got " << lowerOrderFinal;
   return success();

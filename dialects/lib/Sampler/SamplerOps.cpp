@@ -152,8 +152,11 @@ LogicalResult SolveOp::verify() {
            << getType();
   // Spacings pick time steps: leading/trailing among a DDPM schedule's
   // training steps, logsnr on the continuous time of an SDE.
-  const bool ddpm = isa<DDPMLinearAttr, DDPMCosineAttr>(schedule);
-  const bool sde = isa<VPAttr, SubVPAttr, VEAttr>(schedule);
+  using Kind = numerics::Process::Kind;
+  const Kind process = schedule.getProcess().kind;
+  const bool ddpm = process == Kind::DiscreteVP;
+  const bool sde =
+      process == Kind::VP || process == Kind::SubVP || process == Kind::VE;
   TimeSpacing spacing = getSpacing();
   if ((spacing == TimeSpacing::leading || spacing == TimeSpacing::trailing) && !ddpm)
     return emitOpError("spacing ") << stringifyTimeSpacing(spacing)
@@ -246,8 +249,7 @@ LogicalResult DSMLossOp::verify() {
   if (getLoss().getType().getDimSize(0) != 1)
     return emitOpError("the loss is one number, tensor<1xf32>, got ") << getLoss().getType();
   ScheduleAttrInterface schedule = getSchedule();
-  const bool sigmaTime = isa<NCSNAttr, SigmasAttr, KarrasAttr>(schedule);
-  if (getLevels() == NoiseLevelSampling::lognormal && !sigmaTime)
+  if (getLevels() == NoiseLevelSampling::lognormal && !schedule.isSigmaTime())
     return emitOpError("levels lognormal draws sigma itself, for the ncsn, sigmas and "
                        "karras schedules, not for ")
            << schedule;

@@ -4,6 +4,8 @@
 
 #include "tweedie/Dialect/Common/Inlining.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 using namespace mlir;
 using namespace tweedie::score;
 
@@ -16,4 +18,14 @@ void ScoreDialect::initialize() {
 #include "tweedie/Dialect/Score/IR/ScoreOps.cpp.inc"
       >();
   addInterfaces<tweedie::AlwaysInlinableInterface>();
+}
+
+/// A folded constant (a transposed or reshaped arith.constant) is an
+/// arith.constant again.
+Operation *ScoreDialect::materializeConstant(OpBuilder &builder, Attribute value, Type type,
+                                             Location loc) {
+  auto dense = dyn_cast<DenseElementsAttr>(value);
+  if (!dense || dense.getType() != type)
+    return nullptr;
+  return builder.create<arith::ConstantOp>(loc, type, dense);
 }

@@ -519,6 +519,89 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *,
 }
 
 //===----------------------------------------------------------------------===//
+// Folds: layout and affine identities that need no kernel. The expansions'
+// greedy rewriters, the inliner's canonicalisation and --canonicalize apply
+// them (tests/Dialect/Score/canonicalize.mlir). Each keeps every bit of the
+// values it forwards.
+//===----------------------------------------------------------------------===//
+
+OpFoldResult ScaleOp::fold(FoldAdaptor) {
+  if (getFactor().isExactlyValue(1.0) && getShift().isZero())
+    return getInput();
+  return {};
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  // Row-major order survives any chain of reshapes: one is enough.
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getInput().getType() == getType() ? getInput() : Value(getResult());
+  }
+  auto dense = llvm::dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
+  if (dense && getType().hasStaticShape())
+    return dense.reshape(getType());
+  return {};
+}
+
+namespace {
+bool isIdentityPermutation(ArrayRef<int64_t> permutation) {
+  for (size_t i = 0; i < permutation.size(); ++i)
+    if (permutation[i] != static_cast<int64_t>(i))
+      return false;
+  return true;
+}
+
+/// out[o] = in[i] with i[permutation[k]] = o[k], for static shapes.
+DenseElementsAttr transposeConstant(DenseElementsAttr in, ArrayRef<int64_t> permutation,
+                                    RankedTensorType resultType) {
+  if (in.isSplat())
+    return DenseElementsAttr::get(resultType, in.getSplatValue<Attribute>());
+  ArrayRef<int64_t> inShape = in.getType().getShape();
+  const int64_t rank = static_cast<int64_t>(inShape.size());
+  SmallVector<int64_t> inStrides(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    inStrides[d] = inStrides[d + 1] * inShape[d + 1];
+  SmallVector<Attribute> values(in.getValues<Attribute>());
+  SmallVector<Attribute> out;
+  out.reserve(values.size());
+  SmallVector<int64_t> index(rank, 0); // the output's multi-index
+  for (int64_t n = 0; n < static_cast<int64_t>(values.size()); ++n) {
+    int64_t source = 0;
+    for (int64_t k = 0; k < rank; ++k)
+      source += index[k] * inStrides[permutation[k]];
+    out.push_back(values[source]);
+    for (int64_t k = rank - 1; k >= 0 && ++index[k] == resultType.getDimSize(k); --k)
+      index[k] = 0;
+  }
+  return DenseElementsAttr::get(resultType, out);
+}
+} // namespace
+
+OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
+  ArrayRef<int64_t> permutation = getPermutation();
+  if (isIdentityPermutation(permutation) && getInput().getType() == getType())
+    return getInput();
+  // Result dim k is the inner result's dim p[k], which is x's dim q[p[k]].
+  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
+    SmallVector<int64_t> composed;
+    for (int64_t axis : permutation)
+      composed.push_back(inner.getPermutation()[axis]);
+    if (isIdentityPermutation(composed) && inner.getInput().getType() == getType())
+      return inner.getInput();
+    getInputMutable().assign(inner.getInput());
+    setPermutation(composed);
+    return getResult();
+  }
+  auto dense = llvm::dyn_cast_if_present<DenseElementsAttr>(adaptor.getInput());
+  auto type = llvm::dyn_cast<RankedTensorType>(getType());
+  if (dense && type && type.hasStaticShape())
+    return transposeConstant(dense, permutation, type);
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
 // TimeEmbeddingOp
 //===----------------------------------------------------------------------===//
 

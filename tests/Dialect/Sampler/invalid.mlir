@@ -92,7 +92,7 @@ func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
 // -----
 
 func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
-  // expected-error @+1 {{churn is an option of the EDM 'euler' and 'heun' solvers, not of 'rk4'}}
+  // expected-error @+1 {{churn is an option of the EDM solvers ('euler', 'heun'), not of 'rk4'}}
   %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.karras<> method #sampler.ode<solver = rk4, churn = 1.0> prediction x0 steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }

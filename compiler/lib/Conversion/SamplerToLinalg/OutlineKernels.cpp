@@ -1,11 +1,11 @@
 //===- OutlineKernels.cpp - affine steps -> linalg kernel functions -------===//
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Target/CPU/Kernels.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Conversion/Passes.h"
 
 namespace tweedie {
 #define GEN_PASS_DEF_TWEEDIEOUTLINEKERNELS
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Conversion/Passes.h.inc"
 } // namespace tweedie
 
 using namespace mlir;

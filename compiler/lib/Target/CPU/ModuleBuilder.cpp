@@ -258,10 +258,12 @@ private:
   }
 
   /// A sampler's transpose of a weight (a dense layer's input gradient
-  /// reads W^T) is a constant of the module, not work per step.
+  /// reads W^T) is a constant of the module, not work per step. Weights
+  /// enter only here, as the module's constants, so this is the one fold the
+  /// IR cannot do itself (a transposed arith.constant folds in
+  /// TransposeOp::fold); training transposes its weights every step.
   bool foldsToConstant(score::TransposeOp op) const {
-    return !training &&
-           isa_and_nonnull<score::ParamOp, arith::ConstantOp>(op.getInput().getDefiningOp());
+    return !training && isa_and_nonnull<score::ParamOp>(op.getInput().getDefiningOp());
   }
 
   FailureOr<int32_t> transposedConstant(score::TransposeOp op) {

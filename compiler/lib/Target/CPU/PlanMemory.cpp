@@ -10,11 +10,11 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Target/CPU/MemoryPlan.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Target/CPU/Passes.h"
 
 namespace tweedie {
 #define GEN_PASS_DEF_TWEEDIEPLANMEMORY
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Target/CPU/Passes.h.inc"
 } // namespace tweedie
 
 using namespace mlir;

@@ -18,7 +18,7 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Numerics/Processes.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -51,61 +51,51 @@ Coefficients tweedie::coefficientsOf(ScheduleAttrInterface schedule, Value t,
       c.diffusionSq = beta;
     }
   };
-  if (auto vp = dyn_cast<VPAttr>(schedule)) {
-    vpFamily(vp.getBetaMin(), vp.getBetaMax(), false);
-  } else if (auto subvp = dyn_cast<SubVPAttr>(schedule)) {
-    vpFamily(subvp.getBetaMin(), subvp.getBetaMax(), true);
-  } else if (auto ve = dyn_cast<VEAttr>(schedule)) {
+  const numerics::Process process = schedule.getProcess();
+  switch (process.kind) {
+  case numerics::Process::Kind::VP:
+    vpFamily(process.betaMin, process.betaMax, false);
+    break;
+  case numerics::Process::Kind::SubVP:
+    vpFamily(process.betaMin, process.betaMax, true);
+    break;
+  case numerics::Process::Kind::VE: {
     // sigma = sigma_min (sigma_max / sigma_min)^t, g^2 = 2 log(sigma_max/sigma_min) sigma^2.
-    const double logRatio = std::log(ve.getSigmaMax() / ve.getSigmaMin());
-    Value logSigma = e.shift(e.scale(t, logRatio), std::log(ve.getSigmaMin()));
+    const double logRatio = std::log(process.sigmaMax / process.sigmaMin);
+    Value logSigma = e.shift(e.scale(t, logRatio), std::log(process.sigmaMin));
     c.sigma = e.act(score::ActKind::exp, logSigma);
     c.sigmaSq = e.act(score::ActKind::exp, e.scale(logSigma, 2.0));
     c.diffusionSq = e.scale(c.sigmaSq, 2.0 * logRatio);
-  } else { // sigma schedules: t is sigma, d(sigma^2)/d sigma = 2 sigma
+    break;
+  }
+  case numerics::Process::Kind::SigmaTime: // t is sigma, d(sigma^2)/d sigma = 2 sigma
     c.sigma = t;
     c.sigmaSq = e.act(score::ActKind::square, t);
     c.diffusionSq = e.scale(t, 2.0);
+    break;
+  case numerics::Process::Kind::DiscreteVP:
+    llvm_unreachable("DDPM schedules have tables, not closed-form coefficients "
+                     "(flowIntervalOf and the objective take them apart first)");
   }
   return c;
 }
 
-FailureOr<FlowInterval> tweedie::flowIntervalOf(ScheduleAttrInterface schedule,
+FailureOr<numerics::TimeInterval> tweedie::flowIntervalOf(ScheduleAttrInterface schedule,
                                                 std::string &why) {
-  FlowInterval interval;
-  if (auto vp = dyn_cast<VPAttr>(schedule)) {
-    interval.tEnd = vp.getTMin();
-  } else if (auto subvp = dyn_cast<SubVPAttr>(schedule)) {
-    interval.tEnd = subvp.getTMin();
-  } else if (auto ve = dyn_cast<VEAttr>(schedule)) {
-    interval.tEnd = ve.getTMin();
-    interval.priorStd = ve.getSigmaMax();
-  } else if (auto karras = dyn_cast<KarrasAttr>(schedule)) {
-    interval.tStart = karras.getSigmaMax();
-    interval.tEnd = karras.getSigmaMin(); // dx/dsigma is singular at sigma = 0
-  } else if (auto ncsn = dyn_cast<NCSNAttr>(schedule)) {
-    interval.tStart = ncsn.getSigmaMax();
-    interval.tEnd = ncsn.getSigmaMin();
-  } else if (auto sigmas = dyn_cast<SigmasAttr>(schedule)) {
-    ArrayRef<double> levels = sigmas.getValues().asArrayRef();
-    interval.tStart = levels.front();
-    interval.tEnd = levels.back();
-    if (!(interval.tEnd > 0)) {
-      why = "the adaptive probability-flow ODE (rk45, likelihood) integrates to the "
-            "smallest positive sigma; drop the trailing 0";
-      return failure();
-    }
-  } else {
+  if (schedule.getProcess().kind == numerics::Process::Kind::DiscreteVP) {
     why = "the adaptive probability-flow ODE (rk45, likelihood) needs a continuous process "
           "(vp, subvp, ve) or a sigma schedule; on DDPM schedules use ddim or the "
           "fixed-step ODE solvers (e.g. dpm_solver_3)";
     return failure();
   }
-  if (!isa<VPAttr, SubVPAttr, VEAttr>(schedule))
-    interval.priorStd = interval.tStart;
+  const numerics::TimeInterval interval = schedule.getInterval();
+  if (schedule.isSigmaTime() && !(interval.tEnd > 0)) { // dx/dsigma is singular at 0
+    why = "the adaptive probability-flow ODE (rk45, likelihood) integrates to a positive "
+          "sigma; this schedule ends at sigma = 0";
+    return failure();
+  }
   return interval;
 }
-
 
 /// dy/dt = A y + B p for the network's prediction p (see the file comment):
 /// score: A = f, B = -g^2/2; eps: A = f, B = g^2 / (2 sigma);
@@ -158,13 +148,7 @@ namespace {
 /// so x0 = a x + b v with a = (1 + 2 sigma^2 f / g^2) / alpha and
 /// b = -2 sigma^2 / (g^2 alpha), in float64.
 std::vector<double> denoiseThroughVelocity(ScheduleAttrInterface schedule, double t) {
-  numerics::Process process = numerics::Process::sigmaTime();
-  if (auto vp = dyn_cast<VPAttr>(schedule))
-    process = numerics::Process::vp(vp.getBetaMin(), vp.getBetaMax());
-  else if (auto subvp = dyn_cast<SubVPAttr>(schedule))
-    process = numerics::Process::subVP(subvp.getBetaMin(), subvp.getBetaMax());
-  else if (auto ve = dyn_cast<VEAttr>(schedule))
-    process = numerics::Process::ve(ve.getSigmaMin(), ve.getSigmaMax());
+  const numerics::Process process = schedule.getProcess();
   const double alpha = process.alpha(t), sigma = process.sigma(t);
   const double f = process.drift(t), g2 = process.diffusionSq(t);
   return {(1.0 + 2.0 * sigma * sigma * f / g2) / alpha, -2.0 * sigma * sigma / (g2 * alpha)};
@@ -192,7 +176,7 @@ struct ExpandAdaptiveSolve : OpRewritePattern<SolveOp> {
     if (!network)
       return rewriter.notifyMatchFailure(op, "network not found");
     std::string why;
-    FailureOr<FlowInterval> interval = flowIntervalOf(op.getSchedule(), why);
+    FailureOr<numerics::TimeInterval> interval = flowIntervalOf(op.getSchedule(), why);
     if (failed(interval))
       return rewriter.notifyMatchFailure(op, why);
 

@@ -15,7 +15,7 @@
 #include "SolveExpansion.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Autodiff/Autodiff.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace tweedie;
@@ -51,7 +51,7 @@ struct ExpandLikelihood : OpRewritePattern<LikelihoodOp> {
     if (!probe || !network)
       return rewriter.notifyMatchFailure(op, "no probe gradient (ExpandSolvePass makes it)");
     std::string why;
-    FailureOr<FlowInterval> interval = flowIntervalOf(op.getSchedule(), why);
+    FailureOr<numerics::TimeInterval> interval = flowIntervalOf(op.getSchedule(), why);
     if (failed(interval))
       return rewriter.notifyMatchFailure(op, why);
 

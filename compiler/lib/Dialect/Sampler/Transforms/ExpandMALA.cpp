@@ -15,7 +15,7 @@
 //===----------------------------------------------------------------------===//
 #include "SolveExpansion.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
 
 using namespace mlir;
 using namespace tweedie;

@@ -21,7 +21,7 @@
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Numerics/Processes.h"
 #include "tweedie/Autodiff/Autodiff.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -30,7 +30,7 @@
 
 namespace tweedie {
 #define GEN_PASS_DEF_TWEEDIEEXPANDOBJECTIVE
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h.inc"
 } // namespace tweedie
 
 using namespace mlir;
@@ -62,19 +62,17 @@ public:
     Value data = op.getData();
     Value u = b.create<RandUniformOp>(loc, vector, data, op.getSeed(), zero, op.getStep(),
                                       b.getI64IntegerAttr(kLevelDraw));
-    FailureOr<NoiseLevel> level = drawLevel(u, zero);
-    if (failed(level))
-      return failure();
+    const NoiseLevel level = drawLevel(u, zero);
     Value z = b.create<RandnOp>(loc, data.getType(), data, op.getSeed(), zero, op.getStep(),
                                 b.getI64IntegerAttr(kNoiseDraw));
-    Value sigma = column(level->sigma);
-    Value alpha = level->alpha ? column(level->alpha) : Value();
+    Value sigma = column(level.sigma);
+    Value alpha = level.alpha ? column(level.alpha) : Value();
     Value signal = alpha ? b.create<score::MulOp>(loc, data, alpha).getResult() : data;
     Value noisy = b.create<score::AddOp>(loc, signal, b.create<score::MulOp>(loc, z, sigma));
 
     if (op.getProbes() > 0)
-      return slicedLoss(noisy, *level, alpha, sigma, u);
-    FailureOr<Value> epsHat = noiseEstimate(noisy, level->conditioning, alpha, sigma);
+      return slicedLoss(noisy, level, alpha, sigma, u);
+    FailureOr<Value> epsHat = noiseEstimate(noisy, level.conditioning, alpha, sigma);
     if (failed(epsHat))
       return failure();
     Value residual = b.create<score::AddOp>(loc, *epsHat, scaled(z, -1.0));
@@ -204,7 +202,7 @@ private:
                                    discrete ? b.getUnitAttr() : UnitAttr());
   }
 
-  FailureOr<NoiseLevel> drawLevel(Value u, Value zero) {
+  NoiseLevel drawLevel(Value u, Value zero) {
     ScheduleAttrInterface schedule = op.getSchedule();
     NoiseLevel level;
     if (op.getLevels() == NoiseLevelSampling::lognormal) {
@@ -216,50 +214,40 @@ private:
       level.sigma = level.conditioning = e.act(score::ActKind::exp, logSigma);
       return level;
     }
-    if (std::optional<std::vector<double>> alphaBars = discreteAlphaBars(schedule)) {
+    if (std::vector<double> alphaBars = schedule.getAlphaBars(); !alphaBars.empty()) {
       // L_simple: training step n + 1 uniform in {1..T}; the network sees n.
       std::vector<double> steps, alphas, sigmas;
-      for (size_t n = 0; n < alphaBars->size(); ++n) {
+      for (size_t n = 0; n < alphaBars.size(); ++n) {
         steps.push_back(static_cast<double>(n));
-        alphas.push_back(std::sqrt((*alphaBars)[n]));
-        sigmas.push_back(std::sqrt(1.0 - (*alphaBars)[n]));
+        alphas.push_back(std::sqrt(alphaBars[n]));
+        sigmas.push_back(std::sqrt(1.0 - alphaBars[n]));
       }
       level.conditioning = table(u, steps, true);
       level.alpha = table(u, alphas, true);
       level.sigma = table(u, sigmas, true);
       return level;
     }
-    std::vector<double> levels;
-    if (auto ncsn = dyn_cast<NCSNAttr>(schedule)) {
-      levels = numerics::geometricSigmas(ncsn.getLevels(), ncsn.getSigmaMin(), ncsn.getSigmaMax());
-    } else if (auto sigmas = dyn_cast<SigmasAttr>(schedule)) {
-      levels.assign(sigmas.getValues().asArrayRef().begin(), sigmas.getValues().asArrayRef().end());
-      if (llvm::any_of(levels, [](double s) { return !(s > 0); }))
-        return op.emitOpError("trains on positive noise levels; drop the sigma 0 of ") << schedule;
-    }
-    if (!levels.empty()) {
+    if (schedule.isSigmaTime() && schedule.isDiscrete()) {
       // NCSN: a level per example (one level: single-sigma DSM).
-      level.sigma = level.conditioning = table(u, levels, true);
+      level.sigma = level.conditioning = table(u, schedule.getNoiseLevels(0), true);
       return level;
     }
-    if (auto karras = dyn_cast<KarrasAttr>(schedule)) {
-      // Uniform in log sigma over [sigma_min, sigma_max].
-      const double lo = std::log(karras.getSigmaMin()), hi = std::log(karras.getSigmaMax());
+    if (schedule.isSigmaTime()) {
+      // Uniform in log sigma over the schedule's span (karras).
+      const numerics::TimeInterval interval = schedule.getInterval();
+      const double lo = std::log(interval.tEnd), hi = std::log(interval.tStart);
       level.sigma = level.conditioning =
           e.act(score::ActKind::exp, e.shift(e.scale(u, hi - lo), lo));
       return level;
     }
-    if (isa<VPAttr, SubVPAttr, VEAttr>(schedule)) {
-      // Continuous time, t uniform in [t_min, 1].
-      const double tMin = op.getTMin().convertToDouble();
-      Value t = e.shift(e.scale(u, 1.0 - tMin), tMin);
-      Coefficients c = coefficientsOf(schedule, t, e);
-      level.conditioning = t;
-      level.alpha = c.alpha;
-      level.sigma = c.sigma;
-      return level;
-    }
-    return op.emitOpError("has no DSM objective for schedule ") << schedule;
+    // Continuous time (vp, subvp, ve), t uniform in [t_min, 1].
+    const double tMin = op.getTMin().convertToDouble();
+    Value t = e.shift(e.scale(u, 1.0 - tMin), tMin);
+    Coefficients c = coefficientsOf(schedule, t, e);
+    level.conditioning = t;
+    level.alpha = c.alpha;
+    level.sigma = c.sigma;
+    return level;
   }
 
   /// The network's prediction at x_t as an estimate of z; `evaluate` runs

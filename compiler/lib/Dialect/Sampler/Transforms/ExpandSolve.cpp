@@ -9,7 +9,7 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Numerics/DiscreteSchedules.h"
 #include "tweedie/Numerics/StageSchemes.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -17,7 +17,7 @@
 
 namespace tweedie {
 #define GEN_PASS_DEF_TWEEDIEEXPANDSOLVE
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h.inc"
 } // namespace tweedie
 
 using namespace mlir;
@@ -58,8 +58,8 @@ struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
       return rewriter.notifyMatchFailure(op, "method is not ddpm or ddim");
     if (op.getPrediction() == Parameterization::energy || op.getDenoiseFinal())
       return rewriter.notifyMatchFailure(op, "an energy (its score comes first) / denoise_final");
-    std::optional<std::vector<double>> alphaBars = discreteAlphaBars(op.getSchedule());
-    if (!alphaBars)
+    const std::vector<double> alphaBars = op.getSchedule().getAlphaBars();
+    if (alphaBars.empty())
       return rewriter.notifyMatchFailure(op, "schedule is not discrete VP");
     auto network =
         SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, op.getNetworkAttr());
@@ -68,7 +68,7 @@ struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
 
     const int64_t steps = static_cast<int64_t>(op.getSteps());
     const numerics::StepTables tables = numerics::stepTables(
-        *alphaBars, numerics::samplingTimesteps(static_cast<int64_t>(alphaBars->size()),
+        alphaBars, numerics::samplingTimesteps(static_cast<int64_t>(alphaBars.size()),
                                                 steps, toSpacing(op.getSpacing())));
     // x_t = alpha x_0 + sigma eps with alpha = sqrt(abar), sigma = sqrt(1 - abar).
     std::vector<double> alpha, sigma;
@@ -197,16 +197,6 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
 };
 
 } // namespace
-
-std::optional<std::vector<double>> tweedie::discreteAlphaBars(ScheduleAttrInterface schedule) {
-  if (auto linear = dyn_cast<DDPMLinearAttr>(schedule))
-    return numerics::alphaBars(numerics::linearBetas(
-        linear.getTimesteps(), linear.getBetaStart(), linear.getBetaEnd()));
-  if (auto cosine = dyn_cast<DDPMCosineAttr>(schedule))
-    return numerics::alphaBars(numerics::cosineBetas(
-        cosine.getTimesteps(), cosine.getS(), cosine.getMaxBeta()));
-  return std::nullopt;
-}
 
 void tweedie::populateExpandSolvePatterns(RewritePatternSet &patterns) {
   patterns.add<ExpandDiscreteVPSolve>(patterns.getContext());

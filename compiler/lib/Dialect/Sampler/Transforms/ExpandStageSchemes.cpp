@@ -13,7 +13,7 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
 #include "tweedie/Numerics/StageSchemes.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -102,49 +102,32 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
   const bool annealed = method == SchemeMethod::AnnealedLangevin;
   ScheduleAttrInterface schedule = op.getSchedule();
 
-  // Levels of sigma schedules, noisiest first.
+  // The process and span from the schedule; levels of sigma schedules,
+  // noisiest first; tMin for the time schedules, which integrate t from 1.
+  r.process = schedule.getProcess();
+  const numerics::TimeInterval interval = schedule.getInterval();
+  const bool sigmaTime = schedule.isSigmaTime();
   std::vector<double> levels;
   std::optional<double> tMin;
-  if (auto vp = dyn_cast<VPAttr>(schedule)) {
-    r.process = numerics::Process::vp(vp.getBetaMin(), vp.getBetaMax());
-    tMin = vp.getTMin();
-  } else if (auto subvp = dyn_cast<SubVPAttr>(schedule)) {
-    r.process = numerics::Process::subVP(subvp.getBetaMin(), subvp.getBetaMax());
-    tMin = subvp.getTMin();
-  } else if (auto ve = dyn_cast<VEAttr>(schedule)) {
-    r.process = numerics::Process::ve(ve.getSigmaMin(), ve.getSigmaMax());
-    tMin = ve.getTMin();
-    setup.priorStd = ve.getSigmaMax();
-  } else if (auto karras = dyn_cast<KarrasAttr>(schedule)) {
-    r.process = numerics::Process::sigmaTime();
+  if (sigmaTime && !schedule.isDiscrete()) { // levels spaced per run (karras)
     if (langevin) {
-      levels = {karras.getSigmaMin()};
+      levels = {interval.tEnd};
     } else {
-      levels = numerics::karrasSigmas(steps, karras.getSigmaMin(), karras.getSigmaMax(),
-                                      karras.getRho());
+      levels = schedule.getNoiseLevels(steps);
       if (!annealed)
         levels.push_back(0.0); // EDM: the last step lands on the data
     }
-  } else if (auto ncsn = dyn_cast<NCSNAttr>(schedule)) {
-    r.process = numerics::Process::sigmaTime();
-    levels = numerics::geometricSigmas(ncsn.getLevels(), ncsn.getSigmaMin(),
-                                       ncsn.getSigmaMax());
-  } else if (auto sigmas = dyn_cast<SigmasAttr>(schedule)) {
-    r.process = numerics::Process::sigmaTime();
-    levels.assign(sigmas.getValues().asArrayRef().begin(),
-                  sigmas.getValues().asArrayRef().end());
-  } else if (std::optional<std::vector<double>> alphaBars = discreteAlphaBars(schedule)) {
-    // DPM-Solver's continuous view of a DDPM schedule: t in [1/N, 1].
-    r.process = numerics::Process::discreteVP(*alphaBars);
-    tMin = 1.0 / static_cast<double>(alphaBars->size());
-    if (op.getSpacing() == TimeSpacing::leading || op.getSpacing() == TimeSpacing::trailing) {
+  } else if (sigmaTime) { // the schedule's own levels (ncsn, sigmas)
+    levels = schedule.getNoiseLevels(steps);
+  } else {
+    tMin = interval.tEnd;
+    setup.priorStd = interval.priorStd;
+    if (r.process.kind == numerics::Process::Kind::DiscreteVP &&
+        (op.getSpacing() == TimeSpacing::leading || op.getSpacing() == TimeSpacing::trailing)) {
       why = "spacing leading/trailing picks training steps for ddpm and ddim; on a DDPM "
             "schedule the other samplers take linspace (uniform in t) or logsnr";
       return failure();
     }
-  } else {
-    why = "the schedule has no continuous-time form";
-    return failure();
   }
 
   if (tMin) {
@@ -161,7 +144,7 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
     } else {
       r.grid = numerics::linspace(1.0, *tMin, points);
     }
-  } else if (isa<KarrasAttr>(schedule)) {
+  } else if (!schedule.isDiscrete()) {
     r.grid = levels;
   } else {
     // NCSN / explicit sigmas: Langevin at the smallest level, annealed

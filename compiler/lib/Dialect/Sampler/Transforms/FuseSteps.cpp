@@ -10,13 +10,13 @@
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Reference/FromDialects.h"
 #include "tweedie/Reference/SamplerSteps.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace tweedie {
 #define GEN_PASS_DEF_TWEEDIEFUSESTEPS
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h.inc"
 } // namespace tweedie
 
 using namespace mlir;

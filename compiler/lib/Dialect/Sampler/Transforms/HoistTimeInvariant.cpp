@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -19,7 +19,7 @@
 
 namespace tweedie {
 #define GEN_PASS_DEF_TWEEDIEHOISTTIMEINVARIANT
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h.inc"
 } // namespace tweedie
 
 using namespace mlir;

@@ -23,10 +23,6 @@ namespace tweedie {
 /// `noise` itself when std is 1.
 mlir::Value scalePrior(mlir::OpBuilder &b, mlir::Location loc, mlir::Value noise, double std);
 
-/// abar_t of a discrete variance-preserving schedule (ddpm_linear,
-/// ddpm_cosine), t = 0 .. T-1; nullopt for any other schedule.
-std::optional<std::vector<double>> discreteAlphaBars(sampler::ScheduleAttrInterface schedule);
-
 /// Scalar functions of the per-sample time, as [B, 1, ..., 1] tensors that
 /// broadcast against the state.
 class TimeExpr {
@@ -66,17 +62,14 @@ struct Coefficients {
 };
 
 /// alpha, sigma, sigma^2, f and g^2 of a continuous schedule (vp, subvp, ve;
-/// a sigma schedule's t is sigma itself) at the per-sample times `t`.
+/// a sigma schedule's t is sigma itself) at the per-sample times `t`, as IR
+/// from the schedule's process.
 Coefficients coefficientsOf(sampler::ScheduleAttrInterface schedule, mlir::Value t, TimeExpr &e);
 
-/// The probability-flow ODE's interval in the schedule's own coordinate (what
-/// the network is conditioned on: t for the SDEs, sigma for sigma schedules),
-/// from the prior's end, and the prior's standard deviation.
-struct FlowInterval {
-  double tStart = 1.0, tEnd = 0.0, priorStd = 1.0;
-};
-mlir::FailureOr<FlowInterval> flowIntervalOf(sampler::ScheduleAttrInterface schedule,
-                                             std::string &why);
+/// The probability-flow ODE's interval (the schedule's), or why the adaptive
+/// solvers cannot integrate this schedule (DDPM tables; a sigma of 0).
+mlir::FailureOr<numerics::TimeInterval>
+flowIntervalOf(sampler::ScheduleAttrInterface schedule, std::string &why);
 
 /// The probability-flow velocity dy/dt = f y - g^2/2 score at y, written
 /// through the network's prediction p at (y, t) and the coefficients at t.

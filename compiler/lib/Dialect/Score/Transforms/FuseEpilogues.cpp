@@ -6,13 +6,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
-#include "tweedie/Transforms/Passes.h"
+#include "tweedie/Dialect/Score/Transforms/Passes.h"
 
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace tweedie {
 #define GEN_PASS_DEF_TWEEDIEFUSEEPILOGUES
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Dialect/Score/Transforms/Passes.h.inc"
 } // namespace tweedie
 
 using namespace mlir;

@@ -9,6 +9,9 @@
 
 #include "tweedie/Dialect/Common/FloatSyntax.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerDialect.h"
+#include "tweedie/Numerics/Processes.h"
+
+#include <vector>
 
 #include "tweedie/Dialect/Sampler/IR/SamplerEnums.h.inc"
 

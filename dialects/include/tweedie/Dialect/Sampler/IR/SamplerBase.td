@@ -102,7 +102,7 @@ def Sampler_Predictor : I32EnumAttr<"Predictor",
   let cppNamespace = "::tweedie::sampler";
 }
 
-// Case for case compiler/include/tweedie/Numerics/OdeSolvers.def, in its
+// Case for case numerics/include/tweedie/Numerics/OdeSolvers.def, in its
 // order (asserted where the expansion maps one onto the other).
 def Sampler_OdeSolver : I32EnumAttr<"OdeSolver",
     "fixed-step probability-flow ODE solvers", [

@@ -22,6 +22,9 @@ def Score_Dialect : Dialect {
     dense weights are [in, out], conv weights are [out, in/groups, kh, kw].
     A leading dynamic dimension (`?`) stands for the batch.
   }];
+  // Folds of constants (a transposed or reshaped constant) become arith.constant.
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let hasConstantMaterializer = 1;
 }
 
 // Element types a network may use. The reference interpreter computes in f64

@@ -179,6 +179,7 @@ def Score_ScaleOp : Score_Op<"scale", [Pure, SameOperandsAndResultType, Score_Ha
                        DefaultValuedAttr<F64Attr, "0.0">:$shift);
   let results = (outs Score_FloatTensor:$result);
   let assemblyFormat = "$input `by` $factor (`shift` $shift^)? attr-dict `:` type($input)";
+  let hasFolder = 1; // 1 x + 0 is x
 }
 
 class Score_BroadcastBinaryOp<string mnemonic, string formula>
@@ -243,6 +244,7 @@ def Score_ReshapeOp : Score_Op<"reshape", [Pure, Score_HasVJP]> {
   let results = (outs Score_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1; // to its own shape; of a reshape; of a constant
 }
 
 def Score_TransposeOp : Score_ShapedOp<"transpose", [Score_HasVJP]> {
@@ -252,6 +254,7 @@ def Score_TransposeOp : Score_ShapedOp<"transpose", [Score_HasVJP]> {
   let assemblyFormat = [{
     $input $permutation attr-dict `:` functional-type(operands, results)
   }];
+  let hasFolder = 1; // the identity; of a transpose; of a constant
 }
 
 //===----------------------------------------------------------------------===//

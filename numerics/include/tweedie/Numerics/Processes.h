@@ -52,6 +52,13 @@ struct Process {
   double timeOfLogSNR(double lambda, double lo, double hi) const;
 };
 
+/// The span a sampler covers in a schedule's own coordinate, from the prior's
+/// end tStart to the last time sampled tEnd (tStart > tEnd), and the prior's
+/// standard deviation.
+struct TimeInterval {
+  double tStart = 1.0, tEnd = 0.0, priorStd = 1.0;
+};
+
 /// Karras et al. (2022) eq. 5: n levels from sigmaMax down to sigmaMin,
 /// (sigmaMax^(1/rho) + i/(n-1) (sigmaMin^(1/rho) - sigmaMax^(1/rho)))^rho.
 std::vector<double> karrasSigmas(int64_t n, double sigmaMin, double sigmaMax, double rho);

@@ -1,18 +1,18 @@
-//===- Passes.h - Tweedie's passes ------------------------------*- C++ -*-===//
-#ifndef TWEEDIE_TRANSFORMS_PASSES_H
-#define TWEEDIE_TRANSFORMS_PASSES_H
+//===- Passes.h - the sampler dialect's passes ---*- C++ -*-===//
+#ifndef TWEEDIE_DIALECT_SAMPLER_TRANSFORMS_PASSES_H
+#define TWEEDIE_DIALECT_SAMPLER_TRANSFORMS_PASSES_H
 
 #include "tweedie/Dialect/Sampler/IR/SamplerDialect.h"
+#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
-#include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
+
+#include <string>
 
 namespace tweedie {
 
@@ -43,19 +43,15 @@ void populateExpandMALAPatterns(mlir::RewritePatternSet &patterns);
 /// Why a mala solve cannot be expanded; empty when it can or is not mala.
 std::string whyMALAFails(sampler::SolveOp op);
 
-/// act/residual-add after dense, conv2d, group_norm -> their fused epilogue
-/// (see --tweedie-fuse-epilogues).
-void populateFuseEpiloguePatterns(mlir::RewritePatternSet &patterns);
-
 /// Linear step ops -> sampler.affine_step, folding parameterisation
 /// conversions in (see --tweedie-fuse-steps).
 void populateFuseStepPatterns(mlir::RewritePatternSet &patterns);
 
 #define GEN_PASS_DECL
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h.inc"
 
 #define GEN_PASS_REGISTRATION
-#include "tweedie/Transforms/Passes.h.inc"
+#include "tweedie/Dialect/Sampler/Transforms/Passes.h.inc"
 
 } // namespace tweedie
 
