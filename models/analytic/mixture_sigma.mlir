@@ -36,19 +36,25 @@ func.func @score(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32>
   %v27 = score.mul %v24, %v26 : (tensor<?x3xf32>, tensor<1xf32>) -> tensor<?x3xf32>
   %v28 = score.reshape %v27 : tensor<?x3xf32> -> tensor<?x3x1xf32>
   %v29 = score.add %v25, %v28 : (tensor<?x1x3xf32>, tensor<?x3x1xf32>) -> tensor<?x3x3xf32>
-  %v30 = score.act exp %v29 : tensor<?x3x3xf32>
-  %v31 = arith.constant dense<[[1.0], [1.0], [1.0]]> : tensor<3x1xf32>
-  %v32 = score.dense %v30, %v31 : (tensor<?x3x3xf32>, tensor<3x1xf32>) -> tensor<?x3x1xf32>
-  %v33 = score.act reciprocal %v32 : tensor<?x3x1xf32>
-  %v34 = score.reshape %v33 : tensor<?x3x1xf32> -> tensor<?x3xf32>
-  %v35 = score.mul %v34, %v5 : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
-  %v36 = arith.constant dense<[[1.0], [1.0], [1.0]]> : tensor<3x1xf32>
-  %v37 = score.dense %v35, %v36 : (tensor<?x3xf32>, tensor<3x1xf32>) -> tensor<?x1xf32>
-  %v38 = arith.constant dense<[[-1.5, 0.0], [1.5, 1.0], [0.5, -2.0]]> : tensor<3x2xf32>
-  %v39 = score.dense %v35, %v38 : (tensor<?x3xf32>, tensor<3x2xf32>) -> tensor<?x2xf32>
-  %v40 = score.mul %x, %v37 : (tensor<?x2xf32>, tensor<?x1xf32>) -> tensor<?x2xf32>
-  %v41 = arith.constant dense<[-1.0]> : tensor<1xf32>
-  %v42 = score.mul %v40, %v41 : (tensor<?x2xf32>, tensor<1xf32>) -> tensor<?x2xf32>
-  %v43 = score.add %v42, %v39 : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x2xf32>
-  return %v43 : tensor<?x2xf32>
+  %v30 = arith.constant dense<[-80.0]> : tensor<1xf32>
+  %v31 = score.add %v29, %v30 : (tensor<?x3x3xf32>, tensor<1xf32>) -> tensor<?x3x3xf32>
+  %v32 = score.act relu %v31 : tensor<?x3x3xf32>
+  %v33 = arith.constant dense<[-1.0]> : tensor<1xf32>
+  %v34 = score.mul %v32, %v33 : (tensor<?x3x3xf32>, tensor<1xf32>) -> tensor<?x3x3xf32>
+  %v35 = score.add %v29, %v34 : (tensor<?x3x3xf32>, tensor<?x3x3xf32>) -> tensor<?x3x3xf32>
+  %v36 = score.act exp %v35 : tensor<?x3x3xf32>
+  %v37 = arith.constant dense<[[1.0], [1.0], [1.0]]> : tensor<3x1xf32>
+  %v38 = score.dense %v36, %v37 : (tensor<?x3x3xf32>, tensor<3x1xf32>) -> tensor<?x3x1xf32>
+  %v39 = score.act reciprocal %v38 : tensor<?x3x1xf32>
+  %v40 = score.reshape %v39 : tensor<?x3x1xf32> -> tensor<?x3xf32>
+  %v41 = score.mul %v40, %v5 : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  %v42 = arith.constant dense<[[1.0], [1.0], [1.0]]> : tensor<3x1xf32>
+  %v43 = score.dense %v41, %v42 : (tensor<?x3xf32>, tensor<3x1xf32>) -> tensor<?x1xf32>
+  %v44 = arith.constant dense<[[-1.5, 0.0], [1.5, 1.0], [0.5, -2.0]]> : tensor<3x2xf32>
+  %v45 = score.dense %v41, %v44 : (tensor<?x3xf32>, tensor<3x2xf32>) -> tensor<?x2xf32>
+  %v46 = score.mul %x, %v43 : (tensor<?x2xf32>, tensor<?x1xf32>) -> tensor<?x2xf32>
+  %v47 = arith.constant dense<[-1.0]> : tensor<1xf32>
+  %v48 = score.mul %v46, %v47 : (tensor<?x2xf32>, tensor<1xf32>) -> tensor<?x2xf32>
+  %v49 = score.add %v48, %v45 : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x2xf32>
+  return %v49 : tensor<?x2xf32>
 }

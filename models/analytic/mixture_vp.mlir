@@ -50,20 +50,26 @@ func.func @score(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32>
   %v41 = score.mul %v38, %v40 : (tensor<?x3xf32>, tensor<1xf32>) -> tensor<?x3xf32>
   %v42 = score.reshape %v41 : tensor<?x3xf32> -> tensor<?x3x1xf32>
   %v43 = score.add %v39, %v42 : (tensor<?x1x3xf32>, tensor<?x3x1xf32>) -> tensor<?x3x3xf32>
-  %v44 = score.act exp %v43 : tensor<?x3x3xf32>
-  %v45 = arith.constant dense<[[1.0], [1.0], [1.0]]> : tensor<3x1xf32>
-  %v46 = score.dense %v44, %v45 : (tensor<?x3x3xf32>, tensor<3x1xf32>) -> tensor<?x3x1xf32>
-  %v47 = score.act reciprocal %v46 : tensor<?x3x1xf32>
-  %v48 = score.reshape %v47 : tensor<?x3x1xf32> -> tensor<?x3xf32>
-  %v49 = score.mul %v48, %v17 : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
-  %v50 = arith.constant dense<[[1.0], [1.0], [1.0]]> : tensor<3x1xf32>
-  %v51 = score.dense %v49, %v50 : (tensor<?x3xf32>, tensor<3x1xf32>) -> tensor<?x1xf32>
-  %v52 = arith.constant dense<[[-1.5, 0.0], [1.5, 1.0], [0.5, -2.0]]> : tensor<3x2xf32>
-  %v53 = score.dense %v49, %v52 : (tensor<?x3xf32>, tensor<3x2xf32>) -> tensor<?x2xf32>
-  %v54 = score.mul %v53, %v8 : (tensor<?x2xf32>, tensor<?x1xf32>) -> tensor<?x2xf32>
-  %v55 = score.mul %x, %v51 : (tensor<?x2xf32>, tensor<?x1xf32>) -> tensor<?x2xf32>
-  %v56 = arith.constant dense<[-1.0]> : tensor<1xf32>
-  %v57 = score.mul %v55, %v56 : (tensor<?x2xf32>, tensor<1xf32>) -> tensor<?x2xf32>
-  %v58 = score.add %v57, %v54 : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x2xf32>
-  return %v58 : tensor<?x2xf32>
+  %v44 = arith.constant dense<[-80.0]> : tensor<1xf32>
+  %v45 = score.add %v43, %v44 : (tensor<?x3x3xf32>, tensor<1xf32>) -> tensor<?x3x3xf32>
+  %v46 = score.act relu %v45 : tensor<?x3x3xf32>
+  %v47 = arith.constant dense<[-1.0]> : tensor<1xf32>
+  %v48 = score.mul %v46, %v47 : (tensor<?x3x3xf32>, tensor<1xf32>) -> tensor<?x3x3xf32>
+  %v49 = score.add %v43, %v48 : (tensor<?x3x3xf32>, tensor<?x3x3xf32>) -> tensor<?x3x3xf32>
+  %v50 = score.act exp %v49 : tensor<?x3x3xf32>
+  %v51 = arith.constant dense<[[1.0], [1.0], [1.0]]> : tensor<3x1xf32>
+  %v52 = score.dense %v50, %v51 : (tensor<?x3x3xf32>, tensor<3x1xf32>) -> tensor<?x3x1xf32>
+  %v53 = score.act reciprocal %v52 : tensor<?x3x1xf32>
+  %v54 = score.reshape %v53 : tensor<?x3x1xf32> -> tensor<?x3xf32>
+  %v55 = score.mul %v54, %v17 : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32>
+  %v56 = arith.constant dense<[[1.0], [1.0], [1.0]]> : tensor<3x1xf32>
+  %v57 = score.dense %v55, %v56 : (tensor<?x3xf32>, tensor<3x1xf32>) -> tensor<?x1xf32>
+  %v58 = arith.constant dense<[[-1.5, 0.0], [1.5, 1.0], [0.5, -2.0]]> : tensor<3x2xf32>
+  %v59 = score.dense %v55, %v58 : (tensor<?x3xf32>, tensor<3x2xf32>) -> tensor<?x2xf32>
+  %v60 = score.mul %v59, %v8 : (tensor<?x2xf32>, tensor<?x1xf32>) -> tensor<?x2xf32>
+  %v61 = score.mul %x, %v57 : (tensor<?x2xf32>, tensor<?x1xf32>) -> tensor<?x2xf32>
+  %v62 = arith.constant dense<[-1.0]> : tensor<1xf32>
+  %v63 = score.mul %v61, %v62 : (tensor<?x2xf32>, tensor<1xf32>) -> tensor<?x2xf32>
+  %v64 = score.add %v63, %v60 : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x2xf32>
+  return %v64 : tensor<?x2xf32>
 }

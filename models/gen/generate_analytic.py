@@ -133,9 +133,13 @@ MIX_STDS = [0.3, 0.5, 0.4]
 def mixture_network(process):
     """score(x) = sum_k w_k(x) (-(x - alpha mu_k) / v_k), v_k = alpha^2 s_k^2 + sigma^2,
     w = softmax(l), l_k = log pi_k - log v_k - |x - alpha mu_k|^2 / (2 v_k) (two
-    dims). The softmax is w_k = 1 / sum_j exp(l_j - l_k): an overflowing exp gives
-    w_k = 0 and the largest l_k has a sum >= 1, so it is finite in float32 for
-    any x without a max-subtraction op."""
+    dims). The softmax is w_k = 1 / sum_j exp(l_j - l_k), with each difference
+    capped at 80 (d - relu(d - 80), exact below the cap): the largest l_k has a
+    sum >= 1, and a far component's sum stays finite (e^80 < 3.4e38) so its
+    weight is ~0 and so is its gradient. An uncapped exp overflows to inf in
+    the tails, which the forward pass survives (w_k = 1/inf = 0) but the
+    reverse pass does not (-1/inf^2 * inf is NaN): the likelihood's divergence
+    needs that gradient."""
     K = len(MIX_WEIGHTS)
     BK, CK, B2 = f"tensor<?x{K}xf32>", f"tensor<{K}xf32>", "tensor<?x2xf32>"
     w = Writer()
@@ -176,6 +180,8 @@ def mixture_network(process):
                f"{BK} -> tensor<?x{K}x1xf32>")
     BKK = f"tensor<?x{K}x{K}xf32>"
     diffs = w.add(row, f"tensor<?x1x{K}xf32>", col, f"tensor<?x{K}x1xf32>", BKK)
+    excess = w.act("relu", w.add(diffs, BKK, w.const([-80.0]), C1, BKK), BKK)
+    diffs = w.add(diffs, BKK, w.mul(excess, BKK, w.const([-1.0]), C1, BKK), BKK, BKK)
     sums = dense(w.act("exp", diffs, BKK), BKK, [[1.0]] * K, K, 1, f"tensor<?x{K}x1xf32>")
     weights = w.op(f"score.reshape {w.act('reciprocal', sums, f'tensor<?x{K}x1xf32>')}",
                    f"tensor<?x{K}x1xf32> -> {BK}")
