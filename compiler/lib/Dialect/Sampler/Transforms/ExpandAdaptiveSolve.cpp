@@ -82,14 +82,15 @@ Coefficients tweedie::coefficientsOf(ScheduleAttrInterface schedule, Value t,
 
 FailureOr<numerics::TimeInterval> tweedie::flowIntervalOf(ScheduleAttrInterface schedule,
                                                 std::string &why) {
-  if (schedule.getProcess().kind == numerics::Process::Kind::DiscreteVP) {
+  const numerics::Process::Kind kind = schedule.getProcess().kind;
+  if (kind == numerics::Process::Kind::DiscreteVP) {
     why = "the adaptive probability-flow ODE (rk45, likelihood) needs a continuous process "
           "(vp, subvp, ve) or a sigma schedule; on DDPM schedules use ddim or the "
           "fixed-step ODE solvers (e.g. dpm_solver_3)";
     return failure();
   }
   const numerics::TimeInterval interval = schedule.getInterval();
-  if (schedule.isSigmaTime() && !(interval.tEnd > 0)) { // dx/dsigma is singular at 0
+  if (kind == numerics::Process::Kind::SigmaTime && !(interval.tEnd > 0)) { // dx/dsigma is singular at 0
     why = "the adaptive probability-flow ODE (rk45, likelihood) integrates to a positive "
           "sigma; this schedule ends at sigma = 0";
     return failure();

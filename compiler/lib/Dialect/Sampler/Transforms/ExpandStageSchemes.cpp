@@ -106,7 +106,7 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
   // noisiest first; tMin for the time schedules, which integrate t from 1.
   r.process = schedule.getProcess();
   const numerics::TimeInterval interval = schedule.getInterval();
-  const bool sigmaTime = schedule.isSigmaTime();
+  const bool sigmaTime = r.process.kind == numerics::Process::Kind::SigmaTime;
   std::vector<double> levels;
   std::optional<double> tMin;
   if (sigmaTime && !schedule.isDiscrete()) { // levels spaced per run (karras)
