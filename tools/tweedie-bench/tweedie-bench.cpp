@@ -4,7 +4,11 @@
 // ODE solver on every process, measured against the exact flow of Gaussian
 // data (float64, the same tables the compiler folds into the sampler).
 //
+// `tweedie-bench sample MODULE`: the steady-state wall time of a compiled
+// sampler, per step and per op kind, with its reorders, arena and peak RSS.
+//
 //===----------------------------------------------------------------------===//
+#include "SampleProfile.h"
 #include "tweedie/Numerics/Convergence.h"
 #include "tweedie/Numerics/StageSchemes.h"
 #include "tweedie/Numerics/DiscreteSchedules.h"
@@ -100,8 +104,34 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"eps", "x0", "v", "score"}))
       ->capture_default_str();
   ordersCommand->add_flag("-v,--verbose", verbose, "Also print every grid's error");
+
+  tweedie::bench::SampleProfileOptions sample;
+  CLI::App *sampleCommand = app.add_subcommand(
+      "sample", "Time a compiled sampler: wall time per step, time per op kind, reorders, "
+                "arena and peak RSS (after one warm-up request)");
+  sampleCommand->add_option("module", sample.module, "Module written by tweedie-compile")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sampleCommand->add_option("-n,--num-samples", sample.count, "Samples per request")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 30))
+      ->capture_default_str();
+  sampleCommand->add_option("-t,--threads", sample.threads, "Worker threads")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  sampleCommand->add_option("-r,--rounds", sample.rounds, "Timed requests (the median is reported)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  sampleCommand->add_option("-s,--seed", sample.seed, "Seed of the noise stream")
+      ->capture_default_str();
+  sampleCommand->add_option("--noise", sample.noise,
+                            "Prior noise [N, ...] (.npy) in place of the seed's stream")
+      ->check(CLI::ExistingFile);
+  sampleCommand->add_option("-o,--out", sample.out, "Write the last request's samples (.npy)");
+  sampleCommand->add_flag("--json", sample.json, "One JSON object instead of the table");
   CLI11_PARSE(app, argc, argv);
   if (ordersCommand->parsed())
     return orders(prediction, verbose);
+  if (sampleCommand->parsed())
+    return tweedie::bench::sampleProfile(sample);
   return 0;
 }

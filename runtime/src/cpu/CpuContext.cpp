@@ -1,6 +1,8 @@
 //===- CpuContext.cpp -------------------------------------------------------===//
 #include "cpu/CpuContext.h"
 
+#include <new>
+
 namespace tweedie::cpu {
 
 dnnl::primitive_attr withUserScratchpad(const dnnl::post_ops &ops) {
@@ -34,54 +36,86 @@ void CpuContext::execute(const dnnl::primitive &primitive,
   stream.wait();
 }
 
+float *CpuContext::staging(size_t slot, size_t bytes) {
+  if (staging_.size() <= slot)
+    staging_.resize(slot + 1);
+  AlignedBlock &block = staging_[slot];
+  if (block.bytes < bytes) {
+    const size_t rounded = (bytes + 63) / 64 * 64;
+    block.data.reset(static_cast<std::byte *>(std::aligned_alloc(64, rounded)));
+    if (!block.data)
+      throw std::bad_alloc();
+    block.bytes = rounded;
+  }
+  return reinterpret_cast<float *>(block.data.get());
+}
+
+void CpuContext::reorder(const dnnl::memory &from, const dnnl::memory &to) {
+  // oneDNN's reorder takes non-const handles; it does not write `from`.
+  dnnl::reorder(from, to).execute(stream, const_cast<dnnl::memory &>(from),
+                                  const_cast<dnnl::memory &>(to));
+  ++reorders;
+}
+
 dnnl::memory biasArg(CpuContext &context, const dnnl::memory &bias, const float *override) {
   return override ? dnnl::memory(bias.get_desc(), context.engine, const_cast<float *>(override))
                   : bias;
 }
 
-dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
-                                  const dnnl::memory::desc &residualDesc) {
+EltwiseOp eltwiseOf(Activation activation) {
   using dnnl::algorithm;
-  dnnl::post_ops ops;
-  switch (epilogue.activation) {
+  switch (activation) {
   case Activation::None:
     break;
   case Activation::SiLU: // swish with alpha = 1: x sigmoid(x)
-    ops.append_eltwise(1.f, algorithm::eltwise_swish, 1.f, 0.f);
-    break;
+    return {algorithm::eltwise_swish, 1.f, 0.f};
   case Activation::GELU:
-    ops.append_eltwise(1.f, algorithm::eltwise_gelu_erf, 0.f, 0.f);
-    break;
+    return {algorithm::eltwise_gelu_erf, 0.f, 0.f};
   case Activation::ReLU:
-    ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
-    break;
+    return {algorithm::eltwise_relu, 0.f, 0.f};
   case Activation::Tanh:
-    ops.append_eltwise(1.f, algorithm::eltwise_tanh, 0.f, 0.f);
-    break;
+    return {algorithm::eltwise_tanh, 0.f, 0.f};
   case Activation::Softplus: // oneDNN 2.6's soft_relu is log(1 + e^x)
-    ops.append_eltwise(1.f, algorithm::eltwise_soft_relu, 0.f, 0.f);
-    break;
+    return {algorithm::eltwise_soft_relu, 0.f, 0.f};
   case Activation::Exp:
-    ops.append_eltwise(1.f, algorithm::eltwise_exp, 0.f, 0.f);
-    break;
+    return {algorithm::eltwise_exp, 0.f, 0.f};
   case Activation::Log:
-    ops.append_eltwise(1.f, algorithm::eltwise_log, 0.f, 0.f);
-    break;
+    return {algorithm::eltwise_log, 0.f, 0.f};
   case Activation::Sqrt:
-    ops.append_eltwise(1.f, algorithm::eltwise_sqrt, 0.f, 0.f);
-    break;
+    return {algorithm::eltwise_sqrt, 0.f, 0.f};
   case Activation::Square:
-    ops.append_eltwise(1.f, algorithm::eltwise_square, 0.f, 0.f);
-    break;
+    return {algorithm::eltwise_square, 0.f, 0.f};
   case Activation::Sigmoid:
-    ops.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f);
-    break;
+    return {algorithm::eltwise_logistic, 0.f, 0.f};
   case Activation::Reciprocal: // pow(x; alpha = 1, beta = -1) = x^-1
-    ops.append_eltwise(1.f, algorithm::eltwise_pow, 1.f, -1.f);
-    break;
+    return {algorithm::eltwise_pow, 1.f, -1.f};
   }
+  return {};
+}
+
+namespace {
+dnnl::post_ops activationPostOps(Activation activation) {
+  dnnl::post_ops ops;
+  if (activation != Activation::None) {
+    const EltwiseOp op = eltwiseOf(activation);
+    ops.append_eltwise(1.f, op.algorithm, op.alpha, op.beta);
+  }
+  return ops;
+}
+} // namespace
+
+dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
+                                  const dnnl::memory::desc &residualDesc) {
+  dnnl::post_ops ops = activationPostOps(epilogue.activation);
   if (epilogue.residual)
-    ops.append_binary(algorithm::binary_add, residualDesc);
+    ops.append_binary(dnnl::algorithm::binary_add, residualDesc);
+  return withUserScratchpad(ops);
+}
+
+dnnl::primitive_attr epilogueAttrSummingDst(const Epilogue &epilogue) {
+  dnnl::post_ops ops = activationPostOps(epilogue.activation);
+  if (epilogue.residual)
+    ops.append_sum(1.f);
   return withUserScratchpad(ops);
 }
 

@@ -6,8 +6,10 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <cstdlib>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <vector>
@@ -35,8 +37,24 @@ struct CpuContext {
   /// `args`, and waits.
   void execute(const dnnl::primitive &primitive, std::unordered_map<int, dnnl::memory> args);
 
+  /// Copies `from` into `to` across layouts on this stream, and counts it.
+  void reorder(const dnnl::memory &from, const dnnl::memory &to);
+
+  /// Reorders run by reorder() since this context was made.
+  int64_t reorders = 0;
+
+  /// This context's staging buffer `slot` (0, 1, ...) of at least `bytes`,
+  /// 64-byte aligned: where a layer keeps an activation in the layout its
+  /// library call prefers. Grown on first use, then reused.
+  float *staging(size_t slot, size_t bytes);
+
 private:
+  struct AlignedBlock {
+    std::unique_ptr<std::byte, void (*)(void *)> data{nullptr, std::free};
+    size_t bytes = 0;
+  };
   std::vector<std::byte> scratch_;
+  std::vector<AlignedBlock> staging_;
 };
 
 /// Primitives of one layer, one per batch size (or row count), built on first
@@ -74,9 +92,21 @@ struct Epilogue {
   bool residual = false;
 };
 
-/// The post-ops of an epilogue whose residual, if any, has `residualDesc`.
+/// oneDNN's eltwise algorithm (and alpha, beta) computing an activation;
+/// None has algorithm undef.
+struct EltwiseOp {
+  dnnl::algorithm algorithm = dnnl::algorithm::undef;
+  float alpha = 0.f, beta = 0.f;
+};
+EltwiseOp eltwiseOf(Activation activation);
+
+/// The post-ops of an epilogue whose residual, if any, has `residualDesc`
+/// and is added by a binary post-op.
 dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,
                                   const dnnl::memory::desc &residualDesc);
+/// The post-ops of an epilogue whose residual, if any, is already in the
+/// destination (a sum post-op: the form oneDNN's convolutions run fastest).
+dnnl::primitive_attr epilogueAttrSummingDst(const Epilogue &epilogue);
 
 /// Constant data (weights) reordered once from the caller's layout `user` into
 /// the layout a primitive prefers; the caller's buffer is not kept.

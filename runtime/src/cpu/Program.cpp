@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +49,8 @@ private:
 struct Program::Layers {
   std::unique_ptr<KernelLibrary> library;
   std::vector<std::unique_ptr<OpKernel>> kernels;
+  /// Each op's name in a profile: its kind, or "kernel" for generated code.
+  std::vector<std::string> profileNames;
 };
 
 /// One worker thread's state. Its arena is a slice of the host's scratch, a
@@ -85,6 +88,7 @@ struct Program::Worker {
   float *arena = nullptr; // one micro-batch
   bool owned = false;
   std::unique_ptr<DormandPrince> integrator; // integrated modules
+  OpProfile profile;                          // filled when the job asks
 };
 
 Program::Program(module::ModuleDesc desc, const std::string &origin)
@@ -94,9 +98,11 @@ Program::Program(module::ModuleDesc desc, const std::string &origin)
     layers_->library = std::make_unique<KernelLibrary>(desc_.kernels, origin);
   microBatch_ = std::clamp<int64_t>(
       desc_.arenaBytesPerSample ? kChunkArenaBytes / desc_.arenaBytesPerSample : 64, 1, 64);
-  for (const module::OpDesc &op : desc_.body)
+  for (const module::OpDesc &op : desc_.body) {
     layers_->kernels.push_back(prepareKernel(
         {desc_, op, Driver::Sampler, context_, microBatch_, layers_->library.get()}));
+    layers_->profileNames.push_back(op.kernel.empty() ? module::opKindName(op.kind) : "kernel");
+  }
 }
 
 Program::~Program() = default;
@@ -108,7 +114,17 @@ float *Program::pointer(int32_t index, Worker &worker, int64_t n, int64_t step) 
 void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint64_t seed,
                     int64_t first) {
   const Frame frame{desc_, worker.context, worker.arena, nullptr, n, step, seed, first};
+  if (!worker.job.profile) {
+    layers_->kernels[index]->run(OpArgs{frame, desc_.body[index]});
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
   layers_->kernels[index]->run(OpArgs{frame, desc_.body[index]});
+  OpProfile::Entry &entry = worker.profile.byKind[layers_->profileNames[index]];
+  entry.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ++entry.calls;
+  if (index + 1 == desc_.body.size())
+    ++worker.profile.bodyRuns;
 }
 
 int64_t Program::progressPerChunk() const {
@@ -322,6 +338,11 @@ SampleOutcome Program::sample(const SampleJob &job) {
           error = std::current_exception();
         cancelled = true;
       }
+    }
+    if (job.profile && worker) {
+      worker->profile.reorders = worker->context.reorders;
+      std::lock_guard lock(errorMutex);
+      job.profile->merge(worker->profile);
     }
   }
   if (error)

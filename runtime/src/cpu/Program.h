@@ -13,6 +13,7 @@
 #define TWEEDIE_RUNTIME_CPU_PROGRAM_H
 
 #include "cpu/CpuContext.h"
+#include "cpu/OpProfile.h"
 #include "tweedie/module/ModuleDesc.h"
 
 #include <functional>
@@ -51,6 +52,8 @@ struct SampleJob {
   std::byte *scratch = nullptr;
   size_t scratchSize = 0;
   const HostAllocator *allocator = nullptr;
+  /// When set, each op is timed and the job's profile merged into it.
+  OpProfile *profile = nullptr;
 };
 
 enum class SampleOutcome { Done, Cancelled };
