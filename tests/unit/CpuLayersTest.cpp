@@ -139,7 +139,7 @@ TEST(CpuConv2D, MatchesReferenceWithStrideGroupsAndEpilogue) {
     auto w = pattern(s.outChannels * (s.inChannels / s.groups) * s.kernelH * s.kernelW, 0.61,
                      0.3);
     auto b = pattern(s.outChannels, 0.2);
-    cpu::Conv2DLayer layer(context, s, w, b, {c.act, c.residual});
+    cpu::Conv2DLayer layer(context, s, w, b, {c.act, c.residual}, 2);
     const int64_t batch = 3, outSize = batch * s.outChannels * s.outHeight() * s.outWidth();
     auto x = pattern(batch * s.inChannels * s.height * s.width, 0.43);
     auto r = pattern(outSize, 0.17);
@@ -162,7 +162,7 @@ TEST(CpuConv2D, ASampleDependsOnlyOnItselfAtAFixedBatch) {
   cpu::CpuContext context;
   cpu::Conv2DShape s{32, 32, 14, 14, 3, 3, {1, 1}, {1, 1}, 1};
   auto w = pattern(32 * 32 * 9, 0.29, 0.05);
-  cpu::Conv2DLayer layer(context, s, w, {}, {cpu::Activation::SiLU, false});
+  cpu::Conv2DLayer layer(context, s, w, {}, {cpu::Activation::SiLU, false}, 2);
   const int64_t per = 32 * 14 * 14;
   for (int64_t batch : {1, 7})
     expectRowsIndependentOfTheirNeighbours(batch, per, per, [&](const float *x, float *y) {
@@ -174,10 +174,11 @@ TEST(CpuNormalization, GroupNormMatchesReferenceAndFusesTheActivation) {
   const int64_t batch = 2, channels = 12, spatial = 5 * 3;
   auto gamma = pattern(channels, 0.8), beta = pattern(channels, 1.9);
   auto x = pattern(batch * channels * spatial, 0.37, 4.0);
+  cpu::CpuContext context;
   for (cpu::Activation act : {cpu::Activation::None, cpu::Activation::SiLU}) {
     cpu::GroupNormLayer layer(channels, 4, 1e-5, gamma, beta, act);
     std::vector<float> y(x.size());
-    layer.run(batch, spatial, x.data(), y.data());
+    layer.run(context, batch, spatial, x.data(), y.data());
     ref::Tensor expected =
         epilogue(ref::groupNorm(asTensor({batch, channels, 5, 3}, x),
                                 asTensor({channels}, gamma), asTensor({channels}, beta), 4,
@@ -217,6 +218,21 @@ TEST(CpuAttention, MatchesReferenceWithFourHeads) {
   EXPECT_LT(relativeError(out, expected), kTolerance);
 }
 
+TEST(CpuUpsample, RepeatsEachPixelAsTheReferenceDoes) {
+  // Scale 2 has its own loop; 3 takes the general one. Copies must be exact.
+  for (int64_t scale : {2, 3}) {
+    const int64_t batch = 2, channels = 3, h = 5, w = 7;
+    auto x = pattern(batch * channels * h * w, 0.37);
+    std::vector<float> out(batch * channels * h * w * scale * scale, -1.0f);
+    cpu::upsampleNearest(x.data(), batch * channels, h, w, scale, out.data());
+    ref::Tensor expected =
+        ref::upsampleNearest(asTensor({batch, channels, h, w}, x), scale).value();
+    ASSERT_EQ(static_cast<int64_t>(out.size()), expected.numel());
+    for (size_t i = 0; i < out.size(); ++i)
+      ASSERT_EQ(out[i], static_cast<float>(expected[i])) << "scale " << scale << " at " << i;
+  }
+}
+
 TEST(CpuMALAStep, AcceptsAndRejectsAsTheReferenceDoes) {
   // 512 samples of 3 values with energies and uniforms spread so that about
   // half the proposals pass: every sample's choice must be the reference's.
@@ -251,7 +267,7 @@ TEST(CpuLayers, RejectWeightsThatDoNotFit) {
   cpu::CpuContext context;
   std::vector<float> w(10);
   EXPECT_THROW(cpu::DenseLayer(context, 3, 4, w, {}, {}), std::invalid_argument);
-  EXPECT_THROW(cpu::Conv2DLayer(context, {3, 4, 5, 5, 3, 3}, w, {}, {}),
+  EXPECT_THROW(cpu::Conv2DLayer(context, {3, 4, 5, 5, 3, 3}, w, {}, {}, 1),
                std::invalid_argument);
   EXPECT_THROW(cpu::GroupNormLayer(10, 3, 1e-5, w, w), std::invalid_argument);
 }

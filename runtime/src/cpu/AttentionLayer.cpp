@@ -9,16 +9,29 @@ namespace tweedie::cpu {
 
 namespace {
 
+/// a . b over n floats in kLanes interleaved partial sums added in a fixed
+/// order: vectorizable, and the same whatever the batch.
+constexpr int64_t kLanes = 8;
+float dot(const float *a, const float *b, int64_t n) {
+  float lanes[kLanes] = {};
+  const int64_t whole = n / kLanes * kLanes;
+  for (int64_t i = 0; i < whole; i += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l)
+      lanes[l] += a[i + l] * b[i + l];
+  float sum = 0;
+  for (int64_t i = whole; i < n; ++i)
+    sum += a[i] * b[i];
+  for (float lane : lanes)
+    sum += lane;
+  return sum;
+}
+
 /// p = softmax(q_row k^T scale) over the `source` keys of head h in batch b.
 void softmaxRow(const float *qr, const float *k, int64_t b, int64_t h, int64_t source,
                 int64_t features, int64_t dh, float scale, float *p) {
   float peak = -INFINITY;
   for (int64_t s = 0; s < source; ++s) {
-    const float *kr = k + (b * source + s) * features + h * dh;
-    float dot = 0;
-    for (int64_t j = 0; j < dh; ++j)
-      dot += qr[j] * kr[j];
-    p[s] = dot * scale;
+    p[s] = dot(qr, k + (b * source + s) * features + h * dh, dh) * scale;
     peak = std::max(peak, p[s]);
   }
   float total = 0;

@@ -1,6 +1,8 @@
 //===- Conv2DLayer.cpp ------------------------------------------------------===//
 #include "cpu/Conv2DLayer.h"
 
+#include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -12,8 +14,6 @@ constexpr auto f32 = memory::data_type::f32;
 
 namespace {
 
-constexpr int64_t kLayoutBatch = 16;
-
 memory::dims weightDims(const Conv2DShape &s) {
   if (s.groups == 1)
     return {s.outChannels, s.inChannels, s.kernelH, s.kernelW};
@@ -21,28 +21,40 @@ memory::dims weightDims(const Conv2DShape &s) {
           s.kernelW};
 }
 
-memory::desc activation(int64_t batch, int64_t channels, int64_t h, int64_t w) {
-  return memory::desc({batch, channels, h, w}, f32, tag::nchw);
+memory::desc activation(int64_t batch, int64_t channels, int64_t h, int64_t w,
+                        tag layout = tag::nchw) {
+  return memory::desc({batch, channels, h, w}, f32, layout);
 }
 
+/// The convolution of a batch with the residual (if any) summed into the
+/// destination; `activations` any: oneDNN picks the layouts.
 dnnl::convolution_forward::primitive_desc
-describe(CpuContext &context, const Conv2DShape &s, int64_t batch,
-         const memory::desc &weights, bool bias, const Epilogue &epilogue) {
-  memory::desc src = activation(batch, s.inChannels, s.height, s.width);
-  memory::desc dst = activation(batch, s.outChannels, s.outHeight(), s.outWidth());
+describe(CpuContext &context, const Conv2DShape &s, int64_t batch, const memory::desc &weights,
+         bool bias, const Epilogue &epilogue, tag activations) {
+  memory::desc src = activation(batch, s.inChannels, s.height, s.width, activations);
+  memory::desc dst =
+      activation(batch, s.outChannels, s.outHeight(), s.outWidth(), activations);
   memory::desc biasDesc = bias ? memory::desc({s.outChannels}, f32, tag::x) : memory::desc();
   dnnl::convolution_forward::desc desc(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
       weights, biasDesc, dst, {s.stride[0], s.stride[1]}, {s.padding[0], s.padding[1]},
       {s.padding[0], s.padding[1]});
-  return dnnl::convolution_forward::primitive_desc(desc, epilogueAttr(epilogue, dst),
+  return dnnl::convolution_forward::primitive_desc(desc, epilogueAttrSummingDst(epilogue),
                                                    context.engine);
 }
 } // namespace
 
+/// The convolution of one batch size, and the reorders between the plain
+/// activations and its layouts (absent where they agree).
+struct Conv2DLayer::Plan {
+  dnnl::convolution_forward conv;
+  memory::desc plainSrc, plainDst, src, dst;
+  std::optional<dnnl::reorder> toSrc, toDst, fromDst;
+};
+
 Conv2DLayer::Conv2DLayer(CpuContext &context, const Conv2DShape &shape,
                          std::span<const float> weights, std::span<const float> bias,
-                         Epilogue epilogue)
+                         Epilogue epilogue, int64_t layoutBatch)
     : shape_(shape), epilogue_(epilogue) {
   const int64_t expected =
       shape.outChannels * (shape.inChannels / shape.groups) * shape.kernelH * shape.kernelW;
@@ -53,8 +65,9 @@ Conv2DLayer::Conv2DLayer(CpuContext &context, const Conv2DShape &shape,
     throw std::invalid_argument("conv2d layer: " + std::to_string(weights.size()) +
                                 " weights do not fit the described convolution (expected " +
                                 std::to_string(expected) + ")");
-  auto pd = describe(context, shape, kLayoutBatch,
-                     memory::desc(weightDims(shape), f32, tag::any), !bias.empty(), epilogue);
+  auto pd = describe(context, shape, std::max<int64_t>(layoutBatch, 1),
+                     memory::desc(weightDims(shape), f32, tag::any), !bias.empty(), epilogue,
+                     tag::any);
   packedWeights_ = prepack(
       context,
       memory::desc(weightDims(shape), f32, shape.groups == 1 ? tag::oihw : tag::goihw),
@@ -63,29 +76,76 @@ Conv2DLayer::Conv2DLayer(CpuContext &context, const Conv2DShape &shape,
     bias_ = ownedCopy(context, memory::desc({shape.outChannels}, f32, tag::x), bias);
 }
 
+Conv2DLayer::~Conv2DLayer() = default;
+
+Conv2DLayer::Plan &Conv2DLayer::plan(CpuContext &context, int64_t batch) {
+  std::lock_guard lock(plansMutex_);
+  std::unique_ptr<Plan> &slot = plans_[batch];
+  if (slot)
+    return *slot;
+  const Conv2DShape &s = shape_;
+  // The weights were packed for the layout batch's layouts; another batch
+  // size keeps them, and oneDNN picks the activation layouts that go with them.
+  auto pd = describe(context, s, batch, packedWeights_.get_desc(), static_cast<bool>(bias_),
+                     epilogue_, tag::any);
+  auto plan = std::make_unique<Plan>(Plan{dnnl::convolution_forward(pd),
+                                          activation(batch, s.inChannels, s.height, s.width),
+                                          activation(batch, s.outChannels, s.outHeight(),
+                                                     s.outWidth()),
+                                          pd.src_desc(), pd.dst_desc(), {}, {}, {}});
+  if (plan->src != plan->plainSrc)
+    plan->toSrc.emplace(dnnl::reorder::primitive_desc(context.engine, plan->plainSrc,
+                                                      context.engine, plan->src));
+  if (plan->dst != plan->plainDst) {
+    plan->toDst.emplace(dnnl::reorder::primitive_desc(context.engine, plan->plainDst,
+                                                      context.engine, plan->dst));
+    plan->fromDst.emplace(dnnl::reorder::primitive_desc(context.engine, plan->dst,
+                                                        context.engine, plan->plainDst));
+  }
+  slot = std::move(plan);
+  return *slot;
+}
+
+namespace {
+/// Runs `reorder` from `from` to `to` on the context's stream, counted.
+void runReorder(CpuContext &context, dnnl::reorder &reorder, const memory &from,
+                const memory &to) {
+  reorder.execute(context.stream, const_cast<memory &>(from), const_cast<memory &>(to));
+  ++context.reorders;
+}
+} // namespace
+
 void Conv2DLayer::run(CpuContext &context, int64_t batch, const float *x, float *y,
                       const float *residual, const float *bias) {
   if (epilogue_.residual != (residual != nullptr))
     throw std::invalid_argument("conv2d layer: residual given/expected mismatch");
-  const Conv2DShape &s = shape_;
-  memory src(activation(batch, s.inChannels, s.height, s.width), context.engine,
-             const_cast<float *>(x));
-  memory::desc dstDesc = activation(batch, s.outChannels, s.outHeight(), s.outWidth());
-  memory dst(dstDesc, context.engine, y);
+  Plan &p = plan(context, batch);
+  memory plainSrc(p.plainSrc, context.engine, const_cast<float *>(x));
+  memory plainDst(p.plainDst, context.engine, y);
+  memory src = plainSrc, dst = plainDst;
+  if (p.toSrc) {
+    src = memory(p.src, context.engine, context.staging(0, p.src.get_size()));
+    runReorder(context, *p.toSrc, plainSrc, src);
+  }
+  if (p.fromDst)
+    dst = memory(p.dst, context.engine, context.staging(1, p.dst.get_size()));
+  if (residual) {
+    // The sum post-op adds what the destination holds: put the residual there.
+    memory plainResidual(p.plainDst, context.engine, const_cast<float *>(residual));
+    if (p.toDst)
+      runReorder(context, *p.toDst, plainResidual, dst);
+    else if (residual != y)
+      std::memcpy(y, residual, p.plainDst.get_size());
+  }
   std::unordered_map<int, memory> args = {
       {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packedWeights_}, {DNNL_ARG_DST, dst}};
   if (bias_)
     args[DNNL_ARG_BIAS] = biasArg(context, bias_, bias);
-  if (residual)
-    addResidualArg(args, epilogue_,
-                   memory(dstDesc, context.engine, const_cast<float *>(residual)));
-  context.execute(primitives_.get(batch,
-                                  [&] {
-                                    return describe(context, shape_, batch,
-                                                    packedWeights_.get_desc(),
-                                                    static_cast<bool>(bias_), epilogue_);
-                                  }),
-                  std::move(args));
+  context.execute(p.conv, std::move(args));
+  if (p.fromDst) {
+    runReorder(context, *p.fromDst, dst, plainDst);
+    context.stream.wait();
+  }
 }
 
 } // namespace tweedie::cpu

@@ -6,6 +6,9 @@
 #include "tweedie/module/OpAttrs.h"
 
 #include <array>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <span>
 
 namespace tweedie::cpu {
@@ -30,13 +33,18 @@ struct Conv2DShape {
   }
 };
 
-/// A convolution on plain NCHW activations with weights prepacked once into
-/// oneDNN's preferred layout. Primitives are cached per batch size.
+/// A convolution of plain NCHW activations with weights prepacked once into
+/// oneDNN's preferred layout. Inside, the convolution runs in the activation
+/// layouts oneDNN prefers (blocked nChw8c / nChw16c, where its direct kernels
+/// live; plain NCHW leaves only im2col + GEMM), reordering its input, output
+/// and residual at its edges. One plan per batch size, built on first use.
 class Conv2DLayer {
 public:
-  /// `weights` [out, in/groups, kh, kw], `bias` [out] or empty.
+  /// `weights` [out, in/groups, kh, kw], `bias` [out] or empty; the weights
+  /// are packed for the layouts a batch of `layoutBatch` runs fastest in.
   Conv2DLayer(CpuContext &context, const Conv2DShape &shape, std::span<const float> weights,
-              std::span<const float> bias, Epilogue epilogue);
+              std::span<const float> bias, Epilogue epilogue, int64_t layoutBatch);
+  ~Conv2DLayer();
 
   void run(CpuContext &context, int64_t batch, const float *x, float *y,
            const float *residual = nullptr, const float *bias = nullptr);
@@ -44,12 +52,14 @@ public:
   const Conv2DShape &shape() const { return shape_; }
 
 private:
+  struct Plan;
+  Plan &plan(CpuContext &context, int64_t batch);
 
   Conv2DShape shape_;
   Epilogue epilogue_;
   dnnl::memory packedWeights_, bias_;
-  PrimitiveCache<dnnl::convolution_forward> primitives_;
-
+  std::map<int64_t, std::unique_ptr<Plan>> plans_;
+  std::mutex plansMutex_;
 };
 
 } // namespace tweedie::cpu

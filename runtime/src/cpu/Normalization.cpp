@@ -24,6 +24,46 @@ GroupNormLayer::GroupNormLayer(int64_t channels, int64_t groups, double epsilon,
                                 std::to_string(gamma.size()) + " gammas do not agree");
 }
 
+namespace {
+
+/// Lanes of the statistics' sums: each lane adds every kLanes-th element in
+/// double, then the lanes are added in a fixed order. Vectorizable (no
+/// reassociation needed) and independent of where the group sits in memory.
+constexpr int64_t kLanes = 8;
+
+struct GroupStatistics {
+  double mean, inverseStd;
+};
+
+/// Two passes in double, as the reference: no cancellation for large means.
+GroupStatistics statistics(const float *x, int64_t count, double epsilon) {
+  double lanes[kLanes] = {};
+  const int64_t whole = count / kLanes * kLanes;
+  for (int64_t i = 0; i < whole; i += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l)
+      lanes[l] += x[i + l];
+  double sum = 0;
+  for (int64_t i = whole; i < count; ++i)
+    sum += x[i];
+  for (double lane : lanes)
+    sum += lane;
+  const double mean = sum / count;
+  double squares[kLanes] = {};
+  for (int64_t i = 0; i < whole; i += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) {
+      const double d = x[i + l] - mean;
+      squares[l] += d * d;
+    }
+  double total = 0;
+  for (int64_t i = whole; i < count; ++i)
+    total += (x[i] - mean) * (x[i] - mean);
+  for (double lane : squares)
+    total += lane;
+  return {mean, 1.0 / std::sqrt(total / count + epsilon)};
+}
+
+} // namespace
+
 void groupNorm(int64_t batch, int64_t channels, int64_t spatial, int64_t groups, double epsilon,
                const float *gamma, const float *beta, Activation activation, const float *x,
                float *y) {
@@ -32,31 +72,42 @@ void groupNorm(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
   for (int64_t n = 0; n < batch; ++n)
     for (int64_t g = 0; g < groups; ++g) {
       const int64_t base = (n * channels + g * perGroup) * spatial;
-      // Two passes in double, as the reference: no cancellation for large means.
-      double sum = 0;
-      for (int64_t i = 0; i < count; ++i)
-        sum += x[base + i];
-      const double mean = sum / count;
-      double squares = 0;
-      for (int64_t i = 0; i < count; ++i)
-        squares += (x[base + i] - mean) * (x[base + i] - mean);
-      const double variance = squares / count;
-      const double inv = 1.0 / std::sqrt(variance + epsilon);
+      const GroupStatistics stats = statistics(x + base, count, epsilon);
       for (int64_t c = 0; c < perGroup; ++c) {
         const int64_t channel = g * perGroup + c;
-        const float scale = static_cast<float>(inv * gamma[channel]);
-        const float shift = static_cast<float>(beta[channel] - mean * inv * gamma[channel]);
-        for (int64_t i = 0; i < spatial; ++i) {
-          const int64_t at = base + c * spatial + i;
-          y[at] = activate(x[at] * scale + shift, activation);
-        }
+        const float scale = static_cast<float>(stats.inverseStd * gamma[channel]);
+        const float shift =
+            static_cast<float>(beta[channel] - stats.mean * stats.inverseStd * gamma[channel]);
+        const float *in = x + base + c * spatial;
+        float *out = y + base + c * spatial;
+        if (activation == Activation::None) // the vectorized form
+          for (int64_t i = 0; i < spatial; ++i)
+            out[i] = in[i] * scale + shift;
+        else
+          for (int64_t i = 0; i < spatial; ++i)
+            out[i] = activate(in[i] * scale + shift, activation);
       }
     }
 }
 
-void GroupNormLayer::run(int64_t batch, int64_t spatial, const float *x, float *y) const {
+void GroupNormLayer::run(CpuContext &context, int64_t batch, int64_t spatial, const float *x,
+                         float *y) {
+  // The normalisation, then the activation in place as one oneDNN eltwise
+  // (vectorized exp), while y is still in cache.
   groupNorm(batch, channels_, spatial, groups_, epsilon_, gamma_.data(), beta_.data(),
-            activation_, x, y);
+            Activation::None, x, y);
+  if (activation_ == Activation::None)
+    return;
+  const int64_t count = batch * channels_ * spatial;
+  memory::desc desc({count}, f32, memory::format_tag::a);
+  auto &primitive = activations_.get(count, [&] {
+    const EltwiseOp op = eltwiseOf(activation_);
+    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, op.algorithm, desc,
+                                  op.alpha, op.beta);
+    return dnnl::eltwise_forward::primitive_desc(d, withUserScratchpad(), context.engine);
+  });
+  memory data(desc, context.engine, y);
+  context.execute(primitive, {{DNNL_ARG_SRC, data}, {DNNL_ARG_DST, data}});
 }
 
 LayerNormLayer::LayerNormLayer(CpuContext &context, int64_t features, double epsilon,

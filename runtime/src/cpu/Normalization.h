@@ -24,13 +24,14 @@ public:
   GroupNormLayer(int64_t channels, int64_t groups, double epsilon,
                  std::span<const float> gamma, std::span<const float> beta,
                  Activation activation = Activation::None);
-  void run(int64_t batch, int64_t spatial, const float *x, float *y) const;
+  void run(CpuContext &context, int64_t batch, int64_t spatial, const float *x, float *y);
 
 private:
   int64_t channels_, groups_;
   double epsilon_;
   std::vector<float> gamma_, beta_;
   Activation activation_;
+  PrimitiveCache<dnnl::eltwise_forward> activations_; // per element count
 };
 
 /// LayerNorm over the last axis of [rows, features] on oneDNN.

@@ -62,7 +62,8 @@ class PrepackedConv2D final : public OpKernel {
 public:
   explicit PrepackedConv2D(const KernelSetup &s)
       : layer_(s.context, convolutionShape(s, s.storedShape(0), s.storedShape(1)),
-               s.constantData(s.operand(1)), s.constantData(s.operand(2)), epilogueOf(s)) {}
+               s.constantData(s.operand(1)), s.constantData(s.operand(2)), epilogueOf(s),
+               s.batch) {}
   void run(const OpArgs &a) override {
     layer_.run(a.frame.context, a.frame.batch, a.in(0), a.out(), a.in(3), a.tableRow(2));
   }

@@ -16,7 +16,7 @@ public:
       : layer_(s.storedShape(0)[0], attrs.groups, attrs.epsilon, s.constantData(s.operand(1)),
                s.constantData(s.operand(2)), s.op.act) {}
   void run(const OpArgs &a) override {
-    layer_.run(a.frame.batch, product(a.storedShape(0), 1), a.in(0), a.out());
+    layer_.run(a.frame.context, a.frame.batch, product(a.storedShape(0), 1), a.in(0), a.out());
   }
 
 private:
