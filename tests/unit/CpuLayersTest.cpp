@@ -10,6 +10,7 @@
 #include "cpu/DenseLayer.h"
 #include "cpu/Elementwise.h"
 #include "cpu/Normalization.h"
+#include "cpu/RowInvariantGemm.h"
 #include "tweedie/Reference/Kernels.h"
 #include "tweedie/Reference/SamplerSteps.h"
 
@@ -119,6 +120,73 @@ TEST(CpuDense, ARowDependsOnlyOnItselfAtAFixedBatch) {
     expectRowsIndependentOfTheirNeighbours(batch, in, out, [&](const float *x, float *y) {
       layer.run(context, batch, x, y);
     });
+}
+
+/// The ISAs this machine runs, up to the one oneDNN's cap allows.
+std::vector<cpu::GemmIsa> runnableIsas() {
+  std::vector<cpu::GemmIsa> isas{cpu::GemmIsa::Baseline};
+  if (cpu::gemmIsa() != cpu::GemmIsa::Baseline)
+    isas.push_back(cpu::GemmIsa::Avx2);
+  if (cpu::gemmIsa() == cpu::GemmIsa::Avx512)
+    isas.push_back(cpu::GemmIsa::Avx512);
+  return isas;
+}
+
+TEST(CpuRowInvariantGemm, MatchesFloat64AndARowIgnoresTheRowsBesideIt) {
+  // Shapes with ragged panels (37, 2 columns) and short reductions (2, 19).
+  const int64_t shapes[][2] = {{256, 256}, {19, 37}, {2, 256}, {256, 2}};
+  const int64_t full = 64;
+  for (cpu::GemmIsa isa : runnableIsas())
+    for (const auto &[k, n] : shapes) {
+      SCOPED_TRACE(std::string(cpu::gemmIsaName(isa)) + " " + std::to_string(k) + "x" +
+                   std::to_string(n));
+      auto w = pattern(k * n, 0.23, 0.1), bias = pattern(n, 0.7), x = pattern(full * k, 0.41);
+      cpu::PackedGemmWeights packed(w, k, n, isa);
+      std::vector<float> y(full * n);
+      cpu::rowInvariantGemm(packed, full, x.data(), y.data(), bias.data());
+      // Against float64: x W + b.
+      double worst = 0, scale = 0;
+      for (int64_t m = 0; m < full; ++m)
+        for (int64_t j = 0; j < n; ++j) {
+          double exact = bias[j];
+          for (int64_t i = 0; i < k; ++i)
+            exact += static_cast<double>(x[m * k + i]) * w[i * n + j];
+          worst = std::max(worst, std::abs(y[m * n + j] - exact));
+          scale = std::max(scale, std::abs(exact));
+        }
+      EXPECT_LT(worst / scale, 1e-5);
+      // Any row count, any position, any share of the columns: the same bits.
+      for (int64_t rows : {1, 2, 3, 5, 7, 8, 9, 13, 31, 63})
+        for (int64_t first : {int64_t{0}, full - rows}) {
+          std::vector<float> part(rows * n, -7.0f);
+          cpu::rowInvariantGemm(packed, rows, x.data() + first * k, part.data(), bias.data());
+          ASSERT_EQ(0, std::memcmp(part.data(), y.data() + first * n, part.size() * 4))
+              << rows << " rows from row " << first;
+        }
+      const int64_t half = packed.panels() / 2;
+      std::vector<float> split(full * n, -7.0f);
+      cpu::rowInvariantGemm(packed, full, x.data(), split.data(), bias.data(), 0, half);
+      cpu::rowInvariantGemm(packed, full, x.data(), split.data(), bias.data(), half);
+      EXPECT_EQ(0, std::memcmp(split.data(), y.data(), y.size() * 4)) << "split columns";
+    }
+}
+
+TEST(CpuDense, ARowIsBitIdenticalWhateverTheRowCount) {
+  // The sampler sizes micro-batches to the request: a row must not change
+  // with the number of rows in its call, activation and residual included.
+  cpu::CpuContext context;
+  const int64_t in = 256, out = 256, full = 64;
+  auto w = pattern(in * out, 0.31, 0.06), b = pattern(out, 0.5);
+  auto x = pattern(full * in, 0.43), r = pattern(full * out, 0.19);
+  cpu::DenseLayer layer(context, in, out, w, b, {cpu::Activation::SiLU, true});
+  std::vector<float> y(full * out);
+  layer.run(context, full, x.data(), y.data(), r.data());
+  for (int64_t rows : {1, 2, 3, 17, 63}) {
+    std::vector<float> part(rows * out);
+    const int64_t first = full - rows;
+    layer.run(context, rows, x.data() + first * in, part.data(), r.data() + first * out);
+    EXPECT_EQ(0, std::memcmp(part.data(), y.data() + first * out, part.size() * 4)) << rows;
+  }
 }
 
 TEST(CpuConv2D, MatchesReferenceWithStrideGroupsAndEpilogue) {

@@ -298,8 +298,10 @@ class Tweedie:
         return self.modules[key]
 
     def sample(self, model, method, steps, count, noise=None, out=None):
+        # One warm-up request, then one timed: each round measures every engine once.
         command = [self.bench, "sample", self.module(model, method, steps),
-                   "--num-samples", str(count), "--threads", str(self.threads), "--json"]
+                   "--num-samples", str(count), "--threads", str(self.threads), "--rounds", "1",
+                   "--json"]
         if noise:
             command += ["--noise", noise]
         if out:
@@ -309,17 +311,34 @@ class Tweedie:
         return report["seconds"], rss, report
 
     def train_step(self, batch):
+        """Seconds per DSM step: the training loops' own times (tweedie-train prints them)
+        of 6 and 2 steps, differenced, so set-up and the first step's primitive creation
+        cancel."""
+        import re
+
         def run(steps):
-            _, wall, rss = child_rss([self.bin / "tweedie-train", ROOT / "models" / "unet28.mlir",
-                                      "--data", "fashion-mnist", "--steps", str(steps),
-                                      "--batch", str(batch), "--lr", "5e-4", "--init",
-                                      ROOT / "models" / "unet28.safetensors", "-q",
-                                      "-o", self.workdir / "w3.safetensors"],
-                                     env=dict(os.environ, OMP_NUM_THREADS=str(self.threads)))
-            return wall, rss
-        one, _ = run(1)
-        three, rss = run(3)
-        return (three - one) / 2, rss
+            with tempfile.TemporaryFile("w+") as err:
+                start = time.perf_counter()
+                process = subprocess.Popen(
+                    [self.bin / "tweedie-train", ROOT / "models" / "unet28.mlir", "--data",
+                     "fashion-mnist", "--steps", str(steps), "--batch", str(batch), "--lr",
+                     "5e-4", "--init", ROOT / "models" / "unet28.safetensors", "-q", "-o",
+                     self.workdir / "w3.safetensors"],
+                    stdout=subprocess.DEVNULL, stderr=err, text=True,
+                    env=dict(os.environ, OMP_NUM_THREADS=str(self.threads)))
+                peak = 0
+                while process.poll() is None:
+                    peak = max(peak, _high_water(process.pid))
+                    time.sleep(0.02)
+                err.seek(0)
+                text = err.read()
+                if process.returncode != 0:
+                    raise RuntimeError(f"tweedie-train failed:\n{text[-3000:]}")
+            match = re.search(r"for \d+ steps \(([\d.]+) s\)", text)
+            return float(match.group(1)) if match else time.perf_counter() - start, peak
+        two, _ = run(2)
+        six, rss = run(6)
+        return (six - two) / 4, rss
 
 
 def roofline(threads):

@@ -104,7 +104,7 @@ int sampleProfile(const SampleProfileOptions &o) {
     double opSeconds = 0;
     for (const auto &[kind, entry] : p.byKind)
       opSeconds += entry.seconds;
-    const int64_t chunks = (o.count + program.microBatch() - 1) / program.microBatch();
+    const int64_t chunks = program.chunkCount(0, o.count, o.threads);
     const double steps = static_cast<double>(desc.steps);
     const size_t arena = program.scratchBytes(o.count, o.threads);
     if (o.json) {
@@ -121,8 +121,9 @@ int sampleProfile(const SampleProfileOptions &o) {
                  arena, peakRssBytes(), kinds);
       return 0;
     }
-    fmt::print("{}: {} samples, {} thread(s), micro-batch {} ({} chunks), {} steps\n",
-               o.module, o.count, o.threads, program.microBatch(), chunks, desc.steps);
+    fmt::print("{}: {} samples, {} thread(s), micro-batch {} ({} chunks{}), {} steps\n",
+               o.module, o.count, o.threads, program.microBatch(), chunks,
+               program.rowInvariant() ? ", sized to the request" : "", desc.steps);
     fmt::print("wall: median {:.4f} s, min {:.4f} s over {} round(s); {:.1f} µs per step, "
                "{:.1f} samples/s\n",
                wall, best, o.rounds, wall / steps * 1e6, o.count / wall);

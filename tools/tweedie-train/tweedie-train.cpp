@@ -193,7 +193,7 @@ int run(const Options &o) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  fmt::print(stderr, "trained @{} for {} steps ({:.1f} s); final loss (smoothed) {:.4f}\n",
+  fmt::print(stderr, "trained @{} for {} steps ({:.2f} s); final loss (smoothed) {:.4f}\n",
              compiled.network, o.steps - first, seconds, smoothed);
   return 0;
 }

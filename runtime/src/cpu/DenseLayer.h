@@ -1,23 +1,25 @@
-//===- DenseLayer.h - y = act(x W + b) + residual on oneDNN matmul -------===//
+//===- DenseLayer.h - y = act(x W + b) + residual, row by row ------------===//
 #ifndef TWEEDIE_RUNTIME_CPU_DENSELAYER_H
 #define TWEEDIE_RUNTIME_CPU_DENSELAYER_H
 
 #include "cpu/CpuContext.h"
+#include "cpu/RowInvariantGemm.h"
 
 #include <span>
 
 namespace tweedie::cpu {
 
-/// A dense layer with its weights prepacked once into the layout oneDNN chose
-/// (format_tag::any). Primitives are built per row count on first use and
-/// cached; every one of them reads the same packed weights.
+/// The sampler's dense layer: the product is RowInvariantGemm's (each row's
+/// result is the same whatever the row count), the activation one oneDNN
+/// eltwise over the rows, the residual added last.
 class DenseLayer {
 public:
   /// `weights` is [in, out] row-major, `bias` [out] or empty.
   DenseLayer(CpuContext &context, int64_t in, int64_t out, std::span<const float> weights,
              std::span<const float> bias, Epilogue epilogue);
 
-  /// y[rows, out] = act(x[rows, in] W + b) (+ residual[rows, out]).
+  /// y[rows, out] = act(x[rows, in] W + b) (+ residual[rows, out]); `bias`
+  /// in place of the layer's own (a per-step table row) when given.
   void run(CpuContext &context, int64_t rows, const float *x, float *y,
            const float *residual = nullptr, const float *bias = nullptr);
 
@@ -25,12 +27,11 @@ public:
   int64_t outputs() const { return out_; }
 
 private:
-
   int64_t in_, out_;
   Epilogue epilogue_;
-  dnnl::memory packedWeights_, bias_;
-  PrimitiveCache<dnnl::matmul> primitives_;
-
+  PackedGemmWeights weights_;
+  std::vector<float> bias_;
+  PrimitiveCache<dnnl::eltwise_forward> activations_; // per row count
 };
 
 } // namespace tweedie::cpu

@@ -25,8 +25,12 @@ namespace tweedie::cpu {
 namespace {
 
 /// Micro-batches aim at this much arena (about an L2-sized working set per
-/// thread), between 1 and 64 samples.
+/// thread), between 1 and kMaxFixedChunk samples; row-invariant modules may
+/// go to kMaxRowInvariantChunk (a larger chunk does not change their numbers,
+/// and spreads each call's fixed cost over more rows).
 constexpr int64_t kChunkArenaBytes = 4 << 20;
+constexpr int64_t kMaxFixedChunk = 64;
+constexpr int64_t kMaxRowInvariantChunk = 256;
 
 /// An integrated micro-batch reports its progress in these many parts of the
 /// time interval (its slowest sample's).
@@ -42,6 +46,29 @@ public:
 private:
   int saved_;
 };
+
+/// Whether the CPU kernel of `op` computes each row (sample) with the same
+/// arithmetic whatever the rows beside it and their number. oneDNN's
+/// convolutions and normalisations are left out: they choose by batch.
+bool computesRowsApart(const module::OpDesc &op) {
+  if (!op.kernel.empty())
+    return true; // generated elementwise code over the flat rows
+  switch (op.kind) {
+  case module::OpKind::Dense:         // RowInvariantGemm
+  case module::OpKind::Act:           // element by element
+  case module::OpKind::Add:
+  case module::OpKind::Mul:
+  case module::OpKind::Scale:
+  case module::OpKind::Copy:
+  case module::OpKind::AffineStep:
+  case module::OpKind::TimeEmbedding: // row by row
+  case module::OpKind::Randn:         // keyed by the sample's stream index
+  case module::OpKind::RandUniform:
+    return true;
+  default:
+    return false;
+  }
+}
 
 } // namespace
 
@@ -96,8 +123,11 @@ Program::Program(module::ModuleDesc desc, const std::string &origin)
   SingleThreadedScope singleThreaded;
   if (!desc_.kernels.empty())
     layers_->library = std::make_unique<KernelLibrary>(desc_.kernels, origin);
+  rowInvariant_ = !desc_.integrator &&
+                  std::all_of(desc_.body.begin(), desc_.body.end(), computesRowsApart);
+  const int64_t cap = rowInvariant_ ? kMaxRowInvariantChunk : kMaxFixedChunk;
   microBatch_ = std::clamp<int64_t>(
-      desc_.arenaBytesPerSample ? kChunkArenaBytes / desc_.arenaBytesPerSample : 64, 1, 64);
+      desc_.arenaBytesPerSample ? kChunkArenaBytes / desc_.arenaBytesPerSample : cap, 1, cap);
   for (const module::OpDesc &op : desc_.body) {
     layers_->kernels.push_back(prepareKernel(
         {desc_, op, Driver::Sampler, context_, microBatch_, layers_->library.get()}));
@@ -131,11 +161,11 @@ int64_t Program::progressPerChunk() const {
   return desc_.integrator ? kIntegratorTicks : desc_.steps;
 }
 
-bool Program::integrateChunk(Worker &worker, int64_t base, int64_t from, int64_t to,
-                             const SampleJob &job,
+bool Program::integrateChunk(Worker &worker, const Chunk &chunk, const SampleJob &job,
                              const std::function<bool(int64_t)> &advance) {
   const module::IntegratorDesc &spec = *desc_.integrator;
-  const int64_t n = microBatch_, width = desc_.sampleNumel();
+  const int64_t n = chunk.rows, width = desc_.sampleNumel();
+  const int64_t base = chunk.base, from = chunk.from, to = chunk.to;
   if (!worker.integrator)
     worker.integrator = std::make_unique<DormandPrince>(
         n, width,
@@ -176,15 +206,41 @@ bool Program::integrateChunk(Worker &worker, int64_t base, int64_t from, int64_t
   return reported >= kIntegratorTicks || advance(kIntegratorTicks - reported);
 }
 
-void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
-                       const std::function<bool(int64_t)> &advance) {
-  // The chunk holds stream samples [base, base + M); the job's samples in it
-  // are rows [from, to). Rows outside are padding: every library call sees
-  // the same batch size M, and a sample always sits in the same row.
+Program::Chunk Program::chunkOf(const SampleJob &job, int64_t chunk) const {
+  if (rowInvariant_) {
+    const int64_t rows = chunkRows(job.count, job.threads);
+    const int64_t base = job.firstSample + chunk * rows;
+    const int64_t n = std::min(rows, job.firstSample + job.count - base);
+    return {base, n, 0, n};
+  }
+  // Aligned to multiples of M in the stream; every library call sees M rows
+  // and a sample always sits in the same row.
   const int64_t n = microBatch_;
-  const int64_t base = chunk * n;
-  const int64_t from = std::max<int64_t>(job.firstSample, base) - base;
-  const int64_t to = std::min<int64_t>(job.firstSample + job.count, base + n) - base;
+  const int64_t base = (job.firstSample / n + chunk) * n;
+  return {base, n, std::max<int64_t>(job.firstSample, base) - base,
+          std::min<int64_t>(job.firstSample + job.count, base + n) - base};
+}
+
+int64_t Program::chunkCount(int64_t firstSample, int64_t count, int threads) const {
+  if (count <= 0)
+    return 0;
+  if (rowInvariant_) {
+    const int64_t rows = chunkRows(count, threads);
+    return (count + rows - 1) / rows;
+  }
+  return (firstSample + count - 1) / microBatch_ - firstSample / microBatch_ + 1;
+}
+
+int64_t Program::chunkRows(int64_t count, int threads) const {
+  const int64_t perThread = (count + std::max(threads, 1) - 1) / std::max(threads, 1);
+  return std::clamp<int64_t>(perThread, 1, microBatch_);
+}
+
+void Program::runChunk(Worker &worker, const Chunk &chunk, const SampleJob &job,
+                       const std::function<bool(int64_t)> &advance) {
+  // The chunk holds stream samples [base, base + n); the job's samples in it
+  // are rows [from, to), the others padding.
+  const int64_t n = chunk.rows, base = chunk.base, from = chunk.from, to = chunk.to;
   const int64_t width = desc_.sampleNumel();
   float *state = pointer(desc_.state, worker, n, 0);
   std::fill(state, state + n * width, 0.0f);
@@ -202,16 +258,17 @@ void Program::runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
       state[e] *= scale;
   }
 
-  const bool finished = desc_.integrator ? integrateChunk(worker, base, from, to, job, advance)
-                                         : stepChunk(worker, base, from, to, job, advance);
+  const bool finished = desc_.integrator ? integrateChunk(worker, chunk, job, advance)
+                                         : stepChunk(worker, chunk, job, advance);
   if (finished)
     std::memcpy(job.out + (base + from - job.firstSample) * width, state + from * width,
                 (to - from) * width * sizeof(float));
 }
 
-bool Program::stepChunk(Worker &worker, int64_t base, int64_t from, int64_t to,
-                        const SampleJob &job, const std::function<bool(int64_t)> &advance) {
-  const int64_t n = microBatch_, width = desc_.sampleNumel();
+bool Program::stepChunk(Worker &worker, const Chunk &chunk, const SampleJob &job,
+                        const std::function<bool(int64_t)> &advance) {
+  const int64_t n = chunk.rows, width = desc_.sampleNumel();
+  const int64_t base = chunk.base, from = chunk.from, to = chunk.to;
   float *state = pointer(desc_.state, worker, n, 0);
   const size_t stateBytes = static_cast<size_t>(n * width) * sizeof(float);
   for (int32_t extra : desc_.extraStates)
@@ -251,7 +308,7 @@ size_t Program::arenaBytes() const {
 size_t Program::scratchBytes(int64_t count, int threads) const {
   if (count <= 0)
     return 0;
-  // A request spans at most ceil(count / M) + 1 aligned micro-batches.
+  // A request spans at most ceil(count / M) + 1 micro-batches.
   const int64_t chunks = (count + microBatch_ - 1) / microBatch_ + 1;
   return static_cast<size_t>(std::clamp<int64_t>(threads, 1, chunks)) * arenaBytes();
 }
@@ -280,9 +337,7 @@ void Program::checkArenaFits(int threads) const {
 SampleOutcome Program::sample(const SampleJob &job) {
   if (job.count <= 0)
     return SampleOutcome::Done;
-  // Chunks are aligned to multiples of the micro-batch in the stream.
-  const int64_t firstChunk = job.firstSample / microBatch_;
-  const int64_t chunks = (job.firstSample + job.count - 1) / microBatch_ - firstChunk + 1;
+  const int64_t chunks = chunkCount(job.firstSample, job.count, job.threads);
   const int threads = static_cast<int>(std::clamp<int64_t>(job.threads, 1, chunks));
   const size_t needed = static_cast<size_t>(threads) * arenaBytes();
   if (job.scratch) {
@@ -331,7 +386,7 @@ SampleOutcome Program::sample(const SampleJob &job) {
       if (cancelled)
         continue;
       try {
-        runChunk(*worker, firstChunk + c, job, advance);
+        runChunk(*worker, chunkOf(job, c), job, advance);
       } catch (...) {
         std::lock_guard lock(errorMutex);
         if (!error)

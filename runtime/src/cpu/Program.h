@@ -2,11 +2,19 @@
 //
 // Built once per module load: oneDNN primitives' weights are prepacked, the
 // kernel library is loaded, constants are in place. `sample` then splits the
-// stream of samples into micro-batches of a fixed size M, aligned to multiples
-// of M (stream sample i is always row i mod M of chunk i / M; rows a request
-// does not cover are padding), and runs each chunk through all steps on one
-// worker thread, every library call single-threaded. A sample's arithmetic is
-// then the same whatever the request's size, offset or thread count.
+// request into micro-batches of at most M samples and runs each through all
+// steps on one worker thread, every library call single-threaded. A sample's
+// arithmetic is the same whatever the request's size, offset or thread count:
+//
+//   row-invariant modules (every op computes a row without regard to the
+//     rows beside it: dense layers on RowInvariantGemm, elementwise and
+//     generated kernels, counter-based noise) cut the request into
+//     ceil(count / threads) samples per chunk, up to M: a batch-1 request
+//     computes one row;
+//   the others (oneDNN convolutions and normalisations pick kernels by batch)
+//     run fixed chunks of M aligned to multiples of M in the stream (stream
+//     sample i is always row i mod M of chunk i / M; rows a request does not
+//     cover are padding).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_RUNTIME_CPU_PROGRAM_H
@@ -66,8 +74,13 @@ public:
   ~Program();
 
   const module::ModuleDesc &desc() const { return desc_; }
-  /// Samples per micro-batch (the unit of work of one thread).
+  /// Samples per micro-batch at most (the unit of work of one thread).
   int64_t microBatch() const { return microBatch_; }
+  /// Whether chunks are sized to the request (see above).
+  bool rowInvariant() const { return rowInvariant_; }
+  /// The micro-batches a job of `count` samples from `firstSample` runs on
+  /// `threads` threads.
+  int64_t chunkCount(int64_t firstSample, int64_t count, int threads) const;
 
   /// Runs the sampler; throws tweedie::Error (Numeric) on a non-finite
   /// state, (InvalidArgument) when the job's scratch is too small.
@@ -84,12 +97,20 @@ private:
   /// `advance(k)` reports k more units of progress; false: cancelled.
   /// The padded size of one worker's arena.
   size_t arenaBytes() const;
-  void runChunk(Worker &worker, int64_t chunk, const SampleJob &job,
+  /// Chunk `chunk` of the job: stream samples [base, base + rows); the job's
+  /// are rows [from, to), the rest padding.
+  struct Chunk {
+    int64_t base, rows, from, to;
+  };
+  Chunk chunkOf(const SampleJob &job, int64_t chunk) const;
+  /// Rows per chunk of a row-invariant job.
+  int64_t chunkRows(int64_t count, int threads) const;
+  void runChunk(Worker &worker, const Chunk &chunk, const SampleJob &job,
                 const std::function<bool(int64_t)> &advance);
   /// Take the chunk's state from the prior to the samples; false: cancelled.
-  bool stepChunk(Worker &worker, int64_t base, int64_t from, int64_t to, const SampleJob &job,
+  bool stepChunk(Worker &worker, const Chunk &chunk, const SampleJob &job,
                  const std::function<bool(int64_t)> &advance);
-  bool integrateChunk(Worker &worker, int64_t base, int64_t from, int64_t to,
+  bool integrateChunk(Worker &worker, const Chunk &chunk,
                       const SampleJob &job, const std::function<bool(int64_t)> &advance);
   /// Progress units of one micro-batch: its steps, or for an integrated
   /// module kIntegratorTicks of the time interval.
@@ -103,6 +124,7 @@ private:
 
   module::ModuleDesc desc_;
   int64_t microBatch_ = 1;
+  bool rowInvariant_ = false;
   CpuContext context_;
   std::unique_ptr<Layers> layers_;
 };

@@ -1,0 +1,226 @@
+//===- RowInvariantGemm.cpp -------------------------------------------------===//
+//
+// Three kernels of one shape: a block of R rows times two panels of columns,
+// the accumulators in registers, k outermost, one multiply-add per k per
+// element. Rows beyond a multiple of R take the same kernel with a smaller R,
+// which does the same arithmetic per element. Only the ISA changes the
+// numbers (FMA rounds once, the baseline's multiply and add twice).
+//
+//===----------------------------------------------------------------------===//
+#include "cpu/RowInvariantGemm.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+namespace tweedie::cpu {
+
+GemmIsa gemmIsa() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto has = [isa](dnnl_cpu_isa_t bits) {
+    return (isa & static_cast<unsigned>(bits)) == static_cast<unsigned>(bits);
+  };
+  if (has(dnnl_cpu_isa_avx512_core))
+    return GemmIsa::Avx512;
+  if (has(dnnl_cpu_isa_avx2))
+    return GemmIsa::Avx2;
+  return GemmIsa::Baseline;
+}
+
+const char *gemmIsaName(GemmIsa isa) {
+  switch (isa) {
+  case GemmIsa::Avx512:
+    return "avx512";
+  case GemmIsa::Avx2:
+    return "avx2";
+  case GemmIsa::Baseline:
+    break;
+  }
+  return "baseline";
+}
+
+namespace {
+
+int64_t widthOf(GemmIsa isa) { return isa == GemmIsa::Avx512 ? 16 : 8; }
+
+// ---- AVX-512: R <= 8 rows x 2 panels of 16 (16 accumulators; 12 rows measured slower) --
+template <int R, int Panels>
+__attribute__((target("avx512f,fma"))) void blockAvx512(const float *x, int64_t k,
+                                                        const float *panel0, const float *panel1,
+                                                        float *y, int64_t ldy,
+                                                        const float *bias, int64_t columns) {
+  __m512 acc[R][Panels];
+  for (int r = 0; r < R; ++r)
+    for (int p = 0; p < Panels; ++p)
+      acc[r][p] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < k; ++i) {
+    const __m512 w0 = _mm512_loadu_ps(panel0 + i * 16);
+    const __m512 w1 = Panels > 1 ? _mm512_loadu_ps(panel1 + i * 16) : w0;
+    for (int r = 0; r < R; ++r) {
+      const __m512 a = _mm512_set1_ps(x[r * k + i]);
+      acc[r][0] = _mm512_fmadd_ps(a, w0, acc[r][0]);
+      if constexpr (Panels > 1)
+        acc[r][1] = _mm512_fmadd_ps(a, w1, acc[r][1]);
+    }
+  }
+  for (int p = 0; p < Panels; ++p) {
+    const int64_t n = std::min<int64_t>(16, columns - 16 * p);
+    const __mmask16 mask = static_cast<__mmask16>((1u << n) - 1);
+    const __m512 b = bias ? _mm512_maskz_loadu_ps(mask, bias + 16 * p) : _mm512_setzero_ps();
+    for (int r = 0; r < R; ++r)
+      _mm512_mask_storeu_ps(y + r * ldy + 16 * p, mask, _mm512_add_ps(acc[r][p], b));
+  }
+}
+
+// ---- AVX2: R <= 4 rows x 2 panels of 8 ---------------------------------------
+template <int R, int Panels>
+__attribute__((target("avx2,fma"))) void blockAvx2(const float *x, int64_t k,
+                                                  const float *panel0, const float *panel1,
+                                                  float *y, int64_t ldy, const float *bias,
+                                                  int64_t columns) {
+  __m256 acc[R][Panels];
+  for (int r = 0; r < R; ++r)
+    for (int p = 0; p < Panels; ++p)
+      acc[r][p] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < k; ++i) {
+    const __m256 w0 = _mm256_loadu_ps(panel0 + i * 8);
+    const __m256 w1 = Panels > 1 ? _mm256_loadu_ps(panel1 + i * 8) : w0;
+    for (int r = 0; r < R; ++r) {
+      const __m256 a = _mm256_broadcast_ss(x + r * k + i);
+      acc[r][0] = _mm256_fmadd_ps(a, w0, acc[r][0]);
+      if constexpr (Panels > 1)
+        acc[r][1] = _mm256_fmadd_ps(a, w1, acc[r][1]);
+    }
+  }
+  for (int p = 0; p < Panels; ++p) {
+    const int64_t n = std::min<int64_t>(8, columns - 8 * p);
+    alignas(32) float out[8];
+    for (int r = 0; r < R; ++r) {
+      _mm256_store_ps(out, acc[r][p]);
+      for (int64_t j = 0; j < n; ++j)
+        y[r * ldy + 8 * p + j] = out[j] + (bias ? bias[8 * p + j] : 0.0f);
+    }
+  }
+}
+
+// ---- baseline x86-64: one row x one panel of 8, plain C++ ------------------
+void blockBaseline(const float *x, int64_t k, const float *panel, float *y, const float *bias,
+                   int64_t columns) {
+  float acc[8] = {};
+  for (int64_t i = 0; i < k; ++i)
+    for (int j = 0; j < 8; ++j)
+      acc[j] += x[i] * panel[i * 8 + j];
+  for (int64_t j = 0; j < columns; ++j)
+    y[j] = acc[j] + (bias ? bias[j] : 0.0f);
+}
+
+/// Rows [0, rows) of panels [first, last) with kernel Block<R, Panels>.
+template <int MaxRows, template <int, int> class Kernel>
+void sweep(const PackedGemmWeights &w, int64_t rows, const float *x, float *y,
+           const float *bias, int64_t first, int64_t last) {
+  const int64_t k = w.k(), n = w.n(), width = w.width();
+  for (int64_t p = first; p < last; p += 2) {
+    const int panels = p + 1 < last ? 2 : 1;
+    const int64_t columns = std::min<int64_t>(n - p * width, panels * width);
+    const float *b = bias ? bias + p * width : nullptr;
+    for (int64_t m = 0; m < rows; m += MaxRows) {
+      const int64_t r = std::min<int64_t>(MaxRows, rows - m);
+      Kernel<MaxRows, 0>::run(r, panels, x + m * k, k, w.panel(p),
+                              panels > 1 ? w.panel(p + 1) : nullptr, y + m * n + p * width,
+                              n, b, columns);
+    }
+  }
+}
+
+/// Dispatches a runtime row count to the compile-time kernels.
+template <template <int, int> class Fn, int R>
+void byRows(int64_t rows, int panels, const float *x, int64_t k, const float *p0,
+            const float *p1, float *y, int64_t ldy, const float *bias, int64_t columns) {
+  if constexpr (R > 0) {
+    if (rows == R) {
+      if (panels == 2)
+        Fn<R, 2>::call(x, k, p0, p1, y, ldy, bias, columns);
+      else
+        Fn<R, 1>::call(x, k, p0, p1, y, ldy, bias, columns);
+      return;
+    }
+    byRows<Fn, R - 1>(rows, panels, x, k, p0, p1, y, ldy, bias, columns);
+  }
+}
+
+template <int R, int P> struct Avx512Call {
+  static void call(const float *x, int64_t k, const float *p0, const float *p1, float *y,
+                   int64_t ldy, const float *bias, int64_t columns) {
+    blockAvx512<R, P>(x, k, p0, p1, y, ldy, bias, columns);
+  }
+};
+template <int R, int P> struct Avx2Call {
+  static void call(const float *x, int64_t k, const float *p0, const float *p1, float *y,
+                   int64_t ldy, const float *bias, int64_t columns) {
+    blockAvx2<R, P>(x, k, p0, p1, y, ldy, bias, columns);
+  }
+};
+
+template <int MaxRows, int Unused> struct Avx512Block {
+  static void run(int64_t rows, int panels, const float *x, int64_t k, const float *p0,
+                  const float *p1, float *y, int64_t ldy, const float *bias, int64_t columns) {
+    byRows<Avx512Call, MaxRows>(rows, panels, x, k, p0, p1, y, ldy, bias, columns);
+  }
+};
+template <int MaxRows, int Unused> struct Avx2Block {
+  static void run(int64_t rows, int panels, const float *x, int64_t k, const float *p0,
+                  const float *p1, float *y, int64_t ldy, const float *bias, int64_t columns) {
+    byRows<Avx2Call, MaxRows>(rows, panels, x, k, p0, p1, y, ldy, bias, columns);
+  }
+};
+
+} // namespace
+
+PackedGemmWeights::PackedGemmWeights(std::span<const float> weights, int64_t k, int64_t n,
+                                     GemmIsa isa)
+    : k_(k), n_(n), width_(widthOf(isa)), isa_(isa), data_(nullptr, std::free) {
+  if (k < 1 || n < 1 || static_cast<int64_t>(weights.size()) != k * n)
+    throw std::invalid_argument("row-invariant gemm: " + std::to_string(weights.size()) +
+                                " weights do not fit [" + std::to_string(k) + ", " +
+                                std::to_string(n) + "]");
+  const size_t bytes = static_cast<size_t>(panels() * k * width_) * sizeof(float);
+  data_.reset(static_cast<float *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+  if (!data_)
+    throw std::bad_alloc();
+  float *out = data_.get();
+  std::memset(out, 0, bytes);
+  for (int64_t p = 0; p < panels(); ++p)
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < width_ && p * width_ + j < n; ++j)
+        out[(p * k + i) * width_ + j] = weights[i * n + p * width_ + j];
+}
+
+void rowInvariantGemm(const PackedGemmWeights &w, int64_t rows, const float *x, float *y,
+                      const float *bias, int64_t firstPanel, int64_t lastPanel) {
+  if (lastPanel < 0)
+    lastPanel = w.panels();
+  switch (w.isa()) {
+  case GemmIsa::Avx512:
+    sweep<8, Avx512Block>(w, rows, x, y, bias, firstPanel, lastPanel);
+    return;
+  case GemmIsa::Avx2:
+    sweep<4, Avx2Block>(w, rows, x, y, bias, firstPanel, lastPanel);
+    return;
+  case GemmIsa::Baseline:
+    break;
+  }
+  const int64_t k = w.k(), n = w.n(), width = w.width();
+  for (int64_t m = 0; m < rows; ++m)
+    for (int64_t p = firstPanel; p < lastPanel; ++p)
+      blockBaseline(x + m * k, k, w.panel(p), y + m * n + p * width,
+                    bias ? bias + p * width : nullptr, std::min<int64_t>(width, n - p * width));
+}
+
+} // namespace tweedie::cpu
