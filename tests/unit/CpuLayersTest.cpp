@@ -284,6 +284,27 @@ TEST(CpuAttention, MatchesReferenceWithFourHeads) {
                                         asTensor({batch, source, features}, v), heads)
                              .value();
   EXPECT_LT(relativeError(out, expected), kTolerance);
+  // The sampler's layer on oneDNN: strided heads, the scale in the matmul.
+  cpu::CpuContext context;
+  cpu::AttentionLayer layer(length, source, features, features, heads);
+  std::vector<float> sampled(out.size(), -3.0f);
+  layer.run(context, batch, q.data(), k.data(), v.data(), sampled.data());
+  EXPECT_LT(relativeError(sampled, expected), kTolerance);
+}
+
+TEST(CpuAttention, TheSamplersLayerTakesKeysOfAnotherLengthAndValuesOfAnotherWidth) {
+  const int64_t batch = 3, length = 5, source = 9, features = 12, values = 8, heads = 2;
+  auto q = pattern(batch * length * features, 0.17), k = pattern(batch * source * features, 0.23);
+  auto v = pattern(batch * source * values, 0.53);
+  cpu::CpuContext context;
+  cpu::AttentionLayer layer(length, source, features, values, heads);
+  std::vector<float> out(batch * length * values);
+  layer.run(context, batch, q.data(), k.data(), v.data(), out.data());
+  ref::Tensor expected = ref::attention(asTensor({batch, length, features}, q),
+                                        asTensor({batch, source, features}, k),
+                                        asTensor({batch, source, values}, v), heads)
+                             .value();
+  EXPECT_LT(relativeError(out, expected), kTolerance);
 }
 
 TEST(CpuUpsample, RepeatsEachPixelAsTheReferenceDoes) {

@@ -68,6 +68,57 @@ void attention(int64_t batch, int64_t length, int64_t source, int64_t features,
     }
 }
 
+AttentionLayer::AttentionLayer(int64_t length, int64_t source, int64_t features,
+                               int64_t valueFeatures, int64_t heads)
+    : length_(length), source_(source), features_(features), valueFeatures_(valueFeatures),
+      heads_(heads) {}
+
+AttentionLayer::Plan &AttentionLayer::plan(CpuContext &context, int64_t batch) {
+  using dnnl::memory;
+  std::lock_guard lock(plansMutex_);
+  std::unique_ptr<Plan> &slot = plans_[batch];
+  if (slot)
+    return *slot;
+  constexpr auto f32 = memory::data_type::f32;
+  const int64_t b = batch, h = heads_, l = length_, s = source_, d = features_ / heads_,
+                e = valueFeatures_ / heads_, dAll = features_, eAll = valueFeatures_;
+  auto plan = std::make_unique<Plan>();
+  // Head hd of sample n is the column block [hd d, (hd + 1) d) of its rows.
+  plan->q = memory::desc({b, h, l, d}, f32, {l * dAll, d, dAll, 1});
+  plan->kT = memory::desc({b, h, d, s}, f32, {s * dAll, d, 1, dAll});
+  plan->s = memory::desc({b, h, l, s}, f32, memory::format_tag::abcd);
+  plan->v = memory::desc({b, h, s, e}, f32, {s * eAll, e, eAll, 1});
+  plan->out = memory::desc({b, h, l, e}, f32, {l * eAll, e, eAll, 1});
+  dnnl::primitive_attr scaled = withUserScratchpad();
+  scaled.set_output_scales(0, {static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)))});
+  plan->scores = dnnl::matmul(dnnl::matmul::primitive_desc(
+      dnnl::matmul::desc(plan->q, plan->kT, plan->s), scaled, context.engine));
+  plan->softmax = dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(
+      dnnl::softmax_forward::desc(dnnl::prop_kind::forward_inference, plan->s, 3),
+      withUserScratchpad(), context.engine));
+  plan->mix = dnnl::matmul(dnnl::matmul::primitive_desc(
+      dnnl::matmul::desc(plan->s, plan->v, plan->out), withUserScratchpad(), context.engine));
+  slot = std::move(plan);
+  return *slot;
+}
+
+void AttentionLayer::run(CpuContext &context, int64_t batch, const float *q, const float *k,
+                         const float *v, float *out) {
+  using dnnl::memory;
+  Plan &p = plan(context, batch);
+  auto bound = [&](const memory::desc &desc, const float *data) {
+    return memory(desc, context.engine, const_cast<float *>(data));
+  };
+  memory scores = bound(p.s, context.staging(2, p.s.get_size()));
+  context.execute(p.scores, {{DNNL_ARG_SRC, bound(p.q, q)},
+                             {DNNL_ARG_WEIGHTS, bound(p.kT, k)},
+                             {DNNL_ARG_DST, scores}});
+  context.execute(p.softmax, {{DNNL_ARG_SRC, scores}, {DNNL_ARG_DST, scores}});
+  context.execute(p.mix, {{DNNL_ARG_SRC, scores},
+                          {DNNL_ARG_WEIGHTS, bound(p.v, v)},
+                          {DNNL_ARG_DST, bound(p.out, out)}});
+}
+
 void attentionGrad(int64_t batch, int64_t length, int64_t source, int64_t features,
                    int64_t valueFeatures, int64_t heads, const float *q, const float *k,
                    const float *v, const float *grad, float *dq, float *dk, float *dv) {

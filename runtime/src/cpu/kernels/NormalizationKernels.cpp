@@ -56,7 +56,24 @@ std::unique_ptr<OpKernel> prepareLayerNormKernel(const KernelSetup &setup) {
   return std::make_unique<FixedLayerNorm>(setup);
 }
 
+namespace {
+class SamplerAttention final : public OpKernel {
+public:
+  explicit SamplerAttention(const KernelSetup &s)
+      : layer_(s.storedShape(0)[0], s.storedShape(1)[0], s.storedShape(0)[1],
+               s.storedShape(2)[1], module::AttentionAttrs::read(s.op).heads) {}
+  void run(const OpArgs &a) override {
+    layer_.run(a.frame.context, a.frame.batch, a.in(0), a.in(1), a.in(2), a.out());
+  }
+
+private:
+  AttentionLayer layer_;
+};
+} // namespace
+
 std::unique_ptr<OpKernel> prepareAttentionKernel(const KernelSetup &setup) {
+  if (setup.driver == Driver::Sampler)
+    return std::make_unique<SamplerAttention>(setup);
   return kernelOf([heads = module::AttentionAttrs::read(setup.op).heads](const OpArgs &a) {
     const Dims q = a.shape(0), k = a.shape(1), v = a.shape(2);
     attention(q[0], q[1], k[1], q[2], v[2], heads, a.in(0), a.in(1), a.in(2), a.out());
