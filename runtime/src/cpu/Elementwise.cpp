@@ -43,25 +43,62 @@ void broadcastBinary(BinaryOp op, const float *lhs, const Dims &lhsShape, const 
       out[i] = apply(lhs[i], rhs[i]);
     return;
   }
-  const auto rank = static_cast<int64_t>(outShape.size());
-  const Dims ls = broadcastStrides(lhsShape, rank), rs = broadcastStrides(rhsShape, rank);
+  const auto fullRank = static_cast<int64_t>(outShape.size());
+  const Dims fullL = broadcastStrides(lhsShape, fullRank),
+             fullR = broadcastStrides(rhsShape, fullRank);
+  // Coalesce adjacent dims that both operands step through alike (both
+  // contiguous across them, or both broadcast along both): [B, C, H, W] *
+  // [B, C, 1, 1] becomes [B C, H W] * [B C, 1], rows of H W instead of W.
+  Dims shape, ls, rs;
+  for (int64_t d = 0; d < fullRank; ++d) {
+    if (outShape[d] == 1)
+      continue;
+    if (!shape.empty()) {
+      const int64_t n = outShape[d];
+      auto joins = [&](const Dims &full, const Dims &merged) {
+        return merged.back() == full[d] * n;
+      };
+      if (joins(fullL, ls) && joins(fullR, rs)) {
+        shape.back() *= n;
+        ls.back() = fullL[d];
+        rs.back() = fullR[d];
+        continue;
+      }
+    }
+    shape.push_back(outShape[d]);
+    ls.push_back(fullL[d]);
+    rs.push_back(fullR[d]);
+  }
+  const auto rank = static_cast<int64_t>(shape.size());
   // Innermost dim as a contiguous run; each row finds its outer index itself,
   // so rows run in parallel.
-  const int64_t inner = rank ? outShape[rank - 1] : 1;
+  const int64_t inner = rank ? shape[rank - 1] : 1;
   const int64_t lInner = rank ? ls[rank - 1] : 0, rInner = rank ? rs[rank - 1] : 0;
   const int64_t rows = inner ? count / inner : 0;
 #pragma omp parallel for if (count > kParallelCount) schedule(static)
   for (int64_t row = 0; row < rows; ++row) {
     int64_t lo = 0, ro = 0, rest = row;
     for (int64_t d = rank - 2; d >= 0; --d) {
-      const int64_t i = rest % outShape[d];
-      rest /= outShape[d];
+      const int64_t i = rest % shape[d];
+      rest /= shape[d];
       lo += i * ls[d];
       ro += i * rs[d];
     }
     float *o = out + row * inner;
-    for (int64_t i = 0; i < inner; ++i)
-      o[i] = apply(lhs[lo + i * lInner], rhs[ro + i * rInner]);
+    const float *l = lhs + lo, *r = rhs + ro;
+    // Unit or zero inner strides get loops the compiler vectorizes.
+    if (lInner == 1 && rInner == 1)
+      for (int64_t i = 0; i < inner; ++i)
+        o[i] = apply(l[i], r[i]);
+    else if (lInner == 1 && rInner == 0)
+      for (int64_t i = 0; i < inner; ++i)
+        o[i] = apply(l[i], r[0]);
+    else if (lInner == 0 && rInner == 1)
+      for (int64_t i = 0; i < inner; ++i)
+        o[i] = apply(l[0], r[i]);
+    else
+      for (int64_t i = 0; i < inner; ++i)
+        o[i] = apply(l[i * lInner], r[i * rInner]);
   }
 }
 

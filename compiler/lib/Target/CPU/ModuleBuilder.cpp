@@ -1,5 +1,6 @@
 //===- ModuleBuilder.cpp - the runtime's view of a planned sampler --------===//
 #include "tweedie/Target/CPU/ModuleBuilder.h"
+#include "tweedie/Target/CPU/WholeBatchMemoryPlan.h"
 #include "tweedie/module/OpAttrs.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
@@ -155,12 +156,14 @@ public:
         return failure();
     }
     desc.training->wholeBytes = wholeBytes;
+    planWholeBatchMemory(desc);
     return std::move(desc);
   }
 
   /// A training step: (data [B, ...], seed, step) -> (loss [1], gradients...)
-  /// as --tweedie-autodiff writes it. Every value gets its own memory: the
-  /// backward pass reads most forward values, so there is little to share.
+  /// as --tweedie-autodiff writes it. Values are built one slot each, then
+  /// placed by liveness (planWholeBatchMemory): the backward pass reads most
+  /// forward values, but its cotangents live for a few ops each.
   FailureOr<module::ModuleDesc> buildTraining() {
     training = true;
     Block &body = entry.getBody().front();
@@ -208,6 +211,7 @@ public:
       }
     }
     desc.training->wholeBytes = wholeBytes;
+    planWholeBatchMemory(desc);
     return std::move(desc);
   }
 
