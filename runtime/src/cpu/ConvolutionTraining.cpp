@@ -1,5 +1,6 @@
 //===- ConvolutionTraining.cpp ----------------------------------------------===//
 #include "cpu/ConvolutionTraining.h"
+#include "cpu/RowInvariantGemm.h"
 
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,14 @@ namespace {
 
 memory::desc any(const memory::desc &d) { return memory::desc(d.dims(), f32, tag::any); }
 
+/// The activations' layout for the primitives. On AVX-512, nhwc gets
+/// brgconv forward and faster jit backward passes than the blocked layout
+/// `any` picks (a unet28 step 0.58 -> 0.56 s); on AVX2 nChw8c stays ahead
+/// (0.71 s against 0.74 with nhwc).
+memory::desc activations(const memory::desc &d) {
+  return memory::desc(d.dims(), f32, gemmIsa() == GemmIsa::Avx512 ? tag::nhwc : tag::any);
+}
+
 memory::desc weightsDesc(const Conv2DShape &s) {
   if (s.groups == 1)
     return memory::desc({s.outChannels, s.inChannels, s.kernelH, s.kernelW}, f32, tag::oihw);
@@ -26,15 +35,20 @@ memory bound(const memory::desc &desc, CpuContext &context, const float *data) {
   return memory(desc, context.engine, const_cast<float *>(data));
 }
 
+/// The context's staging buffers a convolution uses for its activation, result and
+/// weight (or their cotangents) in the primitives' layouts. They live in the
+/// context, not the layer: the step's 80-odd convolution primitives run one at a
+/// time, and a copy per primitive held about 600 MB at batch 64.
+enum StagingSlot : size_t { kStagedX = 0, kStagedY = 1, kStagedW = 2 };
+
 /// `user` data in the layout a primitive wants: itself when the layouts
-/// agree, else reordered into `staging` (kept between calls).
+/// agree, else reordered into the context's staging buffer `slot`.
 memory stagedIn(CpuContext &context, const memory::desc &user, const float *data,
-                const memory::desc &wanted, memory &staging) {
+                const memory::desc &wanted, StagingSlot slot) {
   memory plain = bound(user, context, data);
   if (wanted == user)
     return plain;
-  if (!staging || staging.get_desc() != wanted)
-    staging = memory(wanted, context.engine);
+  memory staging(wanted, context.engine, context.staging(slot, wanted.get_size()));
   dnnl::reorder(plain, staging).execute(context.stream, plain, staging);
   return staging;
 }
@@ -50,14 +64,13 @@ void unstage(CpuContext &context, memory &result, const memory::desc &user, floa
 }
 
 /// Where a primitive writes a result: the caller's buffer when the layouts
-/// agree, else `staging` (reordered out by unstage after the primitive ran).
+/// agree, else the staging buffer `slot` (reordered out by unstage after the
+/// primitive ran).
 memory stagedOut(CpuContext &context, const memory::desc &user, float *data,
-                 const memory::desc &wanted, memory &staging) {
+                 const memory::desc &wanted, StagingSlot slot) {
   if (wanted == user)
     return bound(user, context, data);
-  if (!staging || staging.get_desc() != wanted)
-    staging = memory(wanted, context.engine);
-  return staging;
+  return memory(wanted, context.engine, context.staging(slot, wanted.get_size()));
 }
 
 } // namespace
@@ -78,8 +91,8 @@ TrainableConv2D::TrainableConv2D(CpuContext &context, const Conv2DShape &shape, 
   bias_ = memory::desc({shape.outChannels}, f32, tag::x);
   zeroBias_.assign(static_cast<size_t>(shape.outChannels), 0.0f);
   dnnl::convolution_forward::desc desc(
-      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, any(src_),
-      any(weights_), bias_, any(dst_), {shape.stride[0], shape.stride[1]}, {shape.padding[0], shape.padding[1]},
+      dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, activations(src_),
+      any(weights_), bias_, activations(dst_), {shape.stride[0], shape.stride[1]}, {shape.padding[0], shape.padding[1]},
       {shape.padding[0], shape.padding[1]});
   forwardDesc_ =
       dnnl::convolution_forward::primitive_desc(desc, withUserScratchpad(), context.engine);
@@ -92,10 +105,10 @@ void TrainableConv2D::forward(CpuContext &context, const float *x, const float *
   if (!bias)
     bias = zeroBias_.data();
   const auto &pd = forwardDesc_;
-  memory dst = stagedOut(context, dst_, y, pd.dst_desc(), staging_.y);
+  memory dst = stagedOut(context, dst_, y, pd.dst_desc(), kStagedY);
   context.execute(forward_,
-                  {{DNNL_ARG_SRC, stagedIn(context, src_, x, pd.src_desc(), staging_.x)},
-                   {DNNL_ARG_WEIGHTS, stagedIn(context, weights_, w, pd.weights_desc(), staging_.w)},
+                  {{DNNL_ARG_SRC, stagedIn(context, src_, x, pd.src_desc(), kStagedX)},
+                   {DNNL_ARG_WEIGHTS, stagedIn(context, weights_, w, pd.weights_desc(), kStagedW)},
                    {DNNL_ARG_BIAS, bound(bias_, context, bias)},
                    {DNNL_ARG_DST, dst}});
   unstage(context, dst, dst_, y);
@@ -105,7 +118,7 @@ void TrainableConv2D::backwardData(CpuContext &context, const float *dy, const f
                                    float *dx) {
   if (!backwardData_) {
     dnnl::convolution_backward_data::desc desc(
-        dnnl::algorithm::convolution_direct, any(src_), any(weights_), any(dst_),
+        dnnl::algorithm::convolution_direct, activations(src_), any(weights_), activations(dst_),
         {shape_.stride[0], shape_.stride[1]}, {shape_.padding[0], shape_.padding[1]},
         {shape_.padding[0], shape_.padding[1]});
     backwardDataDesc_ = dnnl::convolution_backward_data::primitive_desc(
@@ -113,11 +126,11 @@ void TrainableConv2D::backwardData(CpuContext &context, const float *dy, const f
     backwardData_.emplace(backwardDataDesc_);
   }
   const auto &pd = backwardDataDesc_;
-  memory diffSrc = stagedOut(context, src_, dx, pd.diff_src_desc(), staging_.x);
+  memory diffSrc = stagedOut(context, src_, dx, pd.diff_src_desc(), kStagedX);
   context.execute(
       *backwardData_,
-      {{DNNL_ARG_DIFF_DST, stagedIn(context, dst_, dy, pd.diff_dst_desc(), staging_.y)},
-       {DNNL_ARG_WEIGHTS, stagedIn(context, weights_, w, pd.weights_desc(), staging_.w)},
+      {{DNNL_ARG_DIFF_DST, stagedIn(context, dst_, dy, pd.diff_dst_desc(), kStagedY)},
+       {DNNL_ARG_WEIGHTS, stagedIn(context, weights_, w, pd.weights_desc(), kStagedW)},
        {DNNL_ARG_DIFF_SRC, diffSrc}});
   unstage(context, diffSrc, src_, dx);
 }
@@ -126,7 +139,7 @@ void TrainableConv2D::backwardWeights(CpuContext &context, const float *x, const
                                       float *dw) {
   if (!backwardWeights_) {
     dnnl::convolution_backward_weights::desc desc(
-        dnnl::algorithm::convolution_direct, any(src_), any(weights_), any(dst_),
+        dnnl::algorithm::convolution_direct, activations(src_), any(weights_), activations(dst_),
         {shape_.stride[0], shape_.stride[1]}, {shape_.padding[0], shape_.padding[1]},
         {shape_.padding[0], shape_.padding[1]});
     backwardWeightsDesc_ = dnnl::convolution_backward_weights::primitive_desc(
@@ -134,10 +147,10 @@ void TrainableConv2D::backwardWeights(CpuContext &context, const float *x, const
     backwardWeights_.emplace(backwardWeightsDesc_);
   }
   const auto &pd = backwardWeightsDesc_;
-  memory diffWeights = stagedOut(context, weights_, dw, pd.diff_weights_desc(), staging_.w);
+  memory diffWeights = stagedOut(context, weights_, dw, pd.diff_weights_desc(), kStagedW);
   context.execute(*backwardWeights_,
-                  {{DNNL_ARG_SRC, stagedIn(context, src_, x, pd.src_desc(), staging_.x)},
-                   {DNNL_ARG_DIFF_DST, stagedIn(context, dst_, dy, pd.diff_dst_desc(), staging_.y)},
+                  {{DNNL_ARG_SRC, stagedIn(context, src_, x, pd.src_desc(), kStagedX)},
+                   {DNNL_ARG_DIFF_DST, stagedIn(context, dst_, dy, pd.diff_dst_desc(), kStagedY)},
                    {DNNL_ARG_DIFF_WEIGHTS, diffWeights}});
   unstage(context, diffWeights, weights_, dw);
 }

@@ -4,7 +4,7 @@
 // them at each call, so nothing is prepacked: oneDNN's forward, backward-data
 // and backward-weights primitives run on plain NCHW activations and
 // (G)OIHW weights at one batch size, reordered to and from the blocked
-// layouts oneDNN's direct (JIT) kernels want.
+// layouts oneDNN's direct (JIT) kernels want in the context's staging buffers.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_RUNTIME_CPU_CONVOLUTIONTRAINING_H
@@ -41,11 +41,6 @@ private:
   dnnl::convolution_backward_weights::primitive_desc backwardWeightsDesc_;
   std::optional<dnnl::convolution_backward_data> backwardData_;
   std::optional<dnnl::convolution_backward_weights> backwardWeights_;
-  /// The primitives' blocked layouts of the activation, weight and result
-  /// (or their cotangents), reused call after call.
-  struct {
-    dnnl::memory x, w, y;
-  } staging_;
 };
 
 } // namespace tweedie::cpu
