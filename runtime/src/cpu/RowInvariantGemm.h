@@ -37,6 +37,7 @@ public:
   int64_t width() const { return width_; }
   int64_t panels() const { return (n_ + width_ - 1) / width_; }
   GemmIsa isa() const { return isa_; }
+  /// Panel p; panel(panels()) is all zeros.
   const float *panel(int64_t p) const { return data_.get() + p * k_ * width_; }
 
 private:
