@@ -141,4 +141,18 @@ void addResidualArg(std::unordered_map<int, dnnl::memory> &args, const Epilogue 
   args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1] = residual;
 }
 
+void EltwiseActivation::run(CpuContext &context, const float *x, float *y, int64_t count) {
+  using dnnl::memory;
+  const memory::desc desc({count}, memory::data_type::f32, memory::format_tag::a);
+  auto &primitive = primitives_.get(count, [&] {
+    const EltwiseOp op = eltwiseOf(activation_);
+    return dnnl::eltwise_forward::primitive_desc(
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, op.algorithm, desc,
+                                    op.alpha, op.beta),
+        withUserScratchpad(), context.engine);
+  });
+  context.execute(primitive, {{DNNL_ARG_SRC, memory(desc, context.engine, const_cast<float *>(x))},
+                              {DNNL_ARG_DST, memory(desc, context.engine, y)}});
+}
+
 } // namespace tweedie::cpu

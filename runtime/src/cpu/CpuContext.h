@@ -100,6 +100,20 @@ struct EltwiseOp {
 };
 EltwiseOp eltwiseOf(Activation activation);
 
+/// y = f(x) over `count` floats (in place when x == y) as one oneDNN eltwise:
+/// vectorized exp and friends, the same arithmetic for every element whatever
+/// the count. Primitives are built per count on first use.
+class EltwiseActivation {
+public:
+  explicit EltwiseActivation(Activation activation) : activation_(activation) {}
+  void run(CpuContext &context, const float *x, float *y, int64_t count);
+  Activation activation() const { return activation_; }
+
+private:
+  Activation activation_;
+  PrimitiveCache<dnnl::eltwise_forward> primitives_;
+};
+
 /// The post-ops of an epilogue whose residual, if any, has `residualDesc`
 /// and is added by a binary post-op.
 dnnl::primitive_attr epilogueAttr(const Epilogue &epilogue,

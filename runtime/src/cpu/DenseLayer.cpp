@@ -22,7 +22,8 @@ std::span<const float> checked(std::span<const float> weights, std::span<const f
 DenseLayer::DenseLayer(CpuContext &, int64_t in, int64_t out, std::span<const float> weights,
                        std::span<const float> bias, Epilogue epilogue)
     : in_(in), out_(out), epilogue_(epilogue),
-      weights_(checked(weights, bias, in, out), in, out), bias_(bias.begin(), bias.end()) {}
+      weights_(checked(weights, bias, in, out), in, out), bias_(bias.begin(), bias.end()),
+      activation_(epilogue.activation) {}
 
 void DenseLayer::run(CpuContext &context, int64_t rows, const float *x, float *y,
                      const float *residual, const float *bias) {
@@ -32,18 +33,8 @@ void DenseLayer::run(CpuContext &context, int64_t rows, const float *x, float *y
     bias = bias_.data();
   rowInvariantGemm(weights_, rows, x, y, bias);
   const int64_t count = rows * out_;
-  if (epilogue_.activation != Activation::None) {
-    using dnnl::memory;
-    const memory::desc desc({count}, memory::data_type::f32, memory::format_tag::a);
-    auto &primitive = activations_.get(rows, [&] {
-      const EltwiseOp op = eltwiseOf(epilogue_.activation);
-      dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, op.algorithm, desc,
-                                    op.alpha, op.beta);
-      return dnnl::eltwise_forward::primitive_desc(d, withUserScratchpad(), context.engine);
-    });
-    memory data(desc, context.engine, y);
-    context.execute(primitive, {{DNNL_ARG_SRC, data}, {DNNL_ARG_DST, data}});
-  }
+  if (epilogue_.activation != Activation::None)
+    activation_.run(context, y, y, count);
   if (residual)
     for (int64_t i = 0; i < count; ++i)
       y[i] += residual[i];

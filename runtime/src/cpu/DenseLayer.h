@@ -31,7 +31,7 @@ private:
   Epilogue epilogue_;
   PackedGemmWeights weights_;
   std::vector<float> bias_;
-  PrimitiveCache<dnnl::eltwise_forward> activations_; // per row count
+  EltwiseActivation activation_;
 };
 
 } // namespace tweedie::cpu

@@ -96,18 +96,8 @@ void GroupNormLayer::run(CpuContext &context, int64_t batch, int64_t spatial, co
   // (vectorized exp), while y is still in cache.
   groupNorm(batch, channels_, spatial, groups_, epsilon_, gamma_.data(), beta_.data(),
             Activation::None, x, y);
-  if (activation_ == Activation::None)
-    return;
-  const int64_t count = batch * channels_ * spatial;
-  memory::desc desc({count}, f32, memory::format_tag::a);
-  auto &primitive = activations_.get(count, [&] {
-    const EltwiseOp op = eltwiseOf(activation_);
-    dnnl::eltwise_forward::desc d(dnnl::prop_kind::forward_inference, op.algorithm, desc,
-                                  op.alpha, op.beta);
-    return dnnl::eltwise_forward::primitive_desc(d, withUserScratchpad(), context.engine);
-  });
-  memory data(desc, context.engine, y);
-  context.execute(primitive, {{DNNL_ARG_SRC, data}, {DNNL_ARG_DST, data}});
+  if (activation_.activation() != Activation::None)
+    activation_.run(context, y, y, batch * channels_ * spatial);
 }
 
 LayerNormLayer::LayerNormLayer(CpuContext &context, int64_t features, double epsilon,

@@ -30,8 +30,7 @@ private:
   int64_t channels_, groups_;
   double epsilon_;
   std::vector<float> gamma_, beta_;
-  Activation activation_;
-  PrimitiveCache<dnnl::eltwise_forward> activations_; // per element count
+  EltwiseActivation activation_;
 };
 
 /// LayerNorm over the last axis of [rows, features] on oneDNN.

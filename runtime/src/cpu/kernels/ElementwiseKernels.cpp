@@ -25,12 +25,10 @@ Dims listOf(const module::OpDesc &op) {
 } // namespace
 
 namespace {
-/// f(x), or grad f'(x), over a value as one oneDNN eltwise (vectorized exp
-/// and friends; the scalar loops took 5% of a unet28 training step each).
-/// Primitives are kept per element count; the op's arithmetic is per element.
-class LibraryActivation final : public OpKernel {
+/// grad f'(x) over a value as one oneDNN eltwise backward (the scalar loop
+/// took 5% of a unet28 training step). Primitives are kept per element count.
+class LibraryActivationGrad final : public OpKernel {
 public:
-  explicit LibraryActivation(bool gradient) : gradient_(gradient) {}
   void run(const OpArgs &a) override {
     using dnnl::memory;
     CpuContext &context = a.frame.context;
@@ -40,17 +38,6 @@ public:
     auto bound = [&](const float *data) {
       return memory(desc, context.engine, const_cast<float *>(data));
     };
-    auto &forward = forward_.get(count, [&] {
-      return dnnl::eltwise_forward::primitive_desc(
-          dnnl::eltwise_forward::desc(gradient_ ? dnnl::prop_kind::forward_training
-                                                : dnnl::prop_kind::forward_inference,
-                                      op.algorithm, desc, op.alpha, op.beta),
-          withUserScratchpad(), context.engine);
-    });
-    if (!gradient_) {
-      context.execute(forward, {{DNNL_ARG_SRC, bound(a.in(0))}, {DNNL_ARG_DST, bound(a.out())}});
-      return;
-    }
     auto &backward = backward_.get(count, [&] {
       auto hint = dnnl::eltwise_forward::primitive_desc(
           dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, op.algorithm, desc,
@@ -66,15 +53,25 @@ public:
   }
 
 private:
-  bool gradient_;
-  PrimitiveCache<dnnl::eltwise_forward> forward_;
   PrimitiveCache<dnnl::eltwise_backward> backward_;
+};
+
+/// f(x) over a value as one oneDNN eltwise.
+class LibraryActivation final : public OpKernel {
+public:
+  explicit LibraryActivation(Activation activation) : activation_(activation) {}
+  void run(const OpArgs &a) override {
+    activation_.run(a.frame.context, a.in(0), a.out(), a.outCount());
+  }
+
+private:
+  EltwiseActivation activation_;
 };
 } // namespace
 
 std::unique_ptr<OpKernel> prepareActKernel(const KernelSetup &setup) {
   if (setup.op.act != Activation::None)
-    return std::make_unique<LibraryActivation>(false);
+    return std::make_unique<LibraryActivation>(setup.op.act);
   return kernelOf([](const OpArgs &a) { activateAll(a.op.act, a.in(0), a.out(), a.outCount()); });
 }
 
@@ -94,7 +91,7 @@ std::unique_ptr<OpKernel> prepareScaleKernel(const KernelSetup &setup) {
 std::unique_ptr<OpKernel> prepareActGradKernel(const KernelSetup &setup) {
   const int order = static_cast<int>(IntAttr::read(setup.op).value);
   if (order == 1 && setup.op.act != Activation::None) // grad f'(x): oneDNN's backward
-    return std::make_unique<LibraryActivation>(true);
+    return std::make_unique<LibraryActivationGrad>();
   // f'' (a second-order rule) has no library form.
   return kernelOf([order](const OpArgs &a) {
     activationGrad(a.op.act, order, a.in(0), a.in(1), a.out(), a.outCount());
