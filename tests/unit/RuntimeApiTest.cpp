@@ -391,6 +391,34 @@ TEST_F(RuntimeApi, HostScratchOfTheReportedSizeGivesTheSameSamples) {
   std::free(scratch);
 }
 
+/// A small request on many threads: mlp2d's chunks are sized to the request
+/// (3 samples a thread for 10 on 4), so the reported scratch must cover one
+/// arena per thread, not per aligned micro-batch; the samples stay the same.
+TEST_F(RuntimeApi, HostScratchCoversASmallRequestOnManyThreads) {
+  std::vector<float> expected;
+  tweedie_sample_request whole = request(expected);
+  ASSERT_EQ(run(whole), TWEEDIE_OK);
+  tweedie_session_options options{"cpu", 4};
+  tweedie_session *wide = nullptr;
+  ASSERT_EQ(tweedie_session_create(module_, &options, &wide), nullptr);
+  const int64_t count = 10;
+  const size_t bytes = tweedie_session_scratch_size(wide, count);
+  void *scratch = std::aligned_alloc(64, bytes);
+  std::vector<float> out(count * tweedie_module_sample_size(module_));
+  tweedie_sample_request r{};
+  r.num_samples = count;
+  r.seed = kSeed;
+  r.output = out.data();
+  r.scratch = scratch;
+  r.scratch_size = bytes;
+  tweedie_status *status = tweedie_session_sample(wide, &r);
+  EXPECT_EQ(status, nullptr) << tweedie_status_message(status);
+  tweedie_status_free(status);
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), expected.begin()));
+  std::free(scratch);
+  tweedie_session_destroy(wide);
+}
+
 /// Zero samples is an empty result, not an error, with or without an output.
 TEST_F(RuntimeApi, ZeroSamplesIsAnEmptyResult) {
   tweedie_sample_request r{};

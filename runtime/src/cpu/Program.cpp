@@ -314,8 +314,10 @@ size_t Program::arenaBytes() const {
 size_t Program::scratchBytes(int64_t count, int threads) const {
   if (count <= 0)
     return 0;
-  // A request spans at most ceil(count / M) + 1 micro-batches.
-  const int64_t chunks = (count + microBatch_ - 1) / microBatch_ + 1;
+  // Row-invariant chunks depend on the count and threads alone; aligned ones
+  // span at most ceil(count / M) + 1 micro-batches, whatever the first sample.
+  const int64_t chunks = rowInvariant_ ? chunkCount(0, count, threads)
+                                       : (count + microBatch_ - 1) / microBatch_ + 1;
   return static_cast<size_t>(std::clamp<int64_t>(threads, 1, chunks)) * arenaBytes();
 }
 
