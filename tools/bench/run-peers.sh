@@ -9,6 +9,9 @@
 # a peer that does not install is reported and left out. Not part of ctest or CI.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+for arg in "$@"; do # help needs no virtualenv (peers.py's top level is stdlib only)
+  case $arg in -h | --help) exec python3 "$root/tools/bench/peers.py" --help ;; esac
+done
 venv=${TWEEDIE_PEERS_VENV:-$HOME/.cache/tweedie-peers/venv}
 [ -x "$root/build/bin/tweedie-bench" ] || { echo "run-peers.sh: build first (scripts/build.sh)" >&2; exit 1; }
 if [ ! -x "$venv/bin/python" ]; then
