@@ -109,7 +109,7 @@ void AttentionLayer::run(CpuContext &context, int64_t batch, const float *q, con
   auto bound = [&](const memory::desc &desc, const float *data) {
     return memory(desc, context.engine, const_cast<float *>(data));
   };
-  memory scores = bound(p.s, context.staging(2, p.s.get_size()));
+  memory scores = bound(p.s, context.staging(CpuContext::Staging::Scores, p.s.get_size()));
   context.execute(p.scores, {{DNNL_ARG_SRC, bound(p.q, q)},
                              {DNNL_ARG_WEIGHTS, bound(p.kT, k)},
                              {DNNL_ARG_DST, scores}});

@@ -23,7 +23,7 @@ void attention(int64_t batch, int64_t length, int64_t source, int64_t features,
 /// 1/sqrt(d) folded into its output scale), a softmax over the keys, and a
 /// batched matmul with v; the heads are strided views of q, k, v and out
 /// [B, L, D], so nothing is copied. Primitives are built per batch size;
-/// the scores live in the context's staging buffer 2.
+/// the scores live in the context's Scores staging buffer.
 class AttentionLayer {
 public:
   AttentionLayer(int64_t length, int64_t source, int64_t features, int64_t valueFeatures,

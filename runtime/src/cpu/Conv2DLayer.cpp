@@ -106,15 +106,6 @@ Conv2DLayer::Plan &Conv2DLayer::plan(CpuContext &context, int64_t batch) {
   return *slot;
 }
 
-namespace {
-/// Runs `reorder` from `from` to `to` on the context's stream, counted.
-void runReorder(CpuContext &context, dnnl::reorder &reorder, const memory &from,
-                const memory &to) {
-  reorder.execute(context.stream, const_cast<memory &>(from), const_cast<memory &>(to));
-  ++context.reorders;
-}
-} // namespace
-
 void Conv2DLayer::run(CpuContext &context, int64_t batch, const float *x, float *y,
                       const float *residual, const float *bias) {
   if (epilogue_.residual != (residual != nullptr))
@@ -124,16 +115,18 @@ void Conv2DLayer::run(CpuContext &context, int64_t batch, const float *x, float 
   memory plainDst(p.plainDst, context.engine, y);
   memory src = plainSrc, dst = plainDst;
   if (p.toSrc) {
-    src = memory(p.src, context.engine, context.staging(0, p.src.get_size()));
-    runReorder(context, *p.toSrc, plainSrc, src);
+    src = memory(p.src, context.engine,
+                 context.staging(CpuContext::Staging::Input, p.src.get_size()));
+    context.reorder(*p.toSrc, plainSrc, src);
   }
   if (p.fromDst)
-    dst = memory(p.dst, context.engine, context.staging(1, p.dst.get_size()));
+    dst = memory(p.dst, context.engine,
+                 context.staging(CpuContext::Staging::Output, p.dst.get_size()));
   if (residual) {
     // The sum post-op adds what the destination holds: put the residual there.
     memory plainResidual(p.plainDst, context.engine, const_cast<float *>(residual));
     if (p.toDst)
-      runReorder(context, *p.toDst, plainResidual, dst);
+      context.reorder(*p.toDst, plainResidual, dst);
     else if (residual != y)
       std::memcpy(y, residual, p.plainDst.get_size());
   }
@@ -143,7 +136,7 @@ void Conv2DLayer::run(CpuContext &context, int64_t batch, const float *x, float 
     args[DNNL_ARG_BIAS] = biasArg(context, bias_, bias);
   context.execute(p.conv, std::move(args));
   if (p.fromDst) {
-    runReorder(context, *p.fromDst, dst, plainDst);
+    context.reorder(*p.fromDst, dst, plainDst);
     context.stream.wait();
   }
 }

@@ -35,16 +35,16 @@ memory bound(const memory::desc &desc, CpuContext &context, const float *data) {
   return memory(desc, context.engine, const_cast<float *>(data));
 }
 
-/// The context's staging buffers a convolution uses for its activation, result and
-/// weight (or their cotangents) in the primitives' layouts. They live in the
-/// context, not the layer: the step's 80-odd convolution primitives run one at a
-/// time, and a copy per primitive held about 600 MB at batch 64.
-enum StagingSlot : size_t { kStagedX = 0, kStagedY = 1, kStagedW = 2 };
+/// The context's staging buffers hold the activation, result and weights (or
+/// their cotangents) in the primitives' layouts. They live in the context, not
+/// the layer: the step's 80-odd convolution primitives run one at a time, and
+/// a copy per primitive held about 600 MB at batch 64.
+using Staging = CpuContext::Staging;
 
 /// `user` data in the layout a primitive wants: itself when the layouts
 /// agree, else reordered into the context's staging buffer `slot`.
 memory stagedIn(CpuContext &context, const memory::desc &user, const float *data,
-                const memory::desc &wanted, StagingSlot slot) {
+                const memory::desc &wanted, Staging slot) {
   memory plain = bound(user, context, data);
   if (wanted == user)
     return plain;
@@ -67,7 +67,7 @@ void unstage(CpuContext &context, memory &result, const memory::desc &user, floa
 /// agree, else the staging buffer `slot` (reordered out by unstage after the
 /// primitive ran).
 memory stagedOut(CpuContext &context, const memory::desc &user, float *data,
-                 const memory::desc &wanted, StagingSlot slot) {
+                 const memory::desc &wanted, Staging slot) {
   if (wanted == user)
     return bound(user, context, data);
   return memory(wanted, context.engine, context.staging(slot, wanted.get_size()));
@@ -105,10 +105,11 @@ void TrainableConv2D::forward(CpuContext &context, const float *x, const float *
   if (!bias)
     bias = zeroBias_.data();
   const auto &pd = forwardDesc_;
-  memory dst = stagedOut(context, dst_, y, pd.dst_desc(), kStagedY);
+  memory dst = stagedOut(context, dst_, y, pd.dst_desc(), Staging::Output);
   context.execute(forward_,
-                  {{DNNL_ARG_SRC, stagedIn(context, src_, x, pd.src_desc(), kStagedX)},
-                   {DNNL_ARG_WEIGHTS, stagedIn(context, weights_, w, pd.weights_desc(), kStagedW)},
+                  {{DNNL_ARG_SRC, stagedIn(context, src_, x, pd.src_desc(), Staging::Input)},
+                   {DNNL_ARG_WEIGHTS,
+                    stagedIn(context, weights_, w, pd.weights_desc(), Staging::Weights)},
                    {DNNL_ARG_BIAS, bound(bias_, context, bias)},
                    {DNNL_ARG_DST, dst}});
   unstage(context, dst, dst_, y);
@@ -126,11 +127,11 @@ void TrainableConv2D::backwardData(CpuContext &context, const float *dy, const f
     backwardData_.emplace(backwardDataDesc_);
   }
   const auto &pd = backwardDataDesc_;
-  memory diffSrc = stagedOut(context, src_, dx, pd.diff_src_desc(), kStagedX);
+  memory diffSrc = stagedOut(context, src_, dx, pd.diff_src_desc(), Staging::Input);
   context.execute(
       *backwardData_,
-      {{DNNL_ARG_DIFF_DST, stagedIn(context, dst_, dy, pd.diff_dst_desc(), kStagedY)},
-       {DNNL_ARG_WEIGHTS, stagedIn(context, weights_, w, pd.weights_desc(), kStagedW)},
+      {{DNNL_ARG_DIFF_DST, stagedIn(context, dst_, dy, pd.diff_dst_desc(), Staging::Output)},
+       {DNNL_ARG_WEIGHTS, stagedIn(context, weights_, w, pd.weights_desc(), Staging::Weights)},
        {DNNL_ARG_DIFF_SRC, diffSrc}});
   unstage(context, diffSrc, src_, dx);
 }
@@ -147,10 +148,12 @@ void TrainableConv2D::backwardWeights(CpuContext &context, const float *x, const
     backwardWeights_.emplace(backwardWeightsDesc_);
   }
   const auto &pd = backwardWeightsDesc_;
-  memory diffWeights = stagedOut(context, weights_, dw, pd.diff_weights_desc(), kStagedW);
+  memory diffWeights =
+      stagedOut(context, weights_, dw, pd.diff_weights_desc(), Staging::Weights);
   context.execute(*backwardWeights_,
-                  {{DNNL_ARG_SRC, stagedIn(context, src_, x, pd.src_desc(), kStagedX)},
-                   {DNNL_ARG_DIFF_DST, stagedIn(context, dst_, dy, pd.diff_dst_desc(), kStagedY)},
+                  {{DNNL_ARG_SRC, stagedIn(context, src_, x, pd.src_desc(), Staging::Input)},
+                   {DNNL_ARG_DIFF_DST,
+                    stagedIn(context, dst_, dy, pd.diff_dst_desc(), Staging::Output)},
                    {DNNL_ARG_DIFF_WEIGHTS, diffWeights}});
   unstage(context, diffWeights, weights_, dw);
 }

@@ -36,10 +36,11 @@ void CpuContext::execute(const dnnl::primitive &primitive,
   stream.wait();
 }
 
-float *CpuContext::staging(size_t slot, size_t bytes) {
-  if (staging_.size() <= slot)
-    staging_.resize(slot + 1);
-  AlignedBlock &block = staging_[slot];
+float *CpuContext::staging(Staging slot, size_t bytes) {
+  const auto index = static_cast<size_t>(slot);
+  if (staging_.size() <= index)
+    staging_.resize(index + 1);
+  AlignedBlock &block = staging_[index];
   if (block.bytes < bytes) {
     const size_t rounded = (bytes + 63) / 64 * 64;
     block.data.reset(static_cast<std::byte *>(std::aligned_alloc(64, rounded)));
@@ -50,10 +51,10 @@ float *CpuContext::staging(size_t slot, size_t bytes) {
   return reinterpret_cast<float *>(block.data.get());
 }
 
-void CpuContext::reorder(const dnnl::memory &from, const dnnl::memory &to) {
-  // oneDNN's reorder takes non-const handles; it does not write `from`.
-  dnnl::reorder(from, to).execute(stream, const_cast<dnnl::memory &>(from),
-                                  const_cast<dnnl::memory &>(to));
+void CpuContext::reorder(const dnnl::reorder &primitive, const dnnl::memory &from,
+                         const dnnl::memory &to) {
+  // oneDNN's execute takes non-const handles; a reorder does not write `from`.
+  primitive.execute(stream, const_cast<dnnl::memory &>(from), const_cast<dnnl::memory &>(to));
   ++reorders;
 }
 

@@ -37,16 +37,27 @@ struct CpuContext {
   /// `args`, and waits.
   void execute(const dnnl::primitive &primitive, std::unordered_map<int, dnnl::memory> args);
 
-  /// Copies `from` into `to` across layouts on this stream, and counts it.
-  void reorder(const dnnl::memory &from, const dnnl::memory &to);
+  /// Runs a (cached) reorder primitive from `from` to `to` on this stream,
+  /// and counts it.
+  void reorder(const dnnl::reorder &primitive, const dnnl::memory &from,
+               const dnnl::memory &to);
 
   /// Reorders run by reorder() since this context was made.
   int64_t reorders = 0;
 
-  /// This context's staging buffer `slot` (0, 1, ...) of at least `bytes`,
-  /// 64-byte aligned: where a layer keeps an activation in the layout its
-  /// library call prefers. Grown on first use, then reused.
-  float *staging(size_t slot, size_t bytes);
+  /// The staging buffers: what a layer holds in the layout its library call
+  /// prefers, for the length of one op. Layers that run in the same op
+  /// never share a slot; named here so that no two pick the same number.
+  enum class Staging : size_t {
+    Input,   // a convolution's activation (or its cotangent)
+    Output,  // a convolution's result (or its cotangent)
+    Weights, // a training convolution's weights (or their cotangent)
+    Scores,  // the sampler attention's q k^T
+  };
+
+  /// This context's staging buffer `slot` of at least `bytes`, 64-byte
+  /// aligned. Grown on first use, then reused.
+  float *staging(Staging slot, size_t bytes);
 
 private:
   struct AlignedBlock {
