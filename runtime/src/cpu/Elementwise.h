@@ -24,6 +24,25 @@ inline constexpr size_t kMaxTransposeRank = 8;
 
 using Dims = std::vector<int64_t>;
 
+/// start + x[0] + ... + x[n-1] in double: the terms past the last multiple
+/// of 8 first, then 8 interleaved lane sums (lane l holds every 8th term from
+/// l), in that fixed order. Vectorizable without reassociation, and the same
+/// bits wherever the terms sit (group norm statistics, reduce_sum).
+inline double laneSum(const float *x, int64_t n, double start = 0.0) {
+  constexpr int64_t kLanes = 8;
+  double lanes[kLanes] = {};
+  const int64_t whole = n / kLanes * kLanes;
+  for (int64_t i = 0; i < whole; i += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l)
+      lanes[l] += x[i + l];
+  double sum = start;
+  for (int64_t i = whole; i < n; ++i)
+    sum += x[i];
+  for (double lane : lanes)
+    sum += lane;
+  return sum;
+}
+
 /// The product of shape[from:] (a full shape's elements, or a sample's).
 inline int64_t product(const Dims &shape, size_t from = 0) {
   int64_t n = 1;

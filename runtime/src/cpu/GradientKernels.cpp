@@ -83,19 +83,8 @@ void reduceSumKeepDims(const float *x, const Dims &shape, const Dims &axes, floa
           r /= reduced[k].size;
         }
         const float *p = x + offset;
-        if (last.stride == 1) {
-          // Contiguous terms: kLanes interleaved partial sums in a fixed
-          // order (vectorizable, still independent of threads and batch).
-          constexpr int64_t kLanes = 8;
-          double lanes[kLanes] = {};
-          const int64_t whole = last.size / kLanes * kLanes;
-          for (int64_t i = 0; i < whole; i += kLanes)
-            for (int64_t l = 0; l < kLanes; ++l)
-              lanes[l] += p[i + l];
-          for (int64_t i = whole; i < last.size; ++i)
-            sum += p[i];
-          for (double lane : lanes)
-            sum += lane;
+        if (last.stride == 1) { // contiguous terms: vectorizable lanes
+          sum = laneSum(p, last.size, sum);
         } else {
           for (int64_t i = 0; i < last.size; ++i)
             sum += p[i * last.stride];

@@ -1,5 +1,6 @@
 //===- Normalization.cpp ----------------------------------------------------===//
 #include "cpu/Normalization.h"
+#include "cpu/Elementwise.h"
 
 #include <cmath>
 #include <stdexcept>
@@ -26,9 +27,8 @@ GroupNormLayer::GroupNormLayer(int64_t channels, int64_t groups, double epsilon,
 
 namespace {
 
-/// Lanes of the statistics' sums: each lane adds every kLanes-th element in
-/// double, then the lanes are added in a fixed order. Vectorizable (no
-/// reassociation needed) and independent of where the group sits in memory.
+/// Lanes of the squared deviations' sum, as laneSum's for the mean: each adds
+/// every kLanes-th term in double, then the lanes are added in a fixed order.
 constexpr int64_t kLanes = 8;
 
 struct GroupStatistics {
@@ -37,17 +37,8 @@ struct GroupStatistics {
 
 /// Two passes in double, as the reference: no cancellation for large means.
 GroupStatistics statistics(const float *x, int64_t count, double epsilon) {
-  double lanes[kLanes] = {};
+  const double mean = laneSum(x, count) / count;
   const int64_t whole = count / kLanes * kLanes;
-  for (int64_t i = 0; i < whole; i += kLanes)
-    for (int64_t l = 0; l < kLanes; ++l)
-      lanes[l] += x[i + l];
-  double sum = 0;
-  for (int64_t i = whole; i < count; ++i)
-    sum += x[i];
-  for (double lane : lanes)
-    sum += lane;
-  const double mean = sum / count;
   double squares[kLanes] = {};
   for (int64_t i = 0; i < whole; i += kLanes)
     for (int64_t l = 0; l < kLanes; ++l) {
