@@ -21,7 +21,7 @@ std::span<const float> checked(std::span<const float> weights, std::span<const f
 
 DenseLayer::DenseLayer(CpuContext &, int64_t in, int64_t out, std::span<const float> weights,
                        std::span<const float> bias, Epilogue epilogue)
-    : in_(in), out_(out), epilogue_(epilogue),
+    : epilogue_(epilogue),
       weights_(checked(weights, bias, in, out), in, out), bias_(bias.begin(), bias.end()),
       activation_(epilogue.activation) {}
 
@@ -32,7 +32,7 @@ void DenseLayer::run(CpuContext &context, int64_t rows, const float *x, float *y
   if (!bias && !bias_.empty())
     bias = bias_.data();
   rowInvariantGemm(weights_, rows, x, y, bias);
-  const int64_t count = rows * out_;
+  const int64_t count = rows * outputs();
   if (epilogue_.activation != Activation::None)
     activation_.run(context, y, y, count);
   if (residual)

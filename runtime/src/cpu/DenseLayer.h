@@ -23,11 +23,10 @@ public:
   void run(CpuContext &context, int64_t rows, const float *x, float *y,
            const float *residual = nullptr, const float *bias = nullptr);
 
-  int64_t inputs() const { return in_; }
-  int64_t outputs() const { return out_; }
+  int64_t inputs() const { return weights_.k(); }
+  int64_t outputs() const { return weights_.n(); }
 
 private:
-  int64_t in_, out_;
   Epilogue epilogue_;
   PackedGemmWeights weights_;
   std::vector<float> bias_;

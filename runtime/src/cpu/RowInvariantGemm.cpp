@@ -14,6 +14,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -133,65 +135,45 @@ void blockBaseline(const float *x, int64_t k, const float *panel, float *y, cons
     y[j] = acc[j] + (bias ? bias[j] : 0.0f);
 }
 
-/// Rows [0, rows) of panels [first, last) with kernel Block<R, Panels>.
-template <int MaxRows, template <int, int> class Kernel>
+/// One block: R rows of x times one or two panels (the second may be the zero
+/// panel), `columns` of them stored into y at row stride ldy.
+using BlockFn = void (*)(const float *x, int64_t k, const float *panel0, const float *panel1,
+                         float *y, int64_t ldy, const float *bias, int64_t columns);
+
+/// The kernels for 1 .. sizeof(I) rows.
+template <int Panels, size_t... I>
+constexpr std::array<BlockFn, sizeof...(I)> avx512Kernels(std::index_sequence<I...>) {
+  return {&blockAvx512<static_cast<int>(I) + 1, Panels>...};
+}
+template <size_t... I>
+constexpr std::array<BlockFn, sizeof...(I)> avx2Kernels(std::index_sequence<I...>) {
+  return {&blockAvx2<static_cast<int>(I) + 1>...};
+}
+constexpr auto kAvx512OnePanel = avx512Kernels<1>(std::make_index_sequence<8>{});
+constexpr auto kAvx512TwoPanels = avx512Kernels<2>(std::make_index_sequence<8>{});
+constexpr auto kAvx2 = avx2Kernels(std::make_index_sequence<6>{});
+
+/// Rows [0, rows) of panels [first, last), two panels at a time, in blocks of
+/// up to kernels.size() rows; `twoPanels` when a block has two.
+template <size_t MaxRows>
 void sweep(const PackedGemmWeights &w, int64_t rows, const float *x, float *y,
-           const float *bias, int64_t first, int64_t last) {
+           const float *bias, int64_t first, int64_t last,
+           const std::array<BlockFn, MaxRows> &onePanel,
+           const std::array<BlockFn, MaxRows> &twoPanels) {
   const int64_t k = w.k(), n = w.n(), width = w.width();
+  const auto maxRows = static_cast<int64_t>(MaxRows);
   for (int64_t p = first; p < last; p += 2) {
-    const int panels = p + 1 < last ? 2 : 1;
-    const int64_t columns = std::min<int64_t>(n - p * width, panels * width);
+    const bool two = p + 1 < last;
+    const int64_t columns = std::min<int64_t>(n - p * width, (two ? 2 : 1) * width);
     const float *b = bias ? bias + p * width : nullptr;
-    for (int64_t m = 0; m < rows; m += MaxRows) {
-      const int64_t r = std::min<int64_t>(MaxRows, rows - m);
-      Kernel<MaxRows, 0>::run(r, panels, x + m * k, k, w.panel(p),
-                              w.panel(panels > 1 ? p + 1 : w.panels()), y + m * n + p * width,
-                              n, b, columns);
+    for (int64_t m = 0; m < rows; m += maxRows) {
+      const int64_t r = std::min(maxRows, rows - m);
+      (two ? twoPanels : onePanel)[r - 1](x + m * k, k, w.panel(p),
+                                          w.panel(two ? p + 1 : w.panels()),
+                                          y + m * n + p * width, n, b, columns);
     }
   }
 }
-
-/// Dispatches a runtime row count to the compile-time kernels.
-template <template <int, int> class Fn, int R>
-void byRows(int64_t rows, int panels, const float *x, int64_t k, const float *p0,
-            const float *p1, float *y, int64_t ldy, const float *bias, int64_t columns) {
-  if constexpr (R > 0) {
-    if (rows == R) {
-      if (panels == 2)
-        Fn<R, 2>::call(x, k, p0, p1, y, ldy, bias, columns);
-      else
-        Fn<R, 1>::call(x, k, p0, p1, y, ldy, bias, columns);
-      return;
-    }
-    byRows<Fn, R - 1>(rows, panels, x, k, p0, p1, y, ldy, bias, columns);
-  }
-}
-
-template <int R, int P> struct Avx512Call {
-  static void call(const float *x, int64_t k, const float *p0, const float *p1, float *y,
-                   int64_t ldy, const float *bias, int64_t columns) {
-    blockAvx512<R, P>(x, k, p0, p1, y, ldy, bias, columns);
-  }
-};
-template <int R, int P> struct Avx2Call {
-  static void call(const float *x, int64_t k, const float *p0, const float *p1, float *y,
-                   int64_t ldy, const float *bias, int64_t columns) {
-    blockAvx2<R>(x, k, p0, p1, y, ldy, bias, columns);
-  }
-};
-
-template <int MaxRows, int Unused> struct Avx512Block {
-  static void run(int64_t rows, int panels, const float *x, int64_t k, const float *p0,
-                  const float *p1, float *y, int64_t ldy, const float *bias, int64_t columns) {
-    byRows<Avx512Call, MaxRows>(rows, panels, x, k, p0, p1, y, ldy, bias, columns);
-  }
-};
-template <int MaxRows, int Unused> struct Avx2Block {
-  static void run(int64_t rows, int panels, const float *x, int64_t k, const float *p0,
-                  const float *p1, float *y, int64_t ldy, const float *bias, int64_t columns) {
-    byRows<Avx2Call, MaxRows>(rows, panels, x, k, p0, p1, y, ldy, bias, columns);
-  }
-};
 
 } // namespace
 
@@ -221,10 +203,10 @@ void rowInvariantGemm(const PackedGemmWeights &w, int64_t rows, const float *x, 
     lastPanel = w.panels();
   switch (w.isa()) {
   case GemmIsa::Avx512:
-    sweep<8, Avx512Block>(w, rows, x, y, bias, firstPanel, lastPanel);
+    sweep(w, rows, x, y, bias, firstPanel, lastPanel, kAvx512OnePanel, kAvx512TwoPanels);
     return;
   case GemmIsa::Avx2:
-    sweep<6, Avx2Block>(w, rows, x, y, bias, firstPanel, lastPanel);
+    sweep(w, rows, x, y, bias, firstPanel, lastPanel, kAvx2, kAvx2); // the zero panel pads
     return;
   case GemmIsa::Baseline:
     break;
