@@ -252,7 +252,8 @@ def _high_water(pid):
 
 
 def child_rss(command, env=None):
-    """Runs `command`: (stdout, wall seconds, its peak RSS in bytes, sampled every 20 ms)."""
+    """Runs `command`: (stdout, stderr, wall seconds, its peak RSS in bytes sampled every
+    20 ms); raises with the end of stderr when it fails."""
     import threading
     start = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -271,9 +272,10 @@ def child_rss(command, env=None):
         wall = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
+        stderr = err.read()
         if process.returncode != 0:
-            raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{err.read()[-3000:]}")
-        return out.read(), wall, peak[0]
+            raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{stderr[-3000:]}")
+        return out.read(), stderr, wall, peak[0]
 
 
 class Tweedie:
@@ -306,7 +308,7 @@ class Tweedie:
             command += ["--noise", noise]
         if out:
             command += ["--out", out]
-        text, wall, rss = child_rss(command)
+        text, _, _, rss = child_rss(command)
         report = json.loads(text)
         # Its own VmHWM: a short run can end before the 20 ms sampler looks.
         return report["seconds"], max(rss, report.get("peak_rss_bytes", 0)), report
@@ -315,23 +317,14 @@ class Tweedie:
         """Seconds per DSM step in the steady state, as tweedie-train reports it (the
         loop's time from the second of 6 steps on: the first builds the primitives)."""
         import re
-        with tempfile.TemporaryFile("w+") as err:
-            process = subprocess.Popen(
-                [self.bin / "tweedie-train", ROOT / "models" / "unet28.mlir", "--data",
-                 "fashion-mnist", "--steps", "6", "--batch", str(batch), "--lr", "5e-4",
-                 "--init", ROOT / "models" / "unet28.safetensors", "-q", "-o",
-                 self.workdir / "w3.safetensors"],
-                stdout=subprocess.DEVNULL, stderr=err, text=True,
-                env=dict(os.environ, OMP_NUM_THREADS=str(self.threads)))
-            peak = 0
-            while process.poll() is None:
-                peak = max(peak, _high_water(process.pid))
-                time.sleep(0.02)
-            err.seek(0)
-            text = err.read()
+        _, text, _, peak = child_rss(
+            [self.bin / "tweedie-train", ROOT / "models" / "unet28.mlir", "--data",
+             "fashion-mnist", "--steps", "6", "--batch", str(batch), "--lr", "5e-4", "--init",
+             ROOT / "models" / "unet28.safetensors", "-q", "-o", self.workdir / "w3.safetensors"],
+            env=dict(os.environ, OMP_NUM_THREADS=str(self.threads)))
         match = re.search(r"([\d.]+) s per step after the first", text)
-        if process.returncode != 0 or not match:
-            raise RuntimeError(f"tweedie-train failed:\n{text[-3000:]}")
+        if not match:
+            raise RuntimeError(f"tweedie-train printed no steady rate:\n{text[-3000:]}")
         return float(match.group(1)), peak
 
 
@@ -403,7 +396,6 @@ def main():
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--check", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
-    parser.add_argument("--repeat", type=int, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--batch-override", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--model-override", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -464,7 +456,7 @@ def main():
                     command = [sys.executable, __file__, "--worker", engine, key, "--threads",
                                str(args.threads), "--noise", noise_path, "--workdir", workdir,
                                "--step-scale", str(args.step_scale)]
-                    text, _, rss = child_rss(command)
+                    text, _, _, rss = child_rss(command)
                     seconds = json.loads(text.strip().splitlines()[-1])["seconds"]
                 results.setdefault((key, engine), []).append((seconds, rss))
                 log(f"  round {round_index + 1} {key} {engine:14s} {seconds:9.3f} s  "
@@ -493,7 +485,7 @@ def format_table(results, keys, engines, peak, args):
             median, best = statistics.median(seconds), min(seconds)
             per = (lambda s: f"{s / steps * 1e6:.0f} µs/step") if key == "W4" else (
                 lambda s: f"{s:.3f} s")
-            rate = w.batch * (1 if w.train else 1) / median
+            rate = w.batch / median
             ratio = median / base
             verdict = "1.00" if engine == "tweedie" else (
                 f"{ratio:.2f}× ({'slower' if ratio > 1 else 'faster'})")
