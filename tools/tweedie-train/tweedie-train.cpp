@@ -43,7 +43,28 @@ struct Options {
   std::string output, resume, exportPath, logPath;
   int64_t checkpointEvery = 0;
   bool progress = true;
+  bool profile = false;
 };
+
+/// The steady steps' time per op kind (the first step builds the primitives).
+void printProfile(const BatchExecutor::Profile &p, double adamSeconds) {
+  if (p.runs == 0)
+    return;
+  double total = adamSeconds;
+  for (const BatchExecutor::OpTime &t : p.byKind)
+    total += t.seconds;
+  fmt::print(stderr, "profile of {} steps after the first: {:.3f} s per step, {} reorders per "
+                     "step\n  {:<28} {:>10} {:>7} {:>8}\n",
+             p.runs, total / p.runs, p.reorders / p.runs, "op kind", "ms/step", "share",
+             "calls");
+  auto row = [&](const std::string &kind, double seconds, int64_t calls) {
+    fmt::print(stderr, "  {:<28} {:>10.2f} {:>6.1f}% {:>8}\n", kind, 1e3 * seconds / p.runs,
+               100 * seconds / total, calls / p.runs);
+  };
+  for (const BatchExecutor::OpTime &t : p.byKind)
+    row(t.kind, t.seconds, t.calls);
+  row("adam (optimiser)", adamSeconds, p.runs);
+}
 
 /// What must agree between a checkpoint and a run resuming it.
 std::map<std::string, std::string> settingsOf(const Options &o, const TrainingCompileResult &c) {
@@ -160,7 +181,7 @@ int run(const Options &o) {
   // The first step also builds the library's primitives and touches the
   // memory: the steady rate is timed from the second step on.
   std::chrono::steady_clock::time_point afterFirst;
-  double smoothed = 0.0;
+  double smoothed = 0.0, adamSeconds = 0.0;
   for (int64_t s = first; s < o.steps; ++s) {
     const tools::Batch batch = data.draw(static_cast<uint32_t>(s), o.batch);
     const double loss = step.run(batch.examples.data(), o.seed, s,
@@ -169,7 +190,11 @@ int run(const Options &o) {
     for (size_t k = 0; k < names.size(); ++k)
       grads.push_back(step.gradient(k));
     const double lr = adam.currentLearningRate();
+    const auto beforeAdam = std::chrono::steady_clock::now();
     const double norm = adam.update(weights, grads);
+    if (s > first)
+      adamSeconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - beforeAdam).count();
     smoothed = s == first ? loss : 0.98 * smoothed + 0.02 * loss;
     if (log)
       fmt::print(log, "{},{:.9g},{:.9g},{:.9g}\n", s + 1, loss, norm, lr);
@@ -180,8 +205,11 @@ int run(const Options &o) {
                            (s + 1 - first) / std::max(seconds, 1e-9)));
     if (o.checkpointEvery > 0 && (s + 1) % o.checkpointEvery == 0 && s + 1 < o.steps)
       save(s + 1);
-    if (s == first)
+    if (s == first) {
       afterFirst = std::chrono::steady_clock::now();
+      if (o.profile)
+        step.enableProfile();
+    }
   }
   const auto loopEnd = std::chrono::steady_clock::now();
   bar.finish();
@@ -206,6 +234,8 @@ int run(const Options &o) {
                        std::chrono::duration<double>(loopEnd - afterFirst).count() / (done - 1));
   fmt::print(stderr, "trained @{} for {} steps ({:.2f} s{}); final loss (smoothed) {:.4f}\n",
              compiled.network, done, seconds, rate, smoothed);
+  if (o.profile)
+    printProfile(step.profile(), adamSeconds);
   return 0;
 }
 
@@ -270,6 +300,9 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember(trainingPhases()));
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "No progress bar");
+  app.add_flag("--profile", o.profile,
+               "After training, print where the steps after the first spent their time, per "
+               "op kind");
   CLI11_PARSE(app, argc, argv);
   o.progress = !quiet;
   o.compile.syntheticSeed = o.seed;

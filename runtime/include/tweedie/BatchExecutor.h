@@ -58,6 +58,22 @@ public:
   std::span<const float> evaluate(const float *data);
   std::vector<int64_t> outputShape() const;
 
+  /// Where the time of the calls since enableProfile() went, per op kind
+  /// ("conv2d_grad_filter"; a generated kernel counts as "kernel").
+  struct OpTime {
+    std::string kind;
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  struct Profile {
+    std::vector<OpTime> byKind; ///< slowest first
+    int64_t reorders = 0;       ///< oneDNN layout reorders run by the ops
+    int64_t runs = 0;           ///< steps or evaluations covered
+  };
+  /// Starts (or restarts) timing each op; a call pays two clock reads per op.
+  void enableProfile();
+  Profile profile() const;
+
 private:
   struct Impl; // the CPU backend's frame and kernels (runtime/src/cpu)
   std::unique_ptr<Impl> impl_;

@@ -9,10 +9,14 @@
 #include "tweedie/BatchExecutor.h"
 #include "cpu/CpuContext.h"
 #include "cpu/OpKernel.h"
+#include "cpu/OpProfile.h"
 #include "tweedie/Error.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -24,6 +28,8 @@ struct BatchExecutor::Impl {
   std::vector<float> arena, whole;
   cpu::CpuContext context;
   std::vector<std::unique_ptr<cpu::OpKernel>> kernels;
+  std::optional<cpu::OpProfile> profile; ///< set by enableProfile()
+  int64_t reordersAtStart = 0;
 
   /// The frame of one call: noise keyed by (seed, row, step).
   cpu::Frame frame(uint64_t seed, int64_t step) {
@@ -45,8 +51,22 @@ struct BatchExecutor::Impl {
 
   void runBody(uint64_t seed, int64_t step) {
     const cpu::Frame f = frame(seed, step);
-    for (size_t i = 0; i < desc.body.size(); ++i)
-      kernels[i]->run(cpu::OpArgs{f, desc.body[i]});
+    if (!profile) {
+      for (size_t i = 0; i < desc.body.size(); ++i)
+        kernels[i]->run(cpu::OpArgs{f, desc.body[i]});
+      return;
+    }
+    for (size_t i = 0; i < desc.body.size(); ++i) {
+      const module::OpDesc &op = desc.body[i];
+      const auto start = std::chrono::steady_clock::now();
+      kernels[i]->run(cpu::OpArgs{f, op});
+      cpu::OpProfile::Entry &entry =
+          profile->byKind[op.kernel.empty() ? module::opKindName(op.kind) : "kernel"];
+      entry.seconds +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ++entry.calls;
+    }
+    ++profile->bodyRuns;
   }
 };
 
@@ -129,6 +149,24 @@ double BatchExecutor::run(const float *data, uint64_t seed, int64_t step, const 
                              " (a diverging network: lower the learning rate or clip "
                              "gradients)");
   return loss;
+}
+
+void BatchExecutor::enableProfile() {
+  impl_->profile.emplace();
+  impl_->reordersAtStart = impl_->context.reorders;
+}
+
+BatchExecutor::Profile BatchExecutor::profile() const {
+  Profile out;
+  if (!impl_->profile)
+    return out;
+  for (const auto &[kind, entry] : impl_->profile->byKind)
+    out.byKind.push_back({kind, entry.seconds, entry.calls});
+  std::sort(out.byKind.begin(), out.byKind.end(),
+            [](const OpTime &a, const OpTime &b) { return a.seconds > b.seconds; });
+  out.reorders = impl_->context.reorders - impl_->reordersAtStart;
+  out.runs = impl_->profile->bodyRuns;
+  return out;
 }
 
 } // namespace tweedie
