@@ -88,9 +88,19 @@ TEST(OpAttrs, WhatIsWrittenReadsBack) {
   EXPECT_EQ(module::LangevinCorrectorAttrs::read(op).snr, 0.16);
 
   op = {};
+  op.kind = module::OpKind::AttentionGrad;
   module::AttentionGradAttrs grads{4, {7, -1, 9}};
   grads.write(op);
   EXPECT_EQ(module::AttentionGradAttrs::read(op).cotangents, grads.cotangents);
+  EXPECT_EQ(module::furtherResults(op), grads.cotangents);
+
+  op = {};
+  op.kind = module::OpKind::GroupNormGrad;
+  module::GroupNormGradAttrs norm{8, 1e-3, {5, 6, -1}};
+  norm.write(op);
+  EXPECT_EQ(module::GroupNormGradAttrs::read(op).groups, 8);
+  EXPECT_EQ(module::GroupNormGradAttrs::read(op).epsilon, 1e-3);
+  EXPECT_EQ(module::furtherResults(op), norm.cotangents);
 
   op = {};
   module::RandnAttrs{3, true}.write(op);

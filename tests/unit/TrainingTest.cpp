@@ -378,9 +378,8 @@ int64_t expectLiveValuesApart(const module::ModuleDesc &desc) {
   define(desc.training->labels, 0);
   for (int64_t i = 0; i < end; ++i) {
     define(desc.body[i].result, i);
-    if (desc.body[i].kind == module::OpKind::AttentionGrad)
-      for (int64_t c : module::AttentionGradAttrs::read(desc.body[i]).cotangents)
-        define(c, i);
+    for (int64_t c : module::furtherResults(desc.body[i]))
+      define(c, i);
   }
   auto isArena = [&](int64_t v) { return desc.values[v].kind == ValueKind::Arena; };
   // The owner a value's bytes belong to: itself, or for a view the owner at
@@ -435,8 +434,9 @@ int64_t expectLiveValuesApart(const module::ModuleDesc &desc) {
 }
 
 /// The planned arena of unet28's step against one slot per value (measured
-/// 0.20 when the plan landed: 5.3 of 26.0 MB per example).
-constexpr double kPlannedFraction = 0.25;
+/// 0.20 when the plan landed: 5.3 of 26.0 MB per example; 0.375 since group
+/// norm's backward is one op: 5.0 of 13.3 MB, its dozen temporaries gone).
+constexpr double kPlannedFraction = 0.45;
 
 TEST(CompiledStep, Unet28StepPlacesItsValuesByLiveness) {
   // One slot per value took 2.6 GB at batch 64 (twice PyTorch's peak); the

@@ -5,7 +5,9 @@
 // VJPOpInterface, cotangents of a value used twice summed. The seed is a
 // tensor of ones shaped like the result, so the gradient is that of the sum
 // of the result's elements. Nothing here knows any op: the rules live with
-// the ops (dialects/lib/Score/ScoreVJPs.cpp).
+// the ops (dialects/lib/Score/ScoreVJPs.cpp). A fused op a rule emitted (a
+// DecomposableOpInterface) is written as primitive ops before it is
+// differentiated again.
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/Autodiff/Autodiff.h"
@@ -96,6 +98,15 @@ FailureOr<func::FuncOp> tweedie::createGradientFunction(func::FuncOp fn, bool pa
   auto gradReturn = cast<func::ReturnOp>(body.getTerminator());
   Value loss = gradReturn.getOperand(0);
   Location loc = gradReturn.getLoc();
+
+  // Fused backward kernels (a first-order gradient being differentiated
+  // again) have no rule of their own: written as primitive ops first.
+  for (Operation &op : llvm::make_early_inc_range(body.without_terminator()))
+    if (auto composite = dyn_cast<score::DecomposableOpInterface>(op)) {
+      b.setInsertionPoint(&op);
+      op.replaceAllUsesWith(composite.decompose(b));
+      op.erase();
+    }
 
   // Forward ops in program order, collected before the backward pass adds any.
   SmallVector<Operation *> forward;

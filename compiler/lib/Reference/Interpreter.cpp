@@ -366,6 +366,13 @@ LogicalResult Interpreter::execute(Operation &op, Env &env) {
         for (int i = 0; i < 3; ++i)
           env.tensors[o->getResult(i)] = std::move(grads[i]);
       })
+      .Case([&](score::GroupNormGradOp o) {
+        std::array<Tensor, 3> grads =
+            groupNormGrad(get(o.getInput()), get(o.getGamma()), get(o.getGrad()), o.getGroups(),
+                          o.getEpsilon().convertToDouble());
+        for (int i = 0; i < 3; ++i)
+          env.tensors[o->getResult(i)] = std::move(grads[i]);
+      })
       // ---- sampler ----------------------------------------------------------
       .Case([&](sampler::LoopOp loop) {
         Block &body = loop.getBody().front();

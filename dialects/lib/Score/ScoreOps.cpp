@@ -317,6 +317,23 @@ LogicalResult GroupNormOp::verify() {
   return success();
 }
 
+LogicalResult GroupNormGradOp::verify() {
+  ShapeChecker check(getLoc(), getOperationName());
+  ShapedType in = shapedOf(getInput());
+  if (failed(check.minRank("input", in, 2)) ||
+      failed(check.vectorOf("gamma", shapedOf(getGamma()), in.getDimSize(1),
+                            "the channel dim (1)", "input", in)))
+    return failure();
+  const int64_t channels = in.getDimSize(1);
+  if (!ShapedType::isDynamic(channels) && channels % getGroups() != 0)
+    return check.fail("channels " + Twine(channels) + " of operand 'input' shape " +
+                      formatShape(in.getShape()) + " are not divisible by groups = " +
+                      Twine(getGroups()));
+  if (!(getEpsilon().convertToDouble() > 0))
+    return emitOpError("epsilon must be positive, got ") << getEpsilon().convertToDouble();
+  return success();
+}
+
 LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *,
                                             std::optional<Location> loc,
                                             Adaptor adaptor,

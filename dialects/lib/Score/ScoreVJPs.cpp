@@ -374,33 +374,49 @@ Value normalizeBackward(OpBuilder &b, Location loc, Value xhat, Value rstd, Valu
 
 } // namespace
 
-LogicalResult GroupNormOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
-                                   SmallVectorImpl<Value> &grads) {
-  Value dy = resultGrads[0];
-  Location loc = getLoc();
-  auto type = cast<RankedTensorType>(getInput().getType());
-  const int64_t channels = type.getDimSize(1);
-  const int64_t groups = static_cast<int64_t>(getGroups());
-  int64_t perGroup = channels / groups;
+namespace {
+/// [N, C, ...] as [N, G, M]: each group normalised over its last axis.
+RankedTensorType groupedType(RankedTensorType type, int64_t groups) {
+  int64_t perGroup = type.getDimSize(1) / groups;
   for (int64_t d = 2; d < type.getRank(); ++d)
     perGroup *= type.getDimSize(d);
-  // [N, C, ...] as [N, G, M]: each group normalised over its last axis.
-  auto grouped = RankedTensorType::get({type.getDimSize(0), groups, perGroup},
-                                       type.getElementType());
+  return RankedTensorType::get({type.getDimSize(0), groups, perGroup}, type.getElementType());
+}
+
+/// gamma, beta [C] as [C, 1, ...] against [N, C, ...].
+RankedTensorType channelType(RankedTensorType type) {
+  SmallVector<int64_t> shape(type.getRank() - 1, 1);
+  shape[0] = type.getDimSize(1);
+  return RankedTensorType::get(shape, type.getElementType());
+}
+} // namespace
+
+LogicalResult GroupNormOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
+                                   SmallVectorImpl<Value> &grads) {
+  Location loc = getLoc();
+  Value dz = resultGrads[0];
+  if (getActivation()) {
+    // The pre-activation z, recomputed by one group norm without it.
+    Value z = b.create<GroupNormOp>(loc, getInput(), getGamma(), getBeta(), getGroupsAttr(),
+                                    getEpsilonAttr(), ActKindAttr());
+    dz = actGrad(b, loc, *getActivation(), 1, z, dz);
+  }
+  auto g = b.create<GroupNormGradOp>(loc, getInput().getType(), getGamma().getType(),
+                                     getGamma().getType(), getInput(), getGamma(), dz,
+                                     getGroupsAttr(), getEpsilonAttr());
+  grads.append({g.getInputGrad(), g.getGammaGrad(), g.getBetaGrad()});
+  return success();
+}
+
+SmallVector<Value> GroupNormGradOp::decompose(OpBuilder &b) {
+  Location loc = getLoc();
+  auto type = cast<RankedTensorType>(getInput().getType());
+  auto grouped = groupedType(type, static_cast<int64_t>(getGroups()));
   auto [xhat, rstd] = normalizeLastAxis(b, loc, b.create<ReshapeOp>(loc, grouped, getInput()),
                                         getEpsilon().convertToDouble());
   Value xhatFull = b.create<ReshapeOp>(loc, type, xhat);
-  // gamma, beta [C] as [C, 1, ...] against [N, C, ...].
-  SmallVector<int64_t> channelShape(type.getRank() - 1, 1);
-  channelShape[0] = channels;
-  auto channelType = RankedTensorType::get(channelShape, type.getElementType());
-  Value gamma = b.create<ReshapeOp>(loc, channelType, getGamma());
-  Value dz = dy;
-  if (getActivation()) {
-    Value z = b.create<AddOp>(loc, b.create<MulOp>(loc, xhatFull, gamma),
-                              b.create<ReshapeOp>(loc, channelType, getBeta()));
-    dz = actGrad(b, loc, *getActivation(), 1, z, dy);
-  }
+  Value gamma = b.create<ReshapeOp>(loc, channelType(type), getGamma());
+  Value dz = getGrad();
   SmallVector<int64_t> reduced = {0};
   for (int64_t d = 2; d < type.getRank(); ++d)
     reduced.push_back(d);
@@ -410,11 +426,8 @@ LogicalResult GroupNormOp::emitVJP(OpBuilder &b, ValueRange resultGrads,
         .getResult();
   };
   Value dxhat = b.create<ReshapeOp>(loc, grouped, b.create<MulOp>(loc, dz, gamma));
-  grads.push_back(
-      b.create<ReshapeOp>(loc, type, normalizeBackward(b, loc, xhat, rstd, dxhat)));
-  grads.push_back(perChannel(b.create<MulOp>(loc, dz, xhatFull)));
-  grads.push_back(perChannel(dz));
-  return success();
+  return {b.create<ReshapeOp>(loc, type, normalizeBackward(b, loc, xhat, rstd, dxhat)),
+          perChannel(b.create<MulOp>(loc, dz, xhatFull)), perChannel(dz)};
 }
 
 LogicalResult LayerNormOp::emitVJP(OpBuilder &b, ValueRange resultGrads,

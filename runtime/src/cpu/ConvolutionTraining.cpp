@@ -43,23 +43,23 @@ using Staging = CpuContext::Staging;
 
 /// `user` data in the layout a primitive wants: itself when the layouts
 /// agree, else reordered into the context's staging buffer `slot`.
-memory stagedIn(CpuContext &context, const memory::desc &user, const float *data,
-                const memory::desc &wanted, Staging slot) {
+memory stagedIn(CpuContext &context, ReorderCache &reorders, const memory::desc &user,
+                const float *data, const memory::desc &wanted, Staging slot) {
   memory plain = bound(user, context, data);
   if (wanted == user)
     return plain;
   memory staging(wanted, context.engine, context.staging(slot, wanted.get_size()));
-  dnnl::reorder(plain, staging).execute(context.stream, plain, staging);
+  reorders.run(context, plain, staging);
   return staging;
 }
 
 /// Writes `result` to the caller's `user`-layout buffer (a copy only when
 /// the layouts differ: an equal layout was bound to the buffer itself).
-void unstage(CpuContext &context, memory &result, const memory::desc &user, float *data) {
+void unstage(CpuContext &context, ReorderCache &reorders, memory &result,
+             const memory::desc &user, float *data) {
   if (result.get_data_handle() == data)
     return;
-  memory plain = bound(user, context, data);
-  dnnl::reorder(result, plain).execute(context.stream, result, plain);
+  reorders.run(context, result, bound(user, context, data));
   context.stream.wait();
 }
 
@@ -107,12 +107,12 @@ void TrainableConv2D::forward(CpuContext &context, const float *x, const float *
   const auto &pd = forwardDesc_;
   memory dst = stagedOut(context, dst_, y, pd.dst_desc(), Staging::Output);
   context.execute(forward_,
-                  {{DNNL_ARG_SRC, stagedIn(context, src_, x, pd.src_desc(), Staging::Input)},
+                  {{DNNL_ARG_SRC, stagedIn(context, reorders_, src_, x, pd.src_desc(), Staging::Input)},
                    {DNNL_ARG_WEIGHTS,
-                    stagedIn(context, weights_, w, pd.weights_desc(), Staging::Weights)},
+                    stagedIn(context, reorders_, weights_, w, pd.weights_desc(), Staging::Weights)},
                    {DNNL_ARG_BIAS, bound(bias_, context, bias)},
                    {DNNL_ARG_DST, dst}});
-  unstage(context, dst, dst_, y);
+  unstage(context, reorders_, dst, dst_, y);
 }
 
 void TrainableConv2D::backwardData(CpuContext &context, const float *dy, const float *w,
@@ -130,10 +130,10 @@ void TrainableConv2D::backwardData(CpuContext &context, const float *dy, const f
   memory diffSrc = stagedOut(context, src_, dx, pd.diff_src_desc(), Staging::Input);
   context.execute(
       *backwardData_,
-      {{DNNL_ARG_DIFF_DST, stagedIn(context, dst_, dy, pd.diff_dst_desc(), Staging::Output)},
-       {DNNL_ARG_WEIGHTS, stagedIn(context, weights_, w, pd.weights_desc(), Staging::Weights)},
+      {{DNNL_ARG_DIFF_DST, stagedIn(context, reorders_, dst_, dy, pd.diff_dst_desc(), Staging::Output)},
+       {DNNL_ARG_WEIGHTS, stagedIn(context, reorders_, weights_, w, pd.weights_desc(), Staging::Weights)},
        {DNNL_ARG_DIFF_SRC, diffSrc}});
-  unstage(context, diffSrc, src_, dx);
+  unstage(context, reorders_, diffSrc, src_, dx);
 }
 
 void TrainableConv2D::backwardWeights(CpuContext &context, const float *x, const float *dy,
@@ -151,11 +151,11 @@ void TrainableConv2D::backwardWeights(CpuContext &context, const float *x, const
   memory diffWeights =
       stagedOut(context, weights_, dw, pd.diff_weights_desc(), Staging::Weights);
   context.execute(*backwardWeights_,
-                  {{DNNL_ARG_SRC, stagedIn(context, src_, x, pd.src_desc(), Staging::Input)},
+                  {{DNNL_ARG_SRC, stagedIn(context, reorders_, src_, x, pd.src_desc(), Staging::Input)},
                    {DNNL_ARG_DIFF_DST,
-                    stagedIn(context, dst_, dy, pd.diff_dst_desc(), Staging::Output)},
+                    stagedIn(context, reorders_, dst_, dy, pd.diff_dst_desc(), Staging::Output)},
                    {DNNL_ARG_DIFF_WEIGHTS, diffWeights}});
-  unstage(context, diffWeights, weights_, dw);
+  unstage(context, reorders_, diffWeights, weights_, dw);
 }
 
 } // namespace tweedie::cpu

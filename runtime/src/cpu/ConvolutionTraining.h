@@ -41,6 +41,7 @@ private:
   dnnl::convolution_backward_weights::primitive_desc backwardWeightsDesc_;
   std::optional<dnnl::convolution_backward_data> backwardData_;
   std::optional<dnnl::convolution_backward_weights> backwardWeights_;
+  ReorderCache reorders_; // between the caller's plain layouts and the primitives'
 };
 
 } // namespace tweedie::cpu

@@ -1,6 +1,8 @@
 //===- CpuContext.cpp -------------------------------------------------------===//
 #include "cpu/CpuContext.h"
 
+#include <algorithm>
+
 #include <new>
 
 namespace tweedie::cpu {
@@ -56,6 +58,18 @@ void CpuContext::reorder(const dnnl::reorder &primitive, const dnnl::memory &fro
   // oneDNN's execute takes non-const handles; a reorder does not write `from`.
   primitive.execute(stream, const_cast<dnnl::memory &>(from), const_cast<dnnl::memory &>(to));
   ++reorders;
+}
+
+void ReorderCache::run(CpuContext &context, const dnnl::memory &from, const dnnl::memory &to) {
+  const dnnl::memory::desc a = from.get_desc(), b = to.get_desc();
+  auto it = std::find_if(entries_.begin(), entries_.end(),
+                         [&](const Entry &e) { return e.from == a && e.to == b; });
+  if (it == entries_.end())
+    it = entries_.insert(entries_.end(),
+                         Entry{a, b,
+                               dnnl::reorder(dnnl::reorder::primitive_desc(context.engine, a,
+                                                                           context.engine, b))});
+  context.reorder(it->primitive, from, to);
 }
 
 dnnl::memory biasArg(CpuContext &context, const dnnl::memory &bias, const float *override) {

@@ -68,6 +68,21 @@ private:
   std::vector<AlignedBlock> staging_;
 };
 
+/// Reorder primitives between the few pairs of layouts one layer meets, built
+/// on first use and counted by the context. Not shared between threads (a
+/// whole-batch layer runs on one).
+class ReorderCache {
+public:
+  void run(CpuContext &context, const dnnl::memory &from, const dnnl::memory &to);
+
+private:
+  struct Entry {
+    dnnl::memory::desc from, to;
+    dnnl::reorder primitive;
+  };
+  std::vector<Entry> entries_;
+};
+
 /// Primitives of one layer, one per batch size (or row count), built on first
 /// use. Worker threads share a layer: lookups are serialised, and a returned
 /// primitive stays valid (std::map nodes never move).

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tweedie::cpu {
 
@@ -79,6 +81,86 @@ void groupNorm(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
             out[i] = activate(in[i] * scale + shift, activation);
       }
     }
+}
+
+namespace {
+/// sum dz and sum dz x over `count` terms, in kLanes double lanes.
+std::pair<double, double> cotangentSums(const float *dz, const float *x, int64_t count) {
+  double sums[kLanes] = {}, products[kLanes] = {};
+  const int64_t whole = count / kLanes * kLanes;
+  for (int64_t i = 0; i < whole; i += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) {
+      sums[l] += dz[i + l];
+      products[l] += static_cast<double>(dz[i + l]) * x[i + l];
+    }
+  double sum = 0, product = 0;
+  for (int64_t i = whole; i < count; ++i) {
+    sum += dz[i];
+    product += static_cast<double>(dz[i]) * x[i];
+  }
+  for (int64_t l = 0; l < kLanes; ++l) {
+    sum += sums[l];
+    product += products[l];
+  }
+  return {sum, product};
+}
+} // namespace
+
+void groupNormGrad(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
+                   double epsilon, const float *gamma, const float *x, const float *dz,
+                   float *dx, float *dgamma, float *dbeta) {
+  // With x_hat = (x - mean) rstd over a group of m terms and g = dz gamma:
+  //   dx = rstd (g - mean(g) - x_hat mean(g x_hat)),
+  // and per channel, sum dz x_hat = rstd (sum dz x - mean sum dz). One pass
+  // for the statistics, one for the sums, one writing dx.
+  const int64_t perGroup = channels / groups, count = perGroup * spatial;
+  // [batch, channels] of (sum dz, sum dz x_hat), reduced over rows after.
+  std::vector<double> sums(static_cast<size_t>(batch * channels)),
+      projections(static_cast<size_t>(batch * channels));
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t g = 0; g < groups; ++g) {
+      const int64_t base = (n * channels + g * perGroup) * spatial;
+      const GroupStatistics stats = statistics(x + base, count, epsilon);
+      double meanG = 0, meanGXhat = 0;
+      for (int64_t c = 0; c < perGroup; ++c) {
+        const int64_t channel = g * perGroup + c, at = base + c * spatial;
+        const auto [sum, product] = cotangentSums(dz + at, x + at, spatial);
+        const double projection = stats.inverseStd * (product - stats.mean * sum);
+        sums[n * channels + channel] = sum;
+        projections[n * channels + channel] = projection;
+        meanG += gamma[channel] * sum;
+        meanGXhat += gamma[channel] * projection;
+      }
+      if (!dx)
+        continue;
+      meanG /= count;
+      meanGXhat /= count;
+      // dx = rstd gamma dz - rstd^2 B x + rstd (mean rstd B - A), per channel
+      // an affine map of (dz, x) in float.
+      const double r = stats.inverseStd;
+      const auto onX = static_cast<float>(-r * r * meanGXhat);
+      const auto shift = static_cast<float>(r * (stats.mean * r * meanGXhat - meanG));
+      for (int64_t c = 0; c < perGroup; ++c) {
+        const int64_t at = base + c * spatial;
+        const auto onDz = static_cast<float>(r * gamma[g * perGroup + c]);
+        const float *in = x + at, *grad = dz + at;
+        float *out = dx + at;
+        for (int64_t i = 0; i < spatial; ++i)
+          out[i] = onDz * grad[i] + onX * in[i] + shift;
+      }
+    }
+  for (int64_t channel = 0; channel < channels; ++channel) {
+    double sum = 0, projection = 0;
+    for (int64_t n = 0; n < batch; ++n) {
+      sum += sums[n * channels + channel];
+      projection += projections[n * channels + channel];
+    }
+    if (dgamma)
+      dgamma[channel] = static_cast<float>(projection);
+    if (dbeta)
+      dbeta[channel] = static_cast<float>(sum);
+  }
 }
 
 void GroupNormLayer::run(CpuContext &context, int64_t batch, int64_t spatial, const float *x,

@@ -19,6 +19,15 @@ void groupNorm(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
                const float *gamma, const float *beta, Activation activation, const float *x,
                float *y);
 
+/// The cotangents of groupNorm (no activation) for the result's cotangent dz:
+/// dx [batch, channels, spatial] and dgamma, dbeta [channels] (each may be
+/// null: not wanted), the statistics recomputed from x. Sums are in double
+/// and the batch's per-channel terms are added in row order, so the weight
+/// cotangents do not depend on the thread count.
+void groupNormGrad(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
+                   double epsilon, const float *gamma, const float *x, const float *dz,
+                   float *dx, float *dgamma, float *dbeta);
+
 class GroupNormLayer {
 public:
   GroupNormLayer(int64_t channels, int64_t groups, double epsilon,

@@ -270,14 +270,27 @@ private:
       arity(op);
       checkAttrLayout(op);
       expect(value(op.result).kind != ValueKind::Constant, "writes a constant");
-      if (op.kind == OpKind::AttentionGrad) {
-        const auto a = attrs<AttentionGradAttrs>(op);
-        expect(a.heads >= 1, "needs at least one head");
-        for (size_t k = 0; k < 3; ++k)
-          if (a.cotangents[k] >= 0)
-            expect(value(static_cast<int32_t>(a.cotangents[k])).shape ==
-                       value(op.operands[k]).shape,
-                   "cotangent " + std::to_string(k + 1) + " is not shaped as its primal");
+      if (op.kind == OpKind::AttentionGrad)
+        expect(attrs<AttentionGradAttrs>(op).heads >= 1, "needs at least one head");
+      if (op.kind == OpKind::GroupNormGrad) {
+        const auto a = attrs<GroupNormGradAttrs>(op);
+        const std::vector<int64_t> &x = value(op.operands[0]).shape;
+        expect(a.groups >= 1 && !x.empty() && x[0] % a.groups == 0,
+               "groups do not divide the channels");
+        expect(a.epsilon > 0, "needs a positive epsilon");
+        expect(value(op.operands[1]).shape == std::vector<int64_t>{x[0]},
+               "gamma is not a vector of the channels");
+        expect(value(op.operands[2]).shape == x, "the cotangent is not shaped as the input");
+      }
+      // The further cotangents are shaped as their primals: operand k's, but
+      // group_norm_grad's d beta as gamma (beta is not an operand).
+      const std::array<int64_t, 3> further = furtherResults(op);
+      for (size_t k = 0; k < 3; ++k) {
+        const size_t primal = op.kind == OpKind::GroupNormGrad ? std::min<size_t>(k, 1) : k;
+        if (further[k] >= 0)
+          expect(value(static_cast<int32_t>(further[k])).shape ==
+                     value(op.operands[primal]).shape,
+                 "cotangent " + std::to_string(k + 1) + " is not shaped as its primal");
       }
     }
   }
@@ -308,6 +321,7 @@ private:
     case OpKind::Interpolate: attrs<InterpolateAttrs>(op); break;
     case OpKind::Scale: attrs<ScaleAttrs>(op); break;
     case OpKind::AttentionGrad: attrs<AttentionGradAttrs>(op); break;
+    case OpKind::GroupNormGrad: attrs<GroupNormGradAttrs>(op); break;
     default: break; // no attributes
     }
   }

@@ -463,3 +463,27 @@ func.func @outer_sum_rows(%a: tensor<?x3xf32>, %b: tensor<?x2x4xf32>) -> tensor<
   %0 = score.outer_sum %a, %b : (tensor<?x3xf32>, tensor<?x2x4xf32>) -> tensor<3x4xf32>
   return %0 : tensor<3x4xf32>
 }
+
+// -----
+
+func.func @group_norm_grad_groups(%x: tensor<?x30x7x7xf32>, %g: tensor<30xf32>) -> tensor<?x30x7x7xf32> {
+  // expected-error @+1 {{'score.group_norm_grad' op channels 30 of operand 'input' shape [?, 30, 7, 7] are not divisible by groups = 8}}
+  %0:3 = score.group_norm_grad %x, %g, %x groups(8) : (tensor<?x30x7x7xf32>, tensor<30xf32>, tensor<?x30x7x7xf32>) -> (tensor<?x30x7x7xf32>, tensor<30xf32>, tensor<30xf32>)
+  return %0#0 : tensor<?x30x7x7xf32>
+}
+
+// -----
+
+func.func @group_norm_grad_gamma(%x: tensor<?x32x7x7xf32>, %g: tensor<16xf32>) -> tensor<?x32x7x7xf32> {
+  // expected-error @+1 {{'score.group_norm_grad' op operand 'gamma' shape [16] must be [32] to match the channel dim (1) of 'input' shape [?, 32, 7, 7]}}
+  %0:3 = score.group_norm_grad %x, %g, %x groups(8) : (tensor<?x32x7x7xf32>, tensor<16xf32>, tensor<?x32x7x7xf32>) -> (tensor<?x32x7x7xf32>, tensor<16xf32>, tensor<16xf32>)
+  return %0#0 : tensor<?x32x7x7xf32>
+}
+
+// -----
+
+func.func @group_norm_grad_cotangent(%x: tensor<?x32x7x7xf32>, %g: tensor<32xf32>, %d: tensor<?x32x7x8xf32>) -> tensor<?x32x7x7xf32> {
+  // expected-error @+1 {{'score.group_norm_grad' op failed to verify that all of {input, grad, input_grad} have same type}}
+  %0:3 = score.group_norm_grad %x, %g, %d groups(8) : (tensor<?x32x7x7xf32>, tensor<32xf32>, tensor<?x32x7x8xf32>) -> (tensor<?x32x7x7xf32>, tensor<32xf32>, tensor<32xf32>)
+  return %0#0 : tensor<?x32x7x7xf32>
+}

@@ -134,3 +134,11 @@ func.func @gradients(%x: tensor<?x3xf32>, %dy: tensor<?x3xf32>, %c: tensor<3xf32
   %3 = score.outer_sum %x, %dy : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<3x3xf32>
   return %0, %1, %2, %3 : tensor<1x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<3x3xf32>
 }
+
+// Group norm's fused backward: (d input, d gamma, d beta).
+// CHECK-LABEL: func @group_norm_grad
+func.func @group_norm_grad(%x: tensor<?x4x5x5xf32>, %g: tensor<4xf32>) -> (tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>) {
+  // CHECK: score.group_norm_grad %{{.*}}, %{{.*}}, %{{.*}} groups(2) {epsilon = 1.000000e-03 : f64} : (tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<?x4x5x5xf32>) -> (tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>)
+  %0:3 = score.group_norm_grad %x, %g, %x groups(2) {epsilon = 1.0e-3 : f64} : (tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<?x4x5x5xf32>) -> (tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %0#0, %0#1, %0#2 : tensor<?x4x5x5xf32>, tensor<4xf32>, tensor<4xf32>
+}

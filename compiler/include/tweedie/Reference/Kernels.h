@@ -83,6 +83,10 @@ Result conv2dBackwardWeight(const Tensor &x, const Tensor &grad, std::array<int6
 /// (d query, d key, d value) of attention for its result's cotangent.
 std::array<Tensor, 3> attentionGrad(const Tensor &q, const Tensor &k, const Tensor &v,
                                     const Tensor &grad, int64_t heads);
+/// (d input, d gamma, d beta) of group_norm (no activation) for its result's
+/// cotangent, the statistics recomputed from x.
+std::array<Tensor, 3> groupNormGrad(const Tensor &x, const Tensor &gamma, const Tensor &grad,
+                                    int64_t groups, double epsilon);
 
 } // namespace tweedie::reference
 

@@ -421,6 +421,23 @@ private:
     return success();
   }
 
+  /// The values of a multi-result op's results that something reads, -1 for
+  /// the others, and the first one read (null when none is: the op is dead).
+  FailureOr<Value> readResults(Operation *op, std::array<int64_t, 3> &indices) {
+    Value first;
+    for (auto [k, result] : llvm::enumerate(op->getResults())) {
+      if (result.use_empty())
+        continue;
+      auto index = valueOf(result);
+      if (failed(index))
+        return failure();
+      indices[k] = *index;
+      if (!first)
+        first = result;
+    }
+    return first;
+  }
+
   static module::OpDesc intAttr(int64_t value) { return attrs(module::IntAttr{value}); }
 
   static module::OpDesc intList(llvm::ArrayRef<int64_t> values) {
@@ -563,23 +580,23 @@ private:
         })
         .Case([&](score::AttentionGradOp o) -> LogicalResult {
           // One op writes every cotangent read (the softmax rows are
-          // recomputed once); ints name their values, -1 for an unread one.
+          // recomputed once).
           module::AttentionGradAttrs grads{static_cast<int64_t>(o.getHeads())};
-          Value first;
-          for (auto [k, grad] : llvm::enumerate(o->getResults())) {
-            if (grad.use_empty())
-              continue;
-            auto index = valueOf(grad);
-            if (failed(index))
-              return failure();
-            grads.cotangents[k] = *index;
-            if (!first)
-              first = grad;
-          }
-          if (!first)
-            return success();
+          FailureOr<Value> first = readResults(o, grads.cotangents);
+          if (failed(first) || !*first) // an error, or nothing reads it
+            return failure(failed(first));
           return emit(o, K::AttentionGrad, {o.getQuery(), o.getKey(), o.getValue(), o.getGrad()},
-                      attrs(grads), module::Activation::None, {}, first);
+                      attrs(grads), module::Activation::None, {}, *first);
+        })
+        .Case([&](score::GroupNormGradOp o) -> LogicalResult {
+          // The statistics are recomputed once for all three cotangents.
+          module::GroupNormGradAttrs grads{static_cast<int64_t>(o.getGroups()),
+                                           o.getEpsilon().convertToDouble()};
+          FailureOr<Value> first = readResults(o, grads.cotangents);
+          if (failed(first) || !*first) // an error, or nothing reads it
+            return failure(failed(first));
+          return emit(o, K::GroupNormGrad, {o.getInput(), o.getGamma(), o.getGrad()},
+                      attrs(grads), module::Activation::None, {}, *first);
         })
         .Case([&](sampler::AffineStepOp o) {
           module::OpDesc tables;

@@ -83,10 +83,9 @@ WholeBatchMemoryStats planWholeBatchMemory(module::ModuleDesc &desc) {
         s->touch(i);
     if (Storage *s = storageOf(op.result))
       s->touch(i);
-    if (op.kind == module::OpKind::AttentionGrad) // its further results
-      for (int64_t c : module::AttentionGradAttrs::read(op).cotangents)
-        if (Storage *s = storageOf(static_cast<int32_t>(c)))
-          s->touch(i);
+    for (int64_t c : module::furtherResults(op))
+      if (Storage *s = storageOf(static_cast<int32_t>(c)))
+        s->touch(i);
   }
   // What the host writes before the run or reads after it lives throughout.
   auto pin = [&](int32_t value) {

@@ -267,6 +267,34 @@ struct AttentionGradAttrs {
   }
 };
 
+/// group_norm_grad: ints {groups, d input, d gamma, d beta}: the values its
+/// cotangents go to, -1 for one not read (the op's result is the first of
+/// them); floats {epsilon}.
+struct GroupNormGradAttrs {
+  int64_t groups = 1;
+  double epsilon = 1e-5;
+  std::array<int64_t, 3> cotangents{-1, -1, -1};
+
+  static GroupNormGradAttrs read(const OpDesc &op) {
+    detail::expectAttrs(op, 4, 1);
+    return {op.ints[0], op.floats[0], {op.ints[1], op.ints[2], op.ints[3]}};
+  }
+  void write(OpDesc &op) const {
+    op.ints = {groups, cotangents[0], cotangents[1], cotangents[2]};
+    op.floats = {epsilon};
+  }
+};
+
+/// The values an op writes besides its result (the further cotangents of the
+/// multi-result gradient ops, -1 for one not read), for the memory planner.
+inline std::array<int64_t, 3> furtherResults(const OpDesc &op) {
+  switch (op.kind) {
+  case OpKind::AttentionGrad: return AttentionGradAttrs::read(op).cotangents;
+  case OpKind::GroupNormGrad: return GroupNormGradAttrs::read(op).cotangents;
+  default: return {-1, -1, -1};
+  }
+}
+
 } // namespace tweedie::module
 
 #endif

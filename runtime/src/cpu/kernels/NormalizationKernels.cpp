@@ -39,6 +39,13 @@ private:
 
 } // namespace
 
+namespace {
+/// Where a gradient op writes one of its further cotangents (null: unread).
+float *furtherResult(const OpArgs &a, int64_t value) {
+  return value >= 0 ? a.frame.pointer(static_cast<int32_t>(value)) : nullptr;
+}
+} // namespace
+
 std::unique_ptr<OpKernel> prepareGroupNormKernel(const KernelSetup &setup) {
   if (setup.driver == Driver::Sampler)
     return std::make_unique<FixedGroupNorm>(setup);
@@ -47,6 +54,17 @@ std::unique_ptr<OpKernel> prepareGroupNormKernel(const KernelSetup &setup) {
     const Dims x = a.shape(0);
     groupNorm(x[0], x[1], product(x) / (x[0] * x[1]), attrs.groups, attrs.epsilon, a.in(1),
               a.in(2), a.op.act, a.in(0), a.out());
+  });
+}
+
+std::unique_ptr<OpKernel> prepareGroupNormGradKernel(const KernelSetup &setup) {
+  if (setup.driver != Driver::WholeBatch)
+    return nullptr;
+  return kernelOf([attrs = module::GroupNormGradAttrs::read(setup.op)](const OpArgs &a) {
+    const Dims x = a.shape(0);
+    auto cotangent = [&](size_t i) { return furtherResult(a, attrs.cotangents[i]); };
+    groupNormGrad(x[0], x[1], product(x) / (x[0] * x[1]), attrs.groups, attrs.epsilon, a.in(1),
+                  a.in(0), a.in(2), cotangent(0), cotangent(1), cotangent(2));
   });
 }
 
@@ -85,11 +103,7 @@ std::unique_ptr<OpKernel> prepareAttentionGradKernel(const KernelSetup &setup) {
     return nullptr;
   return kernelOf([attrs = module::AttentionGradAttrs::read(setup.op)](const OpArgs &a) {
     const Dims q = a.shape(0), k = a.shape(1), v = a.shape(2);
-    auto cotangent = [&](size_t i) {
-      return attrs.cotangents[i] >= 0
-                 ? a.frame.pointer(static_cast<int32_t>(attrs.cotangents[i]))
-                 : nullptr;
-    };
+    auto cotangent = [&](size_t i) { return furtherResult(a, attrs.cotangents[i]); };
     attentionGrad(q[0], q[1], k[1], q[2], v[2], attrs.heads, a.in(0), a.in(1), a.in(2),
                   a.in(3), cotangent(0), cotangent(1), cotangent(2));
   });

@@ -28,4 +28,22 @@ def Score_VJPOpInterface : OpInterface<"VJPOpInterface"> {
   ];
 }
 
+def Score_DecomposableOpInterface : OpInterface<"DecomposableOpInterface"> {
+  let cppNamespace = "::tweedie::score";
+  let description = [{
+    A fused op that a reverse-mode rule emits for speed (one kernel where the
+    primitive ops would make a dozen passes over the data) and that has no
+    rule of its own: it can be written as primitive score ops, and autodiff
+    writes it so before differentiating it again (second order).
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        Emits the primitive ops computing this op's results at the builder's
+        insertion point and returns them, one per result.
+      }],
+      "::llvm::SmallVector<::mlir::Value>", "decompose",
+      (ins "::mlir::OpBuilder &":$builder)>
+  ];
+}
+
 #endif // TWEEDIE_DIALECT_SCORE_IR_SCOREINTERFACES_TD

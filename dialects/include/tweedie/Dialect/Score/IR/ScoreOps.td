@@ -440,4 +440,29 @@ def Score_AttentionGradOp : Score_Op<"attention_grad", [Pure,
   }];
 }
 
+def Score_GroupNormGradOp : Score_Op<"group_norm_grad", [Pure,
+    DeclareOpInterfaceMethods<Score_DecomposableOpInterface>,
+    AllTypesMatch<["input", "grad", "input_grad"]>,
+    AllTypesMatch<["gamma", "gamma_grad", "beta_grad"]>]> {
+  let summary = "the cotangents of group_norm's input, gamma and beta";
+  let description = [{
+    Given the `input` [N, C, ...] and `gamma` [C] of a `score.group_norm`
+    with these `groups` and `epsilon` (no activation) and the cotangent `grad`
+    of its result: (d input, d gamma, d beta), the statistics recomputed from
+    the input. One kernel where the primitive form makes a dozen passes over
+    the data; autodiff decomposes it into that form to differentiate it again.
+  }];
+  let arguments = (ins Score_FloatTensor:$input, Score_FloatTensor:$gamma,
+                       Score_FloatTensor:$grad,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$groups,
+                       DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon);
+  let results = (outs Score_FloatTensor:$input_grad, Score_FloatTensor:$gamma_grad,
+                      Score_FloatTensor:$beta_grad);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $grad `groups` `(` $groups `)` attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // TWEEDIE_DIALECT_SCORE_IR_SCOREOPS_TD
