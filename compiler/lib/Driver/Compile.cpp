@@ -170,7 +170,7 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   if (!params)
     return false;
   module::ModuleDesc info = result.module;
-  FailureOr<module::ModuleDesc> desc = buildModuleDesc(entry, std::move(*params));
+  FailureOr<module::ModuleDesc> desc = buildModuleDesc(entry, std::move(*params), options.channelsLast);
   if (failed(desc))
     return false;
   result.module = std::move(*desc);

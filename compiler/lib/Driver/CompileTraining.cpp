@@ -214,7 +214,7 @@ bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResul
   if (!params)
     return false;
   auto step = module->lookupSymbol<func::FuncOp>(std::string(kLossName) + "_grad");
-  FailureOr<module::ModuleDesc> desc = buildTrainingDesc(step, std::move(*params));
+  FailureOr<module::ModuleDesc> desc = buildTrainingDesc(step, std::move(*params), options.channelsLast);
   if (failed(desc))
     return false;
   result.step = std::move(*desc);

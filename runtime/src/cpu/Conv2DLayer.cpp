@@ -27,21 +27,37 @@ memory::desc activation(int64_t batch, int64_t channels, int64_t h, int64_t w,
 }
 
 /// The convolution of a batch with the residual (if any) summed into the
-/// destination; `activations` any: oneDNN picks the layouts.
+/// destination, its activations in `src` and `dst` (tag::any: oneDNN picks).
 dnnl::convolution_forward::primitive_desc
 describe(CpuContext &context, const Conv2DShape &s, int64_t batch, const memory::desc &weights,
-         bool bias, const Epilogue &epilogue, tag activations) {
-  memory::desc src = activation(batch, s.inChannels, s.height, s.width, activations);
-  memory::desc dst =
-      activation(batch, s.outChannels, s.outHeight(), s.outWidth(), activations);
+         bool bias, const Epilogue &epilogue, tag src, tag dst) {
   memory::desc biasDesc = bias ? memory::desc({s.outChannels}, f32, tag::x) : memory::desc();
   dnnl::convolution_forward::desc desc(
-      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
-      weights, biasDesc, dst, {s.stride[0], s.stride[1]}, {s.padding[0], s.padding[1]},
-      {s.padding[0], s.padding[1]});
+      dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+      activation(batch, s.inChannels, s.height, s.width, src), weights, biasDesc,
+      activation(batch, s.outChannels, s.outHeight(), s.outWidth(), dst),
+      {s.stride[0], s.stride[1]}, {s.padding[0], s.padding[1]}, {s.padding[0], s.padding[1]});
   return dnnl::convolution_forward::primitive_desc(desc, epilogueAttrSummingDst(epilogue),
                                                    context.engine);
 }
+
+/// Channels-last activations convolved without reorders where oneDNN has a
+/// direct kernel for them (brgconv on AVX-512, jit on AVX2): im2col + GEMM or
+/// the reference kernel would lose more than the reorders cost. Otherwise
+/// (and for NCHW) the layouts oneDNN prefers.
+dnnl::convolution_forward::primitive_desc
+describePreferred(CpuContext &context, const Conv2DShape &s, int64_t batch,
+                  const memory::desc &weights, bool bias, const Epilogue &epilogue) {
+  if (s.inputChannelsLast && s.outputChannelsLast) {
+    auto pd = describe(context, s, batch, weights, bias, epilogue, tag::nhwc, tag::nhwc);
+    const std::string impl = pd.impl_info_str();
+    if (impl.find("gemm") == std::string::npos && impl.find("ref") == std::string::npos)
+      return pd;
+  }
+  return describe(context, s, batch, weights, bias, epilogue, tag::any, tag::any);
+}
+
+tag userTag(bool channelsLast) { return channelsLast ? tag::nhwc : tag::nchw; }
 } // namespace
 
 /// The convolution of one batch size, and the reorders between the plain
@@ -65,9 +81,9 @@ Conv2DLayer::Conv2DLayer(CpuContext &context, const Conv2DShape &shape,
     throw std::invalid_argument("conv2d layer: " + std::to_string(weights.size()) +
                                 " weights do not fit the described convolution (expected " +
                                 std::to_string(expected) + ")");
-  auto pd = describe(context, shape, std::max<int64_t>(layoutBatch, 1),
-                     memory::desc(weightDims(shape), f32, tag::any), !bias.empty(), epilogue,
-                     tag::any);
+  const int64_t batch = std::max<int64_t>(layoutBatch, 1);
+  const memory::desc anyWeights(weightDims(shape), f32, tag::any);
+  auto pd = describePreferred(context, shape, batch, anyWeights, !bias.empty(), epilogue);
   packedWeights_ = prepack(
       context,
       memory::desc(weightDims(shape), f32, shape.groups == 1 ? tag::oihw : tag::goihw),
@@ -86,13 +102,14 @@ Conv2DLayer::Plan &Conv2DLayer::plan(CpuContext &context, int64_t batch) {
   const Conv2DShape &s = shape_;
   // The weights were packed for the layout batch's layouts; another batch
   // size keeps them, and oneDNN picks the activation layouts that go with them.
-  auto pd = describe(context, s, batch, packedWeights_.get_desc(), static_cast<bool>(bias_),
-                     epilogue_, tag::any);
-  auto plan = std::make_unique<Plan>(Plan{dnnl::convolution_forward(pd),
-                                          activation(batch, s.inChannels, s.height, s.width),
-                                          activation(batch, s.outChannels, s.outHeight(),
-                                                     s.outWidth()),
-                                          pd.src_desc(), pd.dst_desc(), {}, {}, {}});
+  const bool bias = static_cast<bool>(bias_);
+  auto pd = describePreferred(context, s, batch, packedWeights_.get_desc(), bias, epilogue_);
+  auto plan = std::make_unique<Plan>(
+      Plan{dnnl::convolution_forward(pd),
+           activation(batch, s.inChannels, s.height, s.width, userTag(s.inputChannelsLast)),
+           activation(batch, s.outChannels, s.outHeight(), s.outWidth(),
+                      userTag(s.outputChannelsLast)),
+           pd.src_desc(), pd.dst_desc(), {}, {}, {}});
   if (plan->src != plan->plainSrc)
     plan->toSrc.emplace(dnnl::reorder::primitive_desc(context.engine, plan->plainSrc,
                                                       context.engine, plan->src));

@@ -18,6 +18,9 @@ struct Conv2DShape {
   int64_t kernelH, kernelW;
   std::array<int64_t, 2> stride{1, 1}, padding{0, 0};
   int64_t groups = 1;
+  /// How the caller stores the activations: NCHW, or NHWC (channels last,
+  /// module/Layout.h) for the input and for the output (and residual).
+  bool inputChannelsLast = false, outputChannelsLast = false;
   int64_t outHeight() const { return (height + 2 * padding[0] - kernelH) / stride[0] + 1; }
   int64_t outWidth() const { return (width + 2 * padding[1] - kernelW) / stride[1] + 1; }
 
@@ -33,11 +36,12 @@ struct Conv2DShape {
   }
 };
 
-/// A convolution of plain NCHW activations with weights prepacked once into
-/// oneDNN's preferred layout. Inside, the convolution runs in the activation
-/// layouts oneDNN prefers (blocked nChw8c / nChw16c, where its direct kernels
-/// live; plain NCHW leaves only im2col + GEMM), reordering its input, output
-/// and residual at its edges. One plan per batch size, built on first use.
+/// A convolution of NCHW or NHWC activations with weights prepacked once into
+/// oneDNN's preferred layout. NHWC activations are convolved as they are
+/// when oneDNN has a direct kernel for them; otherwise (and for NCHW, which
+/// leaves only im2col + GEMM) the convolution runs in the layouts oneDNN
+/// prefers (blocked nChw8c / nChw16c), reordering its input, output and
+/// residual at its edges. One plan per batch size, built on first use.
 class Conv2DLayer {
 public:
   /// `weights` [out, in/groups, kh, kw], `bias` [out] or empty; the weights

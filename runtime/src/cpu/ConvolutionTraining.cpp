@@ -84,9 +84,10 @@ TrainableConv2D::TrainableConv2D(CpuContext &context, const Conv2DShape &shape, 
                                 std::to_string(shape.groups) + " groups at " +
                                 std::to_string(shape.height) + "x" + std::to_string(shape.width) +
                                 " is not a convolution");
-  src_ = memory::desc({batch, shape.inChannels, shape.height, shape.width}, f32, tag::nchw);
+  src_ = memory::desc({batch, shape.inChannels, shape.height, shape.width}, f32,
+                      shape.inputChannelsLast ? tag::nhwc : tag::nchw);
   dst_ = memory::desc({batch, shape.outChannels, shape.outHeight(), shape.outWidth()}, f32,
-                      tag::nchw);
+                      shape.outputChannelsLast ? tag::nhwc : tag::nchw);
   weights_ = weightsDesc(shape);
   bias_ = memory::desc({shape.outChannels}, f32, tag::x);
   zeroBias_.assign(static_cast<size_t>(shape.outChannels), 0.0f);

@@ -149,6 +149,24 @@ void upsampleNearest(const float *x, int64_t planes, int64_t height, int64_t wid
     }
 }
 
+void upsampleNearestChannelsLast(const float *x, int64_t batch, int64_t height, int64_t width,
+                                 int64_t channels, int64_t scale, float *out) {
+  // A pixel is `channels` contiguous floats: each is copied `scale` times
+  // along the widened row, and the row `scale` times.
+  const int64_t oh = height * scale, ow = width * scale;
+  const size_t pixel = static_cast<size_t>(channels) * sizeof(float);
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t i = 0; i < height; ++i) {
+      const float *row = x + ((n * height + i) * width) * channels;
+      float *dst = out + ((n * oh + i * scale) * ow) * channels;
+      for (int64_t j = 0; j < width; ++j)
+        for (int64_t k = 0; k < scale; ++k)
+          std::memcpy(dst + (j * scale + k) * channels, row + j * channels, pixel);
+      for (int64_t k = 1; k < scale; ++k)
+        std::memcpy(dst + k * ow * channels, dst, ow * pixel);
+    }
+}
+
 void avgPool(const float *x, int64_t planes, int64_t height, int64_t width, int64_t kh,
              int64_t kw, int64_t sh, int64_t sw, float *out) {
   const int64_t oh = (height - kh) / sh + 1, ow = (width - kw) / sw + 1;
@@ -165,9 +183,36 @@ void avgPool(const float *x, int64_t planes, int64_t height, int64_t width, int6
 }
 
 void transpose(const float *x, const Dims &shape, const Dims &permutation, float *out) {
+  const size_t rank = shape.size();
+  bool identity = true;
+  for (size_t d = 0; d < rank; ++d)
+    identity = identity && permutation[d] == static_cast<int64_t>(d);
+  if (identity) { // a layout change that moves no element (channels last)
+    std::memmove(out, x, static_cast<size_t>(product(shape)) * sizeof(float));
+    return;
+  }
+  if (rank >= 2 && permutation[rank - 1] == static_cast<int64_t>(rank) - 2 &&
+      permutation[rank - 2] == static_cast<int64_t>(rank) - 1) {
+    bool leading = true;
+    for (size_t d = 0; d + 2 < rank; ++d)
+      leading = leading && permutation[d] == static_cast<int64_t>(d);
+    if (leading) { // [..., M, N] -> [..., N, M] in 16 x 16 tiles
+      const int64_t m = shape[rank - 2], n = shape[rank - 1], matrices = product(shape) / (m * n);
+      constexpr int64_t kTile = 16;
+      for (int64_t b = 0; b < matrices; ++b) {
+        const float *src = x + b * m * n;
+        float *dst = out + b * m * n;
+        for (int64_t i0 = 0; i0 < m; i0 += kTile)
+          for (int64_t j0 = 0; j0 < n; j0 += kTile)
+            for (int64_t j = j0; j < std::min(n, j0 + kTile); ++j)
+              for (int64_t i = i0; i < std::min(m, i0 + kTile); ++i)
+                dst[j * m + i] = src[i * n + j];
+      }
+      return;
+    }
+  }
   // Fixed-size index state: nothing to allocate per call (the verifier bounds
   // the rank), which also keeps gcc 12's -Wfree-nonheap-object quiet.
-  const size_t rank = shape.size();
   const Dims in = stridesOf(shape);
   std::array<int64_t, kMaxTransposeRank> outShape{}, strides{}, index{};
   int64_t count = 1;

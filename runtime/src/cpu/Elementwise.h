@@ -66,6 +66,9 @@ void concat(std::span<const float *const> inputs, std::span<const Dims> shapes,
 /// Nearest-neighbour upsampling of [N, C, H, W] by `scale`.
 void upsampleNearest(const float *x, int64_t planes, int64_t height, int64_t width,
                      int64_t scale, float *out);
+/// The same on [batch, height, width, channels] (channels last).
+void upsampleNearestChannelsLast(const float *x, int64_t batch, int64_t height, int64_t width,
+                                 int64_t channels, int64_t scale, float *out);
 
 /// Average pooling of [N, C, H, W] (no padding).
 void avgPool(const float *x, int64_t planes, int64_t height, int64_t width, int64_t kh,

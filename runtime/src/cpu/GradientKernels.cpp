@@ -60,6 +60,21 @@ void reduceSumKeepDims(const float *x, const Dims &shape, const Dims &axes, floa
     outputs *= r.size;
   for (const Run &r : reduced)
     terms *= r.size;
+  if (runs.size() == 2 && runs[0].reduced && !runs[1].reduced) {
+    // Leading axes summed, trailing kept (a channels-last bias gradient):
+    // column sums over rows, vectorized across the columns. Each column
+    // adds its rows in order, as the general loop below does.
+    const int64_t rows = runs[0].size, columns = runs[1].size;
+    std::vector<double> sums(static_cast<size_t>(columns), 0.0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *row = x + r * columns;
+      for (int64_t c = 0; c < columns; ++c)
+        sums[c] += row[c];
+    }
+    for (int64_t c = 0; c < columns; ++c)
+      out[c] = static_cast<float>(sums[c]);
+    return;
+  }
   // Each output sums its terms alone, in one fixed order (double
   // accumulation): the result does not depend on the thread count.
 #pragma omp parallel for if (outputs * terms > (int64_t{1} << 15)) schedule(static)

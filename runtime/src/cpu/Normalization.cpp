@@ -55,7 +55,75 @@ GroupStatistics statistics(const float *x, int64_t count, double epsilon) {
   return {mean, 1.0 / std::sqrt(total / count + epsilon)};
 }
 
+/// Channels last: one sample's [spatial, channels] elements. Per-channel
+/// sums in double, vectorized across the channels, then each group's mean
+/// and inverse deviation from its channels' sums (two passes, as above).
+std::vector<GroupStatistics> statisticsChannelsLast(const float *x, int64_t spatial,
+                                                    int64_t channels, int64_t groups,
+                                                    double epsilon,
+                                                    std::vector<double> &perChannel) {
+  const int64_t perGroup = channels / groups;
+  const double count = static_cast<double>(perGroup * spatial);
+  std::vector<GroupStatistics> stats(static_cast<size_t>(groups));
+  perChannel.assign(static_cast<size_t>(channels), 0.0);
+  for (int64_t i = 0; i < spatial; ++i)
+    for (int64_t c = 0; c < channels; ++c)
+      perChannel[c] += x[i * channels + c];
+  std::vector<double> mean(static_cast<size_t>(channels));
+  for (int64_t g = 0; g < groups; ++g) {
+    double sum = 0;
+    for (int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c)
+      sum += perChannel[c];
+    stats[g].mean = sum / count;
+    for (int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c)
+      mean[c] = stats[g].mean;
+  }
+  perChannel.assign(static_cast<size_t>(channels), 0.0);
+  for (int64_t i = 0; i < spatial; ++i)
+    for (int64_t c = 0; c < channels; ++c) {
+      const double d = x[i * channels + c] - mean[c];
+      perChannel[c] += d * d;
+    }
+  for (int64_t g = 0; g < groups; ++g) {
+    double squares = 0;
+    for (int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c)
+      squares += perChannel[c];
+    stats[g].inverseStd = 1.0 / std::sqrt(squares / count + epsilon);
+  }
+  return stats;
+}
+
 } // namespace
+
+void groupNormChannelsLast(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
+                           double epsilon, const float *gamma, const float *beta,
+                           Activation activation, const float *x, float *y) {
+  const int64_t perGroup = channels / groups;
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < batch; ++n) {
+    const float *in = x + n * spatial * channels;
+    float *out = y + n * spatial * channels;
+    std::vector<double> scratch;
+    const std::vector<GroupStatistics> stats =
+        statisticsChannelsLast(in, spatial, channels, groups, epsilon, scratch);
+    std::vector<float> scale(static_cast<size_t>(channels)), shift(scale.size());
+    for (int64_t c = 0; c < channels; ++c) {
+      const GroupStatistics &g = stats[c / perGroup];
+      scale[c] = static_cast<float>(g.inverseStd * gamma[c]);
+      shift[c] = static_cast<float>(beta[c] - g.mean * g.inverseStd * gamma[c]);
+    }
+    for (int64_t i = 0; i < spatial; ++i) {
+      const float *row = in + i * channels;
+      float *dst = out + i * channels;
+      if (activation == Activation::None)
+        for (int64_t c = 0; c < channels; ++c)
+          dst[c] = row[c] * scale[c] + shift[c];
+      else
+        for (int64_t c = 0; c < channels; ++c)
+          dst[c] = activate(row[c] * scale[c] + shift[c], activation);
+    }
+  }
+}
 
 void groupNorm(int64_t batch, int64_t channels, int64_t spatial, int64_t groups, double epsilon,
                const float *gamma, const float *beta, Activation activation, const float *x,
@@ -84,6 +152,23 @@ void groupNorm(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
 }
 
 namespace {
+/// d gamma and d beta: the rows' per-channel terms added in row order, so
+/// they do not depend on the thread count.
+void reduceRowsInOrder(int64_t batch, int64_t channels, const std::vector<double> &sums,
+                       const std::vector<double> &projections, float *dgamma, float *dbeta) {
+  for (int64_t channel = 0; channel < channels; ++channel) {
+    double sum = 0, projection = 0;
+    for (int64_t n = 0; n < batch; ++n) {
+      sum += sums[n * channels + channel];
+      projection += projections[n * channels + channel];
+    }
+    if (dgamma)
+      dgamma[channel] = static_cast<float>(projection);
+    if (dbeta)
+      dbeta[channel] = static_cast<float>(sum);
+  }
+}
+
 /// sum dz and sum dz x over `count` terms, in kLanes double lanes.
 std::pair<double, double> cotangentSums(const float *dz, const float *x, int64_t count) {
   double sums[kLanes] = {}, products[kLanes] = {};
@@ -150,25 +235,71 @@ void groupNormGrad(int64_t batch, int64_t channels, int64_t spatial, int64_t gro
           out[i] = onDz * grad[i] + onX * in[i] + shift;
       }
     }
-  for (int64_t channel = 0; channel < channels; ++channel) {
-    double sum = 0, projection = 0;
-    for (int64_t n = 0; n < batch; ++n) {
-      sum += sums[n * channels + channel];
-      projection += projections[n * channels + channel];
+  reduceRowsInOrder(batch, channels, sums, projections, dgamma, dbeta);
+}
+
+void groupNormGradChannelsLast(int64_t batch, int64_t channels, int64_t spatial,
+                               int64_t groups, double epsilon, const float *gamma,
+                               const float *x, const float *dz, float *dx, float *dgamma,
+                               float *dbeta) {
+  // groupNormGrad's algebra, with every sum taken per channel across the
+  // pixels (vectorized over the channels) and then per group.
+  const int64_t perGroup = channels / groups, count = perGroup * spatial;
+  std::vector<double> sums(static_cast<size_t>(batch * channels)),
+      projections(static_cast<size_t>(batch * channels));
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < batch; ++n) {
+    const int64_t base = n * spatial * channels;
+    std::vector<double> scratch, sum(static_cast<size_t>(channels)),
+        product(static_cast<size_t>(channels));
+    const std::vector<GroupStatistics> stats =
+        statisticsChannelsLast(x + base, spatial, channels, groups, epsilon, scratch);
+    for (int64_t i = 0; i < spatial; ++i) {
+      const float *grad = dz + base + i * channels, *in = x + base + i * channels;
+      for (int64_t c = 0; c < channels; ++c) {
+        sum[c] += grad[c];
+        product[c] += static_cast<double>(grad[c]) * in[c];
+      }
     }
-    if (dgamma)
-      dgamma[channel] = static_cast<float>(projection);
-    if (dbeta)
-      dbeta[channel] = static_cast<float>(sum);
+    std::vector<float> onDz(static_cast<size_t>(channels)), onX(onDz.size()),
+        shift(onDz.size());
+    for (int64_t g = 0; g < groups; ++g) {
+      const GroupStatistics &st = stats[g];
+      double meanG = 0, meanGXhat = 0;
+      for (int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c) {
+        const double projection = st.inverseStd * (product[c] - st.mean * sum[c]);
+        sums[n * channels + c] = sum[c];
+        projections[n * channels + c] = projection;
+        meanG += gamma[c] * sum[c];
+        meanGXhat += gamma[c] * projection;
+      }
+      meanG /= count;
+      meanGXhat /= count;
+      const double r = st.inverseStd;
+      for (int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c) {
+        onDz[c] = static_cast<float>(r * gamma[c]);
+        onX[c] = static_cast<float>(-r * r * meanGXhat);
+        shift[c] = static_cast<float>(r * (st.mean * r * meanGXhat - meanG));
+      }
+    }
+    if (!dx)
+      continue;
+    for (int64_t i = 0; i < spatial; ++i) {
+      const int64_t at = base + i * channels;
+      for (int64_t c = 0; c < channels; ++c)
+        dx[at + c] = onDz[c] * dz[at + c] + onX[c] * x[at + c] + shift[c];
+    }
   }
+  reduceRowsInOrder(batch, channels, sums, projections, dgamma, dbeta);
 }
 
 void GroupNormLayer::run(CpuContext &context, int64_t batch, int64_t spatial, const float *x,
-                         float *y) {
+                         float *y, bool channelsLast) {
   // The normalisation, then the activation in place as one oneDNN eltwise
   // (vectorized exp), while y is still in cache.
-  groupNorm(batch, channels_, spatial, groups_, epsilon_, gamma_.data(), beta_.data(),
-            Activation::None, x, y);
+  (channelsLast ? groupNormChannelsLast : groupNorm)(batch, channels_, spatial, groups_,
+                                                     epsilon_, gamma_.data(), beta_.data(),
+                                                     Activation::None, x, y);
   if (activation_.activation() != Activation::None)
     activation_.run(context, y, y, batch * channels_ * spatial);
 }

@@ -19,6 +19,13 @@ void groupNorm(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
                const float *gamma, const float *beta, Activation activation, const float *x,
                float *y);
 
+/// The same on channels-last [batch, spatial, channels] data; each sample's
+/// sums are taken per channel across its pixels (another order of the same
+/// additions: results agree with groupNorm's to rounding).
+void groupNormChannelsLast(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
+                           double epsilon, const float *gamma, const float *beta,
+                           Activation activation, const float *x, float *y);
+
 /// The cotangents of groupNorm (no activation) for the result's cotangent dz:
 /// dx [batch, channels, spatial] and dgamma, dbeta [channels] (each may be
 /// null: not wanted), the statistics recomputed from x. Sums are in double
@@ -28,12 +35,19 @@ void groupNormGrad(int64_t batch, int64_t channels, int64_t spatial, int64_t gro
                    double epsilon, const float *gamma, const float *x, const float *dz,
                    float *dx, float *dgamma, float *dbeta);
 
+/// The same on channels-last data.
+void groupNormGradChannelsLast(int64_t batch, int64_t channels, int64_t spatial,
+                               int64_t groups, double epsilon, const float *gamma,
+                               const float *x, const float *dz, float *dx, float *dgamma,
+                               float *dbeta);
+
 class GroupNormLayer {
 public:
   GroupNormLayer(int64_t channels, int64_t groups, double epsilon,
                  std::span<const float> gamma, std::span<const float> beta,
                  Activation activation = Activation::None);
-  void run(CpuContext &context, int64_t batch, int64_t spatial, const float *x, float *y);
+  void run(CpuContext &context, int64_t batch, int64_t spatial, const float *x, float *y,
+           bool channelsLast = false);
 
 private:
   int64_t channels_, groups_;

@@ -20,6 +20,7 @@
 
 #include "cpu/CpuContext.h"
 #include "cpu/Elementwise.h"
+#include "tweedie/module/Layout.h"
 #include "tweedie/module/ModuleDesc.h"
 #include "tweedie/module/OpAttrs.h"
 
@@ -76,6 +77,16 @@ struct OpArgs {
   const Dims &storedShape(size_t i) const { return frame.desc.values[op.operands[i]].shape; }
   Dims outShape() const { return frame.fullShape(op.result); }
   int64_t outCount() const;
+  /// Whether operand i (the result) is stored channels last (module/Layout.h).
+  bool channelsLast(size_t i) const { return frame.desc.values[op.operands[i]].channelsLast; }
+  bool outChannelsLast() const { return frame.desc.values[op.result].channelsLast; }
+  /// Operand i's full shape as it lies in memory, read in the result's layout
+  /// after padding it with leading ones to the result's rank: how a
+  /// broadcasting kernel lines it up (the compiler made the two agree).
+  Dims physicalShapeLikeOut(size_t i) const;
+  Dims physicalOutShape() const {
+    return module::physicalShape(outShape(), outChannelsLast());
+  }
   /// A per-step table row operand's data for this step, else null (a bias
   /// bound per step).
   const float *tableRow(size_t i) const;
@@ -103,6 +114,8 @@ struct KernelSetup {
   std::span<const float> constantData(int32_t value) const;
   int32_t operand(size_t i) const { return i < op.operands.size() ? op.operands[i] : -1; }
   const Dims &storedShape(size_t i) const { return desc.values[op.operands[i]].shape; }
+  bool channelsLast(size_t i) const { return desc.values[op.operands[i]].channelsLast; }
+  bool outChannelsLast() const { return desc.values[op.result].channelsLast; }
 };
 
 /// The kernel of setup.op for setup.driver. Throws std::invalid_argument

@@ -85,7 +85,7 @@ std::vector<std::byte> serializeModule(const ModuleDesc &desc) {
   std::vector<flatbuffers::Offset<fb::Value>> values;
   for (const ValueDesc &v : desc.values)
     values.push_back(fb::CreateValue(b, static_cast<fb::ValueKind>(v.kind),
-                                     b.CreateVector(v.shape), v.offset));
+                                     b.CreateVector(v.shape), v.offset, v.channelsLast));
   std::vector<flatbuffers::Offset<fb::Op>> ops;
   for (const OpDesc &op : desc.body)
     ops.push_back(fb::CreateOp(b, static_cast<fb::OpKind>(op.kind), b.CreateVector(op.operands),
@@ -187,7 +187,7 @@ ModuleDesc parseModule(std::span<const std::byte> image, const std::string &orig
   if (m->values())
     for (const fb::Value *v : *m->values())
       desc.values.push_back({static_cast<ValueKind>(v->kind()), copyOf(v->shape()),
-                             v->offset()});
+                             v->offset(), v->channels_last()});
   if (m->body())
     for (const fb::Op *op : *m->body()) {
       if (static_cast<uint16_t>(op->kind()) >= kNumOpKinds)

@@ -76,6 +76,8 @@ std::string formatPlan(const ModuleDesc &d) {
       break;
     }
     }
+    if (v.channelsLast)
+      out += " channels-last";
     out += "\n";
   }
   out += "ops:\n";

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/io/FormatError.h"
+#include "tweedie/module/Layout.h"
 #include "tweedie/module/ModuleDesc.h"
 #include "tweedie/module/OpAttrs.h"
 
@@ -152,6 +153,11 @@ private:
       if (v.shape != expected)
         fail(name + " has shape " + str(v.shape) + " but its constant gives " +
              str(expected));
+      // Constants are stored as written: read channels last only where
+      // both layouts agree.
+      if (v.channelsLast && !layoutIsTrivial(v.shape))
+        fail(name + " reads constant '" + d.constants[v.offset].name + "' " + str(v.shape) +
+             " channels last");
       break;
     }
     default:

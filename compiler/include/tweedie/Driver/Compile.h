@@ -33,6 +33,7 @@ struct CompileOptions {
   std::string compileTo;     // empty: compile fully
   bool generatedKernels = true;
   std::string cpu = "native";
+  bool channelsLast = true;  // store what convolutions meet NHWC where possible
 };
 
 struct CompileResult {

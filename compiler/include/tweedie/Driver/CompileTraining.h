@@ -36,6 +36,7 @@ struct TrainingCompileOptions {
   std::string weights;    // initial weights (.safetensors), empty: synthetic
   uint64_t syntheticSeed = 0;
   std::string compileTo;  // a trainingPhases() entry: print the IR there
+  bool channelsLast = true; // store what convolutions meet NHWC where possible
 };
 
 struct TrainingCompileResult {

@@ -1,5 +1,6 @@
 //===- ModuleBuilder.cpp - the runtime's view of a planned sampler --------===//
 #include "tweedie/Target/CPU/ModuleBuilder.h"
+#include "tweedie/Target/CPU/ChannelsLast.h"
 #include "tweedie/Target/CPU/WholeBatchMemoryPlan.h"
 #include "tweedie/module/OpAttrs.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
@@ -24,9 +25,9 @@ std::vector<float> toFloat(const std::vector<double> &values) {
 
 class Builder {
 public:
-  Builder(func::FuncOp entry, reference::ParamProvider params)
+  Builder(func::FuncOp entry, reference::ParamProvider params, bool channelsLast)
       : entry(entry), interpreter(entry->getParentOfType<ModuleOp>(), params),
-        params(std::move(params)) {}
+        params(std::move(params)), channelsLast(channelsLast) {}
 
   FailureOr<module::ModuleDesc> build() {
     Block &body = entry.getBody().front();
@@ -115,6 +116,7 @@ public:
     for (Operation &op : *plannedBody(loop))
       if (failed(translate(op)))
         return failure();
+    finishLayouts();
     return std::move(desc);
   }
 
@@ -157,6 +159,7 @@ public:
     }
     desc.training->wholeBytes = wholeBytes;
     planWholeBatchMemory(desc);
+    finishLayouts();
     return std::move(desc);
   }
 
@@ -212,10 +215,16 @@ public:
     }
     desc.training->wholeBytes = wholeBytes;
     planWholeBatchMemory(desc);
+    finishLayouts();
     return std::move(desc);
   }
 
 private:
+  void finishLayouts() {
+    if (channelsLast)
+      assignChannelsLast(desc, views);
+  }
+
   /// Bytes rounded up to a cache line, so every value starts aligned.
   static int64_t aligned(int64_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -518,12 +527,14 @@ private:
             values[o.getResult()] = addValue({module::ValueKind::Arena,
                                               std::vector<int64_t>(shape.begin() + 1, shape.end()),
                                               source.offset});
+            views.push_back({*in, values[o.getResult()]});
             return success();
           }
           if (source.kind == module::ValueKind::Whole) {
             values[o.getResult()] = addValue(
                 {module::ValueKind::Whole, std::vector<int64_t>(shape.begin(), shape.end()),
                  source.offset});
+            views.push_back({*in, values[o.getResult()]});
             return success();
           }
           return emit(o, K::Copy, {o.getInput()});
@@ -678,7 +689,9 @@ private:
   module::ModuleDesc desc;
   Value stepIndex;
   bool training = false;
+  bool channelsLast = true;
   int64_t wholeBytes = 0;
+  std::vector<ValueView> views; // reshapes aliased with their sources
   llvm::DenseMap<Value, int32_t> values, tableConstant;
   llvm::DenseSet<Value> uniformTables;
   std::map<std::string, int32_t> constantByName;
@@ -687,18 +700,21 @@ private:
 } // namespace
 
 FailureOr<module::ModuleDesc> buildModuleDesc(func::FuncOp entry,
-                                              reference::ParamProvider params) {
-  return Builder(entry, std::move(params)).build();
+                                              reference::ParamProvider params,
+                                              bool channelsLast) {
+  return Builder(entry, std::move(params), channelsLast).build();
 }
 
 FailureOr<module::ModuleDesc> buildTrainingDesc(func::FuncOp entry,
-                                                reference::ParamProvider params) {
-  return Builder(entry, std::move(params)).buildTraining();
+                                                reference::ParamProvider params,
+                                                bool channelsLast) {
+  return Builder(entry, std::move(params), channelsLast).buildTraining();
 }
 
 FailureOr<module::ModuleDesc> buildEvaluationDesc(func::FuncOp entry,
-                                                  reference::ParamProvider params) {
-  return Builder(entry, std::move(params)).buildEvaluation();
+                                                  reference::ParamProvider params,
+                                                  bool channelsLast) {
+  return Builder(entry, std::move(params), channelsLast).buildEvaluation();
 }
 
 } // namespace tweedie

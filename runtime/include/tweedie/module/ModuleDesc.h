@@ -27,8 +27,8 @@ namespace tweedie::module {
 
 /// The file format version the compiler writes.
 // 2: prior_scale, 3: extra states, 4: adaptive integrator, 5: energy gradients and MALA,
-// 6: the sigmoid activation, 7: scale
-inline constexpr uint32_t kFormatVersion = 7;
+// 6: the sigmoid activation, 7: scale, 8: channels-last values
+inline constexpr uint32_t kFormatVersion = 8;
 
 /// The oldest version this runtime reads. The compatibility policy: from
 /// version 5 on the schema only grows. A new version may append op kinds,
@@ -80,6 +80,12 @@ struct ValueDesc {
   std::vector<int64_t> shape;
   /// Arena: per-sample byte offset. Constant / TableRow: constant index.
   int64_t offset = 0;
+  /// Stored channels last: the full shape [N, C, d...] (an arena value's
+  /// batch included) lies in memory as [N, d..., C] (NHWC for images). The
+  /// compiler picks it where convolutions would otherwise reorder at their
+  /// edges (compiler/lib/Target/CPU/ChannelsLast.cpp); kernels read it
+  /// through physicalShape and physicalAxis (module/Layout.h).
+  bool channelsLast = false;
 
   int64_t numel() const;
 };

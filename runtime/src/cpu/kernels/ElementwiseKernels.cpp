@@ -16,6 +16,9 @@ using module::AvgPoolAttrs;
 using module::AxisRangeAttrs;
 using module::IntAttr;
 using module::IntListAttr;
+using module::physicalAxis;
+using module::physicalOrder;
+using module::physicalShape;
 
 namespace {
 Dims listOf(const module::OpDesc &op) {
@@ -101,7 +104,8 @@ std::unique_ptr<OpKernel> prepareActGradKernel(const KernelSetup &setup) {
 namespace {
 std::unique_ptr<OpKernel> binary(BinaryOp op) {
   return kernelOf([op](const OpArgs &a) {
-    broadcastBinary(op, a.in(0), a.shape(0), a.in(1), a.shape(1), a.out(), a.outShape());
+    broadcastBinary(op, a.in(0), a.physicalShapeLikeOut(0), a.in(1), a.physicalShapeLikeOut(1),
+                    a.out(), a.physicalOutShape());
   });
 }
 } // namespace
@@ -111,7 +115,9 @@ std::unique_ptr<OpKernel> prepareMulKernel(const KernelSetup &) { return binary(
 
 std::unique_ptr<OpKernel> prepareBroadcastKernel(const KernelSetup &) {
   return kernelOf(
-      [](const OpArgs &a) { broadcastTo(a.in(0), a.shape(0), a.out(), a.outShape()); });
+      [](const OpArgs &a) {
+        broadcastTo(a.in(0), a.physicalShapeLikeOut(0), a.out(), a.physicalOutShape());
+      });
 }
 
 std::unique_ptr<OpKernel> prepareCopyKernel(const KernelSetup &) {
@@ -126,16 +132,19 @@ std::unique_ptr<OpKernel> prepareConcatKernel(const KernelSetup &setup) {
     std::vector<Dims> shapes;
     for (size_t i = 0; i < a.op.operands.size(); ++i) {
       inputs.push_back(a.in(i));
-      shapes.push_back(a.shape(i));
+      shapes.push_back(a.physicalShapeLikeOut(i)); // one layout for all (the compiler's)
     }
-    concat(inputs, shapes, axis, a.out());
+    concat(inputs, shapes, physicalAxis(axis, shapes[0].size(), a.outChannelsLast()), a.out());
   });
 }
 
 std::unique_ptr<OpKernel> prepareUpsampleKernel(const KernelSetup &setup) {
   return kernelOf([scale = IntAttr::read(setup.op).value](const OpArgs &a) {
     const Dims x = a.shape(0);
-    upsampleNearest(a.in(0), x[0] * x[1], x[2], x[3], scale, a.out());
+    if (a.outChannelsLast())
+      upsampleNearestChannelsLast(a.in(0), x[0], x[2], x[3], x[1], scale, a.out());
+    else
+      upsampleNearest(a.in(0), x[0] * x[1], x[2], x[3], scale, a.out());
   });
 }
 
@@ -149,19 +158,36 @@ std::unique_ptr<OpKernel> prepareAvgPoolKernel(const KernelSetup &setup) {
 
 std::unique_ptr<OpKernel> prepareTransposeKernel(const KernelSetup &setup) {
   return kernelOf([permutation = listOf(setup.op)](const OpArgs &a) {
-    transpose(a.in(0), a.shape(0), permutation, a.out());
+    // The permutation of the bytes: output position k holds logical output
+    // axis order[k], which is input axis permutation[order[k]], which lies
+    // at the input's physical position inverse[...].
+    const Dims x = a.shape(0);
+    const Dims in = physicalOrder(x.size(), a.channelsLast(0)),
+               out = physicalOrder(x.size(), a.outChannelsLast());
+    Dims inverse(x.size()), bytes(x.size());
+    for (size_t k = 0; k < x.size(); ++k)
+      inverse[static_cast<size_t>(in[k])] = static_cast<int64_t>(k);
+    for (size_t k = 0; k < x.size(); ++k)
+      bytes[k] = inverse[static_cast<size_t>(permutation[static_cast<size_t>(out[k])])];
+    transpose(a.in(0), physicalShape(x, a.channelsLast(0)), bytes, a.out());
   });
 }
 
 std::unique_ptr<OpKernel> prepareReduceSumKernel(const KernelSetup &setup) {
   return kernelOf([axes = listOf(setup.op)](const OpArgs &a) {
-    reduceSumKeepDims(a.in(0), a.shape(0), axes, a.out());
+    // In the input's layout, which the result shares (the compiler's).
+    Dims physical;
+    for (int64_t axis : axes)
+      physical.push_back(physicalAxis(axis, a.shape(0).size(), a.channelsLast(0)));
+    reduceSumKeepDims(a.in(0), physicalShape(a.shape(0), a.channelsLast(0)), physical, a.out());
   });
 }
 
 std::unique_ptr<OpKernel> prepareSliceKernel(const KernelSetup &setup) {
   return kernelOf([s = AxisRangeAttrs::read(setup.op)](const OpArgs &a) {
-    sliceAxis(a.in(0), a.shape(0), s.axis, s.first, s.second, a.out());
+    const bool last = a.channelsLast(0);
+    sliceAxis(a.in(0), physicalShape(a.shape(0), last), physicalAxis(s.axis, a.shape(0).size(), last),
+              s.first, s.second, a.out());
   });
 }
 
@@ -169,7 +195,9 @@ std::unique_ptr<OpKernel> preparePadKernel(const KernelSetup &setup) {
   if (setup.driver != Driver::WholeBatch)
     return nullptr;
   return kernelOf([p = AxisRangeAttrs::read(setup.op)](const OpArgs &a) {
-    padAxis(a.in(0), a.shape(0), p.axis, p.first, p.second, a.out());
+    const bool last = a.channelsLast(0);
+    padAxis(a.in(0), physicalShape(a.shape(0), last), physicalAxis(p.axis, a.shape(0).size(), last),
+            p.first, p.second, a.out());
   });
 }
 

@@ -50,6 +50,16 @@ Dims Frame::fullShape(int32_t index) const {
 
 int64_t OpArgs::outCount() const { return product(outShape()); }
 
+Dims OpArgs::physicalShapeLikeOut(size_t i) const {
+  Dims padded = shape(i);
+  const size_t rank = frame.desc.values[op.result].kind == ValueKind::Arena
+                          ? frame.desc.values[op.result].shape.size() + 1
+                          : frame.desc.values[op.result].shape.size();
+  if (padded.size() < rank)
+    padded.insert(padded.begin(), rank - padded.size(), 1);
+  return module::physicalShape(padded, outChannelsLast());
+}
+
 const float *OpArgs::tableRow(size_t i) const {
   return i < op.operands.size() && op.operands[i] >= 0 &&
                  frame.desc.values[op.operands[i]].kind == ValueKind::TableRow

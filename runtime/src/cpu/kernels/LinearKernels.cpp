@@ -42,6 +42,13 @@ Conv2DShape convolutionShape(const KernelSetup &setup, const Dims &input, const 
   return Conv2DShape::fromModule(input, weight, module::Conv2DAttrs::read(setup.op));
 }
 
+/// How the forward convolution's input and output lie (module/Layout.h).
+Conv2DShape withLayouts(Conv2DShape shape, bool input, bool output) {
+  shape.inputChannelsLast = input;
+  shape.outputChannelsLast = output;
+  return shape;
+}
+
 class PrepackedDense final : public OpKernel {
 public:
   explicit PrepackedDense(const KernelSetup &s)
@@ -61,7 +68,9 @@ private:
 class PrepackedConv2D final : public OpKernel {
 public:
   explicit PrepackedConv2D(const KernelSetup &s)
-      : layer_(s.context, convolutionShape(s, s.storedShape(0), s.storedShape(1)),
+      : layer_(s.context,
+               withLayouts(convolutionShape(s, s.storedShape(0), s.storedShape(1)),
+                           s.channelsLast(0), s.outChannelsLast()),
                s.constantData(s.operand(1)), s.constantData(s.operand(2)), epilogueOf(s),
                s.batch) {}
   void run(const OpArgs &a) override {
@@ -90,9 +99,14 @@ Conv2DShape checkedShape(const KernelSetup &s, const Dims &input, const Dims &ou
 /// convolution input -> output with `weight`.
 class TrainableConvolution final : public OpKernel {
 public:
+  /// `input`, `output` and `weight` of the forward convolution, with how its
+  /// input and output lie.
   TrainableConvolution(const KernelSetup &s, const Dims &input, const Dims &output,
-                       const Dims &weight)
-      : conv_(s.context, checkedShape(s, input, output, weight), s.batch) {}
+                       const Dims &weight, bool inputChannelsLast, bool outputChannelsLast)
+      : conv_(s.context,
+              withLayouts(checkedShape(s, input, output, weight), inputChannelsLast,
+                          outputChannelsLast),
+              s.batch) {}
   void run(const OpArgs &a) override {
     CpuContext &context = a.frame.context;
     switch (a.op.kind) {
@@ -130,7 +144,8 @@ std::unique_ptr<OpKernel> prepareConv2DKernel(const KernelSetup &setup) {
   if (setup.driver == Driver::Sampler)
     return std::make_unique<PrepackedConv2D>(setup);
   return std::make_unique<TrainableConvolution>(
-      setup, setup.storedShape(0), setup.desc.values[setup.op.result].shape, setup.storedShape(1));
+      setup, setup.storedShape(0), setup.desc.values[setup.op.result].shape, setup.storedShape(1),
+      setup.channelsLast(0), setup.outChannelsLast());
 }
 
 /// [grad, weight] -> the input's cotangent, shaped as the forward input.
@@ -138,7 +153,8 @@ std::unique_ptr<OpKernel> prepareConv2DBackwardDataKernel(const KernelSetup &set
   if (setup.driver != Driver::WholeBatch)
     return nullptr;
   return std::make_unique<TrainableConvolution>(
-      setup, setup.desc.values[setup.op.result].shape, setup.storedShape(0), setup.storedShape(1));
+      setup, setup.desc.values[setup.op.result].shape, setup.storedShape(0), setup.storedShape(1),
+      setup.outChannelsLast(), setup.channelsLast(0));
 }
 
 /// [input, grad] -> the weight's cotangent, summed over the batch.
@@ -146,7 +162,8 @@ std::unique_ptr<OpKernel> prepareConv2DBackwardWeightKernel(const KernelSetup &s
   if (setup.driver != Driver::WholeBatch)
     return nullptr;
   return std::make_unique<TrainableConvolution>(
-      setup, setup.storedShape(0), setup.storedShape(1), setup.desc.values[setup.op.result].shape);
+      setup, setup.storedShape(0), setup.storedShape(1), setup.desc.values[setup.op.result].shape,
+      setup.channelsLast(0), setup.channelsLast(1));
 }
 
 std::unique_ptr<OpKernel> prepareOuterSumKernel(const KernelSetup &setup) {

@@ -16,7 +16,8 @@ public:
       : layer_(s.storedShape(0)[0], attrs.groups, attrs.epsilon, s.constantData(s.operand(1)),
                s.constantData(s.operand(2)), s.op.act) {}
   void run(const OpArgs &a) override {
-    layer_.run(a.frame.context, a.frame.batch, product(a.storedShape(0), 1), a.in(0), a.out());
+    layer_.run(a.frame.context, a.frame.batch, product(a.storedShape(0), 1), a.in(0), a.out(),
+               a.outChannelsLast());
   }
 
 private:
@@ -52,8 +53,9 @@ std::unique_ptr<OpKernel> prepareGroupNormKernel(const KernelSetup &setup) {
   // Trainable gamma and beta, read at every call.
   return kernelOf([attrs = module::GroupNormAttrs::read(setup.op)](const OpArgs &a) {
     const Dims x = a.shape(0);
-    groupNorm(x[0], x[1], product(x) / (x[0] * x[1]), attrs.groups, attrs.epsilon, a.in(1),
-              a.in(2), a.op.act, a.in(0), a.out());
+    (a.outChannelsLast() ? groupNormChannelsLast : groupNorm)(
+        x[0], x[1], product(x) / (x[0] * x[1]), attrs.groups, attrs.epsilon, a.in(1), a.in(2),
+        a.op.act, a.in(0), a.out());
   });
 }
 
@@ -63,8 +65,9 @@ std::unique_ptr<OpKernel> prepareGroupNormGradKernel(const KernelSetup &setup) {
   return kernelOf([attrs = module::GroupNormGradAttrs::read(setup.op)](const OpArgs &a) {
     const Dims x = a.shape(0);
     auto cotangent = [&](size_t i) { return furtherResult(a, attrs.cotangents[i]); };
-    groupNormGrad(x[0], x[1], product(x) / (x[0] * x[1]), attrs.groups, attrs.epsilon, a.in(1),
-                  a.in(0), a.in(2), cotangent(0), cotangent(1), cotangent(2));
+    (a.channelsLast(0) ? groupNormGradChannelsLast : groupNormGrad)(
+        x[0], x[1], product(x) / (x[0] * x[1]), attrs.groups, attrs.epsilon, a.in(1), a.in(0),
+        a.in(2), cotangent(0), cotangent(1), cotangent(2));
   });
 }
 

@@ -14,22 +14,27 @@ namespace tweedie {
 /// come from `params`; the precomputed time tables are evaluated here, in
 /// float64, and rounded once. The function must have the form
 /// `precompute* ; sampler.loop (init = the noise argument) ; return`.
-/// Failures are diagnostics at the offending op.
+/// Failures are diagnostics at the offending op. With `channelsLast`, values
+/// that meet convolutions are stored channels last where every kernel that
+/// touches them can read it (Target/CPU/ChannelsLast.h); without, all plain.
 mlir::FailureOr<module::ModuleDesc> buildModuleDesc(mlir::func::FuncOp entry,
-                                                    reference::ParamProvider params);
+                                                    reference::ParamProvider params,
+                                                    bool channelsLast = true);
 
 /// Translates a gradient function (--tweedie-autodiff of a loss over (data,
 /// seed, step)) into a training step: loss and weight gradients, the weights'
 /// initial values from `params`. The result lives in memory (a module file
 /// holds samplers only).
 mlir::FailureOr<module::ModuleDesc> buildTrainingDesc(mlir::func::FuncOp entry,
-                                                      reference::ParamProvider params);
+                                                      reference::ParamProvider params,
+                                                      bool channelsLast = true);
 
 /// A batch evaluation of a network (x [B, ...]) -> [B, ...]: the training
 /// step's executor runs it once, no loss and no gradients (TrainingDesc's
 /// `output` names the result).
 mlir::FailureOr<module::ModuleDesc> buildEvaluationDesc(mlir::func::FuncOp entry,
-                                                        reference::ParamProvider params);
+                                                        reference::ParamProvider params,
+                                                        bool channelsLast = true);
 
 } // namespace tweedie
 
