@@ -11,6 +11,7 @@
 #include "cpu/Elementwise.h"
 #include "cpu/Normalization.h"
 #include "cpu/RowInvariantGemm.h"
+#include "LayerTestSupport.h"
 #include "tweedie/Reference/Kernels.h"
 #include "tweedie/Reference/SamplerSteps.h"
 
@@ -23,31 +24,13 @@
 
 using namespace tweedie;
 namespace ref = tweedie::reference;
+using tweedie::testing::asTensor;
+using tweedie::testing::pattern;
+using tweedie::testing::relativeError;
 
 namespace {
 
 constexpr double kTolerance = 1e-5;
-
-std::vector<float> pattern(size_t n, double phase, double scale = 1.0) {
-  std::vector<float> v(n);
-  for (size_t i = 0; i < n; ++i)
-    v[i] = static_cast<float>(scale * std::sin(phase * (i + 1) + 0.3 * (i % 7)));
-  return v;
-}
-
-ref::Tensor asTensor(ref::Shape shape, const std::vector<float> &v) {
-  return ref::Tensor(std::move(shape), std::vector<double>(v.begin(), v.end()));
-}
-
-double relativeError(const std::vector<float> &actual, const ref::Tensor &expected) {
-  EXPECT_EQ(static_cast<int64_t>(actual.size()), expected.numel());
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < actual.size(); ++i) {
-    diff += (actual[i] - expected[i]) * (actual[i] - expected[i]);
-    norm += expected[i] * expected[i];
-  }
-  return std::sqrt(diff / std::max(norm, 1e-300));
-}
 
 /// The reference epilogue: act(y) (+ residual).
 ref::Tensor epilogue(ref::Tensor y, cpu::Activation a, const ref::Tensor *residual) {

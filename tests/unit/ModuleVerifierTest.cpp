@@ -69,6 +69,10 @@ TEST(ModuleVerifier, AcceptsTheValidModuleAndItRoundTrips) {
   EXPECT_EQ(parsed.values.size(), 5u);
   EXPECT_EQ(parsed.constants[1].data, d.constants[1].data);
   EXPECT_EQ(parsed.body[1].floats, d.body[1].floats);
+  // The layout flag (format 8) round-trips; absent, it reads as plain.
+  EXPECT_FALSE(parsed.values[2].channelsLast);
+  d.values[2].channelsLast = true;
+  EXPECT_TRUE(parseModule(serializeModule(d), "m.tweedie").values[2].channelsLast);
 }
 
 struct Breakage {
@@ -165,6 +169,12 @@ const Breakage kBreakages[] = {
      "transposes of more than 7 dims per sample are not supported"},
     {"NextStatePartlyOverlapsTheState", [](ModuleDesc &d) { d.values[3].offset = 8; },
      "the next state (bytes 8+16) partly overlaps the state (bytes 0+16)"},
+    {"ConstantReadChannelsLast",
+     [](ModuleDesc &d) {
+       d.constants[0].shape = d.values[1].shape = {2, 2, 4}; // stored as written
+       d.values[1].channelsLast = true;
+     },
+     "value #1 reads constant 'w' [2, 2, 4] channels last"},
     {"RandnWithOperands",
      [](ModuleDesc &d) {
        d.body[0] = OpDesc{OpKind::Randn, {0}, 2, {0}, {}, Activation::None, ""};

@@ -165,6 +165,42 @@ INSTANTIATE_TEST_SUITE_P(
                                "", false, 0, false, false, "gated_mlp"}),
     [](const auto &info) { return std::string(info.param.name); });
 
+/// One training step of 16 examples (fixed data, seed and step): its loss,
+/// and its gradients in `grads`; `layouts` counts the channels-last values.
+double oneStep(const TrainingCompileOptions &options, std::vector<std::vector<float>> &grads,
+               int64_t *layouts = nullptr) {
+  TrainingCompileResult compiled;
+  EXPECT_TRUE(compileTraining(options, compiled));
+  if (layouts)
+    *layouts = std::count_if(compiled.step.values.begin(), compiled.step.values.end(),
+                             [](const module::ValueDesc &v) { return v.channelsLast; });
+  constexpr int64_t batch = 16;
+  const int64_t width = compiled.step.sampleNumel();
+  std::vector<float> data(batch * width);
+  for (int64_t i = 0; i < batch * width; ++i)
+    data[i] = static_cast<float>(noiseAt(9, static_cast<uint32_t>(i / width), 0, 0, i % width));
+  BatchExecutor step(std::move(compiled.step), batch);
+  const double loss = step.run(data.data(), 5, 17, nullptr);
+  for (size_t k = 0; k < step.numParameters(); ++k) {
+    std::span<const float> g = step.gradient(k);
+    grads.emplace_back(g.begin(), g.end());
+  }
+  return loss;
+}
+
+/// Two steps compute the same function: losses within 1e-6, every gradient
+/// within 1e-5 (relative).
+void expectSameStep(double loss, const std::vector<std::vector<float>> &grads, double twinLoss,
+                    const std::vector<std::vector<float>> &twinGrads, const std::string &what) {
+  EXPECT_NEAR(loss, twinLoss, 1e-6 * std::abs(twinLoss)) << what;
+  ASSERT_EQ(grads.size(), twinGrads.size()) << what;
+  for (size_t k = 0; k < grads.size(); ++k) {
+    ASSERT_EQ(grads[k].size(), twinGrads[k].size());
+    const std::vector<double> twin(twinGrads[k].begin(), twinGrads[k].end());
+    EXPECT_LT(tweedie::testing::relativeError(grads[k], twin), 1e-5) << what << " gradient " << k;
+  }
+}
+
 /// A network with its activations and residual adds fused into dense and
 /// conv2d trains the same function as the network written out op by op: the
 /// same loss and gradients at the same step (the training step used to apply
@@ -172,38 +208,34 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(CompiledStep, FusedEpiloguesTrainTheirUnfusedTwin) {
   for (const auto &[fused, unfused] : {std::pair{"fused_mlp", "unfused_mlp"},
                                        std::pair{"fused_conv", "unfused_conv"}}) {
-    auto stepOf = [&](const char *network, std::vector<std::vector<float>> &grads) {
-      TrainingCompileOptions options;
-      options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/fused_epilogues.mlir";
-      options.network = network;
-      options.syntheticSeed = 3;
-      TrainingCompileResult compiled;
-      EXPECT_TRUE(compileTraining(options, compiled));
-      constexpr int64_t batch = 16;
-      const int64_t width = compiled.step.sampleNumel();
-      std::vector<float> data(batch * width);
-      for (int64_t i = 0; i < batch * width; ++i)
-        data[i] = static_cast<float>(noiseAt(9, static_cast<uint32_t>(i / width), 0, 0, i % width));
-      BatchExecutor step(std::move(compiled.step), batch);
-      const double loss = step.run(data.data(), 5, 17, nullptr);
-      for (size_t k = 0; k < step.numParameters(); ++k) {
-        std::span<const float> g = step.gradient(k);
-        grads.emplace_back(g.begin(), g.end());
-      }
-      return loss;
-    };
+    TrainingCompileOptions options;
+    options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/fused_epilogues.mlir";
+    options.syntheticSeed = 3;
     std::vector<std::vector<float>> fusedGrads, unfusedGrads;
-    const double fusedLoss = stepOf(fused, fusedGrads);
-    const double unfusedLoss = stepOf(unfused, unfusedGrads);
-    EXPECT_NEAR(fusedLoss, unfusedLoss, 1e-6 * std::abs(unfusedLoss)) << fused;
-    ASSERT_EQ(fusedGrads.size(), unfusedGrads.size()) << fused;
-    for (size_t k = 0; k < fusedGrads.size(); ++k) {
-      ASSERT_EQ(fusedGrads[k].size(), unfusedGrads[k].size());
-      const std::vector<double> twin(unfusedGrads[k].begin(), unfusedGrads[k].end());
-      EXPECT_LT(tweedie::testing::relativeError(fusedGrads[k], twin), 1e-5) << fused << " gradient " << k;
-    }
+    options.network = fused;
+    const double fusedLoss = oneStep(options, fusedGrads);
+    options.network = unfused;
+    const double unfusedLoss = oneStep(options, unfusedGrads);
+    expectSameStep(fusedLoss, fusedGrads, unfusedLoss, unfusedGrads, fused);
     std::printf("%s vs %s: loss %.9g vs %.9g\n", fused, unfused, fusedLoss, unfusedLoss);
   }
+}
+
+/// Channels-last activations (convolutions, group norms, attention's views,
+/// upsampling, the skip concatenations, bias gradients) train the function
+/// the plain layout trains.
+TEST(CompiledStep, ChannelsLastTrainsWhatThePlainLayoutTrains) {
+  TrainingCompileOptions options;
+  options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/tiny_unet.mlir";
+  options.syntheticSeed = 3;
+  std::vector<std::vector<float>> lastGrads, plainGrads;
+  int64_t last = 0, plain = 0;
+  const double lastLoss = oneStep(options, lastGrads, &last);
+  options.channelsLast = false;
+  const double plainLoss = oneStep(options, plainGrads, &plain);
+  EXPECT_GT(last, 0) << "no value of tiny_unet's step is stored channels last";
+  EXPECT_EQ(plain, 0);
+  expectSameStep(lastLoss, lastGrads, plainLoss, plainGrads, "channels last");
 }
 
 // Sliced score matching's loss against its definition: at one noise level
