@@ -87,8 +87,9 @@ std::string writeTemp(const std::string &name, const std::string &text) {
 }
 
 std::vector<std::byte> compileImage(const std::string &irPath, const std::string &sampler,
-                                    const std::string &weights) {
+                                    const std::string &weights, ActivationLayout layout) {
   CompileOptions options;
+  options.layout = layout;
   options.input = irPath;
   options.sampler = sampler;
   options.weights = weights;
@@ -125,8 +126,8 @@ std::vector<float> sampleRange(tweedie_module *mod, int64_t first, int64_t count
 
 std::vector<float> compiledSamples(const std::string &irPath, int64_t count, uint64_t seed,
                                    int threads, const std::string &sampler,
-                                   const std::string &weights) {
-  std::vector<std::byte> image = compileImage(irPath, sampler, weights);
+                                   const std::string &weights, ActivationLayout layout) {
+  std::vector<std::byte> image = compileImage(irPath, sampler, weights, layout);
   tweedie_instance *instance = nullptr;
   EXPECT_EQ(tweedie_instance_create(&instance), nullptr);
   tweedie_status *status = nullptr;

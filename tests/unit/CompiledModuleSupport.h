@@ -8,6 +8,7 @@
 #ifndef TWEEDIE_TESTS_COMPILEDMODULESUPPORT_H
 #define TWEEDIE_TESTS_COMPILEDMODULESUPPORT_H
 
+#include "tweedie/Driver/Compile.h"
 #include "tweedie/Reference/Tensor.h"
 #include "tweedie/tweedie.h"
 
@@ -32,7 +33,8 @@ std::string writeTemp(const std::string &name, const std::string &text);
 /// `--sampler SAMPLER` when `sampler` is not empty, `--weights WEIGHTS` when
 /// `weights` is not empty).
 std::vector<std::byte> compileImage(const std::string &irPath, const std::string &sampler = "",
-                                    const std::string &weights = "");
+                                    const std::string &weights = "",
+                                    ActivationLayout layout = ActivationLayout::Auto);
 
 /// Loads an image through the C API; null (and the status in `status`) on failure.
 tweedie_module *load(tweedie_instance *instance, const std::vector<std::byte> &image,
@@ -45,7 +47,8 @@ std::vector<float> sampleRange(tweedie_module *mod, int64_t first, int64_t count
 /// Samples from the compiled module (through serialise + load + C API).
 std::vector<float> compiledSamples(const std::string &irPath, int64_t count, uint64_t seed,
                                    int threads = 1, const std::string &sampler = "",
-                                   const std::string &weights = "");
+                                   const std::string &weights = "",
+                                   ActivationLayout layout = ActivationLayout::Auto);
 
 /// The runtime's prior noise for samples [0, count): Philox at the prior step.
 reference::Tensor priorNoise(const std::string &irPath, int64_t count, uint64_t seed);

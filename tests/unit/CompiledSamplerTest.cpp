@@ -24,6 +24,8 @@ struct Case {
   int steps;
   int64_t count;
   double tolerance;
+  /// Auto follows the target; unet28 also runs channels last everywhere.
+  tweedie::ActivationLayout layout = tweedie::ActivationLayout::Auto;
 };
 
 class CompiledVsReference : public ::testing::TestWithParam<Case> {};
@@ -33,7 +35,7 @@ TEST_P(CompiledVsReference, SamplesMatchTheFloat64Interpreter) {
   std::string path = writeTemp(std::string(c.model) + "-" + std::to_string(c.steps) + ".mlir",
                                withSampler(c.model, c.method, c.steps));
   const uint64_t seed = 2024;
-  std::vector<float> compiled = compiledSamples(path, c.count, seed);
+  std::vector<float> compiled = compiledSamples(path, c.count, seed, 1, "", "", c.layout);
   std::vector<double> reference =
       referenceSamples(path, priorNoise(path, c.count, seed), seed);
   double error = relativeError(compiled, reference);
@@ -48,21 +50,25 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"mlp2d", "#sampler.ddpm<variance = posterior>", 100, 64, 1e-4},
         Case{"mlp2d", "#sampler.ddim<eta = 0.0>", 20, 64, 1e-4},
         Case{"unet28", "#sampler.ddpm<variance = posterior>", 100, 2, 1e-3},
-        Case{"unet28", "#sampler.ddim<eta = 0.0>", 20, 2, 1e-3}),
+        Case{"unet28", "#sampler.ddim<eta = 0.0>", 20, 2, 1e-3},
+        Case{"unet28", "#sampler.ddim<eta = 0.0>", 20, 2, 1e-3,
+             tweedie::ActivationLayout::ChannelsLast}),
     [](const auto &info) {
       return std::string(info.param.model) + "_" +
              (std::string(info.param.method).find("ddim") != std::string::npos ? "DDIM"
                                                                                : "DDPM") +
-             std::to_string(info.param.steps);
+             std::to_string(info.param.steps) +
+             (info.param.layout == tweedie::ActivationLayout::ChannelsLast ? "_NHWC" : "");
     });
 
 /// Same seed: one batch, several batches of other sizes, 1..4 threads give
 /// bit-identical samples (a sample's arithmetic depends on nothing else).
-void expectBatchAndThreadInvariance(const std::string &model, const std::string &method,
-                                    int steps, int64_t count,
-                                    const std::vector<int64_t> &pieces) {
+void expectBatchAndThreadInvariance(
+    const std::string &model, const std::string &method, int steps, int64_t count,
+    const std::vector<int64_t> &pieces,
+    tweedie::ActivationLayout layout = tweedie::ActivationLayout::Auto) {
   std::string path = writeTemp(model + "-invariance.mlir", withSampler(model, method, steps));
-  std::vector<std::byte> image = compileImage(path);
+  std::vector<std::byte> image = compileImage(path, "", "", layout);
   tweedie_instance *instance = nullptr;
   ASSERT_EQ(tweedie_instance_create(&instance), nullptr);
   tweedie_status *status = nullptr;
@@ -92,8 +98,9 @@ TEST(CompiledDeterminism, Mlp2dBatchesAndThreadsAreBitIdentical) {
 }
 
 TEST(CompiledDeterminism, Unet28BatchesAndThreadsAreBitIdentical) {
-  expectBatchAndThreadInvariance("unet28", "#sampler.ddpm<variance = posterior>", 4, 9,
-                                 {1, 2, 6});
+  for (auto layout : {tweedie::ActivationLayout::Plain, tweedie::ActivationLayout::ChannelsLast})
+    expectBatchAndThreadInvariance("unet28", "#sampler.ddpm<variance = posterior>", 4, 9,
+                                   {1, 2, 6}, layout);
 }
 
 /// Every flipped byte and every truncation of a real module is an

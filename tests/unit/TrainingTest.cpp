@@ -230,8 +230,9 @@ TEST(CompiledStep, ChannelsLastTrainsWhatThePlainLayoutTrains) {
   options.syntheticSeed = 3;
   std::vector<std::vector<float>> lastGrads, plainGrads;
   int64_t last = 0, plain = 0;
+  options.layout = ActivationLayout::ChannelsLast;
   const double lastLoss = oneStep(options, lastGrads, &last);
-  options.channelsLast = false;
+  options.layout = ActivationLayout::Plain;
   const double plainLoss = oneStep(options, plainGrads, &plain);
   EXPECT_GT(last, 0) << "no value of tiny_unet's step is stored channels last";
   EXPECT_EQ(plain, 0);

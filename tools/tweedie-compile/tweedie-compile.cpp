@@ -1,5 +1,6 @@
 //===- tweedie-compile.cpp - a network + sampler -> a standalone sampler --===//
 #include "CliChecks.h"
+#include "LayoutOption.h"
 #include "SamplerCli.h"
 #include "tweedie/Driver/Compile.h"
 #include "tweedie/Driver/SamplerCatalog.h"
@@ -149,13 +150,7 @@ int main(int argc, char **argv) {
                  "x86-64-v3 (AVX2), x86-64-v4 (AVX-512)")
       ->check(CLI::IsMember({"native", "x86-64", "x86-64-v2", "x86-64-v3", "x86-64-v4"}))
       ->capture_default_str();
-  std::string layout = "auto";
-  app.add_option("--layout", layout,
-                 "Activation layout: auto stores the values convolutions meet channels last "
-                 "(NHWC) where every kernel that touches them can, so no convolution reorders "
-                 "them; plain keeps every value NCHW")
-      ->check(CLI::IsMember({"auto", "plain"}))
-      ->capture_default_str();
+  tools::addLayoutOption(app, options.layout);
   app.add_option("-o,--output", output,
                  "Output path (default: the input's name with .tweedie, no suffix for "
                  "exe, .so for library)");
@@ -171,7 +166,6 @@ int main(int argc, char **argv) {
     return 2;
   }
   options.generatedKernels = kernels == "generated";
-  options.channelsLast = layout == "auto";
 
   CompileResult result;
   if (!compileSampler(options, result))

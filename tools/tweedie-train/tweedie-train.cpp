@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CliChecks.h"
+#include "LayoutOption.h"
 #include "ProgressBar.h"
 #include "TrainingData.h"
 #include "tweedie/BatchExecutor.h"
@@ -300,18 +301,12 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember(trainingPhases()));
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "No progress bar");
-  std::string layout = "auto";
-  app.add_option("--layout", layout,
-                 "Activation layout: auto stores the values convolutions meet channels last "
-                 "(NHWC) where every kernel that touches them can; plain keeps them NCHW")
-      ->check(CLI::IsMember({"auto", "plain"}))
-      ->capture_default_str();
+  tools::addLayoutOption(app, o.compile.layout);
   app.add_flag("--profile", o.profile,
                "After training, print where the steps after the first spent their time, per "
                "op kind");
   CLI11_PARSE(app, argc, argv);
   o.progress = !quiet;
-  o.compile.channelsLast = layout == "auto";
   o.compile.syntheticSeed = o.seed;
   if (o.compile.compileTo.empty() && o.output.empty()) {
     fmt::print(stderr, "tweedie-train: -o CHECKPOINT is required (or --compile-to)\n");

@@ -170,7 +170,8 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   if (!params)
     return false;
   module::ModuleDesc info = result.module;
-  FailureOr<module::ModuleDesc> desc = buildModuleDesc(entry, std::move(*params), options.channelsLast);
+  FailureOr<module::ModuleDesc> desc = buildModuleDesc(
+      entry, std::move(*params), storesChannelsLast(options.layout, resolveTargetCpu(options.cpu)));
   if (failed(desc))
     return false;
   result.module = std::move(*desc);

@@ -10,6 +10,7 @@
 #include "DriverCommon.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/InitAll.h"
+#include "tweedie/Target/CPU/Kernels.h"
 #include "tweedie/Target/CPU/ModuleBuilder.h"
 
 #include "mlir/AsmParser/AsmParser.h"
@@ -214,7 +215,8 @@ bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResul
   if (!params)
     return false;
   auto step = module->lookupSymbol<func::FuncOp>(std::string(kLossName) + "_grad");
-  FailureOr<module::ModuleDesc> desc = buildTrainingDesc(step, std::move(*params), options.channelsLast);
+  FailureOr<module::ModuleDesc> desc = buildTrainingDesc(
+      step, std::move(*params), storesChannelsLast(options.layout, resolveTargetCpu("native")));
   if (failed(desc))
     return false;
   result.step = std::move(*desc);

@@ -8,6 +8,7 @@
 #ifndef TWEEDIE_DRIVER_COMPILETRAINING_H
 #define TWEEDIE_DRIVER_COMPILETRAINING_H
 
+#include "tweedie/Driver/Compile.h"
 #include "tweedie/module/ModuleDesc.h"
 
 #include <cstdint>
@@ -36,7 +37,7 @@ struct TrainingCompileOptions {
   std::string weights;    // initial weights (.safetensors), empty: synthetic
   uint64_t syntheticSeed = 0;
   std::string compileTo;  // a trainingPhases() entry: print the IR there
-  bool channelsLast = true; // store what convolutions meet NHWC where possible
+  ActivationLayout layout = ActivationLayout::Auto; // for this machine
 };
 
 struct TrainingCompileResult {
