@@ -279,9 +279,9 @@ def child_rss(command, env=None):
 
 
 class Tweedie:
-    def __init__(self, build, workdir, threads, bench=None):
+    def __init__(self, build, workdir, threads):
         self.bin = pathlib.Path(build) / "bin"
-        self.bench = pathlib.Path(bench) if bench else self.bin / "tweedie-bench"
+        self.bench = self.bin / "tweedie-bench"
         self.workdir = pathlib.Path(workdir)
         self.threads = threads
         self.modules = {}
@@ -387,9 +387,10 @@ def main():
     parser.add_argument("--write", default=str(ROOT / "docs" / "BENCHMARKS.md"),
                         help="markdown file the run is appended to ('': print only)")
     parser.add_argument("--label", default="", help="a heading for this run")
-    parser.add_argument("--tweedie-before", metavar="TWEEDIE_BENCH",
-                        help="another build's tweedie-bench, run as engine 'tweedie-before' "
-                        "(before/after in one interleaved run; the modules come from --build)")
+    parser.add_argument("--tweedie-before", metavar="BUILD",
+                        help="another build directory, run as engine 'tweedie-before' "
+                        "(before/after in one interleaved run; its own tweedie-compile, "
+                        "tweedie-bench and tweedie-train)")
     parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "WORKLOAD"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--noise", help=argparse.SUPPRESS)
@@ -413,9 +414,9 @@ def main():
     engines = [e for e in args.engines.split(",") if e != "tweedie"]
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="tweedie-peers-"))
     tweedie = Tweedie(args.build, workdir, args.threads)
-    before = Tweedie(args.build, workdir, args.threads, args.tweedie_before)
-    before.modules = tweedie.modules  # the same compiled modules
     if args.tweedie_before:
+        (workdir / "before").mkdir()
+        before = Tweedie(args.tweedie_before, workdir / "before", args.threads)
         engines.insert(0, "tweedie-before")
     log = lambda *m: print(*m, file=sys.stderr, flush=True)
 
@@ -443,7 +444,7 @@ def main():
                 np.save(noise_path, np.random.default_rng(1).standard_normal(
                     [w.batch] + sample_shape(network)).astype(np.float32))
             for engine in ["tweedie"] + engines:
-                if w.train and engine in ("onnxruntime", "openvino", "tweedie-before"):
+                if w.train and engine in ("onnxruntime", "openvino"):
                     continue
                 if engine in ("tweedie", "tweedie-before"):
                     runner = tweedie if engine == "tweedie" else before
