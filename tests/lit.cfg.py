@@ -22,3 +22,12 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%models", os.path.join(repo_root, "models")))
 config.substitutions.append(
     ("%tweedie_lib", os.path.join(os.path.dirname(tweedie_bin), "lib")))
+
+# ptxas from the CUDA toolkit validates the PTX the CUDA target writes; tests
+# that need it declare `REQUIRES: ptxas` and are reported unsupported without it.
+import shutil
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

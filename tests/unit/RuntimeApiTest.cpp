@@ -17,6 +17,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -448,10 +449,29 @@ TEST_F(RuntimeApi, BadRequestsAreInvalidArguments) {
   tweedie_status_free(status);
   tweedie_session_options gpu{"quantum", 1};
   status = tweedie_session_create(module_, &gpu, &session);
-  EXPECT_NE(tweedie_status_get_code(status), TWEEDIE_OK);
+  EXPECT_EQ(tweedie_status_get_code(status), TWEEDIE_INVALID_ARGUMENT);
   EXPECT_NE(std::string(tweedie_status_message(status)).find("quantum"), std::string::npos)
       << tweedie_status_message(status);
   tweedie_status_free(status);
+}
+
+/// Device "cuda" probes the driver (dlopen; the runtime links no CUDA) and
+/// says what it found: no driver, a driver without GPUs, or a GPU that this
+/// runtime cannot run modules on yet. Never a crash, never a session.
+TEST_F(RuntimeApi, CudaIsUnavailableWithWhatTheDriverFound) {
+  tweedie_session_options cuda{"cuda", 1};
+  tweedie_session *session = nullptr;
+  tweedie_status *status = tweedie_session_create(module_, &cuda, &session);
+  EXPECT_EQ(tweedie_status_get_code(status), TWEEDIE_UNAVAILABLE);
+  EXPECT_EQ(session, nullptr);
+  const std::string message = tweedie_status_message(status);
+  tweedie_status_free(status);
+  EXPECT_EQ(message.rfind("device 'cuda'", 0), 0u) << message;
+  const bool noDriver = message.find("no CUDA driver on this machine") != std::string::npos;
+  const bool noGpu = message.find("finds no") != std::string::npos;
+  const bool gpu = message.find("(sm_") != std::string::npos;
+  EXPECT_TRUE(noDriver || noGpu || gpu) << message;
+  std::printf("device 'cuda' here: %s\n", message.c_str());
 }
 
 } // namespace

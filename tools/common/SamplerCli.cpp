@@ -109,7 +109,7 @@ int runSamplerMain(int argc, char **argv, const std::string &name,
                           "compiled into it."
                         : "Runs a compiled Tweedie module and writes its samples."};
   app.name(name);
-  std::string modulePath, out, png, dataPath;
+  std::string modulePath, out, png, dataPath, device = "cpu";
   int64_t count = 16, firstSample = 0;
   uint64_t seed = 0;
   int threads = 0;
@@ -131,6 +131,10 @@ int runSamplerMain(int argc, char **argv, const std::string &name,
   app.add_option("-t,--threads", threads, "Worker threads (0: all hardware threads)")
       ->capture_default_str()
       ->check(wholeNumberIn(0, 4096));
+  app.add_option("--device", device,
+                 "cpu, or cuda (an NVIDIA GPU, through the driver found at run time)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   app.add_option("-o,--out", out, "Write the samples as a NumPy .npy array [N, ...]");
   app.add_option("--png", png, "Write a picture: an image grid, or a 2-D scatter plot");
   app.add_option("--data", dataPath,
@@ -153,7 +157,7 @@ int runSamplerMain(int argc, char **argv, const std::string &name,
       fmt::print("{}\nsample shape: [{}]\n", module->description(), fmt::join(shape, ", "));
       return 0;
     }
-    Session session(*module, {"cpu", threads});
+    Session session(*module, {device.c_str(), threads});
     if (module->likelihoodPriorStd() > 0)
       return runLikelihood(session, *module, dataPath, out, quiet);
     if (!dataPath.empty())

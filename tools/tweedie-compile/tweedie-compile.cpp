@@ -133,7 +133,8 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   app.add_option("--compile-to", options.compileTo,
                  "Stop after this phase and print its IR: input, expanded, fused, planned, "
-                 "cpu, module")
+                 "cpu, module (the execution plan), ptx (the generated kernels as PTX for "
+                 "sm_80 and sm_90)")
       ->check(CLI::IsMember(compilePhases()));
   app.add_option("--emit", emit,
                  "module: a .tweedie file for tweedie-run or the C API; exe: a standalone "

@@ -7,6 +7,7 @@
 #include "tweedie/InitAll.h"
 #include "tweedie/Reference/Interpreter.h"
 #include "tweedie/Target/CPU/ModuleBuilder.h"
+#include "tweedie/Target/CUDA/Ptx.h"
 #include "tweedie/Target/CPU/Kernels.h"
 #include "tweedie/Target/CPU/MemoryPlan.h"
 #include "tweedie/io/SafeTensors.h"
@@ -184,6 +185,20 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
     result.ir = module::formatPlan(result.module) +
                 "// Generated kernels, lowered to the LLVM dialect:\n" +
                 (llvmKernels ? print(*llvmKernels) : std::string("// (none: --kernels=builtin)\n"));
+    return true;
+  }
+
+  if (stopsAt("ptx")) {
+    result.ir.clear();
+    for (const char *chip : kCudaArchitectures) {
+      std::string ptx;
+      if (!emitKernelPtx(*module, chip, ptx, error)) {
+        llvm::errs() << "tweedie-compile: PTX for " << chip << ": " << error << "\n";
+        return false;
+      }
+      if (!ptx.empty()) // a module without generated kernels has none
+        result.ir += "// ---- PTX for " + std::string(chip) + " ----\n" + ptx;
+    }
     return true;
   }
 

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/tweedie.h"
+#include "cuda/CudaDriver.h"
 #include "cpu/Program.h"
 #include "tweedie/Error.h"
 #include "tweedie/io/AtomicFile.h"
@@ -207,11 +208,21 @@ tweedie_status *tweedie_session_create(tweedie_module *module,
     return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_session_create: NULL argument");
   *out = nullptr;
   const char *device = options && options->device ? options->device : "cpu";
+  if (std::strcmp(device, "cuda") == 0) {
+    // The driver is probed (dlopen) so that the message says what is there.
+    const tweedie::cuda::Availability &gpus = tweedie::cuda::availability();
+    if (gpus.devices.empty())
+      return make(TWEEDIE_UNAVAILABLE, "device 'cuda' is not available: " + gpus.why);
+    const tweedie::cuda::Device &d = gpus.devices.front();
+    return make(TWEEDIE_UNAVAILABLE,
+                "device 'cuda': " + d.name + " (sm_" + std::to_string(d.major) +
+                    std::to_string(d.minor) +
+                    ") is present, but this runtime does not run modules on CUDA yet; "
+                    "use device \"cpu\"");
+  }
   if (std::strcmp(device, "cpu") != 0)
-    return make(std::strcmp(device, "cuda") == 0 ? TWEEDIE_UNAVAILABLE
-                                                 : TWEEDIE_INVALID_ARGUMENT,
-                std::string("device '") + device +
-                    "' is not available (this runtime runs on \"cpu\")");
+    return make(TWEEDIE_INVALID_ARGUMENT,
+                std::string("unknown device '") + device + "' (devices: \"cpu\", \"cuda\")");
   int threads = options ? options->threads : 0;
   if (threads < 0)
     return make(TWEEDIE_INVALID_ARGUMENT, "thread count must be >= 0");

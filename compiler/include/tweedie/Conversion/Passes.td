@@ -1,4 +1,4 @@
-//===- Passes.td - conversions between levels: fused steps to linalg kernels -*- tablegen -*-===//
+//===- Passes.td - conversions between levels: fused steps to linalg and GPU kernels -*- tablegen -*-===//
 #ifndef TWEEDIE_CONVERSION_PASSES_TD
 #define TWEEDIE_CONVERSION_PASSES_TD
 
@@ -19,6 +19,24 @@ def TweedieOutlineKernels : Pass<"tweedie-outline-kernels", "::mlir::ModuleOp"> 
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect"];
+}
+
+def TweedieKernelsToGPU : Pass<"tweedie-kernels-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Write each generated elementwise kernel as a GPU kernel";
+  let description = [{
+    For every generated kernel (a `func.func` marked `sampler.generated_kernel`
+    whose body is one elementwise `linalg.generic` over flat `memref<?xf32>`
+    buffers), adds to `gpu.module @tweedie_cuda` a `gpu.func` of the same name
+    taking global pointers (`!llvm.ptr<1>`) for the buffers, the element count
+    `n : i64` and the scalar arguments: thread `blockIdx.x * blockDim.x +
+    threadIdx.x` computes element i < n with the generic's own body (no other
+    reassociation, no contraction into FMA the CPU kernel did not make). The
+    CPU functions stay; the GPU module lowers through NVVM to PTX.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 #endif // TWEEDIE_CONVERSION_PASSES_TD

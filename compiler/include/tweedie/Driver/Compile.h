@@ -29,10 +29,11 @@ inline bool storesChannelsLast(ActivationLayout layout, const std::string &targe
          (layout == ActivationLayout::Auto && targetCpu == "x86-64-v4");
 }
 
-/// The phases --compile-to can stop after, in pipeline order.
+/// The phases --compile-to can stop after, in pipeline order; "ptx" prints
+/// the generated kernels as PTX for each CUDA architecture (Target/CUDA).
 inline const std::vector<std::string> &compilePhases() {
   static const std::vector<std::string> phases = {"input", "expanded", "fused",
-                                                  "planned", "cpu", "module"};
+                                                  "planned", "cpu", "module", "ptx"};
   return phases;
 }
 
