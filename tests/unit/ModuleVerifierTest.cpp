@@ -73,6 +73,12 @@ TEST(ModuleVerifier, AcceptsTheValidModuleAndItRoundTrips) {
   EXPECT_FALSE(parsed.values[2].channelsLast);
   d.values[2].channelsLast = true;
   EXPECT_TRUE(parseModule(serializeModule(d), "m.tweedie").values[2].channelsLast);
+  // So do CUDA kernels (format 9).
+  d.cudaKernels = {{"sm_80", "// PTX\n.target sm_80\n"}};
+  const ModuleDesc withPtx = parseModule(serializeModule(d), "m.tweedie");
+  ASSERT_EQ(withPtx.cudaKernels.size(), 1u);
+  EXPECT_EQ(withPtx.cudaKernels[0].arch, "sm_80");
+  EXPECT_EQ(withPtx.cudaKernels[0].ptx, d.cudaKernels[0].ptx);
 }
 
 struct Breakage {
@@ -169,6 +175,21 @@ const Breakage kBreakages[] = {
      "transposes of more than 7 dims per sample are not supported"},
     {"NextStatePartlyOverlapsTheState", [](ModuleDesc &d) { d.values[3].offset = 8; },
      "the next state (bytes 8+16) partly overlaps the state (bytes 0+16)"},
+    {"CudaKernelsForANonArchitecture",
+     [](ModuleDesc &d) { d.cudaKernels = {{"gpu", ".target gpu"}}; },
+     "CUDA kernels for 'gpu', which is not an architecture (sm_80)"},
+    {"CudaKernelsTwice",
+     [](ModuleDesc &d) { d.cudaKernels = {{"sm_80", ".target sm_80"}, {"sm_80", ".target sm_80"}}; },
+     "CUDA kernels for sm_80 appear twice"},
+    {"PtxOfAnotherArchitecture",
+     [](ModuleDesc &d) { d.cudaKernels = {{"sm_80", ".target sm_90"}}; },
+     "the PTX for sm_80 does not target it"},
+    {"PtxLackingAKernelThePlanNames",
+     [](ModuleDesc &d) {
+       d.body[1].kernel = "tweedie_affine_xy";
+       d.cudaKernels = {{"sm_90", ".target sm_90\n.visible .entry other("}};
+     },
+     "the PTX for sm_90 lacks kernel 'tweedie_affine_xy'"},
     {"ConstantReadChannelsLast",
      [](ModuleDesc &d) {
        d.constants[0].shape = d.values[1].shape = {2, 2, 4}; // stored as written

@@ -128,8 +128,10 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   app.add_option("--entry", options.entry,
                  "The sampler function (default: the one holding sampler.solve)");
-  app.add_option("--target", target, "Device to compile for")
-      ->check(CLI::IsMember({"cpu"}))
+  app.add_option("--target", target,
+                 "cpu, or cuda: the module also carries its generated kernels as PTX for "
+                 "sm_80 and sm_90 (newer GPUs JIT it); it runs on the CPU all the same")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();
   app.add_option("--compile-to", options.compileTo,
                  "Stop after this phase and print its IR: input, expanded, fused, planned, "
@@ -167,6 +169,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   options.generatedKernels = kernels == "generated";
+  options.cudaKernels = target == "cuda";
 
   CompileResult result;
   if (!compileSampler(options, result))

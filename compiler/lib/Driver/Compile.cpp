@@ -181,15 +181,7 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   result.module.schedule = info.schedule;
   result.module.prediction = info.prediction;
 
-  if (stopsAt("module")) {
-    result.ir = module::formatPlan(result.module) +
-                "// Generated kernels, lowered to the LLVM dialect:\n" +
-                (llvmKernels ? print(*llvmKernels) : std::string("// (none: --kernels=builtin)\n"));
-    return true;
-  }
-
-  if (stopsAt("ptx")) {
-    result.ir.clear();
+  if (stopsAt("ptx") || options.cudaKernels) {
     for (const char *chip : kCudaArchitectures) {
       std::string ptx;
       if (!emitKernelPtx(*module, chip, ptx, error)) {
@@ -197,8 +189,20 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
         return false;
       }
       if (!ptx.empty()) // a module without generated kernels has none
-        result.ir += "// ---- PTX for " + std::string(chip) + " ----\n" + ptx;
+        result.module.cudaKernels.push_back({chip, std::move(ptx)});
     }
+    if (stopsAt("ptx")) {
+      result.ir.clear();
+      for (const module::CudaKernelsDesc &k : result.module.cudaKernels)
+        result.ir += "// ---- PTX for " + k.arch + " ----\n" + k.ptx;
+      return true;
+    }
+  }
+
+  if (stopsAt("module")) {
+    result.ir = module::formatPlan(result.module) +
+                "// Generated kernels, lowered to the LLVM dialect:\n" +
+                (llvmKernels ? print(*llvmKernels) : std::string("// (none: --kernels=builtin)\n"));
     return true;
   }
 

@@ -108,6 +108,11 @@ tweedie_status *loadModule(const tweedie_instance *instance, std::span<const std
                         ", prediction " + desc.prediction + ", " +
                         (desc.integrator ? "adaptive, at most " : "") +
                         std::to_string(desc.steps) + " steps";
+  if (!desc.cudaKernels.empty()) {
+    module->description += "; CUDA kernels for";
+    for (const tweedie::module::CudaKernelsDesc &k : desc.cudaKernels)
+      module->description += " " + k.arch;
+  }
   module->program = std::make_unique<tweedie::cpu::Program>(std::move(desc), origin);
   *out = module.release();
   return nullptr;

@@ -107,6 +107,9 @@ std::vector<std::byte> serializeModule(const ModuleDesc &desc) {
                                     b.CreateString(desc.prediction));
   auto kernels = b.CreateVector(reinterpret_cast<const uint8_t *>(desc.kernels.data()),
                                 desc.kernels.size());
+  std::vector<flatbuffers::Offset<fb::CudaKernels>> cuda;
+  for (const CudaKernelsDesc &k : desc.cudaKernels)
+    cuda.push_back(fb::CreateCudaKernels(b, b.CreateString(k.arch), b.CreateString(k.ptx)));
   flatbuffers::Offset<fb::Integrator> integrator;
   if (const std::optional<IntegratorDesc> &i = desc.integrator)
     integrator = fb::CreateIntegrator(b, i->time, i->tStart, i->tEnd, i->rtol, i->atol,
@@ -117,7 +120,7 @@ std::vector<std::byte> serializeModule(const ModuleDesc &desc) {
       b.CreateVector(values), b.CreateVector(ops), desc.state, desc.nextState,
       b.CreateVector(constants), b.CreateVector(weights), kernels, desc.priorScale,
       b.CreateVector(desc.extraStates), b.CreateVector(desc.nextExtraStates), integrator,
-      desc.likelihoodPriorStd);
+      desc.likelihoodPriorStd, cuda.empty() ? 0 : b.CreateVector(cuda));
   fb::FinishModuleBuffer(b, root);
 
   Header header{};
@@ -229,6 +232,9 @@ ModuleDesc parseModule(std::span<const std::byte> image, const std::string &orig
     desc.kernels.assign(reinterpret_cast<const std::byte *>(kernels->data()),
                         reinterpret_cast<const std::byte *>(kernels->data()) +
                             kernels->size());
+  if (m->cuda_kernels())
+    for (const fb::CudaKernels *k : *m->cuda_kernels())
+      desc.cudaKernels.push_back({stringOf(k->arch()), stringOf(k->ptx())});
   verifyModule(desc, origin);
   return desc;
 }

@@ -80,6 +80,8 @@ std::string formatPlan(const ModuleDesc &d) {
       out += " channels-last";
     out += "\n";
   }
+  for (const CudaKernelsDesc &k : d.cudaKernels)
+    out += "cuda kernels: " + k.arch + ", " + std::to_string(k.ptx.size()) + " bytes of PTX\n";
   out += "ops:\n";
   for (size_t i = 0; i < d.body.size(); ++i) {
     const OpDesc &op = d.body[i];

@@ -12,6 +12,7 @@
 #include "tweedie/module/OpAttrs.h"
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 #include <numeric>
 
@@ -102,6 +103,7 @@ public:
     if (d.integrator)
       checkIntegrator(*d.integrator);
     checkLikelihood();
+    checkCudaKernels();
     for (size_t i = 0; i < d.body.size(); ++i) {
       where = "op #" + std::to_string(i) + " (" + opKindName(d.body[i].kind) + ")";
       checkOp(d.body[i]);
@@ -109,6 +111,25 @@ public:
   }
 
 private:
+  /// Each architecture once, named sm_<digits>, its PTX targeting it and
+  /// defining every kernel the plan names.
+  void checkCudaKernels() const {
+    std::set<std::string> archs;
+    for (const CudaKernelsDesc &k : d.cudaKernels) {
+      const bool named = k.arch.size() > 3 && k.arch.rfind("sm_", 0) == 0 &&
+                         k.arch.find_first_not_of("0123456789", 3) == std::string::npos;
+      if (!named)
+        fail("CUDA kernels for '" + k.arch + "', which is not an architecture (sm_80)");
+      if (!archs.insert(k.arch).second)
+        fail("CUDA kernels for " + k.arch + " appear twice");
+      if (k.ptx.find(".target " + k.arch) == std::string::npos)
+        fail("the PTX for " + k.arch + " does not target it");
+      for (const OpDesc &op : d.body)
+        if (!op.kernel.empty() && k.ptx.find(".entry " + op.kernel + "(") == std::string::npos)
+          fail("the PTX for " + k.arch + " lacks kernel '" + op.kernel + "'");
+    }
+  }
+
   [[noreturn]] void fail(const std::string &what) const {
     throw io::FormatError(origin + ": invalid Tweedie module: " +
                           (where.empty() ? "" : where + ": ") + what);

@@ -48,6 +48,9 @@ struct CompileOptions {
   bool generatedKernels = true;
   std::string cpu = "native";
   ActivationLayout layout = ActivationLayout::Auto;
+  /// Also write the generated kernels as PTX for kCudaArchitectures into the
+  /// module (--target cuda); it runs on the CPU all the same.
+  bool cudaKernels = false;
 };
 
 struct CompileResult {

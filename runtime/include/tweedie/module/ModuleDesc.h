@@ -27,8 +27,8 @@ namespace tweedie::module {
 
 /// The file format version the compiler writes.
 // 2: prior_scale, 3: extra states, 4: adaptive integrator, 5: energy gradients and MALA,
-// 6: the sigmoid activation, 7: scale, 8: channels-last values
-inline constexpr uint32_t kFormatVersion = 8;
+// 6: the sigmoid activation, 7: scale, 8: channels-last values, 9: CUDA kernels (PTX)
+inline constexpr uint32_t kFormatVersion = 9;
 
 /// The oldest version this runtime reads. The compatibility policy: from
 /// version 5 on the schema only grows. A new version may append op kinds,
@@ -105,6 +105,11 @@ inline bool drawsSigns(const OpDesc &op) {
   return op.kind == OpKind::Randn && op.ints.size() > 1 && op.ints[1] != 0;
 }
 
+/// The generated kernels as PTX text for one GPU architecture ("sm_80").
+struct CudaKernelsDesc {
+  std::string arch, ptx;
+};
+
 struct ConstantDesc {
   std::string name;
   std::vector<int64_t> shape;
@@ -161,6 +166,8 @@ struct ModuleDesc {
   std::vector<int32_t> extraStates, nextExtraStates;
   std::vector<ConstantDesc> constants;
   std::vector<std::byte> kernels;
+  /// The same kernels for NVIDIA GPUs, one entry per architecture.
+  std::vector<CudaKernelsDesc> cudaKernels;
   std::optional<IntegratorDesc> integrator;
   std::optional<TrainingDesc> training;
 
