@@ -220,8 +220,7 @@ tweedie_status *tweedie_session_create(tweedie_module *module,
       return make(TWEEDIE_UNAVAILABLE, "device 'cuda' is not available: " + gpus.why);
     const tweedie::cuda::Device &d = gpus.devices.front();
     return make(TWEEDIE_UNAVAILABLE,
-                "device 'cuda': " + d.name + " (sm_" + std::to_string(d.major) +
-                    std::to_string(d.minor) +
+                "device 'cuda': " + d.name + " (" + d.arch() +
                     ") is present, but this runtime does not run modules on CUDA yet; "
                     "use device \"cpu\"");
   }

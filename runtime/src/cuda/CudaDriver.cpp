@@ -3,24 +3,15 @@
 
 #include <dlfcn.h>
 
+#include <stdexcept>
+
 namespace tweedie::cuda {
 
 namespace {
 
-// The driver ABI (cuda.h): results are ints, 0 is CUDA_SUCCESS.
-using CUresult = int;
-using CUdevice = int;
 constexpr int kComputeCapabilityMajor = 75; // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR
 constexpr int kComputeCapabilityMinor = 76; // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR
-
-struct DriverApi {
-  CUresult (*init)(unsigned) = nullptr;
-  CUresult (*deviceGetCount)(int *) = nullptr;
-  CUresult (*deviceGet)(CUdevice *, int) = nullptr;
-  CUresult (*deviceGetName)(char *, int, CUdevice) = nullptr;
-  CUresult (*deviceGetAttribute)(int *, int, CUdevice) = nullptr;
-  CUresult (*getErrorName)(CUresult, const char **) = nullptr;
-};
+constexpr unsigned kBlock = 256;
 
 template <typename Fn> bool resolve(void *library, const char *symbol, Fn &fn) {
   fn = reinterpret_cast<Fn>(dlsym(library, symbol));
@@ -34,9 +25,32 @@ std::string errorName(const DriverApi &api, CUresult result) {
   return "CUDA error " + std::to_string(result);
 }
 
+/// Every entry point, by the names the driver exports (the _v2 ABI of the
+/// 64-bit memory functions).
+bool resolveAll(void *library, DriverApi &api) {
+  resolve(library, "cuGetErrorName", api.getErrorName);
+  return resolve(library, "cuInit", api.init) &&
+         resolve(library, "cuDeviceGetCount", api.deviceGetCount) &&
+         resolve(library, "cuDeviceGet", api.deviceGet) &&
+         resolve(library, "cuDeviceGetName", api.deviceGetName) &&
+         resolve(library, "cuDeviceGetAttribute", api.deviceGetAttribute) &&
+         resolve(library, "cuDevicePrimaryCtxRetain", api.primaryCtxRetain) &&
+         resolve(library, "cuDevicePrimaryCtxRelease_v2", api.primaryCtxRelease) &&
+         resolve(library, "cuCtxSetCurrent", api.ctxSetCurrent) &&
+         resolve(library, "cuCtxSynchronize", api.ctxSynchronize) &&
+         resolve(library, "cuModuleLoadData", api.moduleLoadData) &&
+         resolve(library, "cuModuleUnload", api.moduleUnload) &&
+         resolve(library, "cuModuleGetFunction", api.moduleGetFunction) &&
+         resolve(library, "cuMemAlloc_v2", api.memAlloc) &&
+         resolve(library, "cuMemFree_v2", api.memFree) &&
+         resolve(library, "cuMemcpyHtoD_v2", api.memcpyHtoD) &&
+         resolve(library, "cuMemcpyDtoH_v2", api.memcpyDtoH) &&
+         resolve(library, "cuLaunchKernel", api.launchKernel);
+}
+
 Availability probe() {
+  static DriverApi api; // lives as long as the (never unloaded) driver
   Availability out;
-  // The handle is kept for the process's life: the driver is not unloadable.
   void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!library) {
     const char *error = dlerror();
@@ -44,16 +58,11 @@ Availability probe() {
               (error ? error : "libcuda.so.1 not found") + ")";
     return out;
   }
-  DriverApi api;
-  if (!resolve(library, "cuInit", api.init) ||
-      !resolve(library, "cuDeviceGetCount", api.deviceGetCount) ||
-      !resolve(library, "cuDeviceGet", api.deviceGet) ||
-      !resolve(library, "cuDeviceGetName", api.deviceGetName) ||
-      !resolve(library, "cuDeviceGetAttribute", api.deviceGetAttribute)) {
-    out.why = "libcuda.so.1 lacks the driver API's device queries (too old a driver)";
+  if (!resolveAll(library, api)) {
+    out.why = "libcuda.so.1 lacks driver API entry points this runtime calls (too old a "
+              "driver)";
     return out;
   }
-  resolve(library, "cuGetErrorName", api.getErrorName);
   if (CUresult r = api.init(0); r != 0) {
     out.why = "the CUDA driver finds no usable GPU (cuInit: " + errorName(api, r) + ")";
     return out;
@@ -65,13 +74,12 @@ Availability probe() {
     return out;
   }
   for (int i = 0; i < count; ++i) {
-    CUdevice device = 0;
-    char name[256] = {};
     Device d;
-    if (api.deviceGet(&device, i) != 0 ||
-        api.deviceGetName(name, sizeof name - 1, device) != 0 ||
-        api.deviceGetAttribute(&d.major, kComputeCapabilityMajor, device) != 0 ||
-        api.deviceGetAttribute(&d.minor, kComputeCapabilityMinor, device) != 0)
+    char name[256] = {};
+    if (api.deviceGet(&d.handle, i) != 0 ||
+        api.deviceGetName(name, sizeof name - 1, d.handle) != 0 ||
+        api.deviceGetAttribute(&d.major, kComputeCapabilityMajor, d.handle) != 0 ||
+        api.deviceGetAttribute(&d.minor, kComputeCapabilityMinor, d.handle) != 0)
       continue;
     d.name = name;
     out.devices.push_back(d);
@@ -79,14 +87,78 @@ Availability probe() {
   if (out.devices.empty())
     out.why = "the CUDA driver lists " + std::to_string(count) +
               " GPU(s) but answers no query about them";
+  else
+    out.api = &api;
   return out;
 }
 
 } // namespace
 
 const Availability &availability() {
-  static const Availability probed = probe(); // C++11: initialised once, thread-safe
+  static const Availability probed = probe(); // initialised once, thread-safe
   return probed;
+}
+
+void check(CUresult result, const char *what) {
+  if (result == 0)
+    return;
+  const Availability &a = availability();
+  throw std::runtime_error(std::string("CUDA: ") + what + " failed: " +
+                           (a.api ? errorName(*a.api, result)
+                                  : "CUDA error " + std::to_string(result)));
+}
+
+Context::Context() : api_(availability().api) {
+  const Availability &a = availability();
+  if (!api_)
+    throw std::runtime_error("device 'cuda' is not available: " + a.why);
+  device_ = a.devices.front();
+  check(api_->primaryCtxRetain(&context_, device_.handle), "cuDevicePrimaryCtxRetain");
+  check(api_->ctxSetCurrent(context_), "cuCtxSetCurrent");
+}
+
+Context::~Context() {
+  for (CUmodule m : modules_)
+    api_->moduleUnload(m);
+  api_->primaryCtxRelease(device_.handle);
+}
+
+CUdeviceptr Context::allocate(size_t bytes) {
+  CUdeviceptr p = 0;
+  check(api_->memAlloc(&p, bytes), "cuMemAlloc");
+  return p;
+}
+
+void Context::free(CUdeviceptr pointer) { api_->memFree(pointer); }
+
+void Context::upload(CUdeviceptr to, const void *from, size_t bytes) {
+  check(api_->memcpyHtoD(to, from, bytes), "cuMemcpyHtoD");
+}
+
+void Context::download(void *to, CUdeviceptr from, size_t bytes) {
+  check(api_->memcpyDtoH(to, from, bytes), "cuMemcpyDtoH");
+}
+
+CUmodule Context::load(const std::string &ptx) {
+  CUmodule m = nullptr;
+  check(api_->moduleLoadData(&m, ptx.c_str()), "cuModuleLoadData (the PTX)");
+  modules_.push_back(m);
+  return m;
+}
+
+CUfunction Context::function(CUmodule module, const std::string &name) {
+  CUfunction f = nullptr;
+  check(api_->moduleGetFunction(&f, module, name.c_str()), "cuModuleGetFunction");
+  return f;
+}
+
+void Context::launch(CUfunction kernel, int64_t threads, std::vector<void *> params) {
+  const auto blocks = static_cast<unsigned>((threads + kBlock - 1) / kBlock);
+  if (blocks > 0)
+    check(api_->launchKernel(kernel, blocks, 1, 1, kBlock, 1, 1, 0, nullptr, params.data(),
+                             nullptr),
+          "cuLaunchKernel");
+  check(api_->ctxSynchronize(), "cuCtxSynchronize");
 }
 
 } // namespace tweedie::cuda

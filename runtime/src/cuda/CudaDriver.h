@@ -4,26 +4,64 @@
 // NVIDIA's kernel module, not with the toolkit) is opened with dlopen on the
 // first request for device "cuda", so one runtime binary runs on machines
 // with and without a GPU. The few driver types it needs are declared here
-// (the driver's ABI: CUresult is an int, handles are pointers), so building
-// needs no CUDA headers either.
+// (the driver's ABI: CUresult is an int, handles are pointers, device
+// addresses 64-bit integers), so building needs no CUDA headers either.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_RUNTIME_CUDA_CUDADRIVER_H
 #define TWEEDIE_RUNTIME_CUDA_CUDADRIVER_H
 
+#include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace tweedie::cuda {
 
-/// One GPU as the driver reports it.
-struct Device {
-  std::string name;
-  int major = 0, minor = 0; // compute capability: sm_<major><minor>
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+
+/// The driver entry points the backend calls (null until loaded).
+struct DriverApi {
+  CUresult (*init)(unsigned) = nullptr;
+  CUresult (*deviceGetCount)(int *) = nullptr;
+  CUresult (*deviceGet)(CUdevice *, int) = nullptr;
+  CUresult (*deviceGetName)(char *, int, CUdevice) = nullptr;
+  CUresult (*deviceGetAttribute)(int *, int, CUdevice) = nullptr;
+  CUresult (*getErrorName)(CUresult, const char **) = nullptr;
+  CUresult (*primaryCtxRetain)(CUcontext *, CUdevice) = nullptr;
+  CUresult (*primaryCtxRelease)(CUdevice) = nullptr;
+  CUresult (*ctxSetCurrent)(CUcontext) = nullptr;
+  CUresult (*ctxSynchronize)() = nullptr;
+  CUresult (*moduleLoadData)(CUmodule *, const void *) = nullptr;
+  CUresult (*moduleUnload)(CUmodule) = nullptr;
+  CUresult (*moduleGetFunction)(CUfunction *, CUmodule, const char *) = nullptr;
+  CUresult (*memAlloc)(CUdeviceptr *, size_t) = nullptr;
+  CUresult (*memFree)(CUdeviceptr) = nullptr;
+  CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t) = nullptr;
+  CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t) = nullptr;
+  CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
+                           unsigned, unsigned, CUstream, void **, void **) = nullptr;
 };
 
-/// What this machine offers device "cuda": the driver's GPUs, or why none.
+/// One GPU as the driver reports it.
+struct Device {
+  CUdevice handle = 0;
+  std::string name;
+  int major = 0, minor = 0; // compute capability: sm_<major><minor>
+  std::string arch() const { return "sm_" + std::to_string(major) + std::to_string(minor); }
+};
+
+/// What this machine offers device "cuda": the driver and its GPUs, or why
+/// none.
 struct Availability {
+  const DriverApi *api = nullptr; // set when the driver loaded and initialised
   std::vector<Device> devices;
   /// Empty when devices were found; otherwise what is missing, in words
   /// ("no CUDA driver on this machine (libcuda.so.1: ...)").
@@ -32,6 +70,40 @@ struct Availability {
 
 /// Loads the driver and lists its GPUs, once per process (thread-safe).
 const Availability &availability();
+
+/// Throws std::runtime_error naming `what` and the driver's error when
+/// `result` is not success.
+void check(CUresult result, const char *what);
+
+/// Device 0's primary context, current on the calling thread while this
+/// lives; device buffers and a PTX module loaded in it.
+class Context {
+public:
+  /// Throws std::runtime_error when no GPU is available (Availability::why).
+  Context();
+  ~Context();
+  Context(const Context &) = delete;
+  Context &operator=(const Context &) = delete;
+
+  const Device &device() const { return device_; }
+  const DriverApi &api() const { return *api_; }
+
+  CUdeviceptr allocate(size_t bytes);
+  void free(CUdeviceptr pointer);
+  void upload(CUdeviceptr to, const void *from, size_t bytes);
+  void download(void *to, CUdeviceptr from, size_t bytes);
+  /// Loads PTX text (JIT-compiled by the driver for this GPU).
+  CUmodule load(const std::string &ptx);
+  CUfunction function(CUmodule module, const std::string &name);
+  /// A 1-D launch of `threads` threads in blocks of 256, then waits.
+  void launch(CUfunction kernel, int64_t threads, std::vector<void *> params);
+
+private:
+  const DriverApi *api_;
+  Device device_;
+  CUcontext context_ = nullptr;
+  std::vector<CUmodule> modules_;
+};
 
 } // namespace tweedie::cuda
 

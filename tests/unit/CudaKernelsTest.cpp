@@ -1,0 +1,77 @@
+//===- CudaKernelsTest.cpp - the generated PTX on a GPU vs the CPU --------===//
+//
+// The CUDA target's step kernels run on the GPU through the driver loaded at
+// run time and must give the CPU's bits: out = a x + b y + c z, each product
+// and sum rounded once (mul.rn / add.rn, no contraction). Skipped, with the
+// reason, where the driver or a GPU is missing.
+//
+//===----------------------------------------------------------------------===//
+#include "CompiledModuleSupport.h"
+#include "cuda/CudaDriver.h"
+#include "tweedie/Driver/Compile.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+using namespace tweedie;
+using namespace tweedie::testing;
+
+namespace {
+
+/// The PTX among `kernels` a GPU of `arch` runs: its own, else the newest
+/// older one (the driver JIT-compiles PTX forward).
+const module::CudaKernelsDesc *ptxFor(const std::vector<module::CudaKernelsDesc> &kernels,
+                                      const std::string &arch) {
+  const module::CudaKernelsDesc *best = nullptr;
+  auto number = [](const std::string &a) { return std::stoi(a.substr(3)); };
+  for (const module::CudaKernelsDesc &k : kernels)
+    if (number(k.arch) <= number(arch) && (!best || number(k.arch) > number(best->arch)))
+      best = &k;
+  return best;
+}
+
+TEST(CudaKernels, TheAffineStepOnTheGpuGivesTheCpusBits) {
+  const cuda::Availability &gpus = cuda::availability();
+  if (!gpus.api)
+    GTEST_SKIP() << "no GPU here: " << gpus.why;
+  CompileOptions options;
+  options.input = writeTemp("mlp2d-cuda.mlir",
+                            withSampler("mlp2d", "#sampler.ddpm<variance = posterior>", 4));
+  options.cudaKernels = true;
+  CompileResult compiled;
+  ASSERT_TRUE(compileSampler(options, compiled));
+  cuda::Context gpu;
+  const module::CudaKernelsDesc *ptx = ptxFor(compiled.module.cudaKernels, gpu.device().arch());
+  ASSERT_NE(ptx, nullptr) << "no PTX old enough for " << gpu.device().arch();
+  cuda::CUfunction kernel = gpu.function(gpu.load(ptx->ptx), "tweedie_affine_xyz");
+
+  const int64_t n = 1000 + 17; // not a multiple of the block
+  std::vector<float> x(n), y(n), z(n), out(n, -1.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = 0.37f * static_cast<float>(i % 29) - 3.1f;
+    y[i] = 1.0f / static_cast<float>(i + 3);
+    z[i] = static_cast<float>((i * 7919) % 113) * 0.01f - 0.5f;
+  }
+  float a = 1.0001f, b = -0.73f, c = 0.0421f;
+  const size_t bytes = n * sizeof(float);
+  cuda::CUdeviceptr dx = gpu.allocate(bytes), dy = gpu.allocate(bytes), dz = gpu.allocate(bytes),
+                    dout = gpu.allocate(bytes);
+  gpu.upload(dx, x.data(), bytes);
+  gpu.upload(dy, y.data(), bytes);
+  gpu.upload(dz, z.data(), bytes);
+  int64_t count = n;
+  gpu.launch(kernel, n, {&dx, &dy, &dz, &dout, &count, &a, &b, &c});
+  gpu.download(out.data(), dout, bytes);
+  for (cuda::CUdeviceptr p : {dx, dy, dz, dout})
+    gpu.free(p);
+  for (int64_t i = 0; i < n; ++i) {
+    volatile float ax = a * x[i], by = b * y[i], cz = c * z[i]; // rounded one at a time
+    volatile float sum = ax + by;
+    const float expected = sum + cz;
+    ASSERT_EQ(std::memcmp(&out[i], &expected, sizeof(float)), 0)
+        << "element " << i << ": GPU " << out[i] << ", CPU " << expected;
+  }
+}
+
+} // namespace
