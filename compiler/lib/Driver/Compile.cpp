@@ -182,14 +182,9 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   result.module.prediction = info.prediction;
 
   if (stopsAt("ptx") || options.cudaKernels) {
-    for (const char *chip : kCudaArchitectures) {
-      std::string ptx;
-      if (!emitKernelPtx(*module, chip, ptx, error)) {
-        llvm::errs() << "tweedie-compile: PTX for " << chip << ": " << error << "\n";
-        return false;
-      }
-      if (!ptx.empty()) // a module without generated kernels has none
-        result.module.cudaKernels.push_back({chip, std::move(ptx)});
+    if (!emitKernelPtx(*module, result.module.cudaKernels, error)) {
+      llvm::errs() << "tweedie-compile: PTX: " << error << "\n";
+      return false;
     }
     if (stopsAt("ptx")) {
       result.ir.clear();

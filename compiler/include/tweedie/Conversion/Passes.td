@@ -1,4 +1,4 @@
-//===- Passes.td - conversions between levels: fused steps to linalg and GPU kernels -*- tablegen -*-===//
+//===- Passes.td - fused steps to linalg, linalg kernels to GPU -*- tablegen -*-===//
 #ifndef TWEEDIE_CONVERSION_PASSES_TD
 #define TWEEDIE_CONVERSION_PASSES_TD
 

@@ -26,7 +26,8 @@ FailureOr<linalg::GenericOp> elementwiseBody(func::FuncOp fn) {
         return fn.emitError("a generated kernel with two linalg.generic ops");
       generic = g;
     } else if (!isa<func::ReturnOp>(op)) {
-      return fn.emitError("a generated kernel holds '") << op.getName() << "' besides its generic";
+      return fn.emitError("a generated kernel holds '")
+             << op.getName() << "' besides its generic";
     }
   }
   if (!generic || generic.getNumDpsInits() != 1 || generic.getNumLoops() != 1 ||
@@ -71,7 +72,9 @@ LogicalResult addGpuKernel(OpBuilder &b, func::FuncOp fn) {
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
   Block &entry = kernel.getBody().front();
   OpBuilder body = OpBuilder::atBlockBegin(&entry);
-  auto argOf = [&](Value v) { return entry.getArgument(slot[cast<BlockArgument>(v).getArgNumber()]); };
+  auto argOf = [&](Value v) {
+    return entry.getArgument(slot[cast<BlockArgument>(v).getArgNumber()]);
+  };
   Value block = body.create<gpu::BlockIdOp>(loc, gpu::Dimension::x);
   Value size = body.create<gpu::BlockDimOp>(loc, gpu::Dimension::x);
   Value thread = body.create<gpu::ThreadIdOp>(loc, gpu::Dimension::x);

@@ -19,7 +19,7 @@ using namespace mlir;
 
 namespace tweedie {
 
-bool emitKernelPtx(ModuleOp module, const std::string &chip, std::string &ptx,
+bool emitKernelPtx(ModuleOp module, std::vector<module::CudaKernelsDesc> &ptx,
                    std::string &error) {
   MLIRContext *context = module.getContext();
   DialectRegistry registry;
@@ -46,10 +46,12 @@ bool emitKernelPtx(ModuleOp module, const std::string &chip, std::string &ptx,
   });
   PassManager pm(context, ModuleOp::getOperationName());
   pm.addPass(createTweedieKernelsToGPU());
-  GpuNVVMAttachTargetOptions target;
-  target.chip = chip;
-  target.optLevel = 3;
-  pm.addPass(createGpuNVVMAttachTarget(target));
+  for (const char *chip : kCudaArchitectures) { // each attaches one more target
+    GpuNVVMAttachTargetOptions target;
+    target.chip = chip;
+    target.optLevel = 3;
+    pm.addPass(createGpuNVVMAttachTarget(target));
+  }
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertSCFToCFPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps());
   pm.addPass(createReconcileUnrealizedCastsPass());
@@ -62,11 +64,15 @@ bool emitKernelPtx(ModuleOp module, const std::string &chip, std::string &ptx,
   }
   ptx.clear();
   for (auto binaryOp : kernels->getOps<gpu::BinaryOp>())
-    for (Attribute object : binaryOp.getObjects())
-      ptx += cast<gpu::ObjectAttr>(object).getObject().getValue().str();
-  // The assembly ends in the NUL the driver's loader wants; text files do not.
-  while (!ptx.empty() && ptx.back() == '\0')
-    ptx.pop_back();
+    for (Attribute attr : binaryOp.getObjects()) {
+      auto object = cast<gpu::ObjectAttr>(attr);
+      std::string text = object.getObject().getValue().str();
+      // The assembly ends in the NUL the driver's loader wants; text does not.
+      while (!text.empty() && text.back() == '\0')
+        text.pop_back();
+      ptx.push_back({cast<NVVM::NVVMTargetAttr>(object.getTarget()).getChip().str(),
+                     std::move(text)});
+    }
   return true;
 }
 

@@ -10,9 +10,12 @@
 #ifndef TWEEDIE_TARGET_CUDA_PTX_H
 #define TWEEDIE_TARGET_CUDA_PTX_H
 
+#include "tweedie/module/ModuleDesc.h"
+
 #include "mlir/IR/BuiltinOps.h"
 
 #include <string>
+#include <vector>
 
 namespace tweedie {
 
@@ -20,10 +23,11 @@ namespace tweedie {
 inline constexpr const char *kCudaArchitectures[] = {"sm_80", "sm_90"};
 
 /// The PTX of `module`'s generated kernels (functions marked
-/// sampler.generated_kernel) for `chip` ("sm_80"). `module` is not changed.
-/// False with `error` set when a kernel does not map onto GPU threads or the
-/// NVPTX back end fails.
-bool emitKernelPtx(mlir::ModuleOp module, const std::string &chip, std::string &ptx,
+/// sampler.generated_kernel) for each of kCudaArchitectures, in that order,
+/// from one GPU module with a target per architecture; empty when there are
+/// no generated kernels. `module` is not changed. False with `error` set when
+/// a kernel does not map onto GPU threads or the NVPTX back end fails.
+bool emitKernelPtx(mlir::ModuleOp module, std::vector<module::CudaKernelsDesc> &ptx,
                    std::string &error);
 
 } // namespace tweedie
