@@ -2,9 +2,11 @@
 #include "cpu/Normalization.h"
 #include "cpu/Elementwise.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -55,21 +57,28 @@ GroupStatistics statistics(const float *x, int64_t count, double epsilon) {
   return {mean, 1.0 / std::sqrt(total / count + epsilon)};
 }
 
-/// Channels last: one sample's [spatial, channels] elements. Per-channel
-/// sums in double, vectorized across the channels, then each group's mean
-/// and inverse deviation from its channels' sums (two passes, as above).
-std::vector<GroupStatistics> statisticsChannelsLast(const float *x, int64_t spatial,
-                                                    int64_t channels, int64_t groups,
-                                                    double epsilon,
-                                                    std::vector<double> &perChannel) {
+/// What one thread reuses from sample to sample on channels-last data.
+struct ChannelsLastScratch {
+  std::vector<double> perChannel, mean;
+  std::vector<GroupStatistics> stats;
+};
+
+/// Channels last: one sample's [spatial, channels] elements into
+/// `scratch.stats`. Per-channel sums in double, vectorized across the
+/// channels, then each group's mean and inverse deviation from its channels'
+/// sums (two passes, as above).
+void statisticsChannelsLast(const float *x, int64_t spatial, int64_t channels, int64_t groups,
+                            double epsilon, ChannelsLastScratch &scratch) {
   const int64_t perGroup = channels / groups;
   const double count = static_cast<double>(perGroup * spatial);
-  std::vector<GroupStatistics> stats(static_cast<size_t>(groups));
+  std::vector<double> &perChannel = scratch.perChannel, &mean = scratch.mean;
+  std::vector<GroupStatistics> &stats = scratch.stats;
+  stats.resize(static_cast<size_t>(groups));
+  mean.resize(static_cast<size_t>(channels));
   perChannel.assign(static_cast<size_t>(channels), 0.0);
   for (int64_t i = 0; i < spatial; ++i)
     for (int64_t c = 0; c < channels; ++c)
       perChannel[c] += x[i * channels + c];
-  std::vector<double> mean(static_cast<size_t>(channels));
   for (int64_t g = 0; g < groups; ++g) {
     double sum = 0;
     for (int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c)
@@ -90,7 +99,6 @@ std::vector<GroupStatistics> statisticsChannelsLast(const float *x, int64_t spat
       squares += perChannel[c];
     stats[g].inverseStd = 1.0 / std::sqrt(squares / count + epsilon);
   }
-  return stats;
 }
 
 } // namespace
@@ -99,28 +107,30 @@ void groupNormChannelsLast(int64_t batch, int64_t channels, int64_t spatial, int
                            double epsilon, const float *gamma, const float *beta,
                            Activation activation, const float *x, float *y) {
   const int64_t perGroup = channels / groups;
-#pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < batch; ++n) {
-    const float *in = x + n * spatial * channels;
-    float *out = y + n * spatial * channels;
-    std::vector<double> scratch;
-    const std::vector<GroupStatistics> stats =
-        statisticsChannelsLast(in, spatial, channels, groups, epsilon, scratch);
+#pragma omp parallel
+  {
+    ChannelsLastScratch scratch;
     std::vector<float> scale(static_cast<size_t>(channels)), shift(scale.size());
-    for (int64_t c = 0; c < channels; ++c) {
-      const GroupStatistics &g = stats[c / perGroup];
-      scale[c] = static_cast<float>(g.inverseStd * gamma[c]);
-      shift[c] = static_cast<float>(beta[c] - g.mean * g.inverseStd * gamma[c]);
-    }
-    for (int64_t i = 0; i < spatial; ++i) {
-      const float *row = in + i * channels;
-      float *dst = out + i * channels;
-      if (activation == Activation::None)
-        for (int64_t c = 0; c < channels; ++c)
-          dst[c] = row[c] * scale[c] + shift[c];
-      else
-        for (int64_t c = 0; c < channels; ++c)
-          dst[c] = activate(row[c] * scale[c] + shift[c], activation);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < batch; ++n) {
+      const float *in = x + n * spatial * channels;
+      float *out = y + n * spatial * channels;
+      statisticsChannelsLast(in, spatial, channels, groups, epsilon, scratch);
+      for (int64_t c = 0; c < channels; ++c) {
+        const GroupStatistics &g = scratch.stats[c / perGroup];
+        scale[c] = static_cast<float>(g.inverseStd * gamma[c]);
+        shift[c] = static_cast<float>(beta[c] - g.mean * g.inverseStd * gamma[c]);
+      }
+      for (int64_t i = 0; i < spatial; ++i) {
+        const float *row = in + i * channels;
+        float *dst = out + i * channels;
+        if (activation == Activation::None)
+          for (int64_t c = 0; c < channels; ++c)
+            dst[c] = row[c] * scale[c] + shift[c];
+        else
+          for (int64_t c = 0; c < channels; ++c)
+            dst[c] = activate(row[c] * scale[c] + shift[c], activation);
+      }
     }
   }
 }
@@ -189,52 +199,71 @@ std::pair<double, double> cotangentSums(const float *dz, const float *x, int64_t
   }
   return {sum, product};
 }
+
+/// One group's dx as an affine map of (dz, x) in float: dx = onDz[c] dz +
+/// onX x + shift, onDz[c] = rstd gamma[c] (the caller's). With x_hat =
+/// (x - mean) rstd over the group's `count` terms and g = dz gamma,
+///   dx = rstd (g - mean(g) - x_hat mean(g x_hat)),
+/// and per channel sum dz x_hat = rstd (sum dz x - mean sum dz). From the
+/// group's channels' `sum` (dz) and `product` (dz x); records each channel's
+/// sum dz and sum dz x_hat in `sums` and `projections` (d beta, d gamma).
+struct GroupDxMap {
+  float onX, shift;
+};
+GroupDxMap groupDxMap(const GroupStatistics &stats, const double *sum, const double *product,
+                      const float *gamma, int64_t perGroup, int64_t count, double *sums,
+                      double *projections) {
+  double meanG = 0, meanGXhat = 0;
+  for (int64_t c = 0; c < perGroup; ++c) {
+    const double projection = stats.inverseStd * (product[c] - stats.mean * sum[c]);
+    sums[c] = sum[c];
+    projections[c] = projection;
+    meanG += gamma[c] * sum[c];
+    meanGXhat += gamma[c] * projection;
+  }
+  meanG /= count;
+  meanGXhat /= count;
+  const double r = stats.inverseStd;
+  return {static_cast<float>(-r * r * meanGXhat),
+          static_cast<float>(r * (stats.mean * r * meanGXhat - meanG))};
+}
 } // namespace
 
 void groupNormGrad(int64_t batch, int64_t channels, int64_t spatial, int64_t groups,
                    double epsilon, const float *gamma, const float *x, const float *dz,
                    float *dx, float *dgamma, float *dbeta) {
-  // With x_hat = (x - mean) rstd over a group of m terms and g = dz gamma:
-  //   dx = rstd (g - mean(g) - x_hat mean(g x_hat)),
-  // and per channel, sum dz x_hat = rstd (sum dz x - mean sum dz). One pass
-  // for the statistics, one for the sums, one writing dx.
+  // One pass for the statistics, one for the sums, one writing dx.
   const int64_t perGroup = channels / groups, count = perGroup * spatial;
   // [batch, channels] of (sum dz, sum dz x_hat), reduced over rows after.
   std::vector<double> sums(static_cast<size_t>(batch * channels)),
       projections(static_cast<size_t>(batch * channels));
-#pragma omp parallel for collapse(2) schedule(static)
-  for (int64_t n = 0; n < batch; ++n)
-    for (int64_t g = 0; g < groups; ++g) {
-      const int64_t base = (n * channels + g * perGroup) * spatial;
-      const GroupStatistics stats = statistics(x + base, count, epsilon);
-      double meanG = 0, meanGXhat = 0;
-      for (int64_t c = 0; c < perGroup; ++c) {
-        const int64_t channel = g * perGroup + c, at = base + c * spatial;
-        const auto [sum, product] = cotangentSums(dz + at, x + at, spatial);
-        const double projection = stats.inverseStd * (product - stats.mean * sum);
-        sums[n * channels + channel] = sum;
-        projections[n * channels + channel] = projection;
-        meanG += gamma[channel] * sum;
-        meanGXhat += gamma[channel] * projection;
+#pragma omp parallel
+  {
+    std::vector<double> sum(static_cast<size_t>(perGroup)), product(sum.size());
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t g = 0; g < groups; ++g) {
+        const int64_t first = g * perGroup, base = (n * channels + first) * spatial;
+        const GroupStatistics stats = statistics(x + base, count, epsilon);
+        for (int64_t c = 0; c < perGroup; ++c)
+          std::tie(sum[c], product[c]) =
+              cotangentSums(dz + base + c * spatial, x + base + c * spatial, spatial);
+        const int64_t row = n * channels + first;
+        const GroupDxMap map = groupDxMap(stats, sum.data(), product.data(), gamma + first,
+                                          perGroup, count, sums.data() + row,
+                                          projections.data() + row);
+        if (!dx)
+          continue;
+        for (int64_t c = 0; c < perGroup; ++c) {
+          const int64_t at = base + c * spatial;
+          const auto onDz = static_cast<float>(stats.inverseStd * gamma[first + c]);
+          const float *in = x + at, *grad = dz + at;
+          float *out = dx + at;
+          for (int64_t i = 0; i < spatial; ++i)
+            out[i] = onDz * grad[i] + map.onX * in[i] + map.shift;
+        }
       }
-      if (!dx)
-        continue;
-      meanG /= count;
-      meanGXhat /= count;
-      // dx = rstd gamma dz - rstd^2 B x + rstd (mean rstd B - A), per channel
-      // an affine map of (dz, x) in float.
-      const double r = stats.inverseStd;
-      const auto onX = static_cast<float>(-r * r * meanGXhat);
-      const auto shift = static_cast<float>(r * (stats.mean * r * meanGXhat - meanG));
-      for (int64_t c = 0; c < perGroup; ++c) {
-        const int64_t at = base + c * spatial;
-        const auto onDz = static_cast<float>(r * gamma[g * perGroup + c]);
-        const float *in = x + at, *grad = dz + at;
-        float *out = dx + at;
-        for (int64_t i = 0; i < spatial; ++i)
-          out[i] = onDz * grad[i] + onX * in[i] + shift;
-      }
-    }
+  }
   reduceRowsInOrder(batch, channels, sums, projections, dgamma, dbeta);
 }
 
@@ -247,47 +276,44 @@ void groupNormGradChannelsLast(int64_t batch, int64_t channels, int64_t spatial,
   const int64_t perGroup = channels / groups, count = perGroup * spatial;
   std::vector<double> sums(static_cast<size_t>(batch * channels)),
       projections(static_cast<size_t>(batch * channels));
-#pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < batch; ++n) {
-    const int64_t base = n * spatial * channels;
-    std::vector<double> scratch, sum(static_cast<size_t>(channels)),
-        product(static_cast<size_t>(channels));
-    const std::vector<GroupStatistics> stats =
-        statisticsChannelsLast(x + base, spatial, channels, groups, epsilon, scratch);
-    for (int64_t i = 0; i < spatial; ++i) {
-      const float *grad = dz + base + i * channels, *in = x + base + i * channels;
-      for (int64_t c = 0; c < channels; ++c) {
-        sum[c] += grad[c];
-        product[c] += static_cast<double>(grad[c]) * in[c];
+#pragma omp parallel
+  {
+    ChannelsLastScratch scratch;
+    std::vector<double> sum(static_cast<size_t>(channels)), product(sum.size());
+    std::vector<float> onDz(sum.size()), onX(sum.size()), shift(sum.size());
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < batch; ++n) {
+      const int64_t base = n * spatial * channels;
+      statisticsChannelsLast(x + base, spatial, channels, groups, epsilon, scratch);
+      std::fill(sum.begin(), sum.end(), 0.0);
+      std::fill(product.begin(), product.end(), 0.0);
+      for (int64_t i = 0; i < spatial; ++i) {
+        const float *grad = dz + base + i * channels, *in = x + base + i * channels;
+        for (int64_t c = 0; c < channels; ++c) {
+          sum[c] += grad[c];
+          product[c] += static_cast<double>(grad[c]) * in[c];
+        }
       }
-    }
-    std::vector<float> onDz(static_cast<size_t>(channels)), onX(onDz.size()),
-        shift(onDz.size());
-    for (int64_t g = 0; g < groups; ++g) {
-      const GroupStatistics &st = stats[g];
-      double meanG = 0, meanGXhat = 0;
-      for (int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c) {
-        const double projection = st.inverseStd * (product[c] - st.mean * sum[c]);
-        sums[n * channels + c] = sum[c];
-        projections[n * channels + c] = projection;
-        meanG += gamma[c] * sum[c];
-        meanGXhat += gamma[c] * projection;
+      for (int64_t g = 0; g < groups; ++g) {
+        const int64_t first = g * perGroup;
+        const GroupStatistics &stats = scratch.stats[g];
+        const GroupDxMap map = groupDxMap(stats, sum.data() + first, product.data() + first,
+                                          gamma + first, perGroup, count,
+                                          sums.data() + n * channels + first,
+                                          projections.data() + n * channels + first);
+        for (int64_t c = first; c < first + perGroup; ++c) {
+          onDz[c] = static_cast<float>(stats.inverseStd * gamma[c]);
+          onX[c] = map.onX;
+          shift[c] = map.shift;
+        }
       }
-      meanG /= count;
-      meanGXhat /= count;
-      const double r = st.inverseStd;
-      for (int64_t c = g * perGroup; c < (g + 1) * perGroup; ++c) {
-        onDz[c] = static_cast<float>(r * gamma[c]);
-        onX[c] = static_cast<float>(-r * r * meanGXhat);
-        shift[c] = static_cast<float>(r * (st.mean * r * meanGXhat - meanG));
+      if (!dx)
+        continue;
+      for (int64_t i = 0; i < spatial; ++i) {
+        const int64_t at = base + i * channels;
+        for (int64_t c = 0; c < channels; ++c)
+          dx[at + c] = onDz[c] * dz[at + c] + onX[c] * x[at + c] + shift[c];
       }
-    }
-    if (!dx)
-      continue;
-    for (int64_t i = 0; i < spatial; ++i) {
-      const int64_t at = base + i * channels;
-      for (int64_t c = 0; c < channels; ++c)
-        dx[at + c] = onDz[c] * dz[at + c] + onX[c] * x[at + c] + shift[c];
     }
   }
   reduceRowsInOrder(batch, channels, sums, projections, dgamma, dbeta);
