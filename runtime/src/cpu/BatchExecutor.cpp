@@ -60,11 +60,9 @@ struct BatchExecutor::Impl {
       const module::OpDesc &op = desc.body[i];
       const auto start = std::chrono::steady_clock::now();
       kernels[i]->run(cpu::OpArgs{f, op});
-      cpu::OpProfile::Entry &entry =
-          profile->byKind[op.kernel.empty() ? module::opKindName(op.kind) : "kernel"];
-      entry.seconds +=
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      ++entry.calls;
+      profile->add(cpu::OpProfile::kindOf(op),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                       .count());
     }
     ++profile->bodyRuns;
   }

@@ -137,7 +137,7 @@ Program::Program(module::ModuleDesc desc, const std::string &origin)
   for (const module::OpDesc &op : desc_.body) {
     layers_->kernels.push_back(prepareKernel(
         {desc_, op, Driver::Sampler, context_, microBatch_, layers_->library.get()}));
-    layers_->profileNames.push_back(op.kernel.empty() ? module::opKindName(op.kind) : "kernel");
+    layers_->profileNames.push_back(OpProfile::kindOf(op));
   }
 }
 
@@ -156,9 +156,9 @@ void Program::runOp(size_t index, Worker &worker, int64_t n, int64_t step, uint6
   }
   const auto start = std::chrono::steady_clock::now();
   layers_->kernels[index]->run(OpArgs{frame, desc_.body[index]});
-  OpProfile::Entry &entry = worker.profile.byKind[layers_->profileNames[index]];
-  entry.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ++entry.calls;
+  worker.profile.add(layers_->profileNames[index],
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                         .count());
   if (index + 1 == desc_.body.size())
     ++worker.profile.bodyRuns;
 }

@@ -9,6 +9,7 @@
 #include "cpu/OpKernel.h"
 
 #include <cstring>
+#include <utility>
 
 namespace tweedie::cpu {
 
@@ -183,11 +184,20 @@ std::unique_ptr<OpKernel> prepareReduceSumKernel(const KernelSetup &setup) {
   });
 }
 
+namespace {
+/// Operand 0's shape as it lies in memory and where logical `axis` lies in
+/// it (slice and pad work along one axis).
+std::pair<Dims, int64_t> physicalAlong(const OpArgs &a, int64_t axis) {
+  const Dims x = a.shape(0);
+  const bool last = a.channelsLast(0);
+  return {physicalShape(x, last), physicalAxis(axis, x.size(), last)};
+}
+} // namespace
+
 std::unique_ptr<OpKernel> prepareSliceKernel(const KernelSetup &setup) {
   return kernelOf([s = AxisRangeAttrs::read(setup.op)](const OpArgs &a) {
-    const bool last = a.channelsLast(0);
-    sliceAxis(a.in(0), physicalShape(a.shape(0), last), physicalAxis(s.axis, a.shape(0).size(), last),
-              s.first, s.second, a.out());
+    const auto [shape, axis] = physicalAlong(a, s.axis);
+    sliceAxis(a.in(0), shape, axis, s.first, s.second, a.out());
   });
 }
 
@@ -195,9 +205,8 @@ std::unique_ptr<OpKernel> preparePadKernel(const KernelSetup &setup) {
   if (setup.driver != Driver::WholeBatch)
     return nullptr;
   return kernelOf([p = AxisRangeAttrs::read(setup.op)](const OpArgs &a) {
-    const bool last = a.channelsLast(0);
-    padAxis(a.in(0), physicalShape(a.shape(0), last), physicalAxis(p.axis, a.shape(0).size(), last),
-            p.first, p.second, a.out());
+    const auto [shape, axis] = physicalAlong(a, p.axis);
+    padAxis(a.in(0), shape, axis, p.first, p.second, a.out());
   });
 }
 

@@ -52,9 +52,7 @@ int64_t OpArgs::outCount() const { return product(outShape()); }
 
 Dims OpArgs::physicalShapeLikeOut(size_t i) const {
   Dims padded = shape(i);
-  const size_t rank = frame.desc.values[op.result].kind == ValueKind::Arena
-                          ? frame.desc.values[op.result].shape.size() + 1
-                          : frame.desc.values[op.result].shape.size();
+  const size_t rank = outShape().size();
   if (padded.size() < rank)
     padded.insert(padded.begin(), rank - padded.size(), 1);
   return module::physicalShape(padded, outChannelsLast());
