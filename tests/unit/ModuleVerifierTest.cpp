@@ -179,7 +179,9 @@ const Breakage kBreakages[] = {
      [](ModuleDesc &d) { d.cudaKernels = {{"gpu", ".target gpu"}}; },
      "CUDA kernels for 'gpu', which is not an architecture (sm_80)"},
     {"CudaKernelsTwice",
-     [](ModuleDesc &d) { d.cudaKernels = {{"sm_80", ".target sm_80"}, {"sm_80", ".target sm_80"}}; },
+     [](ModuleDesc &d) {
+       d.cudaKernels = {{"sm_80", ".target sm_80"}, {"sm_80", ".target sm_80"}};
+     },
      "CUDA kernels for sm_80 appear twice"},
     {"PtxOfAnotherArchitecture",
      [](ModuleDesc &d) { d.cudaKernels = {{"sm_80", ".target sm_90"}}; },

@@ -107,12 +107,13 @@ void TrainableConv2D::forward(CpuContext &context, const float *x, const float *
     bias = zeroBias_.data();
   const auto &pd = forwardDesc_;
   memory dst = stagedOut(context, dst_, y, pd.dst_desc(), Staging::Output);
-  context.execute(forward_,
-                  {{DNNL_ARG_SRC, stagedIn(context, reorders_, src_, x, pd.src_desc(), Staging::Input)},
-                   {DNNL_ARG_WEIGHTS,
-                    stagedIn(context, reorders_, weights_, w, pd.weights_desc(), Staging::Weights)},
-                   {DNNL_ARG_BIAS, bound(bias_, context, bias)},
-                   {DNNL_ARG_DST, dst}});
+  context.execute(
+      forward_,
+      {{DNNL_ARG_SRC, stagedIn(context, reorders_, src_, x, pd.src_desc(), Staging::Input)},
+       {DNNL_ARG_WEIGHTS,
+        stagedIn(context, reorders_, weights_, w, pd.weights_desc(), Staging::Weights)},
+       {DNNL_ARG_BIAS, bound(bias_, context, bias)},
+       {DNNL_ARG_DST, dst}});
   unstage(context, reorders_, dst, dst_, y);
 }
 
@@ -131,8 +132,10 @@ void TrainableConv2D::backwardData(CpuContext &context, const float *dy, const f
   memory diffSrc = stagedOut(context, src_, dx, pd.diff_src_desc(), Staging::Input);
   context.execute(
       *backwardData_,
-      {{DNNL_ARG_DIFF_DST, stagedIn(context, reorders_, dst_, dy, pd.diff_dst_desc(), Staging::Output)},
-       {DNNL_ARG_WEIGHTS, stagedIn(context, reorders_, weights_, w, pd.weights_desc(), Staging::Weights)},
+      {{DNNL_ARG_DIFF_DST,
+        stagedIn(context, reorders_, dst_, dy, pd.diff_dst_desc(), Staging::Output)},
+       {DNNL_ARG_WEIGHTS,
+        stagedIn(context, reorders_, weights_, w, pd.weights_desc(), Staging::Weights)},
        {DNNL_ARG_DIFF_SRC, diffSrc}});
   unstage(context, reorders_, diffSrc, src_, dx);
 }
@@ -151,11 +154,12 @@ void TrainableConv2D::backwardWeights(CpuContext &context, const float *x, const
   const auto &pd = backwardWeightsDesc_;
   memory diffWeights =
       stagedOut(context, weights_, dw, pd.diff_weights_desc(), Staging::Weights);
-  context.execute(*backwardWeights_,
-                  {{DNNL_ARG_SRC, stagedIn(context, reorders_, src_, x, pd.src_desc(), Staging::Input)},
-                   {DNNL_ARG_DIFF_DST,
-                    stagedIn(context, reorders_, dst_, dy, pd.diff_dst_desc(), Staging::Output)},
-                   {DNNL_ARG_DIFF_WEIGHTS, diffWeights}});
+  context.execute(
+      *backwardWeights_,
+      {{DNNL_ARG_SRC, stagedIn(context, reorders_, src_, x, pd.src_desc(), Staging::Input)},
+       {DNNL_ARG_DIFF_DST,
+        stagedIn(context, reorders_, dst_, dy, pd.diff_dst_desc(), Staging::Output)},
+       {DNNL_ARG_DIFF_WEIGHTS, diffWeights}});
   unstage(context, reorders_, diffWeights, weights_, dw);
 }
 

@@ -12,9 +12,9 @@
 #include "tweedie/module/OpAttrs.h"
 
 #include <algorithm>
-#include <set>
 #include <cmath>
 #include <numeric>
+#include <set>
 
 namespace tweedie::module {
 
