@@ -9,6 +9,8 @@
 #include "CompiledModuleSupport.h"
 #include "cuda/CudaDriver.h"
 #include "tweedie/Driver/Compile.h"
+#include "tweedie/Noise.h"
+#include "tweedie/module/DeviceKernels.h"
 
 #include <gtest/gtest.h>
 
@@ -72,6 +74,38 @@ TEST(CudaKernels, TheAffineStepOnTheGpuGivesTheCpusBits) {
     ASSERT_EQ(std::memcmp(&out[i], &expected, sizeof(float)), 0)
         << "element " << i << ": GPU " << out[i] << ", CPU " << expected;
   }
+}
+
+TEST(CudaKernels, TheNoiseOnTheGpuIsNoiseHsBitForBit) {
+  const cuda::Availability &gpus = cuda::availability();
+  if (!gpus.api)
+    GTEST_SKIP() << "no GPU here: " << gpus.why;
+  CompileOptions options;
+  options.input = writeTemp("mlp2d-cuda-noise.mlir",
+                            withSampler("mlp2d", "#sampler.ddpm<variance = posterior>", 4));
+  options.cudaKernels = true;
+  CompileResult compiled;
+  ASSERT_TRUE(compileSampler(options, compiled));
+  cuda::Context gpu;
+  const module::CudaKernelsDesc *ptx = ptxFor(compiled.module.cudaKernels, gpu.device().arch());
+  ASSERT_NE(ptx, nullptr) << "no PTX old enough for " << gpu.device().arch();
+  cuda::CUfunction kernel = gpu.function(gpu.load(ptx->ptx), module::kNoiseKernel);
+
+  uint64_t seed = 0x0123456789abcdefull;
+  int64_t first = (int64_t{1} << 32) + 11, width = 784, rows = 129;
+  uint32_t step = 5, draw = 1;
+  int64_t n = width * rows;
+  std::vector<float> out(n, -7.0f), want(n);
+  cuda::CUdeviceptr dout = gpu.allocate(n * sizeof(float));
+  gpu.launch(kernel, n, {&dout, &n, &seed, &first, &step, &draw, &width});
+  gpu.download(out.data(), dout, n * sizeof(float));
+  gpu.free(dout);
+  for (int64_t r = 0; r < rows; ++r)
+    fillSampleNoise(want.data() + r * width, width, seed, static_cast<uint32_t>(first + r), step,
+                    draw);
+  for (int64_t i = 0; i < n; ++i)
+    ASSERT_EQ(std::memcmp(&out[i], &want[i], sizeof(float)), 0)
+        << "element " << i << ": GPU " << out[i] << ", CPU " << want[i];
 }
 
 } // namespace

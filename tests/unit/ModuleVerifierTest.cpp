@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/io/FormatError.h"
+#include "tweedie/module/DeviceKernels.h"
 #include "tweedie/module/ModuleDesc.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +20,14 @@
 using namespace tweedie::module;
 
 namespace {
+
+/// PTX text the verifier accepts for `arch`: the ops' kernels and `more`.
+std::string ptxFor(const std::string &arch, const std::string &more = "") {
+  std::string ptx = "// PTX\n.target " + arch + "\n" + more;
+  for (const char *kernel : kDeviceKernels)
+    ptx += ".visible .entry " + std::string(kernel) + "(\n";
+  return ptx;
+}
 
 /// x (state) -> dense(x, W) -> affine_step(x, y) -> next state; 2 steps.
 ModuleDesc validModule() {
@@ -74,7 +83,7 @@ TEST(ModuleVerifier, AcceptsTheValidModuleAndItRoundTrips) {
   d.values[2].channelsLast = true;
   EXPECT_TRUE(parseModule(serializeModule(d), "m.tweedie").values[2].channelsLast);
   // So do CUDA kernels (format 9).
-  d.cudaKernels = {{"sm_80", "// PTX\n.target sm_80\n"}};
+  d.cudaKernels = {{"sm_80", ptxFor("sm_80")}};
   const ModuleDesc withPtx = parseModule(serializeModule(d), "m.tweedie");
   ASSERT_EQ(withPtx.cudaKernels.size(), 1u);
   EXPECT_EQ(withPtx.cudaKernels[0].arch, "sm_80");
@@ -180,7 +189,7 @@ const Breakage kBreakages[] = {
      "CUDA kernels for 'gpu', which is not an architecture (sm_80)"},
     {"CudaKernelsTwice",
      [](ModuleDesc &d) {
-       d.cudaKernels = {{"sm_80", ".target sm_80"}, {"sm_80", ".target sm_80"}};
+       d.cudaKernels = {{"sm_80", ptxFor("sm_80")}, {"sm_80", ptxFor("sm_80")}};
      },
      "CUDA kernels for sm_80 appear twice"},
     {"PtxOfAnotherArchitecture",
@@ -189,9 +198,12 @@ const Breakage kBreakages[] = {
     {"PtxLackingAKernelThePlanNames",
      [](ModuleDesc &d) {
        d.body[1].kernel = "tweedie_affine_xy";
-       d.cudaKernels = {{"sm_90", ".target sm_90\n.visible .entry other("}};
+       d.cudaKernels = {{"sm_90", ptxFor("sm_90", ".visible .entry other(\n")}};
      },
      "the PTX for sm_90 lacks kernel 'tweedie_affine_xy'"},
+    {"PtxLackingTheNoiseKernel",
+     [](ModuleDesc &d) { d.cudaKernels = {{"sm_90", ".target sm_90\n"}}; },
+     "the PTX for sm_90 lacks the ops' kernel 'tweedie_randn'"},
     {"ConstantReadChannelsLast",
      [](ModuleDesc &d) {
        d.constants[0].shape = d.values[1].shape = {2, 2, 4}; // stored as written

@@ -4,11 +4,13 @@
 // generator of Random123, cuRAND and JAX. Being a pure function of (counter,
 // key), sample i's noise never depends on batch size, thread count or device.
 // Header-only and dependency-free so the compiler's reference interpreter, the
-// CPU runtime and (later) generated CUDA code share one definition.
+// CPU runtime and the generated CUDA noise kernel share one definition.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_PHILOX_H
 #define TWEEDIE_PHILOX_H
+
+#include "tweedie/NoiseMath.h"
 
 #include <array>
 #include <cmath>
@@ -45,10 +47,13 @@ constexpr double uniformOpen01(uint32_t bits) {
 }
 
 /// Two independent standard normals from two uniforms (Box-Muller), float64.
-inline std::array<double, 2> boxMuller(double u1, double u2) {
-  const double radius = std::sqrt(-2.0 * std::log(u1));
-  const double angle = 6.283185307179586476925286766559 * u2;
-  return {radius * std::cos(angle), radius * std::sin(angle)};
+/// The log and the sine and cosine are Tweedie's own (NoiseMath.h), so the
+/// bits are the same on every CPU and GPU.
+TWEEDIE_EXACT_FP_FUNCTION inline std::array<double, 2> boxMuller(double u1, double u2) {
+  TWEEDIE_EXACT_FP
+  const double radius = std::sqrt(-2.0 * noisemath::logOfPositive(u1));
+  const auto [c, s] = noisemath::cosSinTurns(u2);
+  return {radius * c, radius * s};
 }
 
 } // namespace tweedie

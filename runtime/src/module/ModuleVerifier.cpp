@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/io/FormatError.h"
+#include "tweedie/module/DeviceKernels.h"
 #include "tweedie/module/Layout.h"
 #include "tweedie/module/ModuleDesc.h"
 #include "tweedie/module/OpAttrs.h"
@@ -112,7 +113,8 @@ public:
 
 private:
   /// Each architecture once, named sm_<digits>, its PTX targeting it and
-  /// defining every kernel the plan names.
+  /// defining every kernel the plan names and every one the CUDA backend
+  /// launches for the ops themselves (DeviceKernels.h).
   void checkCudaKernels() const {
     std::set<std::string> archs;
     for (const CudaKernelsDesc &k : d.cudaKernels) {
@@ -124,9 +126,15 @@ private:
         fail("CUDA kernels for " + k.arch + " appear twice");
       if (k.ptx.find(".target " + k.arch) == std::string::npos)
         fail("the PTX for " + k.arch + " does not target it");
+      auto defines = [&](const std::string &kernel) {
+        return k.ptx.find(".entry " + kernel + "(") != std::string::npos;
+      };
       for (const OpDesc &op : d.body)
-        if (!op.kernel.empty() && k.ptx.find(".entry " + op.kernel + "(") == std::string::npos)
+        if (!op.kernel.empty() && !defines(op.kernel))
           fail("the PTX for " + k.arch + " lacks kernel '" + op.kernel + "'");
+      for (const char *kernel : kDeviceKernels)
+        if (!defines(kernel))
+          fail("the PTX for " + k.arch + " lacks the ops' kernel '" + kernel + "'");
     }
   }
 

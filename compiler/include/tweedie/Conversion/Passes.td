@@ -30,8 +30,9 @@ def TweedieKernelsToGPU : Pass<"tweedie-kernels-to-gpu", "::mlir::ModuleOp"> {
     taking global pointers (`!llvm.ptr<1>`) for the buffers, the element count
     `n : i64` and the scalar arguments: thread `blockIdx.x * blockDim.x +
     threadIdx.x` computes element i < n with the generic's own body (no other
-    reassociation, no contraction into FMA the CPU kernel did not make). The
-    CPU functions stay; the GPU module lowers through NVVM to PTX.
+    reassociation, no contraction into FMA the CPU kernel did not make;
+    `linalg.index 0` is i). The CPU functions stay; the GPU module lowers
+    through NVVM to PTX.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect",

@@ -2,6 +2,7 @@
 #include "tweedie/Conversion/Passes.h"
 #include "tweedie/Target/CPU/Kernels.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace tweedie {
@@ -41,6 +42,18 @@ FailureOr<linalg::GenericOp> elementwiseBody(func::FuncOp fn) {
       return fn.emitError("a kernel buffer must be a memref<?xf32> argument");
   }
   return generic;
+}
+
+/// sqrt.rn: the correctly rounded square root the CPU computes. The NVVM
+/// lowering would call libdevice's __nv_sqrt for math.sqrt, which a PTX
+/// module cannot resolve without linking libdevice.
+Value roundedSqrt(OpBuilder &b, math::SqrtOp op, Value operand) {
+  const bool f64 = operand.getType().isF64();
+  return b
+      .create<LLVM::CallIntrinsicOp>(op.getLoc(), operand.getType(),
+                                     f64 ? "llvm.nvvm.sqrt.rn.d" : "llvm.nvvm.sqrt.rn.f",
+                                     ValueRange{operand})
+      .getResult(0);
 }
 
 /// gpu.func @name(buffers as !llvm.ptr<1>..., n: i64, scalars...): element
@@ -97,8 +110,14 @@ LogicalResult addGpuKernel(OpBuilder &b, func::FuncOp fn) {
   for (BlockArgument arg : fn.getArguments())
     if (!isa<MemRefType>(arg.getType()))
       map.map(arg, argOf(arg));
-  for (Operation &op : region.without_terminator())
-    then.clone(op, map);
+  for (Operation &op : region.without_terminator()) {
+    if (auto position = dyn_cast<linalg::IndexOp>(op)) // the element's index
+      map.map(position.getResult(), index);
+    else if (auto sqrt = dyn_cast<math::SqrtOp>(op))
+      map.map(sqrt.getResult(), roundedSqrt(then, sqrt, map.lookup(sqrt.getOperand())));
+    else
+      then.clone(op, map);
+  }
   auto yield = cast<linalg::YieldOp>(region.getTerminator());
   then.create<LLVM::StoreOp>(loc, map.lookup(yield.getOperand(0)),
                              address(generic->getDpsInitOperand(0)->get()));

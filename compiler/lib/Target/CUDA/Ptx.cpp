@@ -1,6 +1,7 @@
 //===- Ptx.cpp - generated kernels -> gpu.module -> NVVM -> PTX -----------===//
 #include "tweedie/Target/CUDA/Ptx.h"
 #include "tweedie/Conversion/Passes.h"
+#include "tweedie/Target/CUDA/NoiseKernels.h"
 #include "tweedie/Target/CPU/Kernels.h"
 
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
@@ -31,13 +32,15 @@ bool emitKernelPtx(ModuleOp module, std::vector<module::CudaKernelsDesc> &ptx,
   context->appendDialectRegistry(registry);
   context->loadAllAvailableDialects();
 
-  // Only the kernels travel: a module of their clones.
+  // Only the kernels travel: a module of their clones, and the noise draws
+  // every CUDA module carries.
   OpBuilder b(context);
   OwningOpRef<ModuleOp> kernels = ModuleOp::create(module.getLoc());
   b.setInsertionPointToEnd(kernels->getBody());
   for (auto fn : module.getOps<func::FuncOp>())
     if (fn->hasAttr(kKernelMarkerAttr))
       b.clone(*fn);
+  addNoiseKernels(*kernels);
 
   std::string diagnostics;
   ScopedDiagnosticHandler handler(context, [&](Diagnostic &d) {

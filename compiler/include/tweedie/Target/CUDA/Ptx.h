@@ -23,10 +23,11 @@ namespace tweedie {
 inline constexpr const char *kCudaArchitectures[] = {"sm_80", "sm_90"};
 
 /// The PTX of `module`'s generated kernels (functions marked
-/// sampler.generated_kernel) for each of kCudaArchitectures, in that order,
-/// from one GPU module with a target per architecture; empty when there are
-/// no generated kernels. `module` is not changed. False with `error` set when
-/// a kernel does not map onto GPU threads or the NVPTX back end fails.
+/// sampler.generated_kernel) and of the noise draws every CUDA module carries
+/// (NoiseKernels.h), for each of kCudaArchitectures, in that order, from one
+/// GPU module with a target per architecture. `module` is not changed. False
+/// with `error` set when a kernel does not map onto GPU threads or the NVPTX
+/// back end fails.
 bool emitKernelPtx(mlir::ModuleOp module, std::vector<module::CudaKernelsDesc> &ptx,
                    std::string &error);
 

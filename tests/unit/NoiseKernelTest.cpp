@@ -1,0 +1,196 @@
+//===- NoiseKernelTest.cpp - the generated noise kernels vs Noise.h ------===//
+//
+// The GPU draws its noise with kernels the compiler generates from MLIR
+// (NoiseKernels.cpp), which must give Noise.h's bits. Without a GPU the same
+// functions are compiled for this CPU by the CPU lowering and compared here
+// bit for bit; what differs on the GPU is only the instruction each operation
+// becomes, and every one is correctly rounded there too (the PTX test checks
+// that no fused multiply-add appears). CudaKernelsTest repeats the comparison
+// on a GPU where there is one.
+//
+//===----------------------------------------------------------------------===//
+#include "CompiledModuleSupport.h"
+#include "tweedie/InitAll.h"
+#include "tweedie/Noise.h"
+#include "tweedie/Target/CPU/Kernels.h"
+#include "tweedie/Target/CUDA/NoiseKernels.h"
+#include "tweedie/module/DeviceKernels.h"
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <gtest/gtest.h>
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstring>
+
+using namespace tweedie;
+
+namespace {
+
+template <typename T> struct MemRef1D {
+  T *allocated, *aligned;
+  int64_t offset, size, stride;
+  explicit MemRef1D(std::vector<T> &v)
+      : allocated(v.data()), aligned(v.data()), offset(0), size(std::ssize(v)), stride(1) {}
+};
+template <typename T>
+using DrawFn = void (*)(MemRef1D<T> *, int64_t, int64_t, int32_t, int32_t, int64_t);
+template <typename T> using UniformFn = void (*)(MemRef1D<T> *, int64_t, int64_t, int32_t, int32_t);
+
+/// The noise kernels compiled for this CPU and opened; error() says why not.
+class HostNoiseKernels {
+public:
+  explicit HostNoiseKernels(bool float64) {
+    mlir::DialectRegistry registry;
+    registerAllDialects(registry);
+    mlir::MLIRContext context(registry);
+    context.loadAllAvailableDialects();
+    mlir::OwningOpRef<mlir::ModuleOp> module =
+        mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+    addNoiseKernels(*module, float64);
+    mlir::OwningOpRef<mlir::ModuleOp> llvm = lowerKernelsToLLVM(*module);
+    std::vector<std::byte> object;
+    if (!llvm) {
+      error_ = "the noise kernels did not lower to LLVM";
+      return;
+    }
+    if (!emitKernelLibrary(*llvm, resolveTargetCpu(tweedie::testing::kernelCpuForTests()), object,
+                           error_))
+      return;
+    // Named per process: ctest runs each test in its own process, in parallel.
+    const std::string name = std::string(float64 ? "noise-kernels-f64-" : "noise-kernels-") +
+                             std::to_string(getpid()) + ".so";
+    const std::string path = tweedie::testing::writeTemp(name, std::string(reinterpret_cast<char *>(object.data()), object.size()));
+    handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle_)
+      error_ = dlerror();
+  }
+  ~HostNoiseKernels() {
+    if (handle_)
+      dlclose(handle_);
+  }
+
+  const std::string &error() const { return error_; }
+  /// Kernel `name`'s C interface, or null.
+  template <typename Fn> Fn function(const std::string &name) const {
+    return handle_ ? reinterpret_cast<Fn>(dlsym(handle_, ("_mlir_ciface_" + name).c_str()))
+                   : nullptr;
+  }
+
+private:
+  std::string error_;
+  void *handle_ = nullptr;
+};
+
+/// Each form compiled once per process (its object file is mapped: never
+/// rewritten while open).
+const HostNoiseKernels &hostKernels(bool float64) {
+  static const HostNoiseKernels f32(false), f64(true);
+  return float64 ? f64 : f32;
+}
+
+/// Kernel `name` writing T, compiled for this CPU, or null with a test failure.
+template <typename Fn, typename T = float> Fn hostKernel(const char *name) {
+  const HostNoiseKernels &kernels = hostKernels(std::is_same_v<T, double>);
+  Fn f = kernels.function<Fn>(name);
+  EXPECT_NE(f, nullptr) << name << ": " << kernels.error();
+  return f;
+}
+
+template <typename T>
+void expectSameBits(const std::vector<T> &got, const std::vector<T> &want,
+                    const std::string &what) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_EQ(std::memcmp(&got[i], &want[i], sizeof(T)), 0)
+        << what << " element " << i << ": kernel " << got[i] << ", Noise.h " << want[i];
+}
+
+struct Stream {
+  uint64_t seed;
+  int64_t firstSample;
+  uint32_t step, draw;
+  int64_t width, rows;
+};
+
+// Seeds with both halves used, a first sample past 2^32 (the counter keeps
+// its low 32 bits, as the CPU's cast does), the prior's step, odd widths.
+const Stream kStreams[] = {{0, 0, 0, 0, 1, 4000},
+                           {0x123456789abcdefull, 17, 3, 1, 7, 900},
+                           {42, (int64_t{1} << 32) + 5, kPriorStep, 2, 784, 64},
+                           {~0ull, 1000003, 999, 7, 3, 333}};
+
+TEST(NoiseKernels, NormalsAreNoiseHsBitForBit) {
+  auto randn = hostKernel<DrawFn<float>>(module::kNoiseKernel);
+  ASSERT_NE(randn, nullptr);
+  for (const Stream &s : kStreams) {
+    std::vector<float> got(s.width * s.rows, -7.0f), want(got.size());
+    MemRef1D<float> out(got);
+    randn(&out, static_cast<int64_t>(s.seed), s.firstSample, static_cast<int32_t>(s.step),
+          static_cast<int32_t>(s.draw), s.width);
+    for (int64_t r = 0; r < s.rows; ++r)
+      fillSampleNoise(want.data() + r * s.width, s.width, s.seed,
+                      static_cast<uint32_t>(s.firstSample + r), s.step, s.draw);
+    expectSameBits(got, want, "seed " + std::to_string(s.seed));
+  }
+}
+
+// Rounding to float hides all but about one in 2^29 differences of the
+// float64 arithmetic: the unrounded form must match noiseAt exactly too.
+TEST(NoiseKernels, NormalsBeforeTheirRoundingAreNoiseHsBitForBit) {
+  auto randn = hostKernel<DrawFn<double>, double>(module::kNoiseKernel);
+  ASSERT_NE(randn, nullptr);
+  for (const Stream &s : kStreams) {
+    std::vector<double> got(s.width * s.rows, -7.0), want(got.size());
+    MemRef1D<double> out(got);
+    randn(&out, static_cast<int64_t>(s.seed), s.firstSample, static_cast<int32_t>(s.step),
+          static_cast<int32_t>(s.draw), s.width);
+    for (int64_t r = 0; r < s.rows; ++r)
+      for (int64_t e = 0; e < s.width; ++e)
+        want[r * s.width + e] =
+            noiseAt(s.seed, static_cast<uint32_t>(s.firstSample + r), s.step, s.draw, e);
+    expectSameBits(got, want, "seed " + std::to_string(s.seed));
+  }
+}
+
+TEST(NoiseKernels, SignsAreNoiseHsBitForBit) {
+  auto signs = hostKernel<DrawFn<float>>(module::kSignsKernel);
+  ASSERT_NE(signs, nullptr);
+  for (const Stream &s : kStreams) {
+    std::vector<float> got(s.width * s.rows), want(got.size());
+    MemRef1D<float> out(got);
+    signs(&out, static_cast<int64_t>(s.seed), s.firstSample, static_cast<int32_t>(s.step),
+          static_cast<int32_t>(s.draw), s.width);
+    for (int64_t r = 0; r < s.rows; ++r)
+      fillSampleSigns(want.data() + r * s.width, s.width, s.seed,
+                      static_cast<uint32_t>(s.firstSample + r), s.step, s.draw);
+    expectSameBits(got, want, "seed " + std::to_string(s.seed));
+  }
+}
+
+TEST(NoiseKernels, UniformsAreNoiseHsBitForBit) {
+  auto uniform = hostKernel<UniformFn<float>>(module::kUniformKernel);
+  auto unrounded = hostKernel<UniformFn<double>, double>(module::kUniformKernel);
+  ASSERT_NE(uniform, nullptr);
+  ASSERT_NE(unrounded, nullptr);
+  for (const Stream &s : kStreams) {
+    std::vector<float> got(s.rows), want(s.rows);
+    std::vector<double> got64(s.rows), want64(s.rows);
+    MemRef1D<float> out(got);
+    MemRef1D<double> out64(got64);
+    uniform(&out, static_cast<int64_t>(s.seed), s.firstSample, static_cast<int32_t>(s.step),
+            static_cast<int32_t>(s.draw));
+    unrounded(&out64, static_cast<int64_t>(s.seed), s.firstSample,
+              static_cast<int32_t>(s.step), static_cast<int32_t>(s.draw));
+    for (int64_t r = 0; r < s.rows; ++r) {
+      want64[r] = uniformAt(s.seed, static_cast<uint32_t>(s.firstSample + r), s.step, s.draw);
+      want[r] = static_cast<float>(want64[r]);
+    }
+    expectSameBits(got, want, "seed " + std::to_string(s.seed));
+    expectSameBits(got64, want64, "unrounded, seed " + std::to_string(s.seed));
+  }
+}
+
+} // namespace
