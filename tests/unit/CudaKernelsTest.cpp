@@ -33,20 +33,30 @@ const module::CudaKernelsDesc *ptxFor(const std::vector<module::CudaKernelsDesc>
   return best;
 }
 
-TEST(CudaKernels, TheAffineStepOnTheGpuGivesTheCpusBits) {
-  const cuda::Availability &gpus = cuda::availability();
-  if (!gpus.api)
-    GTEST_SKIP() << "no GPU here: " << gpus.why;
+/// The PTX a GPU of `arch` runs from mlp2d's DDPM module compiled for CUDA
+/// (its step kernel and the noise kernels); empty with a failure if none.
+std::string mlp2dPtxFor(const std::string &arch) {
   CompileOptions options;
   options.input = writeTemp("mlp2d-cuda.mlir",
                             withSampler("mlp2d", "#sampler.ddpm<variance = posterior>", 4));
   options.cudaKernels = true;
   CompileResult compiled;
-  ASSERT_TRUE(compileSampler(options, compiled));
+  if (!compileSampler(options, compiled)) {
+    ADD_FAILURE() << "mlp2d did not compile for CUDA";
+    return "";
+  }
+  const module::CudaKernelsDesc *ptx = ptxFor(compiled.module.cudaKernels, arch);
+  return ptx ? ptx->ptx : "";
+}
+
+TEST(CudaKernels, TheAffineStepOnTheGpuGivesTheCpusBits) {
+  const cuda::Availability &gpus = cuda::availability();
+  if (!gpus.api)
+    GTEST_SKIP() << "no GPU here: " << gpus.why;
   cuda::Context gpu;
-  const module::CudaKernelsDesc *ptx = ptxFor(compiled.module.cudaKernels, gpu.device().arch());
-  ASSERT_NE(ptx, nullptr) << "no PTX old enough for " << gpu.device().arch();
-  cuda::CUfunction kernel = gpu.function(gpu.load(ptx->ptx), "tweedie_affine_xyz");
+  const std::string ptx = mlp2dPtxFor(gpu.device().arch());
+  ASSERT_FALSE(ptx.empty()) << "no PTX old enough for " << gpu.device().arch();
+  cuda::CUfunction kernel = gpu.function(gpu.load(ptx), "tweedie_affine_xyz");
 
   const int64_t n = 1000 + 17; // not a multiple of the block
   std::vector<float> x(n), y(n), z(n), out(n, -1.0f);
@@ -80,16 +90,10 @@ TEST(CudaKernels, TheNoiseOnTheGpuIsNoiseHsBitForBit) {
   const cuda::Availability &gpus = cuda::availability();
   if (!gpus.api)
     GTEST_SKIP() << "no GPU here: " << gpus.why;
-  CompileOptions options;
-  options.input = writeTemp("mlp2d-cuda-noise.mlir",
-                            withSampler("mlp2d", "#sampler.ddpm<variance = posterior>", 4));
-  options.cudaKernels = true;
-  CompileResult compiled;
-  ASSERT_TRUE(compileSampler(options, compiled));
   cuda::Context gpu;
-  const module::CudaKernelsDesc *ptx = ptxFor(compiled.module.cudaKernels, gpu.device().arch());
-  ASSERT_NE(ptx, nullptr) << "no PTX old enough for " << gpu.device().arch();
-  cuda::CUfunction kernel = gpu.function(gpu.load(ptx->ptx), module::kNoiseKernel);
+  const std::string ptx = mlp2dPtxFor(gpu.device().arch());
+  ASSERT_FALSE(ptx.empty()) << "no PTX old enough for " << gpu.device().arch();
+  cuda::CUfunction kernel = gpu.function(gpu.load(ptx), module::kNoiseKernel);
 
   uint64_t seed = 0x0123456789abcdefull;
   int64_t first = (int64_t{1} << 32) + 11, width = 784, rows = 129;
