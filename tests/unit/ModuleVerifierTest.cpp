@@ -21,11 +21,14 @@ using namespace tweedie::module;
 
 namespace {
 
-/// PTX text the verifier accepts for `arch`: the ops' kernels and `more`.
-std::string ptxFor(const std::string &arch, const std::string &more = "") {
+/// PTX text the verifier accepts for `arch` in module d: the ops' kernels,
+/// d's layer kernels and `more`.
+std::string ptxFor(const ModuleDesc &d, const std::string &arch, const std::string &more = "") {
   std::string ptx = "// PTX\n.target " + arch + "\n" + more;
   for (const char *kernel : kDeviceKernels)
     ptx += ".visible .entry " + std::string(kernel) + "(\n";
+  for (const LayerKernel &kernel : layerKernelsOf(d))
+    ptx += ".visible .entry " + kernel.name() + "(\n";
   return ptx;
 }
 
@@ -83,7 +86,7 @@ TEST(ModuleVerifier, AcceptsTheValidModuleAndItRoundTrips) {
   d.values[2].channelsLast = true;
   EXPECT_TRUE(parseModule(serializeModule(d), "m.tweedie").values[2].channelsLast);
   // So do CUDA kernels (format 9).
-  d.cudaKernels = {{"sm_80", ptxFor("sm_80")}};
+  d.cudaKernels = {{"sm_80", ptxFor(d, "sm_80")}};
   const ModuleDesc withPtx = parseModule(serializeModule(d), "m.tweedie");
   ASSERT_EQ(withPtx.cudaKernels.size(), 1u);
   EXPECT_EQ(withPtx.cudaKernels[0].arch, "sm_80");
@@ -189,7 +192,7 @@ const Breakage kBreakages[] = {
      "CUDA kernels for 'gpu', which is not an architecture (sm_80)"},
     {"CudaKernelsTwice",
      [](ModuleDesc &d) {
-       d.cudaKernels = {{"sm_80", ptxFor("sm_80")}, {"sm_80", ptxFor("sm_80")}};
+       d.cudaKernels = {{"sm_80", ptxFor(d, "sm_80")}, {"sm_80", ptxFor(d, "sm_80")}};
      },
      "CUDA kernels for sm_80 appear twice"},
     {"PtxOfAnotherArchitecture",
@@ -198,9 +201,15 @@ const Breakage kBreakages[] = {
     {"PtxLackingAKernelThePlanNames",
      [](ModuleDesc &d) {
        d.body[1].kernel = "tweedie_affine_xy";
-       d.cudaKernels = {{"sm_90", ptxFor("sm_90", ".visible .entry other(\n")}};
+       d.cudaKernels = {{"sm_90", ptxFor(d, "sm_90", ".visible .entry other(\n")}};
      },
      "the PTX for sm_90 lacks kernel 'tweedie_affine_xy'"},
+    {"PtxLackingALayerKernel", // the dense layer's bias
+     [](ModuleDesc &d) {
+       std::string ptx = ptxFor(d, "sm_90");
+       d.cudaKernels = {{"sm_90", ptx.substr(0, ptx.find(".visible .entry tweedie_epilogue"))}};
+     },
+     "the PTX for sm_90 lacks the layers' kernel 'tweedie_epilogue_none_bias'"},
     {"PtxLackingTheNoiseKernel",
      [](ModuleDesc &d) { d.cudaKernels = {{"sm_90", ".target sm_90\n"}}; },
      "the PTX for sm_90 lacks the ops' kernel 'tweedie_randn'"},

@@ -10,18 +10,13 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CompiledModuleSupport.h"
-#include "tweedie/InitAll.h"
+#include "HostKernels.h"
 #include "tweedie/Noise.h"
 #include "tweedie/Target/CPU/Kernels.h"
 #include "tweedie/Target/CUDA/NoiseKernels.h"
 #include "tweedie/module/DeviceKernels.h"
 
-#include "mlir/IR/MLIRContext.h"
-
 #include <gtest/gtest.h>
-
-#include <dlfcn.h>
-#include <unistd.h>
 
 #include <cstring>
 
@@ -29,71 +24,27 @@ using namespace tweedie;
 
 namespace {
 
-template <typename T> struct MemRef1D {
-  T *allocated, *aligned;
-  int64_t offset, size, stride;
-  explicit MemRef1D(std::vector<T> &v)
-      : allocated(v.data()), aligned(v.data()), offset(0), size(std::ssize(v)), stride(1) {}
-};
+using tweedie::testing::HostKernels;
+using tweedie::testing::MemRef1D;
+
 template <typename T>
 using DrawFn = void (*)(MemRef1D<T> *, int64_t, int64_t, int32_t, int32_t, int64_t);
 template <typename T> using UniformFn = void (*)(MemRef1D<T> *, int64_t, int64_t, int32_t, int32_t);
 
-/// The noise kernels compiled for this CPU and opened; error() says why not.
-class HostNoiseKernels {
-public:
-  explicit HostNoiseKernels(bool float64) {
-    mlir::DialectRegistry registry;
-    registerAllDialects(registry);
-    mlir::MLIRContext context(registry);
-    context.loadAllAvailableDialects();
-    mlir::OwningOpRef<mlir::ModuleOp> module =
-        mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
-    addNoiseKernels(*module, float64);
-    mlir::OwningOpRef<mlir::ModuleOp> llvm = lowerKernelsToLLVM(*module);
-    std::vector<std::byte> object;
-    if (!llvm) {
-      error_ = "the noise kernels did not lower to LLVM";
-      return;
-    }
-    if (!emitKernelLibrary(*llvm, resolveTargetCpu(tweedie::testing::kernelCpuForTests()), object,
-                           error_))
-      return;
-    // Named per process: ctest runs each test in its own process, in parallel.
-    const std::string name = std::string(float64 ? "noise-kernels-f64-" : "noise-kernels-") +
-                             std::to_string(getpid()) + ".so";
-    const std::string path = tweedie::testing::writeTemp(name, std::string(reinterpret_cast<char *>(object.data()), object.size()));
-    handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!handle_)
-      error_ = dlerror();
-  }
-  ~HostNoiseKernels() {
-    if (handle_)
-      dlclose(handle_);
-  }
-
-  const std::string &error() const { return error_; }
-  /// Kernel `name`'s C interface, or null.
-  template <typename Fn> Fn function(const std::string &name) const {
-    return handle_ ? reinterpret_cast<Fn>(dlsym(handle_, ("_mlir_ciface_" + name).c_str()))
-                   : nullptr;
-  }
-
-private:
-  std::string error_;
-  void *handle_ = nullptr;
-};
-
 /// Each form compiled once per process (its object file is mapped: never
 /// rewritten while open).
-const HostNoiseKernels &hostKernels(bool float64) {
-  static const HostNoiseKernels f32(false), f64(true);
+const HostKernels &hostKernels(bool float64) {
+  const std::string cpu = resolveTargetCpu(tweedie::testing::kernelCpuForTests());
+  static const HostKernels f32([](mlir::ModuleOp m) { addNoiseKernels(m, false); }, "noise",
+                               cpu);
+  static const HostKernels f64([](mlir::ModuleOp m) { addNoiseKernels(m, true); },
+                               "noise-f64", cpu);
   return float64 ? f64 : f32;
 }
 
 /// Kernel `name` writing T, compiled for this CPU, or null with a test failure.
 template <typename Fn, typename T = float> Fn hostKernel(const char *name) {
-  const HostNoiseKernels &kernels = hostKernels(std::is_same_v<T, double>);
+  const HostKernels &kernels = hostKernels(std::is_same_v<T, double>);
   Fn f = kernels.function<Fn>(name);
   EXPECT_NE(f, nullptr) << name << ": " << kernels.error();
   return f;

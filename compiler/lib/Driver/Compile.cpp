@@ -182,7 +182,8 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   result.module.prediction = info.prediction;
 
   if (stopsAt("ptx") || options.cudaKernels) {
-    if (!emitKernelPtx(*module, result.module.cudaKernels, error)) {
+    if (!emitKernelPtx(*module, module::layerKernelsOf(result.module),
+                       result.module.cudaKernels, error)) {
       llvm::errs() << "tweedie-compile: PTX: " << error << "\n";
       return false;
     }

@@ -117,6 +117,7 @@ private:
   /// launches for the ops themselves (DeviceKernels.h).
   void checkCudaKernels() const {
     std::set<std::string> archs;
+    const std::vector<LayerKernel> layers = layerKernelsOf(d);
     for (const CudaKernelsDesc &k : d.cudaKernels) {
       const bool named = k.arch.size() > 3 && k.arch.rfind("sm_", 0) == 0 &&
                          k.arch.find_first_not_of("0123456789", 3) == std::string::npos;
@@ -135,6 +136,9 @@ private:
       for (const char *kernel : kDeviceKernels)
         if (!defines(kernel))
           fail("the PTX for " + k.arch + " lacks the ops' kernel '" + kernel + "'");
+      for (const LayerKernel &kernel : layers)
+        if (!defines(kernel.name()))
+          fail("the PTX for " + k.arch + " lacks the layers' kernel '" + kernel.name() + "'");
     }
   }
 

@@ -47,3 +47,65 @@ func.func @two_d(%x: memref<?x?xf32>, %out: memref<?x?xf32>) attributes {sampler
   }
   return
 }
+
+// -----
+
+// A layer kernel's shape: outputs only, further buffers read at computed
+// indices (memref.load, in loops too), two results stored at i, math ops as
+// the exact intrinsics (fma.rn, abs, sqrt.rn) rather than libdevice calls.
+// CHECK-LABEL: gpu.func @tweedie_two_outputs(
+// CHECK-SAME: %[[M:[^:]*]]: !llvm.ptr<1>, %[[R:[^:]*]]: !llvm.ptr<1>, %[[X:[^:]*]]: !llvm.ptr<1>, %[[N:[^:]*]]: i64, %[[W:[^:]*]]: i64) kernel
+// CHECK:   %[[IDX:.*]] = arith.addi
+// CHECK:   %[[I:.*]] = arith.index_cast %[[IDX]] : index to i64
+// CHECK:   scf.if
+// CHECK:     %[[SUM:.*]] = scf.for %[[J:.*]] = {{.*}} iter_args
+// CHECK:       %[[AT:.*]] = arith.addi
+// CHECK:       %[[ATI:.*]] = arith.index_cast %[[AT]] : index to i64
+// CHECK:       %[[PX:.*]] = llvm.getelementptr %[[X]][%[[ATI]]]
+// CHECK:       llvm.load %[[PX]] : !llvm.ptr<1> -> f32
+// CHECK:       llvm.intr.fma
+// CHECK:     llvm.intr.fabs
+// CHECK:     llvm.call_intrinsic "llvm.nvvm.sqrt.rn.f"
+// CHECK:     %[[PM:.*]] = llvm.getelementptr %[[M]][%[[I]]]
+// CHECK:     llvm.store %{{.*}}, %[[PM]]
+// CHECK:     %[[PR:.*]] = llvm.getelementptr %[[R]][%[[I]]]
+// CHECK:     llvm.store %{{.*}}, %[[PR]]
+// CHECK-NOT: math.
+// CHECK-NOT: memref.load
+#map3 = affine_map<(d0) -> (d0)>
+func.func @tweedie_two_outputs(%m: memref<?xf32>, %r: memref<?xf32>, %x: memref<?xf32>, %width: i64) attributes {sampler.generated_kernel} {
+  linalg.generic {indexing_maps = [#map3, #map3], iterator_types = ["parallel"]} outs(%m, %r : memref<?xf32>, memref<?xf32>) {
+  ^bb0(%o0: f32, %o1: f32):
+    %i = linalg.index 0 : index
+    %w = arith.index_cast %width : i64 to index
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %zero = arith.constant 0.0 : f32
+    %base = arith.muli %i, %w : index
+    %sum = scf.for %j = %c0 to %w step %c1 iter_args(%acc = %zero) -> (f32) {
+      %at = arith.addi %base, %j : index
+      %v = memref.load %x[%at] : memref<?xf32>
+      %s = math.fma %v, %v, %acc : f32
+      scf.yield %s : f32
+    }
+    %a = math.absf %sum : f32
+    %q = math.sqrt %a : f32
+    linalg.yield %sum, %q : f32, f32
+  }
+  return
+}
+
+// -----
+
+// A transcendental function has no exact instruction: the kernel must hold
+// its approximation (LayerKernels.cpp), not a libdevice call.
+// expected-error @+2 {{'math.exp' has no exact GPU instruction; approximate it first}}
+#map4 = affine_map<(d0) -> (d0)>
+func.func @tweedie_exp(%x: memref<?xf32>, %out: memref<?xf32>) attributes {sampler.generated_kernel} {
+  linalg.generic {indexing_maps = [#map4, #map4], iterator_types = ["parallel"]} ins(%x : memref<?xf32>) outs(%out : memref<?xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  return
+}

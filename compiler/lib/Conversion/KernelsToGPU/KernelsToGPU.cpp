@@ -3,7 +3,9 @@
 #include "tweedie/Target/CPU/Kernels.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 namespace tweedie {
 #define GEN_PASS_DEF_TWEEDIEKERNELSTOGPU
@@ -18,7 +20,9 @@ namespace {
 constexpr llvm::StringLiteral kGpuModuleName = "tweedie_cuda";
 
 /// The one elementwise generic a kernel's body holds, checked: 1-D, every map
-/// the identity, every iterator parallel, f32 buffers.
+/// the identity, every iterator parallel, f32 buffers that are the kernel's
+/// arguments. Its body may read further argument buffers anywhere
+/// (memref.load), in loops of its own.
 FailureOr<linalg::GenericOp> elementwiseBody(func::FuncOp fn) {
   linalg::GenericOp generic;
   for (Operation &op : fn.getBody().front()) {
@@ -26,34 +30,57 @@ FailureOr<linalg::GenericOp> elementwiseBody(func::FuncOp fn) {
       if (generic)
         return fn.emitError("a generated kernel with two linalg.generic ops");
       generic = g;
-    } else if (!isa<func::ReturnOp>(op)) {
+    } else if (!isa<func::ReturnOp, arith::ConstantOp>(op)) {
+      // (constants: the folder hoists a body's constants to the function)
       return fn.emitError("a generated kernel holds '")
              << op.getName() << "' besides its generic";
     }
   }
-  if (!generic || generic.getNumDpsInits() != 1 || generic.getNumLoops() != 1 ||
+  if (!generic || generic.getNumDpsInits() < 1 || generic.getNumLoops() != 1 ||
       !llvm::all_of(generic.getIndexingMapsArray(),
                     [](AffineMap m) { return m.isIdentity(); }))
     return fn.emitError("only 1-D elementwise kernels map onto GPU threads");
-  for (Value buffer : generic->getOperands()) {
-    auto type = dyn_cast<MemRefType>(buffer.getType());
-    if (!type || type.getRank() != 1 || !type.getElementType().isF32() ||
-        !isa<BlockArgument>(buffer))
+  for (BlockArgument arg : fn.getArguments()) {
+    auto type = dyn_cast<MemRefType>(arg.getType());
+    if (type && (type.getRank() != 1 || !type.getElementType().isF32()))
       return fn.emitError("a kernel buffer must be a memref<?xf32> argument");
   }
+  for (Value buffer : generic->getOperands())
+    if (!isa<BlockArgument>(buffer))
+      return fn.emitError("a kernel buffer must be a memref<?xf32> argument");
   return generic;
 }
 
-/// sqrt.rn: the correctly rounded square root the CPU computes. The NVVM
-/// lowering would call libdevice's __nv_sqrt for math.sqrt, which a PTX
-/// module cannot resolve without linking libdevice.
-Value roundedSqrt(OpBuilder &b, math::SqrtOp op, Value operand) {
-  const bool f64 = operand.getType().isF64();
+/// The NVVM intrinsic `name` (.f or .d by the operand's type) of x. Square
+/// roots are sqrt.rn, the correctly rounded root the CPU computes; floor and
+/// ceil are cvt.rmi/rpi. The NVVM lowering would call libdevice for these
+/// (__nv_sqrtf, __nv_floorf), which a PTX module cannot resolve without
+/// linking libdevice.
+Value nvvmIntrinsic(OpBuilder &b, Location loc, StringRef name, Value x) {
+  const bool f64 = x.getType().isF64();
   return b
-      .create<LLVM::CallIntrinsicOp>(op.getLoc(), operand.getType(),
-                                     f64 ? "llvm.nvvm.sqrt.rn.d" : "llvm.nvvm.sqrt.rn.f",
-                                     ValueRange{operand})
+      .create<LLVM::CallIntrinsicOp>(loc, x.getType(),
+                                     ("llvm.nvvm." + name + (f64 ? ".d" : ".f")).str(),
+                                     ValueRange{x})
       .getResult(0);
+}
+
+/// A math op as intrinsics NVPTX makes one exact instruction of (sqrt.rn,
+/// fma.rn, abs, cvt.rmi/rpi/rni, copysign), or null when there is none.
+/// Kernels approximate the transcendental functions before (LayerKernels.cpp).
+Value exactIntrinsic(OpBuilder &b, Operation *op) {
+  Location loc = op->getLoc();
+  ValueRange in = op->getOperands();
+  Type type = op->getResult(0).getType();
+  return TypeSwitch<Operation *, Value>(op)
+      .Case([&](math::SqrtOp) { return nvvmIntrinsic(b, loc, "sqrt.rn", in[0]); })
+      .Case([&](math::FloorOp) { return nvvmIntrinsic(b, loc, "floor", in[0]); })
+      .Case([&](math::CeilOp) { return nvvmIntrinsic(b, loc, "ceil", in[0]); })
+      .Case([&](math::FmaOp) { return b.create<LLVM::FMAOp>(loc, type, in); })
+      .Case([&](math::AbsFOp) { return b.create<LLVM::FAbsOp>(loc, type, in); })
+      .Case([&](math::RoundEvenOp) { return b.create<LLVM::RoundEvenOp>(loc, type, in); })
+      .Case([&](math::CopySignOp) { return b.create<LLVM::CopySignOp>(loc, type, in); })
+      .Default([](Operation *) { return Value(); });
 }
 
 /// gpu.func @name(buffers as !llvm.ptr<1>..., n: i64, scalars...): element
@@ -98,29 +125,52 @@ LogicalResult addGpuKernel(OpBuilder &b, func::FuncOp fn) {
                                             entry.getArgument(count));
   auto guard = body.create<scf::IfOp>(loc, inside, /*withElseRegion=*/false);
   OpBuilder then = guard.getThenBodyBuilder();
-  auto address = [&](Value buffer) {
-    return then.create<LLVM::GEPOp>(loc, global, then.getF32Type(), argOf(buffer),
-                                    ValueRange{i});
+  auto address = [&](OpBuilder &at, Value buffer, Value element) {
+    if (isa<IndexType>(element.getType()))
+      element = at.create<arith::IndexCastOp>(loc, at.getI64Type(), element);
+    return at.create<LLVM::GEPOp>(loc, global, at.getF32Type(), argOf(buffer),
+                                  ValueRange{element});
   };
   IRMapping map;
+  for (auto constant : fn.getBody().front().getOps<arith::ConstantOp>())
+    then.clone(*constant.getOperation(), map);
   Block &region = generic->getRegion().front();
   for (auto [operand, arg] : llvm::zip(generic->getOperands(), region.getArguments()))
     if (!arg.use_empty())
-      map.map(arg, then.create<LLVM::LoadOp>(loc, then.getF32Type(), address(operand)));
+      map.map(arg, then.create<LLVM::LoadOp>(loc, then.getF32Type(), address(then, operand, i)));
   for (BlockArgument arg : fn.getArguments())
     if (!isa<MemRefType>(arg.getType()))
       map.map(arg, argOf(arg));
-  for (Operation &op : region.without_terminator()) {
-    if (auto position = dyn_cast<linalg::IndexOp>(op)) // the element's index
-      map.map(position.getResult(), index);
-    else if (auto sqrt = dyn_cast<math::SqrtOp>(op))
-      map.map(sqrt.getResult(), roundedSqrt(then, sqrt, map.lookup(sqrt.getOperand())));
-    else
-      then.clone(op, map);
-  }
+  for (Operation &op : region.without_terminator())
+    then.clone(op, map);
   auto yield = cast<linalg::YieldOp>(region.getTerminator());
-  then.create<LLVM::StoreOp>(loc, map.lookup(yield.getOperand(0)),
-                             address(generic->getDpsInitOperand(0)->get()));
+  for (auto [value, init] : llvm::zip(yield.getOperands(), generic->getDpsInits()))
+    then.create<LLVM::StoreOp>(loc, map.lookup(value), address(then, init, i));
+  // The clones, loops' bodies included, in GPU terms: the element's index,
+  // loads through the buffers' pointers, exact intrinsics for math.
+  SmallVector<Operation *> rewrite;
+  guard.getThenRegion().walk([&](Operation *op) {
+    if (isa<linalg::IndexOp, memref::LoadOp>(op) || isa<math::MathDialect>(op->getDialect()))
+      rewrite.push_back(op);
+  });
+  for (Operation *op : rewrite) {
+    OpBuilder at(op);
+    Value replacement;
+    if (isa<linalg::IndexOp>(op)) {
+      replacement = index;
+    } else if (auto load = dyn_cast<memref::LoadOp>(op)) {
+      auto memref = dyn_cast<BlockArgument>(load.getMemRef());
+      if (!memref || memref.getOwner() != &fn.getBody().front() || load.getIndices().size() != 1)
+        return fn.emitError("a kernel loads from a buffer that is not its argument");
+      replacement = at.create<LLVM::LoadOp>(loc, at.getF32Type(),
+                                            address(at, memref, load.getIndices()[0]));
+    } else if (!(replacement = exactIntrinsic(at, op))) {
+      return fn.emitError("'") << op->getName()
+                               << "' has no exact GPU instruction; approximate it first";
+    }
+    op->getResult(0).replaceAllUsesWith(replacement);
+    op->erase();
+  }
   body.create<gpu::ReturnOp>(loc);
   return success();
 }

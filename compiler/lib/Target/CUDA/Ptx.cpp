@@ -1,6 +1,7 @@
 //===- Ptx.cpp - generated kernels -> gpu.module -> NVVM -> PTX -----------===//
 #include "tweedie/Target/CUDA/Ptx.h"
 #include "tweedie/Conversion/Passes.h"
+#include "tweedie/Target/CUDA/LayerKernels.h"
 #include "tweedie/Target/CUDA/NoiseKernels.h"
 #include "tweedie/Target/CPU/Kernels.h"
 
@@ -20,8 +21,8 @@ using namespace mlir;
 
 namespace tweedie {
 
-bool emitKernelPtx(ModuleOp module, std::vector<module::CudaKernelsDesc> &ptx,
-                   std::string &error) {
+bool emitKernelPtx(ModuleOp module, llvm::ArrayRef<module::LayerKernel> layerKernels,
+                   std::vector<module::CudaKernelsDesc> &ptx, std::string &error) {
   MLIRContext *context = module.getContext();
   DialectRegistry registry;
   registry.insert<gpu::GPUDialect, NVVM::NVVMDialect, LLVM::LLVMDialect>();
@@ -32,8 +33,8 @@ bool emitKernelPtx(ModuleOp module, std::vector<module::CudaKernelsDesc> &ptx,
   context->appendDialectRegistry(registry);
   context->loadAllAvailableDialects();
 
-  // Only the kernels travel: a module of their clones, and the noise draws
-  // every CUDA module carries.
+  // Only the kernels travel: a module of their clones, the noise draws every
+  // CUDA module carries and the layer kernels of this module's ops.
   OpBuilder b(context);
   OwningOpRef<ModuleOp> kernels = ModuleOp::create(module.getLoc());
   b.setInsertionPointToEnd(kernels->getBody());
@@ -41,6 +42,7 @@ bool emitKernelPtx(ModuleOp module, std::vector<module::CudaKernelsDesc> &ptx,
     if (fn->hasAttr(kKernelMarkerAttr))
       b.clone(*fn);
   addNoiseKernels(*kernels);
+  addLayerKernels(*kernels, layerKernels);
 
   std::string diagnostics;
   ScopedDiagnosticHandler handler(context, [&](Diagnostic &d) {

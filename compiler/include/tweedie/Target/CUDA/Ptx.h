@@ -1,8 +1,8 @@
 //===- Ptx.h - generated kernels as PTX for NVIDIA GPUs ---------*- C++ -*-===//
 //
-// The CUDA target's first piece: the generated elementwise kernels of a
-// compiled sampler (the same functions the CPU target compiles to x86)
-// written as GPU kernels (--tweedie-kernels-to-gpu) and lowered through
+// The CUDA target's generated kernels: the elementwise kernels of a compiled
+// sampler (the same functions the CPU target compiles to x86), the noise
+// draws and the layer kernels of its ops, written as GPU kernels (--tweedie-kernels-to-gpu) and lowered through
 // MLIR's NVVM dialect and LLVM 19's NVPTX back end to PTX text, which the
 // driver JIT-compiles for newer GPUs and ptxas validates in the tests.
 //
@@ -10,6 +10,7 @@
 #ifndef TWEEDIE_TARGET_CUDA_PTX_H
 #define TWEEDIE_TARGET_CUDA_PTX_H
 
+#include "tweedie/module/DeviceKernels.h"
 #include "tweedie/module/ModuleDesc.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -23,13 +24,14 @@ namespace tweedie {
 inline constexpr const char *kCudaArchitectures[] = {"sm_80", "sm_90"};
 
 /// The PTX of `module`'s generated kernels (functions marked
-/// sampler.generated_kernel) and of the noise draws every CUDA module carries
-/// (NoiseKernels.h), for each of kCudaArchitectures, in that order, from one
-/// GPU module with a target per architecture. `module` is not changed. False
+/// sampler.generated_kernel), of the noise draws every CUDA module carries
+/// (NoiseKernels.h) and of `layerKernels` (LayerKernels.h), for each of
+/// kCudaArchitectures, in that order, from one GPU module with a target per
+/// architecture. `module` is not changed. False
 /// with `error` set when a kernel does not map onto GPU threads or the NVPTX
 /// back end fails.
-bool emitKernelPtx(mlir::ModuleOp module, std::vector<module::CudaKernelsDesc> &ptx,
-                   std::string &error);
+bool emitKernelPtx(mlir::ModuleOp module, llvm::ArrayRef<module::LayerKernel> layerKernels,
+                   std::vector<module::CudaKernelsDesc> &ptx, std::string &error);
 
 } // namespace tweedie
 

@@ -1,0 +1,261 @@
+//===- LayerKernels.cpp - epilogues and group norm as generated kernels ---===//
+//
+// What each kernel computes, and its parameters, is module/DeviceKernels.h's
+// LayerKernel; the float64 reference (compiler/lib/Reference) is the oracle
+// LayerKernelTest compares them with, compiled for the host.
+//
+//===----------------------------------------------------------------------===//
+#include "tweedie/Target/CUDA/LayerKernels.h"
+#include "tweedie/Target/CPU/Kernels.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+
+namespace tweedie {
+
+namespace {
+
+using tweedie::Activation;
+using module::LayerKernel;
+using Kind = LayerKernel::Kind;
+
+/// Scalar arithmetic at one insertion point, on index and float values.
+struct Arith {
+  OpBuilder &b;
+  Location loc;
+
+  Value f32(float v) { return b.create<arith::ConstantFloatOp>(loc, llvm::APFloat(v),
+                                                                b.getF32Type()); }
+  Value f64(double v) { return b.create<arith::ConstantFloatOp>(loc, llvm::APFloat(v),
+                                                                 b.getF64Type()); }
+  Value index(int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); }
+  Value add(Value x, Value y) {
+    return isa<IndexType>(x.getType()) ? Value(b.create<arith::AddIOp>(loc, x, y))
+                                       : Value(b.create<arith::AddFOp>(loc, x, y));
+  }
+  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(loc, x, y); }
+  Value mul(Value x, Value y) {
+    return isa<IndexType>(x.getType()) ? Value(b.create<arith::MulIOp>(loc, x, y))
+                                       : Value(b.create<arith::MulFOp>(loc, x, y));
+  }
+  Value div(Value x, Value y) {
+    return isa<IndexType>(x.getType()) ? Value(b.create<arith::DivUIOp>(loc, x, y))
+                                       : Value(b.create<arith::DivFOp>(loc, x, y));
+  }
+  Value rem(Value x, Value y) { return b.create<arith::RemUIOp>(loc, x, y); }
+  Value neg(Value x) { return b.create<arith::NegFOp>(loc, x); }
+  Value exp(Value x) { return b.create<math::ExpOp>(loc, x); }
+  Value log1p(Value x) { return b.create<math::Log1pOp>(loc, x); }
+  Value greater(Value x, Value y) {
+    return b.create<arith::CmpFOp>(loc, arith::CmpFPredicate::OGT, x, y);
+  }
+  Value select(Value c, Value x, Value y) { return b.create<arith::SelectOp>(loc, c, x, y); }
+  Value asIndex(Value v) { return b.create<arith::IndexCastOp>(loc, b.getIndexType(), v); }
+  Value load(Value buffer, Value at) { return b.create<memref::LoadOp>(loc, buffer, at); }
+  Value widen(Value x) { return b.create<arith::ExtFOp>(loc, b.getF64Type(), x); }
+  Value narrow(Value x) { return b.create<arith::TruncFOp>(loc, b.getF32Type(), x); }
+
+  /// tweedie::activate<float> (Activation.h), the same formula for each.
+  Value activate(Value x, Activation act) {
+    Value one = f32(1.0f), zero = f32(0.0f);
+    switch (act) {
+    case Activation::None:
+      return x;
+    case Activation::SiLU:
+      return div(x, add(one, exp(neg(x))));
+    case Activation::GELU:
+      return mul(mul(f32(0.5f), x),
+                 add(one, b.create<math::ErfOp>(loc, mul(x, f32(0.70710678118654752440f)))));
+    case Activation::ReLU:
+      return select(greater(x, zero), x, zero);
+    case Activation::Tanh:
+      return b.create<math::TanhOp>(loc, x);
+    case Activation::Softplus: // log(1 + e^x) without overflow for large x
+      return select(greater(x, zero), add(x, log1p(exp(neg(x)))), log1p(exp(x)));
+    case Activation::Exp:
+      return exp(x);
+    case Activation::Log:
+      return b.create<math::LogOp>(loc, x);
+    case Activation::Sqrt:
+      return b.create<math::SqrtOp>(loc, x);
+    case Activation::Square:
+      return mul(x, x);
+    case Activation::Reciprocal:
+      return div(one, x);
+    case Activation::Sigmoid:
+      return div(one, add(one, exp(neg(x))));
+    }
+    llvm_unreachable("an activation without a kernel formula");
+  }
+};
+
+/// What a kernel's body sees: the element (thread) index, its buffers (the
+/// outputs first) and its scalars.
+struct KernelArgs {
+  Value index;
+  ArrayRef<BlockArgument> buffers, scalars;
+};
+using KernelBody = function_ref<SmallVector<Value>(Arith &, const KernelArgs &)>;
+
+/// func @name(buffers: memref<?xf32>..., scalars...) whose one linalg.generic
+/// writes element i of each of the first `outputs` buffers.
+void buildKernel(OpBuilder &b, Location loc, StringRef name, unsigned outputs,
+                 unsigned buffers, ArrayRef<Type> scalars, KernelBody body) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<Type> args(buffers, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()));
+  args.append(scalars.begin(), scalars.end());
+  auto fn = b.create<func::FuncOp>(loc, name, FunctionType::get(ctx, args, {}));
+  fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
+  fn->setAttr(kKernelMarkerAttr, UnitAttr::get(ctx));
+  Block *entry = fn.addEntryBlock();
+  OpBuilder top = OpBuilder::atBlockBegin(entry);
+  ArrayRef<BlockArgument> all = entry->getArguments();
+  KernelArgs kernelArgs{Value(), all.take_front(buffers), all.drop_front(buffers)};
+  SmallVector<Value> outs(kernelArgs.buffers.take_front(outputs).begin(),
+                          kernelArgs.buffers.take_front(outputs).end());
+  top.create<linalg::GenericOp>(
+      loc, TypeRange{}, ValueRange{}, outs,
+      SmallVector<AffineMap>(outputs, top.getMultiDimIdentityMap(1)),
+      SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        Arith a{nb, nl};
+        KernelArgs inBody = kernelArgs;
+        inBody.index = nb.create<linalg::IndexOp>(nl, 0);
+        nb.create<linalg::YieldOp>(nl, body(a, inBody));
+      });
+  top.create<func::ReturnOp>(loc);
+}
+
+void buildEpilogue(OpBuilder &b, Location loc, const LayerKernel &k) {
+  const unsigned buffers = 2 + k.bias + k.residual;
+  buildKernel(b, loc, k.name(), 1, buffers, {b.getI64Type(), b.getI64Type()},
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                Value i = args.index;
+                Value v = a.load(args.buffers[1], i);
+                if (k.bias) {
+                  Value channel = a.rem(a.div(i, a.asIndex(args.scalars[1])),
+                                        a.asIndex(args.scalars[0]));
+                  v = a.add(v, a.load(args.buffers[2], channel));
+                }
+                v = a.activate(v, k.act);
+                if (k.residual)
+                  v = a.add(v, a.load(args.buffers[buffers - 1], i));
+                return {v};
+              });
+}
+
+/// The element index of channel c, position p of one row starting at `base`.
+Value groupElement(Arith &a, Value base, Value c, Value p, Value channels, Value inner,
+                   Value channelsLast) {
+  Value plain = a.add(a.mul(c, inner), p);
+  Value last = a.add(a.mul(p, channels), c);
+  return a.add(base, a.select(channelsLast, last, plain));
+}
+
+void buildGroupStats(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type i64 = b.getI64Type();
+  buildKernel(
+      b, loc, k.name(), 2, 3, {i64, i64, i64, i64, b.getF32Type()},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        Value channels = a.asIndex(args.scalars[0]), inner = a.asIndex(args.scalars[1]);
+        Value groups = a.asIndex(args.scalars[2]);
+        Value last = a.b.create<arith::TruncIOp>(a.loc, a.b.getI1Type(), args.scalars[3]);
+        Value x = args.buffers[2];
+        Value row = a.div(args.index, groups), group = a.rem(args.index, groups);
+        Value perGroup = a.div(channels, groups);
+        Value count = a.mul(perGroup, inner);
+        Value base = a.mul(row, a.mul(channels, inner));
+        Value first = a.mul(group, perGroup);
+        // sum over the group's elements of f(x), in float64, in element order
+        auto sumOver = [&](auto f) {
+          auto loop = a.b.create<scf::ForOp>(
+              a.loc, a.index(0), count, a.index(1), ValueRange{a.f64(0.0)},
+              [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
+                Arith l{lb, ll};
+                Value c = l.add(first, l.div(j, inner)), p = l.rem(j, inner);
+                Value at = groupElement(l, base, c, p, channels, inner, last);
+                Value term = f(l, l.widen(l.load(x, at)));
+                lb.create<scf::YieldOp>(ll, l.add(acc[0], term));
+              });
+          return loop.getResult(0);
+        };
+        Value m = a.b.create<arith::UIToFPOp>(
+            a.loc, a.b.getF64Type(),
+            a.b.create<arith::IndexCastUIOp>(a.loc, a.b.getI64Type(), count));
+        Value mean = a.div(sumOver([](Arith &, Value v) { return v; }), m);
+        Value var = a.div(sumOver([&](Arith &l, Value v) {
+                            Value d = l.sub(v, mean);
+                            return l.mul(d, d);
+                          }),
+                          m);
+        Value epsilon = a.widen(args.scalars[4]);
+        Value rstd = a.div(a.f64(1.0), a.b.create<math::SqrtOp>(a.loc, a.add(var, epsilon)));
+        return {a.narrow(mean), a.narrow(rstd)};
+      });
+}
+
+void buildGroupNorm(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type i64 = b.getI64Type();
+  buildKernel(b, loc, k.name(), 1, 6, {i64, i64, i64, i64},
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                Value channels = a.asIndex(args.scalars[0]);
+                Value inner = a.asIndex(args.scalars[1]);
+                Value groups = a.asIndex(args.scalars[2]);
+                Value last =
+                    a.b.create<arith::TruncIOp>(a.loc, a.b.getI1Type(), args.scalars[3]);
+                Value i = args.index;
+                Value rowSize = a.mul(channels, inner);
+                Value row = a.div(i, rowSize), within = a.rem(i, rowSize);
+                Value c = a.select(last, a.rem(within, channels), a.div(within, inner));
+                Value group = a.add(a.mul(row, groups), a.div(c, a.div(channels, groups)));
+                // buffers: out, x, mean, rstd, gamma, beta
+                Value x = args.buffers[1], mean = args.buffers[2], rstd = args.buffers[3];
+                Value gamma = args.buffers[4], beta = args.buffers[5];
+                Value centred = a.sub(a.load(x, i), a.load(mean, group));
+                Value y = a.mul(a.mul(centred, a.load(rstd, group)), a.load(gamma, c));
+                return {a.activate(a.add(y, a.load(beta, c)), k.act)};
+              });
+}
+
+} // namespace
+
+void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
+  MLIRContext *context = module.getContext();
+  context->loadDialect<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
+                       math::MathDialect, memref::MemRefDialect, scf::SCFDialect>();
+  OpBuilder b(context);
+  b.setInsertionPointToEnd(module.getBody());
+  SmallVector<func::FuncOp> added;
+  for (const LayerKernel &k : kernels) {
+    if (module.lookupSymbol(k.name()))
+      continue;
+    switch (k.kind) {
+    case Kind::Epilogue:
+      buildEpilogue(b, module.getLoc(), k);
+      break;
+    case Kind::GroupStats:
+      buildGroupStats(b, module.getLoc(), k);
+      break;
+    case Kind::GroupNorm:
+      buildGroupNorm(b, module.getLoc(), k);
+      break;
+    }
+    added.push_back(cast<func::FuncOp>(module.getBody()->back()));
+  }
+  // exp, erf, tanh, log, log1p -> polynomials in + - * / and math.fma.
+  RewritePatternSet patterns(context);
+  populateMathPolynomialApproximationPatterns(patterns);
+  FrozenRewritePatternSet frozen(std::move(patterns));
+  for (func::FuncOp fn : added)
+    (void)applyPatternsAndFoldGreedily(fn, frozen);
+}
+
+} // namespace tweedie

@@ -1,0 +1,61 @@
+//===- DeviceKernels.cpp - which layer kernels a module's ops launch ------===//
+#include "tweedie/module/DeviceKernels.h"
+#include "tweedie/module/ModuleDesc.h"
+
+#include <algorithm>
+
+namespace tweedie::module {
+
+std::string LayerKernel::name() const {
+  switch (kind) {
+  case Kind::Epilogue:
+    return std::string("tweedie_epilogue_") + activationName(act) + (bias ? "_bias" : "") +
+           (residual ? "_residual" : "");
+  case Kind::GroupStats:
+    return "tweedie_group_stats";
+  case Kind::GroupNorm:
+    return std::string("tweedie_group_norm_") + activationName(act);
+  }
+  return "tweedie_unknown_layer_kernel";
+}
+
+namespace {
+
+bool present(const OpDesc &op, size_t i) {
+  return i < op.operands.size() && op.operands[i] >= 0;
+}
+
+/// The kernels op launches besides its library call, if any.
+std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
+  using K = LayerKernel::Kind;
+  switch (op.kind) {
+  case OpKind::Dense:
+  case OpKind::Conv2D: {
+    // [x, w, bias?, residual?]: the matmul or convolution is the library's;
+    // everything after it is one kernel, unless there is nothing after it.
+    const bool bias = present(op, 2), residual = present(op, 3);
+    if (!bias && !residual && op.act == Activation::None)
+      return {};
+    return {{K::Epilogue, op.act, bias, residual}};
+  }
+  case OpKind::Act:
+    return {{K::Epilogue, op.act, false, false}};
+  case OpKind::GroupNorm:
+    return {{K::GroupStats}, {K::GroupNorm, op.act}};
+  default:
+    return {};
+  }
+}
+
+} // namespace
+
+std::vector<LayerKernel> layerKernelsOf(const ModuleDesc &desc) {
+  std::vector<LayerKernel> kernels;
+  for (const OpDesc &op : desc.body)
+    for (const LayerKernel &k : kernelsOf(op))
+      if (std::find(kernels.begin(), kernels.end(), k) == kernels.end())
+        kernels.push_back(k);
+  return kernels;
+}
+
+} // namespace tweedie::module

@@ -1,0 +1,361 @@
+//===- LayerKernelTest.cpp - the generated layer kernels vs the reference -===//
+//
+// The CUDA backend computes what follows a library matmul or convolution
+// (bias, activation, residual) and group normalisation with kernels the
+// compiler generates (LayerKernels.cpp). Without a GPU the same functions are
+// compiled here for this CPU at x86-64-v3, whose fused multiply-add is the
+// GPU's fma.rn, and compared with the float64 reference: Activation.h's
+// formulas and reference::groupNorm.
+//
+//===----------------------------------------------------------------------===//
+#include "HostKernels.h"
+#include "cuda/CudaDriver.h"
+#include "tweedie/Activation.h"
+#include "tweedie/Reference/Kernels.h"
+#include "tweedie/Target/CPU/Kernels.h"
+#include "tweedie/Target/CUDA/LayerKernels.h"
+#include "tweedie/Target/CUDA/Ptx.h"
+#include "tweedie/module/DeviceKernels.h"
+#include "tweedie/module/ModuleDesc.h"
+
+#include <gtest/gtest.h>
+
+#include "mlir/IR/MLIRContext.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace tweedie;
+
+namespace {
+
+using tweedie::testing::HostKernels;
+using tweedie::testing::MemRef1D;
+using module::LayerKernel;
+using Kind = LayerKernel::Kind;
+using Buffer = MemRef1D<float>;
+
+/// How far a float32 kernel may be from the float64 formula: a few float
+/// roundings of the result (the polynomial approximations of exp, tanh, log
+/// and log1p are good to about 2 ulp), plus an absolute term proportional to
+/// the input for results that cancel: 1 + erf(x / sqrt 2) in GELU at negative
+/// x, where the approximation of erf is good to 1e-7 absolute, not relative.
+constexpr double kRelativeTolerance = 4.8e-7; // 4 ulp
+constexpr double kAbsoluteTolerance = 1e-7;   // times max(1, |x|)
+
+/// Every activation with every epilogue form, compiled once per process.
+std::vector<LayerKernel> allKernels() {
+  std::vector<LayerKernel> kernels = {{Kind::GroupStats}};
+  for (uint8_t a = 0; a < kNumActivations; ++a) {
+    auto act = static_cast<Activation>(a);
+    for (bool bias : {false, true})
+      for (bool residual : {false, true})
+        kernels.push_back({Kind::Epilogue, act, bias, residual});
+    kernels.push_back({Kind::GroupNorm, act});
+  }
+  return kernels;
+}
+
+/// Whether this CPU runs x86-64-v3 code (AVX2 and FMA): the level whose
+/// rounding is the GPU's.
+bool hostRunsV3() {
+  const std::string level = resolveTargetCpu("native");
+  return level == "x86-64-v3" || level == "x86-64-v4";
+}
+
+const HostKernels &hostKernels() {
+  static const HostKernels kernels([](mlir::ModuleOp m) { addLayerKernels(m, allKernels()); },
+                                   "layer", "x86-64-v3");
+  return kernels;
+}
+
+template <typename Fn> Fn kernel(const LayerKernel &k) {
+  Fn f = hostKernels().function<Fn>(k.name());
+  EXPECT_NE(f, nullptr) << k.name() << ": " << hostKernels().error();
+  return f;
+}
+
+#define SKIP_WITHOUT_V3()                                                                     \
+  if (!hostRunsV3())                                                                          \
+  GTEST_SKIP() << "this CPU lacks AVX2 and FMA (x86-64-v3), the level the layer kernels are " \
+                  "checked at"
+
+/// Inputs an activation is defined on: a grid over [-12, 12] and its tails
+/// for most, positive values for log, sqrt and reciprocal.
+std::vector<float> inputsFor(Activation act) {
+  std::vector<float> x;
+  const bool positive =
+      act == Activation::Log || act == Activation::Sqrt || act == Activation::Reciprocal;
+  for (int i = -1200; i <= 1200; ++i)
+    x.push_back(positive ? std::ldexp(1.0f + (i + 1200) / 2401.0f, i / 100) : i / 100.0f);
+  if (!positive)
+    for (float tail : {-87.0f, -40.0f, -20.0f, 20.0f, 40.0f, 80.0f})
+      x.push_back(tail);
+  return x;
+}
+
+void expectClose(double got, double want, const std::string &what, double x = 1.0) {
+  if (std::isinf(want)) {
+    EXPECT_EQ(got, want) << what;
+    return;
+  }
+  EXPECT_NEAR(got, want,
+              kRelativeTolerance * std::abs(want) + kAbsoluteTolerance * std::max(1.0, std::abs(x)))
+      << what;
+}
+
+using EpilogueFn = void (*)(Buffer *, Buffer *, int64_t, int64_t);
+using BiasEpilogueFn = void (*)(Buffer *, Buffer *, Buffer *, int64_t, int64_t);
+using BiasResidualEpilogueFn = void (*)(Buffer *, Buffer *, Buffer *, Buffer *, int64_t,
+                                        int64_t);
+
+TEST(LayerKernels, EveryActivationMatchesItsFloat64Formula) {
+  SKIP_WITHOUT_V3();
+  for (uint8_t a = 1; a < kNumActivations; ++a) {
+    auto act = static_cast<Activation>(a);
+    auto f = kernel<EpilogueFn>({Kind::Epilogue, act});
+    ASSERT_NE(f, nullptr);
+    std::vector<float> x = inputsFor(act), y(x.size(), -1.0f);
+    Buffer out(y), in(x);
+    f(&out, &in, 1, 1);
+    for (size_t i = 0; i < x.size(); ++i)
+      expectClose(y[i], activate<double>(x[i], act),
+                  std::string(activationName(act)) + "(" + std::to_string(x[i]) + ")", x[i]);
+  }
+}
+
+// [rows, channels, inner]: the bias of element i is that of channel
+// (i / inner) % channels, which is a dense layer's feature (inner = 1) or a
+// convolution's output channel (inner = H W), and the residual adds after
+// the activation.
+TEST(LayerKernels, TheEpilogueAddsTheChannelsBiasBeforeAndTheResidualAfter) {
+  SKIP_WITHOUT_V3();
+  const int64_t rows = 3, channels = 5, inner = 7, n = rows * channels * inner;
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  std::vector<float> x(n), bias(channels), residual(n);
+  for (float *v : {x.data(), residual.data()})
+    for (int64_t i = 0; i < n; ++i)
+      v[i] = normal(rng);
+  for (float &b : bias)
+    b = normal(rng);
+  for (Activation act : {Activation::None, Activation::SiLU, Activation::GELU}) {
+    std::vector<float> both(n), biasOnly(n);
+    Buffer outBoth(both), outBias(biasOnly), in(x), b(bias), r(residual);
+    auto withBoth = kernel<BiasResidualEpilogueFn>({Kind::Epilogue, act, true, true});
+    auto withBias = kernel<BiasEpilogueFn>({Kind::Epilogue, act, true, false});
+    auto withResidual = kernel<BiasEpilogueFn>({Kind::Epilogue, act, false, true});
+    ASSERT_TRUE(withBoth && withBias && withResidual);
+    withBoth(&outBoth, &in, &b, &r, channels, inner);
+    withBias(&outBias, &in, &b, channels, inner);
+    std::vector<float> residualOnly(n);
+    Buffer outResidual(residualOnly);
+    withResidual(&outResidual, &in, &r, channels, inner);
+    for (int64_t i = 0; i < n; ++i) {
+      const double pre = double(x[i]) + bias[(i / inner) % channels];
+      const std::string what = std::string(activationName(act)) + " element " + std::to_string(i);
+      expectClose(both[i], activate<double>(pre, act) + residual[i], what, pre);
+      expectClose(biasOnly[i], activate<double>(pre, act), what, pre);
+      expectClose(residualOnly[i], activate<double>(x[i], act) + residual[i], what, x[i]);
+    }
+  }
+}
+
+using GroupStatsFn = void (*)(Buffer *, Buffer *, Buffer *, int64_t, int64_t, int64_t, int64_t,
+                              float);
+using GroupNormFn = void (*)(Buffer *, Buffer *, Buffer *, Buffer *, Buffer *, Buffer *,
+                             int64_t, int64_t, int64_t, int64_t);
+
+/// [rows, channels, inner] <-> [rows, inner, channels].
+std::vector<float> toChannelsLast(const std::vector<float> &x, int64_t rows, int64_t channels,
+                                  int64_t inner, bool back = false) {
+  std::vector<float> y(x.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t p = 0; p < inner; ++p) {
+        const int64_t plain = (r * channels + c) * inner + p;
+        const int64_t last = (r * inner + p) * channels + c;
+        (back ? y[plain] : y[last]) = back ? x[last] : x[plain];
+      }
+  return y;
+}
+
+// Statistics in float64 over each (row, group), the affine per channel and
+// the activation, in both layouts, against reference::groupNorm. The input
+// has a large mean, which a one-pass variance in float32 would lose.
+TEST(LayerKernels, GroupNormMatchesTheReferenceInBothLayouts) {
+  SKIP_WITHOUT_V3();
+  const int64_t rows = 3, channels = 8, groups = 4, h = 5, w = 6, inner = h * w;
+  const int64_t n = rows * channels * inner;
+  const double epsilon = 1e-5;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(n), gamma(channels), beta(channels);
+  for (float &v : x)
+    v = 100.0f + 3.0f * normal(rng);
+  for (int64_t c = 0; c < channels; ++c) {
+    gamma[c] = 1.0f + 0.5f * normal(rng);
+    beta[c] = normal(rng);
+  }
+  reference::Tensor rx({rows, channels, h, w}), rg({channels}), rb({channels});
+  for (int64_t i = 0; i < n; ++i)
+    rx[i] = x[i];
+  for (int64_t c = 0; c < channels; ++c) {
+    rg[c] = gamma[c];
+    rb[c] = beta[c];
+  }
+  reference::Tensor want = reference::groupNorm(rx, rg, rb, groups, epsilon).value();
+
+  auto stats = kernel<GroupStatsFn>({Kind::GroupStats});
+  for (Activation act : {Activation::None, Activation::SiLU}) {
+    auto norm = kernel<GroupNormFn>({Kind::GroupNorm, act});
+    ASSERT_TRUE(stats && norm);
+    for (bool channelsLast : {false, true}) {
+      std::vector<float> input = channelsLast ? toChannelsLast(x, rows, channels, inner) : x;
+      std::vector<float> mean(rows * groups), rstd(rows * groups), y(n);
+      Buffer m(mean), s(rstd), in(input), out(y), g(gamma), b(beta);
+      stats(&m, &s, &in, channels, inner, groups, channelsLast, static_cast<float>(epsilon));
+      norm(&out, &in, &m, &s, &g, &b, channels, inner, groups, channelsLast);
+      if (channelsLast)
+        y = toChannelsLast(y, rows, channels, inner, /*back=*/true);
+      for (int64_t i = 0; i < n; ++i)
+        // The affine amplifies the rounding of x - mean (x ~ 100, |x - mean| ~ 3).
+        EXPECT_NEAR(y[i], activate<double>(want[i], act), 2e-5)
+            << activationName(act) << (channelsLast ? " channels last" : "") << " element "
+            << i;
+    }
+  }
+}
+
+// The kernels a module's ops launch: each distinct one once, in order.
+TEST(LayerKernels, AModuleNeedsTheKernelsOfItsOps) {
+  module::ModuleDesc desc;
+  auto op = [](module::OpKind kind, std::vector<int32_t> operands, Activation act) {
+    module::OpDesc d;
+    d.kind = kind;
+    d.operands = std::move(operands);
+    d.act = act;
+    return d;
+  };
+  using module::OpKind;
+  desc.body = {op(OpKind::Dense, {0, 1}, Activation::None),      // the library's alone
+               op(OpKind::Dense, {0, 1, 2}, Activation::SiLU),   // bias, silu
+               op(OpKind::Conv2D, {0, 1, 2, -1}, Activation::SiLU), // the same kernel
+               op(OpKind::Conv2D, {0, 1, -1, 3}, Activation::None), // residual
+               op(OpKind::GroupNorm, {0, 1, 2}, Activation::SiLU),
+               op(OpKind::Act, {0}, Activation::GELU)};
+  std::vector<std::string> names;
+  for (const LayerKernel &k : module::layerKernelsOf(desc))
+    names.push_back(k.name());
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "tweedie_epilogue_silu_bias", "tweedie_epilogue_none_residual",
+                       "tweedie_group_stats", "tweedie_group_norm_silu",
+                       "tweedie_epilogue_gelu"}));
+}
+
+/// The PTX of every layer kernel for the newest of kCudaArchitectures a GPU
+/// of `arch` runs (the driver JIT-compiles PTX forward); empty if none.
+std::string layerPtxFor(const std::string &arch) {
+  mlir::MLIRContext context;
+  mlir::OwningOpRef<mlir::ModuleOp> empty = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+  std::vector<module::CudaKernelsDesc> ptx;
+  std::string error;
+  if (!emitKernelPtx(*empty, allKernels(), ptx, error)) {
+    ADD_FAILURE() << error;
+    return "";
+  }
+  auto number = [](const std::string &a) { return std::stoi(a.substr(3)); };
+  std::string best;
+  int bestNumber = 0;
+  for (const module::CudaKernelsDesc &k : ptx)
+    if (number(k.arch) <= number(arch) && number(k.arch) > bestNumber) {
+      best = k.ptx;
+      bestNumber = number(k.arch);
+    }
+  return best;
+}
+
+void expectSameBits(const std::vector<float> &gpu, const std::vector<float> &host,
+                    const std::string &what) {
+  ASSERT_EQ(gpu.size(), host.size());
+  for (size_t i = 0; i < gpu.size(); ++i)
+    ASSERT_EQ(std::memcmp(&gpu[i], &host[i], sizeof(float)), 0)
+        << what << " element " << i << ": GPU " << gpu[i] << ", host " << host[i];
+}
+
+// The GPU form of the kernels (--tweedie-kernels-to-gpu: parameters
+// (buffers..., n, scalars...), loads through the buffers' pointers) gives
+// the host form's bits: every operation is correctly rounded on both, and
+// the fused multiply-adds of the approximations are fused on both.
+TEST(LayerKernels, OnTheGpuTheyGiveTheHostsBits) {
+  const cuda::Availability &gpus = cuda::availability();
+  if (!gpus.api)
+    GTEST_SKIP() << "no GPU here: " << gpus.why;
+  SKIP_WITHOUT_V3();
+  cuda::Context gpu;
+  const std::string ptx = layerPtxFor(gpu.device().arch());
+  ASSERT_FALSE(ptx.empty()) << "no PTX old enough for " << gpu.device().arch();
+  cuda::CUmodule loaded = gpu.load(ptx);
+
+  int64_t rows = 3, channels = 8, groups = 4, inner = 37, channelsLast = 1;
+  int64_t n = rows * channels * inner, statCount = rows * groups;
+  std::mt19937 rng(23);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<float> x(n), residual(n), bias(channels), gamma(channels), beta(channels);
+  for (std::vector<float> *v : {&x, &residual, &bias, &gamma, &beta})
+    for (float &e : *v)
+      e = normal(rng);
+  auto upload = [&](const std::vector<float> &v) {
+    cuda::CUdeviceptr p = gpu.allocate(v.size() * sizeof(float));
+    gpu.upload(p, v.data(), v.size() * sizeof(float));
+    return p;
+  };
+  auto download = [&](cuda::CUdeviceptr p, int64_t count) {
+    std::vector<float> v(count);
+    gpu.download(v.data(), p, count * sizeof(float));
+    gpu.free(p);
+    return v;
+  };
+  cuda::CUdeviceptr dx = upload(x), dr = upload(residual), db = upload(bias);
+  cuda::CUdeviceptr dg = upload(gamma), dbeta = upload(beta);
+
+  for (Activation act : {Activation::SiLU, Activation::GELU, Activation::Tanh}) {
+    const LayerKernel k{Kind::Epilogue, act, true, true};
+    cuda::CUdeviceptr dout = gpu.allocate(n * sizeof(float));
+    gpu.launch(gpu.function(loaded, k.name()), n,
+               {&dout, &dx, &db, &dr, &n, &channels, &inner});
+    std::vector<float> onGpu = download(dout, n), onHost(n);
+    Buffer out(onHost), in(x), b(bias), r(residual);
+    auto host = kernel<BiasResidualEpilogueFn>(k);
+    ASSERT_NE(host, nullptr);
+    host(&out, &in, &b, &r, channels, inner);
+    expectSameBits(onGpu, onHost, k.name());
+  }
+
+  float epsilon = 1e-5f;
+  cuda::CUdeviceptr dmean = gpu.allocate(statCount * sizeof(float));
+  cuda::CUdeviceptr drstd = gpu.allocate(statCount * sizeof(float));
+  cuda::CUdeviceptr dout = gpu.allocate(n * sizeof(float));
+  gpu.launch(gpu.function(loaded, LayerKernel{Kind::GroupStats}.name()), statCount,
+             {&dmean, &drstd, &dx, &statCount, &channels, &inner, &groups, &channelsLast,
+              &epsilon});
+  const LayerKernel norm{Kind::GroupNorm, Activation::SiLU};
+  gpu.launch(gpu.function(loaded, norm.name()), n,
+             {&dout, &dx, &dmean, &drstd, &dg, &dbeta, &n, &channels, &inner, &groups,
+              &channelsLast});
+  std::vector<float> mean(statCount), rstd(statCount), y(n);
+  Buffer m(mean), s(rstd), in(x), out(y), g(gamma), b(beta);
+  auto stats = kernel<GroupStatsFn>({Kind::GroupStats});
+  auto apply = kernel<GroupNormFn>(norm);
+  ASSERT_TRUE(stats && apply);
+  stats(&m, &s, &in, channels, inner, groups, channelsLast, epsilon);
+  apply(&out, &in, &m, &s, &g, &b, channels, inner, groups, channelsLast);
+  expectSameBits(download(dmean, statCount), mean, "group means");
+  expectSameBits(download(drstd, statCount), rstd, "group rstd");
+  expectSameBits(download(dout, n), y, norm.name());
+  for (cuda::CUdeviceptr p : {dx, dr, db, dg, dbeta})
+    gpu.free(p);
+}
+
+} // namespace
