@@ -2,11 +2,13 @@
 //
 // The CUDA target's step kernels run on the GPU through the driver loaded at
 // run time and must give the CPU's bits: out = a x + b y + c z, each product
-// and sum rounded once (mul.rn / add.rn, no contraction). Skipped, with the
-// reason, where the driver or a GPU is missing.
+// and sum rounded once (mul.rn / add.rn, no contraction). Where there is no
+// GPU they run on the emulated driver (EmulatedCudaDriver.h): the kernels'
+// GPU form on the host, launched with the same parameter arrays.
 //
 //===----------------------------------------------------------------------===//
 #include "CompiledModuleSupport.h"
+#include "EmulatedCudaDriver.h"
 #include "cuda/CudaDriver.h"
 #include "tweedie/Driver/Compile.h"
 #include "tweedie/Noise.h"
@@ -33,27 +35,31 @@ const module::CudaKernelsDesc *ptxFor(const std::vector<module::CudaKernelsDesc>
   return best;
 }
 
-/// The PTX a GPU of `arch` runs from mlp2d's DDPM module compiled for CUDA
-/// (its step kernel and the noise kernels); empty with a failure if none.
+/// mlp2d's DDPM module compiled for CUDA (its step kernel, the noise and
+/// layer kernels), and the same kernels' host form for the emulator.
+const CompileResult &mlp2dForCuda() {
+  static const CompileResult compiled = [] {
+    CompileOptions options;
+    options.input = writeTemp("mlp2d-cuda.mlir",
+                              withSampler("mlp2d", "#sampler.ddpm<variance = posterior>", 4));
+    options.cudaKernels = options.hostEmulatedCudaKernels = true;
+    options.cpu = kernelCpuForTests();
+    CompileResult result;
+    EXPECT_TRUE(compileSampler(options, result)) << "mlp2d did not compile for CUDA";
+    return result;
+  }();
+  return compiled;
+}
+
+/// The PTX a GPU of `arch` runs from mlp2dForCuda; empty if none.
 std::string mlp2dPtxFor(const std::string &arch) {
-  CompileOptions options;
-  options.input = writeTemp("mlp2d-cuda.mlir",
-                            withSampler("mlp2d", "#sampler.ddpm<variance = posterior>", 4));
-  options.cudaKernels = true;
-  CompileResult compiled;
-  if (!compileSampler(options, compiled)) {
-    ADD_FAILURE() << "mlp2d did not compile for CUDA";
-    return "";
-  }
-  const module::CudaKernelsDesc *ptx = ptxFor(compiled.module.cudaKernels, arch);
+  const module::CudaKernelsDesc *ptx = ptxFor(mlp2dForCuda().module.cudaKernels, arch);
   return ptx ? ptx->ptx : "";
 }
 
 TEST(CudaKernels, TheAffineStepOnTheGpuGivesTheCpusBits) {
-  const cuda::Availability &gpus = cuda::availability();
-  if (!gpus.api)
-    GTEST_SKIP() << "no GPU here: " << gpus.why;
-  cuda::Context gpu;
+  GpuOrEmulation gpus(mlp2dForCuda().hostEmulatedCudaKernels);
+  cuda::Context gpu(gpus.availability());
   const std::string ptx = mlp2dPtxFor(gpu.device().arch());
   ASSERT_FALSE(ptx.empty()) << "no PTX old enough for " << gpu.device().arch();
   cuda::CUfunction kernel = gpu.function(gpu.load(ptx), "tweedie_affine_xyz");
@@ -87,10 +93,8 @@ TEST(CudaKernels, TheAffineStepOnTheGpuGivesTheCpusBits) {
 }
 
 TEST(CudaKernels, TheNoiseOnTheGpuIsNoiseHsBitForBit) {
-  const cuda::Availability &gpus = cuda::availability();
-  if (!gpus.api)
-    GTEST_SKIP() << "no GPU here: " << gpus.why;
-  cuda::Context gpu;
+  GpuOrEmulation gpus(mlp2dForCuda().hostEmulatedCudaKernels);
+  cuda::Context gpu(gpus.availability());
   const std::string ptx = mlp2dPtxFor(gpu.device().arch());
   ASSERT_FALSE(ptx.empty()) << "no PTX old enough for " << gpu.device().arch();
   cuda::CUfunction kernel = gpu.function(gpu.load(ptx), module::kNoiseKernel);
@@ -110,6 +114,29 @@ TEST(CudaKernels, TheNoiseOnTheGpuIsNoiseHsBitForBit) {
   for (int64_t i = 0; i < n; ++i)
     ASSERT_EQ(std::memcmp(&out[i], &want[i], sizeof(float)), 0)
         << "element " << i << ": GPU " << out[i] << ", CPU " << want[i];
+}
+
+// The emulator is a driver: it refuses what the real one refuses, so the
+// backend's error paths are exercised too.
+TEST(CudaKernels, TheEmulatedDriverRefusesWhatTheDriverRefuses) {
+  EmulatedCudaDriver emulator(mlp2dForCuda().hostEmulatedCudaKernels);
+  cuda::Context gpu(emulator.availability());
+  EXPECT_EQ(gpu.device().arch(), "sm_90");
+  EXPECT_THROW(gpu.load("not PTX"), std::runtime_error);
+  cuda::CUmodule loaded = gpu.load(mlp2dPtxFor("sm_90"));
+  try {
+    gpu.function(loaded, "tweedie_no_such_kernel");
+    ADD_FAILURE() << "a kernel the PTX lacks was found";
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find("CUDA_ERROR_NOT_FOUND"), std::string::npos)
+        << e.what();
+  }
+  cuda::CUdeviceptr p = gpu.allocate(64);
+  float host[32] = {};
+  EXPECT_THROW(gpu.upload(p, host, sizeof host), std::runtime_error); // past its end
+  EXPECT_EQ(emulator.liveBytes(), 64);
+  gpu.free(p);
+  EXPECT_EQ(emulator.liveBytes(), 0);
 }
 
 } // namespace

@@ -8,11 +8,14 @@
 // formulas and reference::groupNorm.
 //
 //===----------------------------------------------------------------------===//
+#include "EmulatedCudaDriver.h"
+#include "CompiledModuleSupport.h"
 #include "HostKernels.h"
 #include "cuda/CudaDriver.h"
 #include "tweedie/Activation.h"
 #include "tweedie/Reference/Kernels.h"
 #include "tweedie/Target/CPU/Kernels.h"
+#include "tweedie/Target/CUDA/HostEmulation.h"
 #include "tweedie/Target/CUDA/LayerKernels.h"
 #include "tweedie/Target/CUDA/Ptx.h"
 #include "tweedie/module/DeviceKernels.h"
@@ -22,7 +25,10 @@
 
 #include "mlir/IR/MLIRContext.h"
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -254,26 +260,66 @@ TEST(LayerKernels, AModuleNeedsTheKernelsOfItsOps) {
                        "tweedie_epilogue_gelu"}));
 }
 
-/// The PTX of every layer kernel for the newest of kCudaArchitectures a GPU
-/// of `arch` runs (the driver JIT-compiles PTX forward); empty if none.
-std::string layerPtxFor(const std::string &arch) {
-  mlir::MLIRContext context;
-  mlir::OwningOpRef<mlir::ModuleOp> empty = mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+/// Every layer kernel as PTX for each of kCudaArchitectures, and their GPU
+/// form compiled for the host (the emulated driver's), once per process.
+struct LayerKernelsForCuda {
   std::vector<module::CudaKernelsDesc> ptx;
-  std::string error;
-  if (!emitKernelPtx(*empty, allKernels(), ptx, error)) {
-    ADD_FAILURE() << error;
-    return "";
-  }
+  std::vector<std::byte> host;
+};
+const LayerKernelsForCuda &layerKernelsForCuda() {
+  static const LayerKernelsForCuda compiled = [] {
+    mlir::MLIRContext context;
+    mlir::OwningOpRef<mlir::ModuleOp> empty =
+        mlir::ModuleOp::create(mlir::UnknownLoc::get(&context));
+    LayerKernelsForCuda out;
+    std::string error;
+    EXPECT_TRUE(emitKernelPtx(*empty, allKernels(), out.ptx, error)) << error;
+    EXPECT_TRUE(emitHostEmulatedKernels(*empty, allKernels(), "x86-64-v3", out.host, error))
+        << error;
+    return out;
+  }();
+  return compiled;
+}
+
+/// The PTX for the newest of kCudaArchitectures a GPU of `arch` runs (the
+/// driver JIT-compiles PTX forward); empty if none.
+std::string layerPtxFor(const std::string &arch) {
   auto number = [](const std::string &a) { return std::stoi(a.substr(3)); };
   std::string best;
   int bestNumber = 0;
-  for (const module::CudaKernelsDesc &k : ptx)
+  for (const module::CudaKernelsDesc &k : layerKernelsForCuda().ptx)
     if (number(k.arch) <= number(arch) && number(k.arch) > bestNumber) {
       best = k.ptx;
       bestNumber = number(k.arch);
     }
   return best;
+}
+
+/// ptxas from the CUDA toolkit, or empty (as tests/lit.cfg.py finds it).
+std::string findPtxas() {
+  for (const char *dir : {"/usr/local/cuda/bin", "/usr/bin"}) {
+    const std::string path = std::string(dir) + "/ptxas";
+    if (access(path.c_str(), X_OK) == 0)
+      return path;
+  }
+  return "";
+}
+
+// Every layer kernel of every activation, for every architecture, is PTX
+// that NVIDIA's assembler accepts (the lit tests check those of the bundled
+// models only).
+TEST(LayerKernels, PtxasAcceptsEveryOneForEveryArchitecture) {
+  const std::string ptxas = findPtxas();
+  if (ptxas.empty())
+    GTEST_SKIP() << "no ptxas (the CUDA toolkit) on this machine";
+  ASSERT_EQ(layerKernelsForCuda().ptx.size(), std::size(kCudaArchitectures));
+  for (const module::CudaKernelsDesc &k : layerKernelsForCuda().ptx) {
+    const std::string stem = "layer-kernels-" + std::to_string(getpid()) + "-" + k.arch;
+    const std::string ptx = tweedie::testing::writeTemp(stem + ".ptx", k.ptx);
+    const std::string command = ptxas + " -arch=" + k.arch + " " + ptx + " -o " + ptx +
+                                ".cubin 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  }
 }
 
 void expectSameBits(const std::vector<float> &gpu, const std::vector<float> &host,
@@ -287,13 +333,13 @@ void expectSameBits(const std::vector<float> &gpu, const std::vector<float> &hos
 // The GPU form of the kernels (--tweedie-kernels-to-gpu: parameters
 // (buffers..., n, scalars...), loads through the buffers' pointers) gives
 // the host form's bits: every operation is correctly rounded on both, and
-// the fused multiply-adds of the approximations are fused on both.
+// the fused multiply-adds of the approximations are fused on both. On a GPU
+// where there is one, else on the emulated driver (the GPU form on the host,
+// launched with the same parameter arrays).
 TEST(LayerKernels, OnTheGpuTheyGiveTheHostsBits) {
-  const cuda::Availability &gpus = cuda::availability();
-  if (!gpus.api)
-    GTEST_SKIP() << "no GPU here: " << gpus.why;
   SKIP_WITHOUT_V3();
-  cuda::Context gpu;
+  tweedie::testing::GpuOrEmulation gpus(layerKernelsForCuda().host);
+  cuda::Context gpu(gpus.availability());
   const std::string ptx = layerPtxFor(gpu.device().arch());
   ASSERT_FALSE(ptx.empty()) << "no PTX old enough for " << gpu.device().arch();
   cuda::CUmodule loaded = gpu.load(ptx);

@@ -6,7 +6,8 @@
 // bit for bit; what differs on the GPU is only the instruction each operation
 // becomes, and every one is correctly rounded there too (the PTX test checks
 // that no fused multiply-add appears). CudaKernelsTest repeats the comparison
-// on a GPU where there is one.
+// on a GPU where there is one, else on the emulated driver (the kernels'
+// GPU form on the host).
 //
 //===----------------------------------------------------------------------===//
 #include "CompiledModuleSupport.h"

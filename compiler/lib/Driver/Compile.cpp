@@ -7,6 +7,7 @@
 #include "tweedie/InitAll.h"
 #include "tweedie/Reference/Interpreter.h"
 #include "tweedie/Target/CPU/ModuleBuilder.h"
+#include "tweedie/Target/CUDA/HostEmulation.h"
 #include "tweedie/Target/CUDA/Ptx.h"
 #include "tweedie/Target/CPU/Kernels.h"
 #include "tweedie/Target/CPU/MemoryPlan.h"
@@ -182,9 +183,15 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   result.module.prediction = info.prediction;
 
   if (stopsAt("ptx") || options.cudaKernels) {
-    if (!emitKernelPtx(*module, module::layerKernelsOf(result.module),
-                       result.module.cudaKernels, error)) {
+    const std::vector<module::LayerKernel> layerKernels = module::layerKernelsOf(result.module);
+    if (!emitKernelPtx(*module, layerKernels, result.module.cudaKernels, error)) {
       llvm::errs() << "tweedie-compile: PTX: " << error << "\n";
+      return false;
+    }
+    if (options.hostEmulatedCudaKernels &&
+        !emitHostEmulatedKernels(*module, layerKernels, resolveTargetCpu(options.cpu),
+                                 result.hostEmulatedCudaKernels, error)) {
+      llvm::errs() << "tweedie-compile: host-emulated CUDA kernels: " << error << "\n";
       return false;
     }
     if (stopsAt("ptx")) {

@@ -99,22 +99,18 @@ const Availability &availability() {
   return probed;
 }
 
-void check(CUresult result, const char *what) {
-  if (result == 0)
-    return;
-  const Availability &a = availability();
-  throw std::runtime_error(std::string("CUDA: ") + what + " failed: " +
-                           (a.api ? errorName(*a.api, result)
-                                  : "CUDA error " + std::to_string(result)));
+void check(const DriverApi &api, CUresult result, const char *what) {
+  if (result != 0)
+    throw std::runtime_error(std::string("CUDA: ") + what + " failed: " +
+                             errorName(api, result));
 }
 
-Context::Context() : api_(availability().api) {
-  const Availability &a = availability();
+Context::Context(const Availability &gpus) : api_(gpus.api) {
   if (!api_)
-    throw std::runtime_error("device 'cuda' is not available: " + a.why);
-  device_ = a.devices.front();
-  check(api_->primaryCtxRetain(&context_, device_.handle), "cuDevicePrimaryCtxRetain");
-  check(api_->ctxSetCurrent(context_), "cuCtxSetCurrent");
+    throw std::runtime_error("device 'cuda' is not available: " + gpus.why);
+  device_ = gpus.devices.front();
+  check(*api_, api_->primaryCtxRetain(&context_, device_.handle), "cuDevicePrimaryCtxRetain");
+  check(*api_, api_->ctxSetCurrent(context_), "cuCtxSetCurrent");
 }
 
 Context::~Context() {
@@ -125,40 +121,41 @@ Context::~Context() {
 
 CUdeviceptr Context::allocate(size_t bytes) {
   CUdeviceptr p = 0;
-  check(api_->memAlloc(&p, bytes), "cuMemAlloc");
+  check(*api_, api_->memAlloc(&p, bytes), "cuMemAlloc");
   return p;
 }
 
 void Context::free(CUdeviceptr pointer) { api_->memFree(pointer); }
 
 void Context::upload(CUdeviceptr to, const void *from, size_t bytes) {
-  check(api_->memcpyHtoD(to, from, bytes), "cuMemcpyHtoD");
+  check(*api_, api_->memcpyHtoD(to, from, bytes), "cuMemcpyHtoD");
 }
 
 void Context::download(void *to, CUdeviceptr from, size_t bytes) {
-  check(api_->memcpyDtoH(to, from, bytes), "cuMemcpyDtoH");
+  check(*api_, api_->memcpyDtoH(to, from, bytes), "cuMemcpyDtoH");
 }
 
 CUmodule Context::load(const std::string &ptx) {
   CUmodule m = nullptr;
-  check(api_->moduleLoadData(&m, ptx.c_str()), "cuModuleLoadData (the PTX)");
+  check(*api_, api_->moduleLoadData(&m, ptx.c_str()), "cuModuleLoadData (the PTX)");
   modules_.push_back(m);
   return m;
 }
 
 CUfunction Context::function(CUmodule module, const std::string &name) {
   CUfunction f = nullptr;
-  check(api_->moduleGetFunction(&f, module, name.c_str()), "cuModuleGetFunction");
+  check(*api_, api_->moduleGetFunction(&f, module, name.c_str()), "cuModuleGetFunction");
   return f;
 }
 
 void Context::launch(CUfunction kernel, int64_t threads, std::vector<void *> params) {
   const auto blocks = static_cast<unsigned>((threads + kBlock - 1) / kBlock);
   if (blocks > 0)
-    check(api_->launchKernel(kernel, blocks, 1, 1, kBlock, 1, 1, 0, nullptr, params.data(),
+    check(*api_,
+          api_->launchKernel(kernel, blocks, 1, 1, kBlock, 1, 1, 0, nullptr, params.data(),
                              nullptr),
           "cuLaunchKernel");
-  check(api_->ctxSynchronize(), "cuCtxSynchronize");
+  check(*api_, api_->ctxSynchronize(), "cuCtxSynchronize");
 }
 
 } // namespace tweedie::cuda

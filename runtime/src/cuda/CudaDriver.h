@@ -71,16 +71,19 @@ struct Availability {
 /// Loads the driver and lists its GPUs, once per process (thread-safe).
 const Availability &availability();
 
-/// Throws std::runtime_error naming `what` and the driver's error when
-/// `result` is not success.
-void check(CUresult result, const char *what);
+/// Throws std::runtime_error naming `what` and `api`'s name of the error
+/// when `result` is not success.
+void check(const DriverApi &api, CUresult result, const char *what);
 
 /// Device 0's primary context, current on the calling thread while this
 /// lives; device buffers and a PTX module loaded in it.
 class Context {
 public:
-  /// Throws std::runtime_error when no GPU is available (Availability::why).
-  Context();
+  /// On this machine's driver (availability()), or on `gpus` (the tests'
+  /// emulated driver). Throws std::runtime_error when no GPU is available
+  /// (Availability::why).
+  Context() : Context(availability()) {}
+  explicit Context(const Availability &gpus);
   ~Context();
   Context(const Context &) = delete;
   Context &operator=(const Context &) = delete;

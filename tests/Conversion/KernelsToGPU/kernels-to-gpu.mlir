@@ -52,7 +52,8 @@ func.func @two_d(%x: memref<?x?xf32>, %out: memref<?x?xf32>) attributes {sampler
 
 // A layer kernel's shape: outputs only, further buffers read at computed
 // indices (memref.load, in loops too), two results stored at i, math ops as
-// the exact intrinsics (fma.rn, abs, sqrt.rn) rather than libdevice calls.
+// exact instructions (fma.rn, sqrt.rn; |x| clears the sign bit) rather than
+// libdevice calls.
 // CHECK-LABEL: gpu.func @tweedie_two_outputs(
 // CHECK-SAME: %[[M:[^:]*]]: !llvm.ptr<1>, %[[R:[^:]*]]: !llvm.ptr<1>, %[[X:[^:]*]]: !llvm.ptr<1>, %[[N:[^:]*]]: i64, %[[W:[^:]*]]: i64) kernel
 // CHECK:   %[[IDX:.*]] = arith.addi
@@ -64,7 +65,7 @@ func.func @two_d(%x: memref<?x?xf32>, %out: memref<?x?xf32>) attributes {sampler
 // CHECK:       %[[PX:.*]] = llvm.getelementptr %[[X]][%[[ATI]]]
 // CHECK:       llvm.load %[[PX]] : !llvm.ptr<1> -> f32
 // CHECK:       llvm.intr.fma
-// CHECK:     llvm.intr.fabs
+// CHECK:     arith.andi %{{.*}}, %{{.*}} : i32
 // CHECK:     llvm.call_intrinsic "llvm.nvvm.sqrt.rn.f"
 // CHECK:     %[[PM:.*]] = llvm.getelementptr %[[M]][%[[I]]]
 // CHECK:     llvm.store %{{.*}}, %[[PM]]

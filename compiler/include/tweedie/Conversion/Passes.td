@@ -31,13 +31,36 @@ def TweedieKernelsToGPU : Pass<"tweedie-kernels-to-gpu", "::mlir::ModuleOp"> {
     `n : i64` and the scalar arguments: thread `blockIdx.x * blockDim.x +
     threadIdx.x` computes element i < n with the generic's own body (no other
     reassociation, no contraction into FMA the CPU kernel did not make;
-    `linalg.index 0` is i). The CPU functions stay; the GPU module lowers
-    through NVVM to PTX.
+    `linalg.index 0` is i). The body may also read argument buffers at
+    computed indices (`memref.load`, inside loops too) and yield several
+    outputs; math ops become the NVVM instructions that compute them exactly
+    (`sqrt.rn`, `fma.rn`, `cvt.rmi`, the sign bit's integer ops), and one without such an
+    instruction is an error (kernels approximate exp and its kin first). The
+    CPU functions stay; the GPU module lowers through NVVM to PTX.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect"];
+}
+
+def TweedieGPUKernelsToHost : Pass<"tweedie-gpu-kernels-to-host", "::mlir::ModuleOp"> {
+  let summary = "Run the GPU kernels' exact form on the host, for tests";
+  let description = [{
+    For every kernel of `gpu.module @tweedie_cuda` (as --tweedie-kernels-to-gpu
+    writes them), adds a host function `tweedie_host_<name>(params: !llvm.ptr,
+    begin: index, end: index)` that runs threads [begin, end) of the kernel
+    with the driver's launch convention: `params` is cuLaunchKernel's array
+    of pointers to each parameter. Thread ids become the loop index, the
+    NVVM intrinsics their LLVM equivalents (sqrt.rn is llvm.sqrt, both
+    correctly rounded). The GPU module is removed. With this, an emulated
+    driver runs the very kernels, parameter packing included, that the GPU
+    would: the CUDA backend is tested on machines without one.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 #endif // TWEEDIE_CONVERSION_PASSES_TD

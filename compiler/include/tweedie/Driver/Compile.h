@@ -10,6 +10,7 @@
 
 #include "tweedie/module/ModuleDesc.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ struct CompileOptions {
   /// Also write the generated kernels as PTX for kCudaArchitectures into the
   /// module (--target cuda); it runs on the CPU all the same.
   bool cudaKernels = false;
+  /// With cudaKernels: also compile those kernels' GPU form for the host
+  /// (Target/CUDA/HostEmulation.h), for the tests' emulated driver.
+  bool hostEmulatedCudaKernels = false;
 };
 
 struct CompileResult {
@@ -62,6 +66,8 @@ struct CompileResult {
   std::string report;
   /// The instruction-set level the kernels target.
   std::string kernelCpu;
+  /// The CUDA kernels as host code (hostEmulatedCudaKernels): a shared object.
+  std::vector<std::byte> hostEmulatedCudaKernels;
 };
 
 /// Runs the pipeline; false after printing diagnostics to stderr.

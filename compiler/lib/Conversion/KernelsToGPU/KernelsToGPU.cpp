@@ -65,9 +65,27 @@ Value nvvmIntrinsic(OpBuilder &b, Location loc, StringRef name, Value x) {
       .getResult(0);
 }
 
-/// A math op as intrinsics NVPTX makes one exact instruction of (sqrt.rn,
-/// fma.rn, abs, cvt.rmi/rpi/rni, copysign), or null when there is none.
-/// Kernels approximate the transcendental functions before (LayerKernels.cpp).
+/// |x| and copysign(x, y) as the sign bit's integer operations: exact, and
+/// lowered alike everywhere (the NVVM lowering would call libdevice).
+Value withSignOf(OpBuilder &b, Location loc, Value x, Value sign) {
+  const unsigned width = x.getType().getIntOrFloatBitWidth();
+  Type bits = b.getIntegerType(width);
+  auto mask = [&](bool signBit) {
+    llvm::APInt m = llvm::APInt::getSignMask(width);
+    return b.create<arith::ConstantIntOp>(loc, (signBit ? m : ~m).getZExtValue(), width);
+  };
+  Value magnitude = b.create<arith::AndIOp>(loc, b.create<arith::BitcastOp>(loc, bits, x),
+                                            mask(false));
+  if (sign)
+    magnitude = b.create<arith::OrIOp>(
+        loc, magnitude,
+        b.create<arith::AndIOp>(loc, b.create<arith::BitcastOp>(loc, bits, sign), mask(true)));
+  return b.create<arith::BitcastOp>(loc, x.getType(), magnitude);
+}
+
+/// A math op as what NVPTX makes one exact instruction of (sqrt.rn, fma.rn,
+/// cvt.rmi/rpi, integer and/or), or null when there is none. Kernels
+/// approximate the transcendental functions before (LayerKernels.cpp).
 Value exactIntrinsic(OpBuilder &b, Operation *op) {
   Location loc = op->getLoc();
   ValueRange in = op->getOperands();
@@ -77,9 +95,8 @@ Value exactIntrinsic(OpBuilder &b, Operation *op) {
       .Case([&](math::FloorOp) { return nvvmIntrinsic(b, loc, "floor", in[0]); })
       .Case([&](math::CeilOp) { return nvvmIntrinsic(b, loc, "ceil", in[0]); })
       .Case([&](math::FmaOp) { return b.create<LLVM::FMAOp>(loc, type, in); })
-      .Case([&](math::AbsFOp) { return b.create<LLVM::FAbsOp>(loc, type, in); })
-      .Case([&](math::RoundEvenOp) { return b.create<LLVM::RoundEvenOp>(loc, type, in); })
-      .Case([&](math::CopySignOp) { return b.create<LLVM::CopySignOp>(loc, type, in); })
+      .Case([&](math::AbsFOp) { return withSignOf(b, loc, in[0], Value()); })
+      .Case([&](math::CopySignOp) { return withSignOf(b, loc, in[0], in[1]); })
       .Default([](Operation *) { return Value(); });
 }
 

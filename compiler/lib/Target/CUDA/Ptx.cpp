@@ -21,8 +21,8 @@ using namespace mlir;
 
 namespace tweedie {
 
-bool emitKernelPtx(ModuleOp module, llvm::ArrayRef<module::LayerKernel> layerKernels,
-                   std::vector<module::CudaKernelsDesc> &ptx, std::string &error) {
+OwningOpRef<ModuleOp> deviceKernelModule(ModuleOp module,
+                                         llvm::ArrayRef<module::LayerKernel> layerKernels) {
   MLIRContext *context = module.getContext();
   DialectRegistry registry;
   registry.insert<gpu::GPUDialect, NVVM::NVVMDialect, LLVM::LLVMDialect>();
@@ -43,6 +43,13 @@ bool emitKernelPtx(ModuleOp module, llvm::ArrayRef<module::LayerKernel> layerKer
       b.clone(*fn);
   addNoiseKernels(*kernels);
   addLayerKernels(*kernels, layerKernels);
+  return kernels;
+}
+
+bool emitKernelPtx(ModuleOp module, llvm::ArrayRef<module::LayerKernel> layerKernels,
+                   std::vector<module::CudaKernelsDesc> &ptx, std::string &error) {
+  MLIRContext *context = module.getContext();
+  OwningOpRef<ModuleOp> kernels = deviceKernelModule(module, layerKernels);
 
   std::string diagnostics;
   ScopedDiagnosticHandler handler(context, [&](Diagnostic &d) {

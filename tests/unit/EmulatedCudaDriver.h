@@ -1,0 +1,62 @@
+//===- EmulatedCudaDriver.h - a CUDA driver that runs kernels on the host -===//
+//
+// The CUDA backend's code runs against the driver API (cuda::DriverApi).
+// This implementation of it computes on the host, so that code is tested on
+// machines without a GPU: device memory is host memory, and a loaded PTX
+// module's kernels are their GPU form compiled for the host
+// (Target/CUDA/HostEmulation.h), launched with the driver's parameter array
+// and run thread by thread. What it cannot show is the GPU's speed, its
+// concurrency or the PTX's own translation by ptxas; the tests that need a
+// GPU say so and skip.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TWEEDIE_TESTS_EMULATEDCUDADRIVER_H
+#define TWEEDIE_TESTS_EMULATEDCUDADRIVER_H
+
+#include "cuda/CudaDriver.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tweedie::testing {
+
+/// One at a time per process (the driver API has no user data: the entry
+/// points reach the emulator through a global).
+class EmulatedCudaDriver {
+public:
+  /// `hostKernels`: the shared object emitHostEmulatedKernels wrote for the
+  /// PTX the code under test will load. Throws std::runtime_error when it
+  /// cannot be opened or another emulator lives.
+  explicit EmulatedCudaDriver(const std::vector<std::byte> &hostKernels);
+  ~EmulatedCudaDriver();
+  EmulatedCudaDriver(const EmulatedCudaDriver &) = delete;
+  EmulatedCudaDriver &operator=(const EmulatedCudaDriver &) = delete;
+
+  /// The driver and its one GPU ("host emulation", sm_90), for cuda::Context.
+  const cuda::Availability &availability() const { return availability_; }
+  /// Kernels launched and device bytes still allocated, for leak checks.
+  int64_t launches() const;
+  int64_t liveBytes() const;
+
+private:
+  cuda::DriverApi api_;
+  cuda::Availability availability_;
+};
+
+/// The real driver and GPU where there are, else the emulator's over
+/// `hostKernels`: a test runs on one or the other.
+class GpuOrEmulation {
+public:
+  explicit GpuOrEmulation(const std::vector<std::byte> &hostKernels);
+  const cuda::Availability &availability() const;
+  bool emulated() const { return emulator_ != nullptr; }
+
+private:
+  std::unique_ptr<EmulatedCudaDriver> emulator_;
+};
+
+} // namespace tweedie::testing
+
+#endif
