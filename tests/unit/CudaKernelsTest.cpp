@@ -10,6 +10,7 @@
 #include "CompiledModuleSupport.h"
 #include "EmulatedCudaDriver.h"
 #include "cuda/CudaDriver.h"
+#include "cuda/SamplerProgram.h"
 #include "tweedie/Driver/Compile.h"
 #include "tweedie/Noise.h"
 #include "tweedie/module/DeviceKernels.h"
@@ -22,18 +23,6 @@ using namespace tweedie;
 using namespace tweedie::testing;
 
 namespace {
-
-/// The PTX among `kernels` a GPU of `arch` runs: its own, else the newest
-/// older one (the driver JIT-compiles PTX forward).
-const module::CudaKernelsDesc *ptxFor(const std::vector<module::CudaKernelsDesc> &kernels,
-                                      const std::string &arch) {
-  const module::CudaKernelsDesc *best = nullptr;
-  auto number = [](const std::string &a) { return std::stoi(a.substr(3)); };
-  for (const module::CudaKernelsDesc &k : kernels)
-    if (number(k.arch) <= number(arch) && (!best || number(k.arch) > number(best->arch)))
-      best = &k;
-  return best;
-}
 
 /// mlp2d's DDPM module compiled for CUDA (its step kernel, the noise and
 /// layer kernels), and the same kernels' host form for the emulator.
@@ -53,7 +42,7 @@ const CompileResult &mlp2dForCuda() {
 
 /// The PTX a GPU of `arch` runs from mlp2dForCuda; empty if none.
 std::string mlp2dPtxFor(const std::string &arch) {
-  const module::CudaKernelsDesc *ptx = ptxFor(mlp2dForCuda().module.cudaKernels, arch);
+  const module::CudaKernelsDesc *ptx = cuda::ptxForArch(mlp2dForCuda().module.cudaKernels, arch);
   return ptx ? ptx->ptx : "";
 }
 

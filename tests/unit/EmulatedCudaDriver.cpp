@@ -1,6 +1,7 @@
 //===- EmulatedCudaDriver.cpp - a CUDA driver that runs kernels on the host ===//
 #include "EmulatedCudaDriver.h"
 #include "CompiledModuleSupport.h"
+#include "EmulatedCublasLt.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -120,6 +121,13 @@ CUresult memcpyDtoH(void *to, CUdeviceptr from, size_t bytes) {
   return kSuccess;
 }
 
+CUresult memcpyDtoD(CUdeviceptr to, CUdeviceptr from, size_t bytes) {
+  if (!allocated(to, bytes) || !allocated(from, bytes))
+    return kInvalidValue;
+  std::memmove(reinterpret_cast<void *>(to), reinterpret_cast<const void *>(from), bytes);
+  return kSuccess;
+}
+
 /// Every thread of a 1-D grid, one after the other.
 CUresult launchKernel(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
                       unsigned blockX, unsigned blockY, unsigned blockZ, unsigned, CUstream,
@@ -170,6 +178,7 @@ EmulatedCudaDriver::EmulatedCudaDriver(const std::vector<std::byte> &hostKernels
   api_.memFree = memFree;
   api_.memcpyHtoD = memcpyHtoD;
   api_.memcpyDtoH = memcpyDtoH;
+  api_.memcpyDtoD = memcpyDtoD;
   api_.launchKernel = launchKernel;
   availability_.api = &api_;
   availability_.devices = {{0, "Tweedie host emulation", kEmulatedMajor, kEmulatedMinor}};
@@ -200,6 +209,10 @@ GpuOrEmulation::GpuOrEmulation(const std::vector<std::byte> &hostKernels) {
 
 const cuda::Availability &GpuOrEmulation::availability() const {
   return emulator_ ? emulator_->availability() : cuda::availability();
+}
+
+const cuda::BlasAvailability &GpuOrEmulation::blas() const {
+  return emulator_ ? emulatedCublasLt() : cuda::blasAvailability();
 }
 
 } // namespace tweedie::testing

@@ -13,10 +13,12 @@
 #ifndef TWEEDIE_TESTS_EMULATEDCUDADRIVER_H
 #define TWEEDIE_TESTS_EMULATEDCUDADRIVER_H
 
+#include "cuda/CublasLt.h"
 #include "cuda/CudaDriver.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,12 +47,13 @@ private:
   cuda::Availability availability_;
 };
 
-/// The real driver and GPU where there are, else the emulator's over
-/// `hostKernels`: a test runs on one or the other.
+/// The real driver, GPU and cuBLASLt where there are, else the emulators'
+/// (kernels from `hostKernels`): a test runs on one or the other.
 class GpuOrEmulation {
 public:
   explicit GpuOrEmulation(const std::vector<std::byte> &hostKernels);
   const cuda::Availability &availability() const;
+  const cuda::BlasAvailability &blas() const;
   bool emulated() const { return emulator_ != nullptr; }
 
 private:

@@ -12,6 +12,7 @@
 #include "CompiledModuleSupport.h"
 #include "HostKernels.h"
 #include "cuda/CudaDriver.h"
+#include "cuda/SamplerProgram.h"
 #include "tweedie/Activation.h"
 #include "tweedie/Reference/Kernels.h"
 #include "tweedie/Target/CPU/Kernels.h"
@@ -281,18 +282,10 @@ const LayerKernelsForCuda &layerKernelsForCuda() {
   return compiled;
 }
 
-/// The PTX for the newest of kCudaArchitectures a GPU of `arch` runs (the
-/// driver JIT-compiles PTX forward); empty if none.
+/// The PTX a GPU of `arch` runs; empty if none.
 std::string layerPtxFor(const std::string &arch) {
-  auto number = [](const std::string &a) { return std::stoi(a.substr(3)); };
-  std::string best;
-  int bestNumber = 0;
-  for (const module::CudaKernelsDesc &k : layerKernelsForCuda().ptx)
-    if (number(k.arch) <= number(arch) && number(k.arch) > bestNumber) {
-      best = k.ptx;
-      bestNumber = number(k.arch);
-    }
-  return best;
+  const module::CudaKernelsDesc *ptx = cuda::ptxForArch(layerKernelsForCuda().ptx, arch);
+  return ptx ? ptx->ptx : "";
 }
 
 /// ptxas from the CUDA toolkit, or empty (as tests/lit.cfg.py finds it).

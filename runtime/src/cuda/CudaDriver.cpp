@@ -45,6 +45,7 @@ bool resolveAll(void *library, DriverApi &api) {
          resolve(library, "cuMemFree_v2", api.memFree) &&
          resolve(library, "cuMemcpyHtoD_v2", api.memcpyHtoD) &&
          resolve(library, "cuMemcpyDtoH_v2", api.memcpyDtoH) &&
+         resolve(library, "cuMemcpyDtoD_v2", api.memcpyDtoD) &&
          resolve(library, "cuLaunchKernel", api.launchKernel);
 }
 
@@ -148,14 +149,24 @@ CUfunction Context::function(CUmodule module, const std::string &name) {
   return f;
 }
 
-void Context::launch(CUfunction kernel, int64_t threads, std::vector<void *> params) {
+void Context::copy(CUdeviceptr to, CUdeviceptr from, size_t bytes) {
+  check(*api_, api_->memcpyDtoD(to, from, bytes), "cuMemcpyDtoD");
+}
+
+void Context::enqueue(CUfunction kernel, int64_t threads, std::vector<void *> params) {
   const auto blocks = static_cast<unsigned>((threads + kBlock - 1) / kBlock);
   if (blocks > 0)
     check(*api_,
           api_->launchKernel(kernel, blocks, 1, 1, kBlock, 1, 1, 0, nullptr, params.data(),
                              nullptr),
           "cuLaunchKernel");
-  check(*api_, api_->ctxSynchronize(), "cuCtxSynchronize");
 }
+
+void Context::launch(CUfunction kernel, int64_t threads, std::vector<void *> params) {
+  enqueue(kernel, threads, std::move(params));
+  synchronize();
+}
+
+void Context::synchronize() { check(*api_, api_->ctxSynchronize(), "cuCtxSynchronize"); }
 
 } // namespace tweedie::cuda

@@ -46,6 +46,7 @@ struct DriverApi {
   CUresult (*memFree)(CUdeviceptr) = nullptr;
   CUresult (*memcpyHtoD)(CUdeviceptr, const void *, size_t) = nullptr;
   CUresult (*memcpyDtoH)(void *, CUdeviceptr, size_t) = nullptr;
+  CUresult (*memcpyDtoD)(CUdeviceptr, CUdeviceptr, size_t) = nullptr;
   CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, CUstream, void **, void **) = nullptr;
 };
@@ -95,11 +96,16 @@ public:
   void free(CUdeviceptr pointer);
   void upload(CUdeviceptr to, const void *from, size_t bytes);
   void download(void *to, CUdeviceptr from, size_t bytes);
+  void copy(CUdeviceptr to, CUdeviceptr from, size_t bytes);
   /// Loads PTX text (JIT-compiled by the driver for this GPU).
   CUmodule load(const std::string &ptx);
   CUfunction function(CUmodule module, const std::string &name);
   /// A 1-D launch of `threads` threads in blocks of 256, then waits.
   void launch(CUfunction kernel, int64_t threads, std::vector<void *> params);
+  /// The same launch, queued behind the previous work without waiting.
+  void enqueue(CUfunction kernel, int64_t threads, std::vector<void *> params);
+  /// Waits for all queued work.
+  void synchronize();
 
 private:
   const DriverApi *api_;

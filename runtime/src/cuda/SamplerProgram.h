@@ -1,0 +1,76 @@
+//===- SamplerProgram.h - a verified module, sampling on a GPU -----------===//
+//
+// The CUDA backend's sampler loop: the module's constants uploaded once, one
+// device arena per request sized by the compiler's plan (a value's rows at
+// count x its planned offset, as on the CPU), every op a cuBLASLt call or a
+// launch of a kernel from the module's PTX (module/DeviceKernels.h names
+// them), queued without host synchronisation until the samples are
+// downloaded. Host<->device copies happen at the request's edges only: the
+// prior in (drawn from Noise.h's stream, the bits the CPU draws), the samples
+// out.
+//
+// Not yet: CUDA graph capture of the loop, the adaptive integrators, the ops
+// of image networks (convolutions through cuDNN, attention, concatenation,
+// resampling) and training; preparing a module that needs them throws,
+// naming the op.
+//
+//===----------------------------------------------------------------------===//
+#ifndef TWEEDIE_RUNTIME_CUDA_SAMPLERPROGRAM_H
+#define TWEEDIE_RUNTIME_CUDA_SAMPLERPROGRAM_H
+
+#include "cuda/CublasLt.h"
+#include "cuda/CudaDriver.h"
+#include "tweedie/module/ModuleDesc.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tweedie::cuda {
+
+/// The PTX among `kernels` a GPU of `arch` ("sm_90") runs: its own, else
+/// the newest older one (the driver JIT-compiles PTX forward); null if none.
+const module::CudaKernelsDesc *ptxForArch(const std::vector<module::CudaKernelsDesc> &kernels,
+                                          const std::string &arch);
+
+class SamplerProgram {
+public:
+  /// On `gpus`' first GPU with `blas`. Throws std::invalid_argument when the
+  /// module has no PTX for this GPU or an op this backend cannot run yet
+  /// (naming it), std::runtime_error when the driver or cuBLASLt fails.
+  SamplerProgram(module::ModuleDesc desc, const Availability &gpus,
+                 const BlasAvailability &blas);
+  ~SamplerProgram();
+  SamplerProgram(const SamplerProgram &) = delete;
+  SamplerProgram &operator=(const SamplerProgram &) = delete;
+
+  const module::ModuleDesc &desc() const { return desc_; }
+  const Device &device() const { return context_.device(); }
+
+  /// Samples [firstSample, firstSample + count) of `seed`'s stream into
+  /// `out` (count x sampleNumel floats, host memory), from `noise` (the
+  /// same shape) as the prior when given. Throws tweedie::Error (Numeric)
+  /// when a sample is not finite.
+  void sample(int64_t count, uint64_t seed, int64_t firstSample, const float *noise,
+              float *out);
+
+private:
+  /// Where value `index` lives for a request of `rows` samples at `step`.
+  CUdeviceptr pointer(int32_t index, CUdeviceptr arena, int64_t rows, int64_t step) const;
+  CUfunction kernel(const std::string &name);
+  void runOp(const module::OpDesc &op, CUdeviceptr arena, int64_t rows, int64_t step,
+             uint64_t seed, int64_t firstSample);
+
+  module::ModuleDesc desc_;
+  Context context_;
+  const BlasApi &blas_;
+  BlasHandle blasHandle_ = nullptr;
+  CUmodule module_ = nullptr;
+  std::map<std::string, CUfunction> kernels_;
+  std::vector<CUdeviceptr> constants_;
+};
+
+} // namespace tweedie::cuda
+
+#endif
