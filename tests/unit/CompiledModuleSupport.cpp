@@ -107,9 +107,9 @@ tweedie_module *load(tweedie_instance *instance, const std::vector<std::byte> &i
 }
 
 std::vector<float> sampleRange(tweedie_module *mod, int64_t first, int64_t count,
-                               uint64_t seed, int threads) {
+                               uint64_t seed, int threads, const char *device) {
   tweedie_session *session = nullptr;
-  tweedie_session_options sessionOptions{"cpu", threads};
+  tweedie_session_options sessionOptions{device, threads};
   EXPECT_EQ(tweedie_session_create(mod, &sessionOptions, &session), nullptr);
   std::vector<float> out(count * tweedie_module_sample_size(mod));
   tweedie_sample_request request{};

@@ -40,9 +40,10 @@ std::vector<std::byte> compileImage(const std::string &irPath, const std::string
 tweedie_module *load(tweedie_instance *instance, const std::vector<std::byte> &image,
                      tweedie_status **status);
 
-/// Samples [first, first + count) of the seed's stream from a loaded module.
+/// Samples [first, first + count) of the seed's stream from a loaded module
+/// on `device`.
 std::vector<float> sampleRange(tweedie_module *mod, int64_t first, int64_t count,
-                               uint64_t seed, int threads);
+                               uint64_t seed, int threads, const char *device = "cpu");
 
 /// Samples from the compiled module (through serialise + load + C API).
 std::vector<float> compiledSamples(const std::string &irPath, int64_t count, uint64_t seed,

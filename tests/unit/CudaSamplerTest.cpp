@@ -48,15 +48,16 @@ const CompileResult &mlp2dDdpm() {
   return c;
 }
 
-/// Samples [first, first + count) of `seed`'s stream on the CPU backend.
-std::vector<float> cpuSamples(const module::ModuleDesc &desc, int64_t first, int64_t count,
-                              uint64_t seed) {
+/// Samples [first, first + count) of `seed`'s stream through the C API.
+std::vector<float> apiSamples(const module::ModuleDesc &desc, int64_t first, int64_t count,
+                              uint64_t seed, const char *device = "cpu") {
   tweedie_instance *instance = nullptr;
   EXPECT_EQ(tweedie_instance_create(&instance), nullptr);
   tweedie_status *status = nullptr;
   tweedie_module *mod = load(instance, module::serializeModule(desc), &status);
   EXPECT_NE(mod, nullptr) << (status ? tweedie_status_message(status) : "");
-  std::vector<float> out = mod ? sampleRange(mod, first, count, seed, 1) : std::vector<float>();
+  std::vector<float> out =
+      mod ? sampleRange(mod, first, count, seed, 1, device) : std::vector<float>();
   tweedie_module_destroy(mod);
   tweedie_instance_destroy(instance);
   return out;
@@ -78,7 +79,7 @@ void expectGpuMatchesCpu(const CompileResult &compiled, int64_t first, int64_t c
   const int64_t width = compiled.module.sampleNumel();
   std::vector<float> onGpu(static_cast<size_t>(count * width), -99.0f);
   program.sample(count, seed, first, nullptr, onGpu.data());
-  const std::vector<float> onCpu = cpuSamples(compiled.module, first, count, seed);
+  const std::vector<float> onCpu = apiSamples(compiled.module, first, count, seed);
   ASSERT_EQ(onGpu.size(), onCpu.size());
   const double difference = relativeDifference(onGpu, onCpu);
   EXPECT_LT(difference, kAgreement)
@@ -137,6 +138,33 @@ TEST(CudaSampler, AModuleItCannotRunIsRefusedNamingWhy) {
   } catch (const std::invalid_argument &e) {
     EXPECT_NE(std::string(e.what()).find("--target cuda"), std::string::npos) << e.what();
   }
+}
+
+// tweedie.h's device "cuda": on a GPU the session samples there (the CPU's
+// samples to kAgreement); without one, creating it says what is missing.
+TEST(CudaSampler, ACudaSessionSamplesOnTheGpuOrSaysWhyNot) {
+  const module::ModuleDesc &desc = mlp2dDdpm().module;
+  if (!cuda::availability().api) {
+    tweedie_instance *instance = nullptr;
+    ASSERT_EQ(tweedie_instance_create(&instance), nullptr);
+    tweedie_status *status = nullptr;
+    tweedie_module *mod = load(instance, module::serializeModule(desc), &status);
+    ASSERT_NE(mod, nullptr);
+    tweedie_session *session = nullptr;
+    tweedie_session_options options{"cuda", 1};
+    status = tweedie_session_create(mod, &options, &session);
+    EXPECT_EQ(tweedie_status_get_code(status), TWEEDIE_UNAVAILABLE);
+    EXPECT_NE(std::string(tweedie_status_message(status)).find("device 'cuda' is not available"),
+              std::string::npos)
+        << tweedie_status_message(status);
+    EXPECT_EQ(session, nullptr);
+    tweedie_status_free(status);
+    tweedie_module_destroy(mod);
+    tweedie_instance_destroy(instance);
+    return;
+  }
+  const std::vector<float> onGpu = apiSamples(desc, 3, 50, 21, "cuda");
+  EXPECT_LT(relativeDifference(onGpu, apiSamples(desc, 3, 50, 21)), kAgreement);
 }
 
 // A diverging state is an error naming the sample, not a result.

@@ -122,7 +122,7 @@ TWEEDIE_EXPORT int64_t tweedie_module_steps(const tweedie_module *module);
 TWEEDIE_EXPORT const char *tweedie_module_description(const tweedie_module *module);
 
 typedef struct tweedie_session_options {
-  const char *device; /* "cpu" (NULL means "cpu") */
+  const char *device; /* "cpu" (NULL means "cpu") or "cuda" (the first GPU) */
   int32_t threads;    /* 0: all hardware threads */
 } tweedie_session_options;
 

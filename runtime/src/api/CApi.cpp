@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 #include "tweedie/tweedie.h"
 #include "cuda/CudaDriver.h"
+#include "cuda/SamplerProgram.h"
 #include "cpu/Program.h"
 #include "tweedie/Error.h"
 #include "tweedie/io/AtomicFile.h"
@@ -19,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
@@ -53,6 +55,9 @@ struct tweedie_session {
   int threads;
   std::atomic<uint64_t> started{0};
   std::atomic<uint64_t> cancelledThrough{0};
+  /// Device "cuda": the module's GPU program, one request at a time.
+  std::unique_ptr<tweedie::cuda::SamplerProgram> gpu;
+  std::mutex gpuMutex;
 };
 
 namespace {
@@ -213,27 +218,41 @@ tweedie_status *tweedie_session_create(tweedie_module *module,
     return make(TWEEDIE_INVALID_ARGUMENT, "tweedie_session_create: NULL argument");
   *out = nullptr;
   const char *device = options && options->device ? options->device : "cpu";
-  if (std::strcmp(device, "cuda") == 0) {
+  const bool cuda = std::strcmp(device, "cuda") == 0;
+  if (cuda) {
     // The driver is probed (dlopen) so that the message says what is there.
     const tweedie::cuda::Availability &gpus = tweedie::cuda::availability();
     if (gpus.devices.empty())
       return make(TWEEDIE_UNAVAILABLE, "device 'cuda' is not available: " + gpus.why);
-    const tweedie::cuda::Device &d = gpus.devices.front();
-    return make(TWEEDIE_UNAVAILABLE,
-                "device 'cuda': " + d.name + " (" + d.arch() +
-                    ") is present, but this runtime does not run modules on CUDA yet; "
-                    "use device \"cpu\"");
-  }
-  if (std::strcmp(device, "cpu") != 0)
+  } else if (std::strcmp(device, "cpu") != 0) {
     return make(TWEEDIE_INVALID_ARGUMENT,
                 std::string("unknown device '") + device + "' (devices: \"cpu\", \"cuda\")");
+  }
   int threads = options ? options->threads : 0;
   if (threads < 0)
     return make(TWEEDIE_INVALID_ARGUMENT, "thread count must be >= 0");
   if (threads == 0)
     threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  *out = new (std::nothrow) tweedie_session{module, threads};
-  return *out ? nullptr : make(TWEEDIE_OUT_OF_MEMORY, "out of memory");
+  auto session = std::unique_ptr<tweedie_session>(new (std::nothrow)
+                                                      tweedie_session{module, threads});
+  if (!session)
+    return make(TWEEDIE_OUT_OF_MEMORY, "out of memory");
+  if (cuda)
+    if (tweedie_status *status = guarded([&]() -> tweedie_status * {
+          try {
+            session->gpu = std::make_unique<tweedie::cuda::SamplerProgram>(
+                module->program->desc(), tweedie::cuda::availability(),
+                tweedie::cuda::blasAvailability());
+          } catch (const std::invalid_argument &e) { // a module or op not for CUDA yet
+            return make(TWEEDIE_UNAVAILABLE, std::string("device 'cuda': ") + e.what());
+          } catch (const std::runtime_error &e) { // cuBLASLt missing, the driver failing
+            return make(TWEEDIE_UNAVAILABLE, std::string("device 'cuda': ") + e.what());
+          }
+          return nullptr;
+        }))
+      return status;
+  *out = session.release();
+  return nullptr;
 }
 
 void tweedie_session_destroy(tweedie_session *session) { delete session; }
@@ -275,6 +294,32 @@ tweedie_status *tweedie_session_sample(tweedie_session *session,
       return make(TWEEDIE_OUT_OF_MEMORY, "out of memory for the samples");
   }
   const uint64_t ticket = ++session->started;
+  // Hands the samples over, or frees what was allocated for them on failure.
+  auto deliver = [&](tweedie_status *status) {
+    if (!request->output) {
+      if (status)
+        std::free(out);
+      else
+        *request->allocated_output = out;
+    }
+    return status;
+  };
+  if (session->gpu) {
+    // The whole loop is queued on the GPU: progress is reported when it is
+    // done, and a cancel is seen before it starts only.
+    tweedie_status *status = guarded([&]() -> tweedie_status * {
+      if (session->cancelledThrough.load() >= ticket)
+        return make(TWEEDIE_CANCELLED, "sampling was cancelled");
+      std::lock_guard lock(session->gpuMutex);
+      session->gpu->sample(request->num_samples, request->seed, request->first_sample,
+                           request->initial_noise, out);
+      const int64_t steps = program.desc().steps;
+      if (request->progress)
+        request->progress(request->progress_user_data, steps, steps);
+      return nullptr;
+    });
+    return deliver(status);
+  }
   tweedie::cpu::SampleJob job;
   job.count = request->num_samples;
   job.seed = request->seed;
@@ -297,13 +342,7 @@ tweedie_status *tweedie_session_sample(tweedie_session *session,
       return make(TWEEDIE_CANCELLED, "sampling was cancelled");
     return nullptr;
   });
-  if (!request->output) {
-    if (status)
-      std::free(out);
-    else
-      *request->allocated_output = out;
-  }
-  return status;
+  return deliver(status);
 }
 
 size_t tweedie_session_scratch_size(const tweedie_session *session, int64_t num_samples) {
