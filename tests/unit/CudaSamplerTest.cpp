@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "CompiledModuleSupport.h"
+#include "EmulatedCublasLt.h"
 #include "EmulatedCudaDriver.h"
 #include "cuda/SamplerProgram.h"
 #include "tweedie/Error.h"
@@ -104,6 +105,30 @@ TEST(CudaSampler, ARequestAtTheStreamsEndMatchesTheCpu) {
 TEST(CudaSampler, Mlp2dDdimMatchesTheCpu) {
   static const CompileResult ddim = compileForCuda("mlp2d", "#sampler.ddim<eta = 0.0>", 8);
   expectGpuMatchesCpu(ddim, 0, 20, 3);
+}
+
+// The loop is one CUDA graph replayed by one launch: every step's matmuls,
+// kernels and copies are its nodes, and nothing runs outside it between the
+// prior's upload and the samples' download (the emulator refuses any
+// synchronous call while the capture is open, as the driver does).
+TEST(CudaSampler, TheWholeLoopIsOneGraphLaunch) {
+  const CompileResult &compiled = mlp2dDdpm();
+  EmulatedCudaDriver emulator(compiled.hostEmulatedCudaKernels);
+  cuda::SamplerProgram program(compiled.module, emulator.availability(), emulatedCublasLt());
+  std::vector<float> out(16);
+  program.sample(8, 2, 0, nullptr, out.data());
+  const EmulatorCounts counts = emulator.counts();
+  const int64_t steps = compiled.module.steps;
+  // Per step: 5 dense layers (a matmul and an epilogue each), the noise, the
+  // ancestral step, the copy of the next state into the state.
+  EXPECT_EQ(program.lastGraphNodes(), static_cast<size_t>(steps * 13));
+  EXPECT_EQ(counts.graphLaunches, 1);
+  EXPECT_EQ(counts.matmuls, steps * 5);
+  EXPECT_EQ(counts.kernels, steps * 7);
+  EXPECT_EQ(counts.kernels + counts.matmuls + counts.copies,
+            static_cast<int64_t>(program.lastGraphNodes()));
+  program.sample(8, 2, 0, nullptr, out.data());
+  EXPECT_EQ(emulator.counts().graphLaunches, 2); // one per request
 }
 
 // The caller's prior is used as given.

@@ -1,5 +1,6 @@
 //===- EmulatedCublasLt.cpp - cuBLASLt's matmul on the host, for tests ----===//
 #include "EmulatedCublasLt.h"
+#include "EmulatedCudaDriver.h"
 
 #include <cstdint>
 
@@ -61,7 +62,7 @@ BlasStatus layoutDestroy(MatrixLayout layout) {
 BlasStatus matmul(BlasHandle, MatmulDesc descHandle, const void *alpha, const void *a,
                   MatrixLayout aHandle, const void *b, MatrixLayout bHandle, const void *beta,
                   const void *c, MatrixLayout cHandle, void *d, MatrixLayout dHandle,
-                  const void *algo, void *, size_t, CUstream) {
+                  const void *algo, void *, size_t, CUstream stream) {
   const auto &desc = *reinterpret_cast<const Desc *>(descHandle);
   const auto &la = *reinterpret_cast<const Layout *>(aHandle);
   const auto &lb = *reinterpret_cast<const Layout *>(bHandle);
@@ -75,19 +76,24 @@ BlasStatus matmul(BlasHandle, MatmulDesc descHandle, const void *alpha, const vo
   if (la.cols != lb.rows || la.rows != ld.rows || lb.cols != ld.cols || lc.rows != ld.rows ||
       lc.cols != ld.cols)
     return kInvalidValue;
+  // alpha and beta are read now, as cuBLASLt reads host scalars; the
+  // product runs when the stream gets to it (or in the captured graph).
   const float s = *static_cast<const float *>(alpha), t = *static_cast<const float *>(beta);
   auto *pa = static_cast<const float *>(a), *pb = static_cast<const float *>(b);
   auto *pc = static_cast<const float *>(c);
   auto *pd = static_cast<float *>(d);
-  for (uint64_t j = 0; j < ld.cols; ++j)
-    for (uint64_t i = 0; i < ld.rows; ++i) {
-      float sum = 0.0f;
-      for (uint64_t k = 0; k < la.cols; ++k)
-        sum += pa[i + k * la.ld] * pb[k + j * lb.ld];
-      const float prior = t != 0.0f ? t * pc[i + j * lc.ld] : 0.0f;
-      pd[i + j * ld.ld] = s * sum + prior;
-    }
-  return kSuccess;
+  const CUresult queued = emulatedEnqueue(stream, [=] {
+    for (uint64_t j = 0; j < ld.cols; ++j)
+      for (uint64_t i = 0; i < ld.rows; ++i) {
+        float sum = 0.0f;
+        for (uint64_t k = 0; k < la.cols; ++k)
+          sum += pa[i + k * la.ld] * pb[k + j * lb.ld];
+        const float prior = t != 0.0f ? t * pc[i + j * lc.ld] : 0.0f;
+        pd[i + j * ld.ld] = s * sum + prior;
+      }
+    countEmulatedMatmul();
+  });
+  return queued == 0 ? kSuccess : kNotSupported;
 }
 
 } // namespace

@@ -8,9 +8,11 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 namespace tweedie::testing {
 
@@ -20,18 +22,73 @@ using namespace tweedie::cuda;
 
 // The driver's codes for what the emulator reports (cuda.h's CUresult).
 constexpr CUresult kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2, kInvalidImage = 200,
-                   kNotFound = 500;
+                   kNotFound = 500, kCaptureUnsupported = 900, kCaptureInvalidated = 901;
 constexpr int kEmulatedMajor = 9, kEmulatedMinor = 0;
 using HostKernel = void (*)(void **params, int64_t begin, int64_t end);
+using Work = std::function<void()>;
+
+/// A kernel of the loaded PTX: its host form and its parameters' sizes, as
+/// the PTX declares them (the driver copies that many bytes per parameter
+/// when a launch is queued).
+struct Kernel {
+  HostKernel host;
+  std::vector<size_t> paramSizes;
+};
+
+/// A stream: work runs at once, or while capturing is recorded.
+struct Stream {
+  bool capturing = false;
+  std::vector<Work> recorded;
+};
+struct Graph {
+  std::vector<Work> nodes;
+};
 
 struct Emulator {
   void *library = nullptr;
   std::string ptx; // the last module loaded, whose kernels may be asked for
+  std::map<std::string, Kernel> kernels;
   std::map<CUdeviceptr, size_t> allocations;
-  int64_t launches = 0;
+  int captures = 0; // streams capturing now
+  EmulatorCounts counts;
 };
 Emulator *current = nullptr;
 std::mutex currentMutex;
+
+/// The sizes of `name`'s parameters in `ptx` (.param .u64 -> 8, .f32 -> 4, ...).
+std::vector<size_t> paramSizes(const std::string &ptx, const std::string &name) {
+  std::vector<size_t> sizes;
+  const size_t start = ptx.find(".entry " + name + "(");
+  const size_t end = ptx.find(')', start);
+  const std::string params = ptx.substr(start, end - start);
+  for (size_t at = params.find(".param ."); at != std::string::npos;
+       at = params.find(".param .", at + 1)) {
+    const std::string type = params.substr(at + 8, params.find_first_of(" \t", at + 8) - at - 8);
+    sizes.push_back(static_cast<size_t>(std::stoi(type.substr(1))) / 8);
+  }
+  return sizes;
+}
+
+/// Runs `work` on `stream` (null: the default stream): now, or recorded
+/// into the stream's capture.
+CUresult enqueue(CUstream stream, Work work) {
+  if (!stream) {
+    if (current->captures > 0)
+      return kCaptureUnsupported; // the legacy stream would join the capture
+    work();
+    return kSuccess;
+  }
+  auto *s = reinterpret_cast<Stream *>(stream);
+  if (s->capturing)
+    s->recorded.push_back(std::move(work));
+  else
+    work();
+  return kSuccess;
+}
+
+/// What a synchronous call (allocation, blocking copy, context sync) returns
+/// while a capture is open: the driver refuses them in thread-local mode.
+bool capturing() { return current->captures > 0; }
 
 CUresult getErrorName(CUresult r, const char **name) {
   static const std::map<CUresult, const char *> names = {
@@ -39,7 +96,9 @@ CUresult getErrorName(CUresult r, const char **name) {
       {kInvalidValue, "CUDA_ERROR_INVALID_VALUE"},
       {kOutOfMemory, "CUDA_ERROR_OUT_OF_MEMORY"},
       {kInvalidImage, "CUDA_ERROR_INVALID_IMAGE"},
-      {kNotFound, "CUDA_ERROR_NOT_FOUND"}};
+      {kNotFound, "CUDA_ERROR_NOT_FOUND"},
+      {kCaptureUnsupported, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"},
+      {kCaptureInvalidated, "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED"}};
   auto it = names.find(r);
   if (it == names.end())
     return kInvalidValue;
@@ -78,11 +137,15 @@ CUresult moduleGetFunction(CUfunction *function, CUmodule, const char *name) {
   void *host = dlsym(current->library, ("tweedie_host_" + std::string(name)).c_str());
   if (!host)
     return kNotFound;
-  *function = reinterpret_cast<CUfunction>(host);
+  Kernel &k = current->kernels[name];
+  k = {reinterpret_cast<HostKernel>(host), paramSizes(current->ptx, name)};
+  *function = reinterpret_cast<CUfunction>(&k);
   return kSuccess;
 }
 
 CUresult memAlloc(CUdeviceptr *pointer, size_t bytes) {
+  if (capturing())
+    return kCaptureUnsupported;
   void *p = std::aligned_alloc(256, (bytes + 255) / 256 * 256); // cuMemAlloc's alignment
   if (!p)
     return kOutOfMemory;
@@ -92,6 +155,8 @@ CUresult memAlloc(CUdeviceptr *pointer, size_t bytes) {
 }
 
 CUresult memFree(CUdeviceptr pointer) {
+  if (capturing())
+    return kCaptureUnsupported;
   if (current->allocations.erase(pointer) == 0)
     return kInvalidValue;
   std::free(reinterpret_cast<void *>(pointer));
@@ -108,6 +173,8 @@ bool allocated(CUdeviceptr pointer, size_t bytes) {
 }
 
 CUresult memcpyHtoD(CUdeviceptr to, const void *from, size_t bytes) {
+  if (capturing())
+    return kCaptureUnsupported;
   if (!allocated(to, bytes))
     return kInvalidValue;
   std::memcpy(reinterpret_cast<void *>(to), from, bytes);
@@ -115,29 +182,122 @@ CUresult memcpyHtoD(CUdeviceptr to, const void *from, size_t bytes) {
 }
 
 CUresult memcpyDtoH(void *to, CUdeviceptr from, size_t bytes) {
+  if (capturing())
+    return kCaptureUnsupported;
   if (!allocated(from, bytes))
     return kInvalidValue;
   std::memcpy(to, reinterpret_cast<const void *>(from), bytes);
   return kSuccess;
 }
 
-CUresult memcpyDtoD(CUdeviceptr to, CUdeviceptr from, size_t bytes) {
+CUresult memcpyDtoDAsync(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstream stream) {
   if (!allocated(to, bytes) || !allocated(from, bytes))
     return kInvalidValue;
-  std::memmove(reinterpret_cast<void *>(to), reinterpret_cast<const void *>(from), bytes);
+  return enqueue(stream, [=] {
+    std::memmove(reinterpret_cast<void *>(to), reinterpret_cast<const void *>(from), bytes);
+    ++current->counts.copies;
+  });
+}
+
+CUresult memcpyDtoD(CUdeviceptr to, CUdeviceptr from, size_t bytes) {
+  return capturing() ? kCaptureUnsupported : memcpyDtoDAsync(to, from, bytes, nullptr);
+}
+
+/// Every thread of a 1-D grid, one after the other, when the stream gets to
+/// it; the parameters are copied now, as the driver copies them.
+CUresult launchKernel(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
+                      unsigned blockX, unsigned blockY, unsigned blockZ, unsigned,
+                      CUstream stream, void **params, void **extra) {
+  if (gridY != 1 || gridZ != 1 || blockY != 1 || blockZ != 1 || extra || !params)
+    return kInvalidValue; // the backend launches 1-D grids with a parameter array
+  const Kernel &kernel = *reinterpret_cast<const Kernel *>(function);
+  auto values = std::make_shared<std::vector<std::vector<std::byte>>>();
+  for (size_t k = 0; k < kernel.paramSizes.size(); ++k) {
+    const auto *bytes = static_cast<const std::byte *>(params[k]);
+    values->emplace_back(bytes, bytes + kernel.paramSizes[k]);
+  }
+  const int64_t threads = int64_t{gridX} * blockX;
+  return enqueue(stream, [values, host = kernel.host, threads] {
+    std::vector<void *> pointers;
+    for (std::vector<std::byte> &v : *values)
+      pointers.push_back(v.data());
+    host(pointers.data(), 0, threads);
+    ++current->counts.kernels;
+  });
+}
+
+CUresult streamCreate(CUstream *stream, unsigned) {
+  *stream = reinterpret_cast<CUstream>(new Stream);
   return kSuccess;
 }
 
-/// Every thread of a 1-D grid, one after the other.
-CUresult launchKernel(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ,
-                      unsigned blockX, unsigned blockY, unsigned blockZ, unsigned, CUstream,
-                      void **params, void **extra) {
-  if (gridY != 1 || gridZ != 1 || blockY != 1 || blockZ != 1 || extra || !params)
-    return kInvalidValue; // the backend launches 1-D grids with a parameter array
-  reinterpret_cast<HostKernel>(function)(params, 0, int64_t{gridX} * blockX);
-  ++current->launches;
+CUresult streamDestroy(CUstream stream) {
+  delete reinterpret_cast<Stream *>(stream);
   return kSuccess;
 }
+
+CUresult streamBeginCapture(CUstream stream, int) {
+  auto *s = reinterpret_cast<Stream *>(stream);
+  if (!s || s->capturing)
+    return kInvalidValue;
+  s->capturing = true;
+  s->recorded.clear();
+  ++current->captures;
+  return kSuccess;
+}
+
+CUresult streamEndCapture(CUstream stream, CUgraph *graph) {
+  auto *s = reinterpret_cast<Stream *>(stream);
+  if (!s || !s->capturing)
+    return kInvalidValue;
+  s->capturing = false;
+  --current->captures;
+  *graph = reinterpret_cast<CUgraph>(new Graph{std::move(s->recorded)});
+  return kSuccess;
+}
+
+CUresult graphInstantiate(CUgraphExec *exec, CUgraph graph, unsigned long long) {
+  *exec = reinterpret_cast<CUgraphExec>(new Graph(*reinterpret_cast<Graph *>(graph)));
+  return kSuccess;
+}
+
+CUresult graphLaunch(CUgraphExec exec, CUstream stream) {
+  auto *g = reinterpret_cast<Graph *>(exec);
+  return enqueue(stream, [g] {
+    ++current->counts.graphLaunches;
+    for (Work &node : g->nodes)
+      node();
+  });
+}
+
+CUresult graphGetNodes(CUgraph graph, CUgraphNode *nodes, size_t *count) {
+  if (nodes)
+    return kInvalidValue; // counting only
+  *count = reinterpret_cast<Graph *>(graph)->nodes.size();
+  return kSuccess;
+}
+
+CUresult graphDestroy(CUgraph graph) {
+  delete reinterpret_cast<Graph *>(graph);
+  return kSuccess;
+}
+
+CUresult graphExecDestroy(CUgraphExec exec) {
+  delete reinterpret_cast<Graph *>(exec);
+  return kSuccess;
+}
+
+CUresult synchronizeAll() { return capturing() ? kCaptureUnsupported : kSuccess; }
+
+} // namespace
+
+CUresult emulatedEnqueue(CUstream stream, std::function<void()> work) {
+  return enqueue(stream, std::move(work));
+}
+
+void countEmulatedMatmul() { ++current->counts.matmuls; }
+
+namespace {
 
 CUresult none() { return kSuccess; }
 
@@ -170,7 +330,7 @@ EmulatedCudaDriver::EmulatedCudaDriver(const std::vector<std::byte> &hostKernels
   api_.primaryCtxRetain = primaryCtxRetain;
   api_.primaryCtxRelease = [](CUdevice) { return none(); };
   api_.ctxSetCurrent = [](CUcontext) { return none(); };
-  api_.ctxSynchronize = none;
+  api_.ctxSynchronize = synchronizeAll;
   api_.moduleLoadData = moduleLoadData;
   api_.moduleUnload = [](CUmodule) { return none(); };
   api_.moduleGetFunction = moduleGetFunction;
@@ -180,6 +340,19 @@ EmulatedCudaDriver::EmulatedCudaDriver(const std::vector<std::byte> &hostKernels
   api_.memcpyDtoH = memcpyDtoH;
   api_.memcpyDtoD = memcpyDtoD;
   api_.launchKernel = launchKernel;
+  api_.memcpyDtoDAsync = memcpyDtoDAsync;
+  api_.streamCreate = streamCreate;
+  api_.streamDestroy = streamDestroy;
+  api_.streamSynchronize = [](CUstream stream) {
+    return reinterpret_cast<Stream *>(stream)->capturing ? kCaptureUnsupported : kSuccess;
+  };
+  api_.streamBeginCapture = streamBeginCapture;
+  api_.streamEndCapture = streamEndCapture;
+  api_.graphInstantiate = graphInstantiate;
+  api_.graphLaunch = graphLaunch;
+  api_.graphGetNodes = graphGetNodes;
+  api_.graphDestroy = graphDestroy;
+  api_.graphExecDestroy = graphExecDestroy;
   availability_.api = &api_;
   availability_.devices = {{0, "Tweedie host emulation", kEmulatedMajor, kEmulatedMinor}};
 }
@@ -193,7 +366,7 @@ EmulatedCudaDriver::~EmulatedCudaDriver() {
   current = nullptr;
 }
 
-int64_t EmulatedCudaDriver::launches() const { return current->launches; }
+EmulatorCounts EmulatedCudaDriver::counts() const { return current->counts; }
 
 int64_t EmulatedCudaDriver::liveBytes() const {
   int64_t bytes = 0;

@@ -18,11 +18,25 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace tweedie::testing {
+
+/// What the emulated GPU has executed (graph nodes included as they run).
+struct EmulatorCounts {
+  int64_t kernels = 0, copies = 0, matmuls = 0, graphLaunches = 0;
+};
+
+/// Runs `work` on the emulator's `stream` (null: the default stream) as the
+/// GPU would: now, or recorded into the stream's open capture. For the other
+/// emulated libraries (EmulatedCublasLt). Fails while a capture is open on
+/// another stream and `stream` is null.
+cuda::CUresult emulatedEnqueue(cuda::CUstream stream, std::function<void()> work);
+/// Counts a matmul the emulated cuBLASLt executed.
+void countEmulatedMatmul();
 
 /// One at a time per process (the driver API has no user data: the entry
 /// points reach the emulator through a global).
@@ -38,8 +52,8 @@ public:
 
   /// The driver and its one GPU ("host emulation", sm_90), for cuda::Context.
   const cuda::Availability &availability() const { return availability_; }
-  /// Kernels launched and device bytes still allocated, for leak checks.
-  int64_t launches() const;
+  EmulatorCounts counts() const;
+  /// Device bytes still allocated, for leak checks.
   int64_t liveBytes() const;
 
 private:

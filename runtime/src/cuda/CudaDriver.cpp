@@ -46,7 +46,18 @@ bool resolveAll(void *library, DriverApi &api) {
          resolve(library, "cuMemcpyHtoD_v2", api.memcpyHtoD) &&
          resolve(library, "cuMemcpyDtoH_v2", api.memcpyDtoH) &&
          resolve(library, "cuMemcpyDtoD_v2", api.memcpyDtoD) &&
-         resolve(library, "cuLaunchKernel", api.launchKernel);
+         resolve(library, "cuLaunchKernel", api.launchKernel) &&
+         resolve(library, "cuMemcpyDtoDAsync_v2", api.memcpyDtoDAsync) &&
+         resolve(library, "cuStreamCreate", api.streamCreate) &&
+         resolve(library, "cuStreamDestroy_v2", api.streamDestroy) &&
+         resolve(library, "cuStreamSynchronize", api.streamSynchronize) &&
+         resolve(library, "cuStreamBeginCapture_v2", api.streamBeginCapture) &&
+         resolve(library, "cuStreamEndCapture", api.streamEndCapture) &&
+         resolve(library, "cuGraphInstantiateWithFlags", api.graphInstantiate) &&
+         resolve(library, "cuGraphLaunch", api.graphLaunch) &&
+         resolve(library, "cuGraphGetNodes", api.graphGetNodes) &&
+         resolve(library, "cuGraphExecDestroy", api.graphExecDestroy) &&
+         resolve(library, "cuGraphDestroy", api.graphDestroy);
 }
 
 Availability probe() {
@@ -153,14 +164,61 @@ void Context::copy(CUdeviceptr to, CUdeviceptr from, size_t bytes) {
   check(*api_, api_->memcpyDtoD(to, from, bytes), "cuMemcpyDtoD");
 }
 
-void Context::enqueue(CUfunction kernel, int64_t threads, std::vector<void *> params) {
+void Context::enqueue(CUfunction kernel, int64_t threads, std::vector<void *> params,
+                      CUstream stream) {
   const auto blocks = static_cast<unsigned>((threads + kBlock - 1) / kBlock);
   if (blocks > 0)
     check(*api_,
-          api_->launchKernel(kernel, blocks, 1, 1, kBlock, 1, 1, 0, nullptr, params.data(),
+          api_->launchKernel(kernel, blocks, 1, 1, kBlock, 1, 1, 0, stream, params.data(),
                              nullptr),
           "cuLaunchKernel");
 }
+
+void Context::copyAsync(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstream stream) {
+  check(*api_, api_->memcpyDtoDAsync(to, from, bytes, stream), "cuMemcpyDtoDAsync");
+}
+
+CUstream Context::createStream() {
+  CUstream stream = nullptr;
+  check(*api_, api_->streamCreate(&stream, kStreamNonBlocking), "cuStreamCreate");
+  return stream;
+}
+
+void Context::destroyStream(CUstream stream) { api_->streamDestroy(stream); }
+
+void Context::synchronize(CUstream stream) {
+  check(*api_, api_->streamSynchronize(stream), "cuStreamSynchronize");
+}
+
+void Context::beginCapture(CUstream stream) {
+  check(*api_, api_->streamBeginCapture(stream, kCaptureThreadLocal), "cuStreamBeginCapture");
+}
+
+CUgraph Context::endCapture(CUstream stream) {
+  CUgraph graph = nullptr;
+  check(*api_, api_->streamEndCapture(stream, &graph), "cuStreamEndCapture");
+  return graph;
+}
+
+CUgraphExec Context::instantiate(CUgraph graph) {
+  CUgraphExec exec = nullptr;
+  check(*api_, api_->graphInstantiate(&exec, graph, 0), "cuGraphInstantiate");
+  return exec;
+}
+
+void Context::launchGraph(CUgraphExec graph, CUstream stream) {
+  check(*api_, api_->graphLaunch(graph, stream), "cuGraphLaunch");
+}
+
+size_t Context::graphNodeCount(CUgraph graph) {
+  size_t count = 0;
+  check(*api_, api_->graphGetNodes(graph, nullptr, &count), "cuGraphGetNodes");
+  return count;
+}
+
+void Context::destroyGraph(CUgraph graph) { api_->graphDestroy(graph); }
+
+void Context::destroyGraphExec(CUgraphExec graph) { api_->graphExecDestroy(graph); }
 
 void Context::launch(CUfunction kernel, int64_t threads, std::vector<void *> params) {
   enqueue(kernel, threads, std::move(params));

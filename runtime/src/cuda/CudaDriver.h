@@ -26,6 +26,9 @@ using CUcontext = struct CUctx_st *;
 using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
+using CUgraph = struct CUgraph_st *;
+using CUgraphExec = struct CUgraphExec_st *;
+using CUgraphNode = struct CUgraphNode_st *;
 
 /// The driver entry points the backend calls (null until loaded).
 struct DriverApi {
@@ -49,7 +52,22 @@ struct DriverApi {
   CUresult (*memcpyDtoD)(CUdeviceptr, CUdeviceptr, size_t) = nullptr;
   CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, CUstream, void **, void **) = nullptr;
+  CUresult (*memcpyDtoDAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream) = nullptr;
+  CUresult (*streamCreate)(CUstream *, unsigned flags) = nullptr;
+  CUresult (*streamDestroy)(CUstream) = nullptr;
+  CUresult (*streamSynchronize)(CUstream) = nullptr;
+  CUresult (*streamBeginCapture)(CUstream, int mode) = nullptr;
+  CUresult (*streamEndCapture)(CUstream, CUgraph *) = nullptr;
+  CUresult (*graphInstantiate)(CUgraphExec *, CUgraph, unsigned long long flags) = nullptr;
+  CUresult (*graphLaunch)(CUgraphExec, CUstream) = nullptr;
+  CUresult (*graphGetNodes)(CUgraph, CUgraphNode *, size_t *) = nullptr;
+  CUresult (*graphExecDestroy)(CUgraphExec) = nullptr;
+  CUresult (*graphDestroy)(CUgraph) = nullptr;
 };
+
+/// CU_STREAM_NON_BLOCKING and CU_STREAM_CAPTURE_MODE_THREAD_LOCAL (cuda.h).
+inline constexpr unsigned kStreamNonBlocking = 1;
+inline constexpr int kCaptureThreadLocal = 1;
 
 /// One GPU as the driver reports it.
 struct Device {
@@ -102,10 +120,26 @@ public:
   CUfunction function(CUmodule module, const std::string &name);
   /// A 1-D launch of `threads` threads in blocks of 256, then waits.
   void launch(CUfunction kernel, int64_t threads, std::vector<void *> params);
-  /// The same launch, queued behind the previous work without waiting.
-  void enqueue(CUfunction kernel, int64_t threads, std::vector<void *> params);
+  /// The same launch, queued on `stream` (null: the default stream) behind
+  /// its previous work, without waiting.
+  void enqueue(CUfunction kernel, int64_t threads, std::vector<void *> params,
+               CUstream stream = nullptr);
+  void copyAsync(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstream stream);
   /// Waits for all queued work.
   void synchronize();
+
+  CUstream createStream();
+  void destroyStream(CUstream stream);
+  void synchronize(CUstream stream);
+  /// Records what is queued on `stream` between the two calls as a graph
+  /// instead of running it.
+  void beginCapture(CUstream stream);
+  CUgraph endCapture(CUstream stream);
+  CUgraphExec instantiate(CUgraph graph);
+  void launchGraph(CUgraphExec graph, CUstream stream);
+  size_t graphNodeCount(CUgraph graph);
+  void destroyGraph(CUgraph graph);
+  void destroyGraphExec(CUgraphExec graph);
 
 private:
   const DriverApi *api_;

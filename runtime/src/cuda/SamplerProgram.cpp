@@ -44,6 +44,19 @@ std::string unsupported(const OpDesc &op) {
   }
 }
 
+/// A captured graph and its executable, destroyed when this goes out of scope.
+struct CapturedGraph {
+  Context &context;
+  CUgraph graph = nullptr;
+  CUgraphExec exec = nullptr;
+  ~CapturedGraph() {
+    if (exec)
+      context.destroyGraphExec(exec);
+    if (graph)
+      context.destroyGraph(graph);
+  }
+};
+
 /// A device allocation freed when this goes out of scope.
 struct DeviceBuffer {
   Context &context;
@@ -84,6 +97,7 @@ SamplerProgram::SamplerProgram(module::ModuleDesc desc, const Availability &gpus
         "the module has no CUDA kernels for " + device().arch() +
         (desc_.cudaKernels.empty() ? " (compile it with --target cuda)" : " or older"));
   module_ = context_.load(ptx->ptx);
+  stream_ = context_.createStream();
   check(blas_, blas_.create(&blasHandle_), "cublasLtCreate");
   for (const module::ConstantDesc &c : desc_.constants) {
     const size_t bytes = c.data.size() * sizeof(float);
@@ -93,6 +107,8 @@ SamplerProgram::SamplerProgram(module::ModuleDesc desc, const Availability &gpus
 }
 
 SamplerProgram::~SamplerProgram() {
+  if (stream_)
+    context_.destroyStream(stream_);
   for (CUdeviceptr c : constants_)
     context_.free(c);
   if (blasHandle_)
@@ -136,7 +152,7 @@ void SamplerProgram::runOp(const OpDesc &op, CUdeviceptr arena, int64_t rows, in
     const std::vector<int64_t> &w = desc_.values[op.operands[1]].shape;
     const int64_t in = w[0], features = w[1];
     Gemm(blas_, blasHandle_, n / features, in, features).run(at(op.operands[0]),
-                                                             at(op.operands[1]), out, nullptr);
+                                                             at(op.operands[1]), out, stream_);
     const bool bias = present(op, 2), residual = present(op, 3);
     if (!bias && !residual && op.act == module::Activation::None)
       return;
@@ -150,14 +166,14 @@ void SamplerProgram::runOp(const OpDesc &op, CUdeviceptr arena, int64_t rows, in
     params.insert(params.end(), {&n, &channels, &inner});
     context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::Epilogue, op.act, bias, residual}
                                 .name()),
-                     n, params);
+                     n, params, stream_);
     return;
   }
   case OpKind::Act: {
     CUdeviceptr x = at(op.operands[0]);
     int64_t one = 1;
     context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::Epilogue, op.act}.name()), n,
-                     {&out, &x, &n, &one, &one});
+                     {&out, &x, &n, &one, &one}, stream_);
     return;
   }
   case OpKind::Randn: {
@@ -165,7 +181,7 @@ void SamplerProgram::runOp(const OpDesc &op, CUdeviceptr arena, int64_t rows, in
     int64_t width = n / rows, first = firstSample;
     auto stepIndex = static_cast<uint32_t>(step), draw = static_cast<uint32_t>(r.draw);
     context_.enqueue(kernel(r.rademacher ? module::kSignsKernel : module::kNoiseKernel), n,
-                     {&out, &n, &seed, &first, &stepIndex, &draw, &width});
+                     {&out, &n, &seed, &first, &stepIndex, &draw, &width}, stream_);
     return;
   }
   case OpKind::RandUniform: {
@@ -173,7 +189,7 @@ void SamplerProgram::runOp(const OpDesc &op, CUdeviceptr arena, int64_t rows, in
     auto stepIndex = static_cast<uint32_t>(step);
     auto draw = static_cast<uint32_t>(module::IntAttr::read(op).value);
     context_.enqueue(kernel(module::kUniformKernel), n,
-                     {&out, &n, &seed, &first, &stepIndex, &draw});
+                     {&out, &n, &seed, &first, &stepIndex, &draw}, stream_);
     return;
   }
   case OpKind::AffineStep: {
@@ -188,11 +204,11 @@ void SamplerProgram::runOp(const OpDesc &op, CUdeviceptr arena, int64_t rows, in
     params.insert(params.end(), {&out, &n, &a, &b});
     if (z)
       params.push_back(&cz);
-    context_.enqueue(kernel(op.kernel), n, params);
+    context_.enqueue(kernel(op.kernel), n, params, stream_);
     return;
   }
   case OpKind::Copy:
-    context_.copy(out, at(op.operands[0]), static_cast<size_t>(n) * sizeof(float));
+    context_.copyAsync(out, at(op.operands[0]), static_cast<size_t>(n) * sizeof(float), stream_);
     return;
   default:
     throw std::logic_error("an op the constructor accepted has no CUDA launch");
@@ -227,21 +243,36 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
       v *= static_cast<float>(desc_.priorScale);
   const CUdeviceptr state = at(desc_.state, 0);
   context_.upload(state, prior.data(), stateBytes);
-  for (int32_t extra : desc_.extraStates)
-    context_.copy(at(extra, 0), state, stateBytes);
 
-  for (int64_t step = 0; step < desc_.steps; ++step) {
-    for (const OpDesc &op : desc_.body)
-      runOp(op, arena.pointer, count, step, seed, firstSample);
-    if (CUdeviceptr next = at(desc_.nextState, step); next != state)
-      context_.copy(state, next, stateBytes);
-    for (size_t k = 0; k < desc_.extraStates.size(); ++k)
-      if (CUdeviceptr carried = at(desc_.extraStates[k], step),
-          yielded = at(desc_.nextExtraStates[k], step);
-          carried != yielded)
-        context_.copy(carried, yielded, stateBytes);
+  // The whole loop as one CUDA graph: every step's launches recorded with
+  // their step's scalars, replayed by one cuGraphLaunch, no host work or
+  // synchronisation between steps.
+  context_.beginCapture(stream_);
+  CapturedGraph graph{context_};
+  try {
+    for (int32_t extra : desc_.extraStates)
+      context_.copyAsync(at(extra, 0), state, stateBytes, stream_);
+    for (int64_t step = 0; step < desc_.steps; ++step) {
+      for (const OpDesc &op : desc_.body)
+        runOp(op, arena.pointer, count, step, seed, firstSample);
+      if (CUdeviceptr next = at(desc_.nextState, step); next != state)
+        context_.copyAsync(state, next, stateBytes, stream_);
+      for (size_t k = 0; k < desc_.extraStates.size(); ++k)
+        if (CUdeviceptr carried = at(desc_.extraStates[k], step),
+            yielded = at(desc_.nextExtraStates[k], step);
+            carried != yielded)
+          context_.copyAsync(carried, yielded, stateBytes, stream_);
+    }
+  } catch (...) {
+    graph.graph = context_.endCapture(stream_); // leave the stream usable
+    throw;
   }
-  context_.download(out, state, stateBytes); // waits for the queue
+  graph.graph = context_.endCapture(stream_);
+  lastGraphNodes_ = context_.graphNodeCount(graph.graph);
+  graph.exec = context_.instantiate(graph.graph);
+  context_.launchGraph(graph.exec, stream_);
+  context_.synchronize(stream_);
+  context_.download(out, state, stateBytes);
   for (int64_t e = 0; e < count * width; ++e)
     if (!std::isfinite(out[e]))
       throw Error(ErrorKind::Numeric,

@@ -4,12 +4,12 @@
 // device arena per request sized by the compiler's plan (a value's rows at
 // count x its planned offset, as on the CPU), every op a cuBLASLt call or a
 // launch of a kernel from the module's PTX (module/DeviceKernels.h names
-// them), queued without host synchronisation until the samples are
-// downloaded. Host<->device copies happen at the request's edges only: the
-// prior in (drawn from Noise.h's stream, the bits the CPU draws), the samples
-// out.
+// them), the whole loop captured as one CUDA graph (each step's scalars
+// recorded in its launches) and replayed with one cuGraphLaunch.
+// Host<->device copies happen at the request's edges only: the prior in
+// (drawn from Noise.h's stream, the bits the CPU draws), the samples out.
 //
-// Not yet: CUDA graph capture of the loop, the adaptive integrators, the ops
+// Not yet: the adaptive integrators, the ops
 // of image networks (convolutions through cuDNN, attention, concatenation,
 // resampling) and training; preparing a module that needs them throws,
 // naming the op.
@@ -54,6 +54,8 @@ public:
   /// when a sample is not finite.
   void sample(int64_t count, uint64_t seed, int64_t firstSample, const float *noise,
               float *out);
+  /// The nodes of the last request's graph (its launches, matmuls and copies).
+  size_t lastGraphNodes() const { return lastGraphNodes_; }
 
 private:
   /// Where value `index` lives for a request of `rows` samples at `step`.
@@ -67,6 +69,8 @@ private:
   const BlasApi &blas_;
   BlasHandle blasHandle_ = nullptr;
   CUmodule module_ = nullptr;
+  CUstream stream_ = nullptr;
+  size_t lastGraphNodes_ = 0;
   std::map<std::string, CUfunction> kernels_;
   std::vector<CUdeviceptr> constants_;
 };
