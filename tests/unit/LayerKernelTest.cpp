@@ -53,7 +53,7 @@ constexpr double kAbsoluteTolerance = 1e-7;   // times max(1, |x|)
 
 /// Every activation with every epilogue form, compiled once per process.
 std::vector<LayerKernel> allKernels() {
-  std::vector<LayerKernel> kernels = {{Kind::GroupStats}};
+  std::vector<LayerKernel> kernels = {{Kind::GroupStats}, {Kind::Gather}, {Kind::Attention}};
   for (uint8_t a = 0; a < kNumActivations; ++a) {
     auto act = static_cast<Activation>(a);
     for (bool bias : {false, true})
@@ -233,6 +233,64 @@ TEST(LayerKernels, GroupNormMatchesTheReferenceInBothLayouts) {
             << i;
     }
   }
+}
+
+using GatherFn = void (*)(Buffer *, Buffer *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                         int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+
+// Gather reads x at the digits of i times the strides: with permuted strides
+// a transpose, with zero strides a nearest upsampling.
+TEST(LayerKernels, GatherTransposesAndUpsamples) {
+  SKIP_WITHOUT_V3();
+  auto gather = kernel<GatherFn>({Kind::Gather});
+  ASSERT_NE(gather, nullptr);
+  std::vector<float> x(2 * 3 * 4);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = static_cast<float>(i);
+  Buffer in(x);
+  // [2, 3, 4] -> [4, 2, 3]: out[a][b][c] = x[b][c][a].
+  std::vector<float> t(x.size());
+  Buffer tb(t);
+  gather(&tb, &in, 1, 1, 1, 4, 2, 3, 0, 0, 0, 1, 12, 4);
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 2; ++b)
+      for (int c = 0; c < 3; ++c)
+        EXPECT_EQ(t[(a * 2 + b) * 3 + c], x[(b * 3 + c) * 4 + a]) << a << b << c;
+  // x as a [1, 1, 6, 4] image upsampled by 2 reads
+  // [1, 1, 6, 2, 4, 2] with strides [0, 0, 4, 0, 1, 0].
+  std::vector<float> u(x.size() * 4);
+  Buffer ub(u);
+  gather(&ub, &in, 1, 1, 6, 2, 4, 2, 0, 0, 4, 0, 1, 0);
+  for (int h = 0; h < 12; ++h)
+    for (int w = 0; w < 8; ++w)
+      EXPECT_EQ(u[h * 8 + w], x[(h / 2) * 4 + w / 2]) << h << " " << w;
+}
+
+using AttentionFn = void (*)(Buffer *, Buffer *, Buffer *, Buffer *, int64_t, int64_t,
+                            int64_t, int64_t, int64_t, float);
+
+// Multi-head attention with more keys than queries and values wider than
+// the queries, against reference::attention.
+TEST(LayerKernels, AttentionMatchesTheReference) {
+  SKIP_WITHOUT_V3();
+  auto attention = kernel<AttentionFn>({Kind::Attention});
+  ASSERT_NE(attention, nullptr);
+  const int64_t batch = 2, len = 5, sources = 7, d = 6, e = 9, heads = 3;
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> q(batch * len * d), k(batch * sources * d), v(batch * sources * e);
+  reference::Tensor rq({batch, len, d}), rk({batch, sources, d}), rv({batch, sources, e});
+  for (auto [host, ref] : {std::pair{&q, &rq}, std::pair{&k, &rk}, std::pair{&v, &rv}})
+    for (size_t i = 0; i < host->size(); ++i)
+      (*ref)[static_cast<int64_t>(i)] = (*host)[i] = 2.0f * normal(rng);
+  reference::Tensor want = reference::attention(rq, rk, rv, heads).value();
+  std::vector<float> out(batch * len * e);
+  Buffer o(out), bq(q), bk(k), bv(v);
+  attention(&o, &bq, &bk, &bv, len, sources, d, e, heads,
+            static_cast<float>(1.0 / std::sqrt(double(d / heads))));
+  for (size_t i = 0; i < out.size(); ++i)
+    EXPECT_NEAR(out[i], want[static_cast<int64_t>(i)], 2e-6 * (1 + std::abs(want[i])))
+        << "element " << i;
 }
 
 // The kernels a module's ops launch: each distinct one once, in order.

@@ -15,6 +15,10 @@ std::string LayerKernel::name() const {
     return "tweedie_group_stats";
   case Kind::GroupNorm:
     return std::string("tweedie_group_norm_") + activationName(act);
+  case Kind::Gather:
+    return "tweedie_gather";
+  case Kind::Attention:
+    return "tweedie_attention";
   }
   return "tweedie_unknown_layer_kernel";
 }
@@ -42,6 +46,13 @@ std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
     return {{K::Epilogue, op.act, false, false}};
   case OpKind::GroupNorm:
     return {{K::GroupStats}, {K::GroupNorm, op.act}};
+  case OpKind::Add: // x + y: the epilogue's residual
+    return {{K::Epilogue, Activation::None, false, true}};
+  case OpKind::Transpose:
+  case OpKind::Upsample:
+    return {{K::Gather}};
+  case OpKind::Attention:
+    return {{K::Attention}};
   default:
     return {};
   }

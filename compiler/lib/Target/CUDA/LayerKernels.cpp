@@ -17,6 +17,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace tweedie {
@@ -225,6 +227,72 @@ void buildGroupNorm(OpBuilder &b, Location loc, const LayerKernel &k) {
               });
 }
 
+void buildGather(OpBuilder &b, Location loc, const LayerKernel &k) {
+  SmallVector<Type> scalars(2 * module::kGatherRank, b.getI64Type());
+  buildKernel(b, loc, k.name(), 1, 2, scalars,
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                // The digits of i, the last fastest.
+                Value rest = args.index, at = a.index(0);
+                for (int d = module::kGatherRank - 1; d >= 0; --d) {
+                  Value size = a.asIndex(args.scalars[d]);
+                  Value stride = a.asIndex(args.scalars[module::kGatherRank + d]);
+                  at = a.add(at, a.mul(a.rem(rest, size), stride));
+                  rest = a.div(rest, size);
+                }
+                return {a.load(args.buffers[1], at)};
+              });
+}
+
+void buildAttention(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type i64 = b.getI64Type();
+  buildKernel(
+      b, loc, k.name(), 1, 4, {i64, i64, i64, i64, i64, b.getF32Type()},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        Value len = a.asIndex(args.scalars[0]), sources = a.asIndex(args.scalars[1]);
+        Value qWidth = a.asIndex(args.scalars[2]), vWidth = a.asIndex(args.scalars[3]);
+        Value heads = a.asIndex(args.scalars[4]);
+        Value scale = args.scalars[5];
+        Value q = args.buffers[1], key = args.buffers[2], v = args.buffers[3];
+        Value i = args.index;
+        Value j = a.rem(i, vWidth), row = a.div(i, vWidth); // row = b len + l
+        Value batch = a.div(row, len);
+        Value head = a.div(j, a.div(vWidth, heads));
+        Value dh = a.div(qWidth, heads);
+        Value qBase = a.add(a.mul(row, qWidth), a.mul(head, dh));
+        Value zero = a.index(0), one = a.index(1);
+        // score(t) = scale q[row, head] . k[b, t, head]
+        auto score = [&](Arith &l, Value t) {
+          Value kBase = l.add(l.mul(l.add(l.mul(batch, sources), t), qWidth), l.mul(head, dh));
+          auto dot = l.b.create<scf::ForOp>(
+              l.loc, zero, dh, one, ValueRange{l.f32(0.0f)},
+              [&](OpBuilder &db, Location dl, Value c, ValueRange acc) {
+                Arith d{db, dl};
+                Value product = d.mul(d.load(q, d.add(qBase, c)), d.load(key, d.add(kBase, c)));
+                db.create<scf::YieldOp>(dl, d.add(acc[0], product));
+              });
+          return l.mul(dot.getResult(0), scale);
+        };
+        auto peakLoop = a.b.create<scf::ForOp>(
+            a.loc, zero, sources, one, ValueRange{a.f32(-INFINITY)},
+            [&](OpBuilder &lb, Location ll, Value t, ValueRange acc) {
+              Arith l{lb, ll};
+              lb.create<scf::YieldOp>(ll, Value(lb.create<arith::MaximumFOp>(ll, acc[0],
+                                                                          score(l, t))));
+            });
+        Value peak = peakLoop.getResult(0);
+        auto sums = a.b.create<scf::ForOp>(
+            a.loc, zero, sources, one, ValueRange{a.f32(0.0f), a.f32(0.0f)},
+            [&](OpBuilder &lb, Location ll, Value t, ValueRange acc) {
+              Arith l{lb, ll};
+              Value p = l.exp(l.sub(score(l, t), peak));
+              Value vAt = l.add(l.mul(l.add(l.mul(batch, sources), t), vWidth), j);
+              lb.create<scf::YieldOp>(
+                  ll, ValueRange{l.add(acc[0], p), l.add(acc[1], l.mul(p, l.load(v, vAt)))});
+            });
+        return {a.div(sums.getResult(1), sums.getResult(0))};
+      });
+}
+
 } // namespace
 
 void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
@@ -246,6 +314,12 @@ void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
       break;
     case Kind::GroupNorm:
       buildGroupNorm(b, module.getLoc(), k);
+      break;
+    case Kind::Gather:
+      buildGather(b, module.getLoc(), k);
+      break;
+    case Kind::Attention:
+      buildAttention(b, module.getLoc(), k);
       break;
     }
     added.push_back(cast<func::FuncOp>(module.getBody()->back()));

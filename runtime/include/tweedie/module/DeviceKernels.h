@@ -40,6 +40,10 @@ inline constexpr const char *kUniformKernel = "tweedie_rand_uniform";
 inline constexpr std::array<const char *, 3> kDeviceKernels = {kNoiseKernel, kSignsKernel,
                                                                kUniformKernel};
 
+/// The dimensions a Gather kernel indexes (the most any op needs: nearest
+/// upsampling of [N, C, H, W] reads [N, C, H, s, W, s]).
+inline constexpr int kGatherRank = 6;
+
 /// A layer kernel: the part of an op the GPU libraries do not compute.
 struct LayerKernel {
   enum class Kind {
@@ -61,13 +65,24 @@ struct LayerKernel {
     /// rstd, gamma, beta, n, channels: i64, inner: i64, groups: i64,
     /// channelsLast: i64.
     GroupNorm,
+    /// out[i] = x[sum_k c_k strides[k]] with c the digits of i in `sizes`
+    /// (row-major, kGatherRank of them, leading ones padding): transpose,
+    /// nearest upsampling (a stride of 0 repeats), slices. Parameters: out,
+    /// x, n, sizes: i64 x kGatherRank, strides: i64 x kGatherRank.
+    Gather,
+    /// out[b, l, j] = sum_t softmax_t(scale q[b, l, head] . k[b, t, head])
+    /// v[b, t, j] with head = j / (vWidth / heads) (one thread per output
+    /// element, the softmax's max and sum recomputed per element).
+    /// Parameters: out, q, k, v, n, len: i64, sources: i64, qWidth: i64,
+    /// vWidth: i64, heads: i64, scale: f32.
+    Attention,
   };
   Kind kind = Kind::Epilogue;
   Activation act = Activation::None;
   bool bias = false, residual = false; // Epilogue only
 
   /// "tweedie_epilogue_silu_bias_residual", "tweedie_group_stats",
-  /// "tweedie_group_norm_silu".
+  /// "tweedie_group_norm_silu", "tweedie_gather".
   std::string name() const;
   bool operator==(const LayerKernel &) const = default;
 };
