@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "CompiledModuleSupport.h"
 #include "EmulatedCublasLt.h"
+#include "EmulatedCudnn.h"
 #include "EmulatedCudaDriver.h"
 #include "cuda/SamplerProgram.h"
 #include "tweedie/Error.h"
@@ -76,7 +77,7 @@ double relativeDifference(const std::vector<float> &a, const std::vector<float> 
 void expectGpuMatchesCpu(const CompileResult &compiled, int64_t first, int64_t count,
                          uint64_t seed) {
   GpuOrEmulation gpus(compiled.hostEmulatedCudaKernels);
-  cuda::SamplerProgram program(compiled.module, gpus.availability(), gpus.blas());
+  cuda::SamplerProgram program(compiled.module, gpus.availability(), gpus.blas(), gpus.dnn());
   const int64_t width = compiled.module.sampleNumel();
   std::vector<float> onGpu(static_cast<size_t>(count * width), -99.0f);
   program.sample(count, seed, first, nullptr, onGpu.data());
@@ -114,7 +115,8 @@ TEST(CudaSampler, Mlp2dDdimMatchesTheCpu) {
 TEST(CudaSampler, TheWholeLoopIsOneGraphLaunch) {
   const CompileResult &compiled = mlp2dDdpm();
   EmulatedCudaDriver emulator(compiled.hostEmulatedCudaKernels);
-  cuda::SamplerProgram program(compiled.module, emulator.availability(), emulatedCublasLt());
+  cuda::SamplerProgram program(compiled.module, emulator.availability(), emulatedCublasLt(),
+                                 emulatedCudnn());
   std::vector<float> out(16);
   program.sample(8, 2, 0, nullptr, out.data());
   const EmulatorCounts counts = emulator.counts();
@@ -131,10 +133,49 @@ TEST(CudaSampler, TheWholeLoopIsOneGraphLaunch) {
   EXPECT_EQ(emulator.counts().graphLaunches, 2); // one per request
 }
 
+/// tests/unit/Inputs/tiny_unet.mlir (every op kind unet28 has: strided and
+/// plain convolutions, group norm + SiLU, attention between transposes, a
+/// residual add, nearest upsampling, a concatenated skip) with synthetic
+/// weights and `sampler`, compiled for CUDA in the plain layout.
+CompileResult tinyUnetForCuda(const std::string &sampler) {
+  CompileOptions options;
+  options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/tiny_unet.mlir";
+  options.sampler = sampler;
+  options.syntheticSeed = 3;
+  options.layout = ActivationLayout::Plain;
+  options.cudaKernels = options.hostEmulatedCudaKernels = true;
+  options.cpu = kernelCpuForTests();
+  CompileResult result;
+  EXPECT_TRUE(compileSampler(options, result)) << "tiny_unet did not compile for CUDA";
+  return result;
+}
+
+// An image network: convolutions on cuDNN, the rest layer kernels and 2-D
+// copies, DDPM's noise and step, against the CPU backend's oneDNN.
+TEST(CudaSampler, AnImageNetworkMatchesTheCpu) {
+  static const CompileResult ddpm = tinyUnetForCuda("ddpm(steps=4)");
+  expectGpuMatchesCpu(ddpm, 2, 6, 17);
+}
+
+// The bundled Fashion-MNIST U-Net with its trained weights: 27
+// convolutions, 20 group norms, attention at 7x7 and 14x14.
+TEST(CudaSampler, Unet28MatchesTheCpu) {
+  CompileOptions options;
+  options.input = writeTemp("unet28-cuda.mlir",
+                            withSampler("unet28", "#sampler.ddim<eta = 0.0>", 2));
+  options.weights = std::string(TWEEDIE_MODELS_DIR) + "/unet28.safetensors";
+  options.layout = ActivationLayout::Plain;
+  options.cudaKernels = options.hostEmulatedCudaKernels = true;
+  options.cpu = kernelCpuForTests();
+  CompileResult compiled;
+  ASSERT_TRUE(compileSampler(options, compiled));
+  expectGpuMatchesCpu(compiled, 0, 2, 5);
+}
+
 // The caller's prior is used as given.
 TEST(CudaSampler, ThePriorIsTheCallersWhenGiven) {
   GpuOrEmulation gpus(mlp2dDdpm().hostEmulatedCudaKernels);
-  cuda::SamplerProgram program(mlp2dDdpm().module, gpus.availability(), gpus.blas());
+  cuda::SamplerProgram program(mlp2dDdpm().module, gpus.availability(), gpus.blas(), gpus.dnn());
   std::vector<float> prior = {0.5f, -1.0f, 2.0f, 0.25f}, a(4), b(4), drawn(4);
   program.sample(2, 7, 0, prior.data(), a.data());
   program.sample(2, 7, 0, prior.data(), b.data());
@@ -147,18 +188,26 @@ TEST(CudaSampler, ThePriorIsTheCallersWhenGiven) {
 // naming it, never half-run.
 TEST(CudaSampler, AModuleItCannotRunIsRefusedNamingWhy) {
   GpuOrEmulation gpus(mlp2dDdpm().hostEmulatedCudaKernels);
-  module::ModuleDesc withNorm = mlp2dDdpm().module;
-  withNorm.body[1].kind = module::OpKind::GroupNorm;
+  module::ModuleDesc withSlice = mlp2dDdpm().module;
+  withSlice.body[1].kind = module::OpKind::Slice;
   try {
-    cuda::SamplerProgram program(withNorm, gpus.availability(), gpus.blas());
-    ADD_FAILURE() << "a module with group_norm was accepted";
+    cuda::SamplerProgram program(withSlice, gpus.availability(), gpus.blas(), gpus.dnn());
+    ADD_FAILURE() << "a module with a slice was accepted";
   } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("group_norm"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("slice"), std::string::npos) << e.what();
+  }
+  module::ModuleDesc channelsLast = mlp2dDdpm().module;
+  channelsLast.values[channelsLast.body[1].result].channelsLast = true;
+  try {
+    cuda::SamplerProgram program(channelsLast, gpus.availability(), gpus.blas(), gpus.dnn());
+    ADD_FAILURE() << "a channels-last value was accepted";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("--layout plain"), std::string::npos) << e.what();
   }
   module::ModuleDesc cpuOnly = mlp2dDdpm().module;
   cpuOnly.cudaKernels.clear();
   try {
-    cuda::SamplerProgram program(cpuOnly, gpus.availability(), gpus.blas());
+    cuda::SamplerProgram program(cpuOnly, gpus.availability(), gpus.blas(), gpus.dnn());
     ADD_FAILURE() << "a module without PTX was accepted";
   } catch (const std::invalid_argument &e) {
     EXPECT_NE(std::string(e.what()).find("--target cuda"), std::string::npos) << e.what();
@@ -195,7 +244,7 @@ TEST(CudaSampler, ACudaSessionSamplesOnTheGpuOrSaysWhyNot) {
 // A diverging state is an error naming the sample, not a result.
 TEST(CudaSampler, ANonFiniteSampleIsAnError) {
   GpuOrEmulation gpus(mlp2dDdpm().hostEmulatedCudaKernels);
-  cuda::SamplerProgram program(mlp2dDdpm().module, gpus.availability(), gpus.blas());
+  cuda::SamplerProgram program(mlp2dDdpm().module, gpus.availability(), gpus.blas(), gpus.dnn());
   std::vector<float> prior = {1.0f, NAN, 0.0f, 0.0f}, out(4);
   try {
     program.sample(2, 1, 40, prior.data(), out.data());

@@ -2,6 +2,7 @@
 #include "EmulatedCudaDriver.h"
 #include "CompiledModuleSupport.h"
 #include "EmulatedCublasLt.h"
+#include "EmulatedCudnn.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -199,6 +200,23 @@ CUresult memcpyDtoDAsync(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstrea
   });
 }
 
+CUresult memcpy2DAsync(const Memcpy2D *copy, CUstream stream) {
+  const Memcpy2D c = *copy;
+  if (c.srcMemoryType != kMemoryDevice || c.dstMemoryType != kMemoryDevice || c.srcXInBytes ||
+      c.srcY || c.dstXInBytes || c.dstY || c.srcPitch < c.WidthInBytes ||
+      c.dstPitch < c.WidthInBytes)
+    return kInvalidValue; // the form the backend uses
+  if (c.Height > 0 && (!allocated(c.srcDevice, (c.Height - 1) * c.srcPitch + c.WidthInBytes) ||
+                       !allocated(c.dstDevice, (c.Height - 1) * c.dstPitch + c.WidthInBytes)))
+    return kInvalidValue;
+  return enqueue(stream, [c] {
+    for (size_t r = 0; r < c.Height; ++r)
+      std::memmove(reinterpret_cast<void *>(c.dstDevice + r * c.dstPitch),
+                   reinterpret_cast<const void *>(c.srcDevice + r * c.srcPitch), c.WidthInBytes);
+    ++current->counts.copies;
+  });
+}
+
 CUresult memcpyDtoD(CUdeviceptr to, CUdeviceptr from, size_t bytes) {
   return capturing() ? kCaptureUnsupported : memcpyDtoDAsync(to, from, bytes, nullptr);
 }
@@ -341,6 +359,7 @@ EmulatedCudaDriver::EmulatedCudaDriver(const std::vector<std::byte> &hostKernels
   api_.memcpyDtoD = memcpyDtoD;
   api_.launchKernel = launchKernel;
   api_.memcpyDtoDAsync = memcpyDtoDAsync;
+  api_.memcpy2DAsync = memcpy2DAsync;
   api_.streamCreate = streamCreate;
   api_.streamDestroy = streamDestroy;
   api_.streamSynchronize = [](CUstream stream) {
@@ -386,6 +405,10 @@ const cuda::Availability &GpuOrEmulation::availability() const {
 
 const cuda::BlasAvailability &GpuOrEmulation::blas() const {
   return emulator_ ? emulatedCublasLt() : cuda::blasAvailability();
+}
+
+const cuda::DnnAvailability &GpuOrEmulation::dnn() const {
+  return emulator_ ? emulatedCudnn() : cuda::dnnAvailability();
 }
 
 } // namespace tweedie::testing

@@ -15,6 +15,7 @@
 
 #include "cuda/CublasLt.h"
 #include "cuda/CudaDriver.h"
+#include "cuda/Cudnn.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -68,6 +69,7 @@ public:
   explicit GpuOrEmulation(const std::vector<std::byte> &hostKernels);
   const cuda::Availability &availability() const;
   const cuda::BlasAvailability &blas() const;
+  const cuda::DnnAvailability &dnn() const;
   bool emulated() const { return emulator_ != nullptr; }
 
 private:

@@ -242,7 +242,7 @@ tweedie_status *tweedie_session_create(tweedie_module *module,
           try {
             session->gpu = std::make_unique<tweedie::cuda::SamplerProgram>(
                 module->program->desc(), tweedie::cuda::availability(),
-                tweedie::cuda::blasAvailability());
+                tweedie::cuda::blasAvailability(), tweedie::cuda::dnnAvailability());
           } catch (const std::invalid_argument &e) { // a module or op not for CUDA yet
             return make(TWEEDIE_UNAVAILABLE, std::string("device 'cuda': ") + e.what());
           } catch (const std::runtime_error &e) { // cuBLASLt missing, the driver failing

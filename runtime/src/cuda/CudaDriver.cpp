@@ -48,6 +48,7 @@ bool resolveAll(void *library, DriverApi &api) {
          resolve(library, "cuMemcpyDtoD_v2", api.memcpyDtoD) &&
          resolve(library, "cuLaunchKernel", api.launchKernel) &&
          resolve(library, "cuMemcpyDtoDAsync_v2", api.memcpyDtoDAsync) &&
+         resolve(library, "cuMemcpy2DAsync_v2", api.memcpy2DAsync) &&
          resolve(library, "cuStreamCreate", api.streamCreate) &&
          resolve(library, "cuStreamDestroy_v2", api.streamDestroy) &&
          resolve(library, "cuStreamSynchronize", api.streamSynchronize) &&
@@ -176,6 +177,19 @@ void Context::enqueue(CUfunction kernel, int64_t threads, std::vector<void *> pa
 
 void Context::copyAsync(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstream stream) {
   check(*api_, api_->memcpyDtoDAsync(to, from, bytes, stream), "cuMemcpyDtoDAsync");
+}
+
+void Context::copyRowsAsync(CUdeviceptr to, size_t toPitch, CUdeviceptr from,
+                            size_t fromPitch, size_t width, size_t rows, CUstream stream) {
+  Memcpy2D copy;
+  copy.srcMemoryType = copy.dstMemoryType = kMemoryDevice;
+  copy.srcDevice = from;
+  copy.srcPitch = fromPitch;
+  copy.dstDevice = to;
+  copy.dstPitch = toPitch;
+  copy.WidthInBytes = width;
+  copy.Height = rows;
+  check(*api_, api_->memcpy2DAsync(&copy, stream), "cuMemcpy2DAsync");
 }
 
 CUstream Context::createStream() {

@@ -30,6 +30,24 @@ using CUgraph = struct CUgraph_st *;
 using CUgraphExec = struct CUgraphExec_st *;
 using CUgraphNode = struct CUgraphNode_st *;
 
+/// CUDA_MEMCPY2D (cuda.h): a copy of Height rows of WidthInBytes bytes.
+struct Memcpy2D {
+  size_t srcXInBytes = 0, srcY = 0;
+  int srcMemoryType = 0;
+  const void *srcHost = nullptr;
+  CUdeviceptr srcDevice = 0;
+  void *srcArray = nullptr;
+  size_t srcPitch = 0;
+  size_t dstXInBytes = 0, dstY = 0;
+  int dstMemoryType = 0;
+  void *dstHost = nullptr;
+  CUdeviceptr dstDevice = 0;
+  void *dstArray = nullptr;
+  size_t dstPitch = 0;
+  size_t WidthInBytes = 0, Height = 0;
+};
+inline constexpr int kMemoryDevice = 2; // CU_MEMORYTYPE_DEVICE
+
 /// The driver entry points the backend calls (null until loaded).
 struct DriverApi {
   CUresult (*init)(unsigned) = nullptr;
@@ -53,6 +71,7 @@ struct DriverApi {
   CUresult (*launchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
                            unsigned, unsigned, CUstream, void **, void **) = nullptr;
   CUresult (*memcpyDtoDAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream) = nullptr;
+  CUresult (*memcpy2DAsync)(const Memcpy2D *, CUstream) = nullptr;
   CUresult (*streamCreate)(CUstream *, unsigned flags) = nullptr;
   CUresult (*streamDestroy)(CUstream) = nullptr;
   CUresult (*streamSynchronize)(CUstream) = nullptr;
@@ -125,6 +144,9 @@ public:
   void enqueue(CUfunction kernel, int64_t threads, std::vector<void *> params,
                CUstream stream = nullptr);
   void copyAsync(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstream stream);
+  /// `rows` rows of `width` bytes, `from` and `to` advancing by their pitches.
+  void copyRowsAsync(CUdeviceptr to, size_t toPitch, CUdeviceptr from, size_t fromPitch,
+                     size_t width, size_t rows, CUstream stream);
   /// Waits for all queued work.
   void synchronize();
 

@@ -5,6 +5,7 @@
 #include "tweedie/module/DeviceKernels.h"
 #include "tweedie/module/OpAttrs.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -26,15 +27,40 @@ bool present(const OpDesc &op, size_t i) {
   return i < op.operands.size() && op.operands[i] >= 0;
 }
 
-/// Why this backend cannot run `op` yet, or empty.
-std::string unsupported(const OpDesc &op) {
+/// Why this backend cannot run `op` of `desc` yet, or empty.
+std::string unsupported(const module::ModuleDesc &desc, const OpDesc &op,
+                        const DnnAvailability &dnn) {
+  auto shape = [&](size_t i) -> const std::vector<int64_t> & {
+    return desc.values[op.operands[i]].shape;
+  };
+  auto arena = [&](size_t i) { return desc.values[op.operands[i]].kind == ValueKind::Arena; };
+  for (int32_t v : op.operands)
+    if (v >= 0 && desc.values[v].channelsLast)
+      return std::string(module::opKindName(op.kind)) +
+             " on channels-last values (compile with --layout plain for CUDA)";
+  if (desc.values[op.result].channelsLast)
+    return std::string(module::opKindName(op.kind)) +
+           " on channels-last values (compile with --layout plain for CUDA)";
   switch (op.kind) {
   case OpKind::Dense:
   case OpKind::Act:
   case OpKind::Randn:
   case OpKind::RandUniform:
   case OpKind::Copy:
+  case OpKind::GroupNorm:
+  case OpKind::Transpose:
+  case OpKind::Concat:
     return "";
+  case OpKind::Conv2D:
+    return dnn.api ? "" : "conv2d without cuDNN: " + dnn.why;
+  case OpKind::Upsample:
+    return shape(0).size() == 3 ? "" : "upsample of other than [C, H, W] samples";
+  case OpKind::Attention:
+    return arena(0) && arena(1) && arena(2) && shape(0).size() == 2
+               ? ""
+               : "attention of other than [len, width] samples";
+  case OpKind::Add:
+    return arena(0) && arena(1) && shape(0) == shape(1) ? "" : "add with broadcasting";
   case OpKind::AffineStep:
     return op.kernel.empty() ? "affine_step without its generated kernel (compiled with "
                                "--kernels builtin)"
@@ -42,6 +68,13 @@ std::string unsupported(const OpDesc &op) {
   default:
     return std::string(module::opKindName(op.kind));
   }
+}
+
+/// The full shape [rows] ++ shape.
+std::vector<int64_t> withRows(int64_t rows, const std::vector<int64_t> &shape) {
+  std::vector<int64_t> full = {rows};
+  full.insert(full.end(), shape.begin(), shape.end());
+  return full;
 }
 
 /// A captured graph and its executable, destroyed when this goes out of scope.
@@ -80,17 +113,20 @@ const module::CudaKernelsDesc *ptxForArch(const std::vector<module::CudaKernelsD
 }
 
 SamplerProgram::SamplerProgram(module::ModuleDesc desc, const Availability &gpus,
-                               const BlasAvailability &blas)
+                               const BlasAvailability &blas, const DnnAvailability &dnn)
     : desc_(std::move(desc)), context_(gpus),
       blas_(blas.api ? *blas.api
                      : throw std::runtime_error("device 'cuda' needs cuBLASLt: " + blas.why)) {
   if (desc_.integrator)
     throw std::invalid_argument("device 'cuda' does not run adaptive integrators yet (rk45, "
                                 "likelihood): use device 'cpu'");
-  for (const OpDesc &op : desc_.body)
-    if (std::string why = unsupported(op); !why.empty())
+  for (const OpDesc &op : desc_.body) {
+    if (op.kind == OpKind::Conv2D)
+      dnn_ = dnn.api;
+    if (std::string why = unsupported(desc_, op, dnn); !why.empty())
       throw std::invalid_argument("device 'cuda' cannot run this module's " + why +
                                   " ops yet: use device 'cpu'");
+  }
   const module::CudaKernelsDesc *ptx = ptxForArch(desc_.cudaKernels, device().arch());
   if (!ptx)
     throw std::invalid_argument(
@@ -99,6 +135,10 @@ SamplerProgram::SamplerProgram(module::ModuleDesc desc, const Availability &gpus
   module_ = context_.load(ptx->ptx);
   stream_ = context_.createStream();
   check(blas_, blas_.create(&blasHandle_), "cublasLtCreate");
+  if (dnn_) {
+    check(*dnn_, dnn_->create(&dnnHandle_), "cudnnCreate");
+    check(*dnn_, dnn_->setStream(dnnHandle_, stream_), "cudnnSetStream");
+  }
   for (const module::ConstantDesc &c : desc_.constants) {
     const size_t bytes = c.data.size() * sizeof(float);
     constants_.push_back(context_.allocate(std::max<size_t>(bytes, 4)));
@@ -113,6 +153,8 @@ SamplerProgram::~SamplerProgram() {
     context_.free(c);
   if (blasHandle_)
     blas_.destroy(blasHandle_);
+  if (dnnHandle_)
+    dnn_->destroy(dnnHandle_);
 }
 
 CUfunction SamplerProgram::kernel(const std::string &name) {
@@ -140,8 +182,46 @@ CUdeviceptr SamplerProgram::pointer(int32_t index, CUdeviceptr arena, int64_t ro
   throw std::invalid_argument("device 'cuda' does not run training values yet");
 }
 
-void SamplerProgram::runOp(const OpDesc &op, CUdeviceptr arena, int64_t rows, int64_t step,
-                           uint64_t seed, int64_t firstSample) {
+void SamplerProgram::epilogue(const OpDesc &op, CUdeviceptr out, int64_t rows, int64_t step,
+                              CUdeviceptr arena, int64_t channels, int64_t inner) {
+  // act(out + bias[channel]) + residual in place, unless there is nothing to do.
+  const bool bias = present(op, 2), residual = present(op, 3);
+  if (!bias && !residual && op.act == module::Activation::None)
+    return;
+  int64_t n = rows * desc_.values[op.result].numel();
+  CUdeviceptr b = bias ? pointer(op.operands[2], arena, rows, step) : 0;
+  CUdeviceptr r = residual ? pointer(op.operands[3], arena, rows, step) : 0;
+  std::vector<void *> params = {&out, &out};
+  if (bias)
+    params.push_back(&b);
+  if (residual)
+    params.push_back(&r);
+  params.insert(params.end(), {&n, &channels, &inner});
+  context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::Epilogue, op.act, bias, residual}
+                              .name()),
+                   n, params, stream_);
+}
+
+void SamplerProgram::gather(CUdeviceptr out, CUdeviceptr x, int64_t n,
+                            std::vector<int64_t> sizes, std::vector<int64_t> strides) {
+  if (sizes.size() > static_cast<size_t>(module::kGatherRank))
+    throw std::invalid_argument("a transpose of more than " +
+                                std::to_string(module::kGatherRank) + " axes");
+  sizes.insert(sizes.begin(), module::kGatherRank - sizes.size(), 1);
+  strides.insert(strides.begin(), module::kGatherRank - strides.size(), 0);
+  std::vector<void *> params = {&out, &x, &n};
+  for (int64_t &v : sizes)
+    params.push_back(&v);
+  for (int64_t &v : strides)
+    params.push_back(&v);
+  context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::Gather}.name()), n, params, stream_);
+}
+
+void SamplerProgram::runOp(size_t index, const Request &request, int64_t step, uint64_t seed,
+                           int64_t firstSample) {
+  const OpDesc &op = desc_.body[index];
+  const CUdeviceptr arena = request.arena;
+  const int64_t rows = request.rows;
   auto at = [&](int32_t value) { return pointer(value, arena, rows, step); };
   CUdeviceptr out = at(op.result);
   int64_t n = rows * desc_.values[op.result].numel();
@@ -153,20 +233,88 @@ void SamplerProgram::runOp(const OpDesc &op, CUdeviceptr arena, int64_t rows, in
     const int64_t in = w[0], features = w[1];
     Gemm(blas_, blasHandle_, n / features, in, features).run(at(op.operands[0]),
                                                              at(op.operands[1]), out, stream_);
-    const bool bias = present(op, 2), residual = present(op, 3);
-    if (!bias && !residual && op.act == module::Activation::None)
-      return;
-    CUdeviceptr b = bias ? at(op.operands[2]) : 0, r = residual ? at(op.operands[3]) : 0;
-    int64_t channels = features, inner = 1;
-    std::vector<void *> params = {&out, &out};
-    if (bias)
-      params.push_back(&b);
-    if (residual)
-      params.push_back(&r);
-    params.insert(params.end(), {&n, &channels, &inner});
-    context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::Epilogue, op.act, bias, residual}
+    epilogue(op, out, rows, step, arena, features, 1);
+    return;
+  }
+  case OpKind::Conv2D: {
+    request.convolutions[index]->run(at(op.operands[0]), at(op.operands[1]), out,
+                                     request.workspace);
+    const std::vector<int64_t> &y = desc_.values[op.result].shape; // [K, P, Q]
+    epilogue(op, out, rows, step, arena, y[0], y[1] * y[2]);
+    return;
+  }
+  case OpKind::GroupNorm: {
+    const auto g = module::GroupNormAttrs::read(op);
+    const std::vector<int64_t> &x = desc_.values[op.operands[0]].shape;
+    int64_t channels = x[0], inner = n / (rows * channels), groups = g.groups, plain = 0;
+    int64_t stats = rows * groups;
+    float epsilon = static_cast<float>(g.epsilon);
+    CUdeviceptr in = at(op.operands[0]), gamma = at(op.operands[1]), beta = at(op.operands[2]);
+    CUdeviceptr mean = request.normScratch;
+    CUdeviceptr rstd = mean + static_cast<CUdeviceptr>(stats * sizeof(float));
+    context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::GroupStats}.name()), stats,
+                     {&mean, &rstd, &in, &stats, &channels, &inner, &groups, &plain, &epsilon},
+                     stream_);
+    context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::GroupNorm, op.act}.name()), n,
+                     {&out, &in, &mean, &rstd, &gamma, &beta, &n, &channels, &inner, &groups,
+                      &plain},
+                     stream_);
+    return;
+  }
+  case OpKind::Add: {
+    CUdeviceptr x = at(op.operands[0]), y = at(op.operands[1]);
+    int64_t one = 1;
+    context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::Epilogue, module::Activation::None,
+                                        false, true}
                                 .name()),
-                     n, params, stream_);
+                     n, {&out, &x, &y, &n, &one, &one}, stream_);
+    return;
+  }
+  case OpKind::Transpose: {
+    const std::vector<int64_t> x = withRows(rows, desc_.values[op.operands[0]].shape);
+    std::vector<int64_t> strides(x.size(), 1), sizes, reads;
+    for (size_t k = x.size() - 1; k-- > 0;)
+      strides[k] = strides[k + 1] * x[k + 1];
+    for (int64_t axis : op.ints) {
+      sizes.push_back(x[static_cast<size_t>(axis)]);
+      reads.push_back(strides[static_cast<size_t>(axis)]);
+    }
+    gather(out, at(op.operands[0]), n, sizes, reads);
+    return;
+  }
+  case OpKind::Upsample: {
+    const std::vector<int64_t> &x = desc_.values[op.operands[0]].shape; // [C, H, W]
+    const int64_t f = module::IntAttr::read(op).value, c = x[0], h = x[1], w = x[2];
+    gather(out, at(op.operands[0]), n, {rows, c, h, f, w, f}, {c * h * w, h * w, w, 0, 1, 0});
+    return;
+  }
+  case OpKind::Concat: {
+    // [outer, chunk_j] row blocks side by side: one 2-D copy per input.
+    const int64_t axis = module::IntAttr::read(op).value; // counts the batch axis
+    const std::vector<int64_t> full = withRows(rows, desc_.values[op.result].shape);
+    int64_t outer = 1;
+    for (int64_t k = 0; k < axis; ++k)
+      outer *= full[static_cast<size_t>(k)];
+    const int64_t total = n / outer;
+    int64_t offset = 0;
+    for (int32_t input : op.operands) {
+      const int64_t chunk = rows * desc_.values[input].numel() / outer;
+      context_.copyRowsAsync(out + offset * 4, total * 4, at(input), chunk * 4, chunk * 4,
+                             outer, stream_);
+      offset += chunk;
+    }
+    return;
+  }
+  case OpKind::Attention: {
+    const std::vector<int64_t> &q = desc_.values[op.operands[0]].shape;  // [len, width]
+    const std::vector<int64_t> &kv = desc_.values[op.operands[2]].shape; // [sources, vWidth]
+    int64_t len = q[0], qWidth = q[1], sources = kv[0], vWidth = kv[1];
+    int64_t heads = module::IntAttr::read(op).value;
+    float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(qWidth / heads)));
+    CUdeviceptr pq = at(op.operands[0]), pk = at(op.operands[1]), pv = at(op.operands[2]);
+    context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::Attention}.name()), n,
+                     {&out, &pq, &pk, &pv, &n, &len, &sources, &qWidth, &vWidth, &heads, &scale},
+                     stream_);
     return;
   }
   case OpKind::Act: {
@@ -228,6 +376,33 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
   auto at = [&](int32_t value, int64_t step) {
     return pointer(value, arena.pointer, count, step);
   };
+  // What the request's ops need besides the arena, made before the capture
+  // (which allows no allocation): convolution plans and their workspace, the
+  // group statistics.
+  Request request{arena.pointer, count};
+  request.convolutions.resize(desc_.body.size());
+  size_t workspaceBytes = 0, statsBytes = 0;
+  for (size_t i = 0; i < desc_.body.size(); ++i) {
+    const OpDesc &op = desc_.body[i];
+    if (op.kind == OpKind::Conv2D) {
+      const auto c = module::Conv2DAttrs::read(op);
+      const std::vector<int64_t> &x = desc_.values[op.operands[0]].shape;
+      const std::vector<int64_t> &w = desc_.values[op.operands[1]].shape;
+      const std::vector<int64_t> &y = desc_.values[op.result].shape;
+      request.convolutions[i] = std::make_unique<Convolution>(
+          *dnn_, dnnHandle_,
+          Convolution::Shape{count, x[0], x[1], x[2], w[0], w[2], w[3], y[1], y[2], c.stride,
+                             c.padding, c.groups});
+      workspaceBytes = std::max(workspaceBytes, request.convolutions[i]->workspaceBytes());
+    } else if (op.kind == OpKind::GroupNorm) {
+      const auto g = module::GroupNormAttrs::read(op);
+      statsBytes = std::max<size_t>(statsBytes, 2 * count * g.groups * sizeof(float));
+    }
+  }
+  DeviceBuffer workspace(context_, std::max<size_t>(workspaceBytes, 256));
+  DeviceBuffer stats(context_, std::max<size_t>(statsBytes, 256));
+  request.workspace = workspace.pointer;
+  request.normScratch = stats.pointer;
 
   // The prior: the caller's, or the stream's at kPriorStep, as the CPU draws it.
   std::vector<float> prior(static_cast<size_t>(count * width));
@@ -253,8 +428,8 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
     for (int32_t extra : desc_.extraStates)
       context_.copyAsync(at(extra, 0), state, stateBytes, stream_);
     for (int64_t step = 0; step < desc_.steps; ++step) {
-      for (const OpDesc &op : desc_.body)
-        runOp(op, arena.pointer, count, step, seed, firstSample);
+      for (size_t i = 0; i < desc_.body.size(); ++i)
+        runOp(i, request, step, seed, firstSample);
       if (CUdeviceptr next = at(desc_.nextState, step); next != state)
         context_.copyAsync(state, next, stateBytes, stream_);
       for (size_t k = 0; k < desc_.extraStates.size(); ++k)

@@ -9,10 +9,10 @@
 // Host<->device copies happen at the request's edges only: the prior in
 // (drawn from Noise.h's stream, the bits the CPU draws), the samples out.
 //
-// Not yet: the adaptive integrators, the ops
-// of image networks (convolutions through cuDNN, attention, concatenation,
-// resampling) and training; preparing a module that needs them throws,
-// naming the op.
+// Convolutions are cuDNN calls; group normalisation, attention, transposes
+// and upsampling generated kernels; concatenation 2-D copies. Not yet: the
+// adaptive integrators, channels-last values, broadcasting adds and
+// training; preparing a module that needs them throws, naming the op.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_RUNTIME_CUDA_SAMPLERPROGRAM_H
@@ -20,6 +20,7 @@
 
 #include "cuda/CublasLt.h"
 #include "cuda/CudaDriver.h"
+#include "cuda/Cudnn.h"
 #include "tweedie/module/ModuleDesc.h"
 
 #include <map>
@@ -36,11 +37,12 @@ const module::CudaKernelsDesc *ptxForArch(const std::vector<module::CudaKernelsD
 
 class SamplerProgram {
 public:
-  /// On `gpus`' first GPU with `blas`. Throws std::invalid_argument when the
-  /// module has no PTX for this GPU or an op this backend cannot run yet
-  /// (naming it), std::runtime_error when the driver or cuBLASLt fails.
+  /// On `gpus`' first GPU with `blas` and (for convolutions) `dnn`. Throws
+  /// std::invalid_argument when the module has no PTX for this GPU or an op
+  /// this backend cannot run yet (naming it), std::runtime_error when the
+  /// driver or a library fails.
   SamplerProgram(module::ModuleDesc desc, const Availability &gpus,
-                 const BlasAvailability &blas);
+                 const BlasAvailability &blas, const DnnAvailability &dnn);
   ~SamplerProgram();
   SamplerProgram(const SamplerProgram &) = delete;
   SamplerProgram &operator=(const SamplerProgram &) = delete;
@@ -58,16 +60,33 @@ public:
   size_t lastGraphNodes() const { return lastGraphNodes_; }
 
 private:
+  /// One request's device memory and per-shape library plans.
+  struct Request {
+    CUdeviceptr arena = 0;
+    int64_t rows = 0;
+    std::vector<std::unique_ptr<Convolution>> convolutions; // by op
+    CUdeviceptr workspace = 0, normScratch = 0;
+  };
+
   /// Where value `index` lives for a request of `rows` samples at `step`.
   CUdeviceptr pointer(int32_t index, CUdeviceptr arena, int64_t rows, int64_t step) const;
   CUfunction kernel(const std::string &name);
-  void runOp(const module::OpDesc &op, CUdeviceptr arena, int64_t rows, int64_t step,
-             uint64_t seed, int64_t firstSample);
+  void runOp(size_t index, const Request &request, int64_t step, uint64_t seed,
+             int64_t firstSample);
+  /// op's act(out + bias) + residual in place, the bias by channel
+  /// (i / inner) % channels.
+  void epilogue(const module::OpDesc &op, CUdeviceptr out, int64_t rows, int64_t step,
+                CUdeviceptr arena, int64_t channels, int64_t inner);
+  /// out[i] = x[digits of i in sizes . strides] (the gather layer kernel).
+  void gather(CUdeviceptr out, CUdeviceptr x, int64_t n, std::vector<int64_t> sizes,
+              std::vector<int64_t> strides);
 
   module::ModuleDesc desc_;
   Context context_;
   const BlasApi &blas_;
   BlasHandle blasHandle_ = nullptr;
+  const DnnApi *dnn_ = nullptr; // set when the module has convolutions
+  DnnHandle dnnHandle_ = nullptr;
   CUmodule module_ = nullptr;
   CUstream stream_ = nullptr;
   size_t lastGraphNodes_ = 0;

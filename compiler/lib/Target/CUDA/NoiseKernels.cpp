@@ -5,7 +5,8 @@
 // NoiseMath.h operation by operation (same constants, same coefficient
 // tables, same association), using only integer ops, + - * / and sqrt, which
 // are correctly rounded on x86-64 and in PTX (add.rn, mul.rn, div.rn, sqrt.rn;
-// --tweedie-kernels-to-gpu writes math.sqrt as sqrt.rn). A change to either side must be made to both; NoiseKernelTest compiles
+// --tweedie-kernels-to-gpu writes math.sqrt as sqrt.rn). A change to either
+// side must be made to both; NoiseKernelTest compiles
 // these functions for the host and compares them with Noise.h bit for bit.
 //
 //===----------------------------------------------------------------------===//
