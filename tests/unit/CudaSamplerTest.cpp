@@ -136,13 +136,13 @@ TEST(CudaSampler, TheWholeLoopIsOneGraphLaunch) {
 /// tests/unit/Inputs/tiny_unet.mlir (every op kind unet28 has: strided and
 /// plain convolutions, group norm + SiLU, attention between transposes, a
 /// residual add, nearest upsampling, a concatenated skip) with synthetic
-/// weights and `sampler`, compiled for CUDA in the plain layout.
+/// weights and `sampler`, compiled for CUDA (plain layout, as --target
+/// cuda makes it whatever the CPU).
 CompileResult tinyUnetForCuda(const std::string &sampler) {
   CompileOptions options;
   options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/tiny_unet.mlir";
   options.sampler = sampler;
   options.syntheticSeed = 3;
-  options.layout = ActivationLayout::Plain;
   options.cudaKernels = options.hostEmulatedCudaKernels = true;
   options.cpu = kernelCpuForTests();
   CompileResult result;
@@ -164,7 +164,6 @@ TEST(CudaSampler, Unet28MatchesTheCpu) {
   options.input = writeTemp("unet28-cuda.mlir",
                             withSampler("unet28", "#sampler.ddim<eta = 0.0>", 2));
   options.weights = std::string(TWEEDIE_MODELS_DIR) + "/unet28.safetensors";
-  options.layout = ActivationLayout::Plain;
   options.cudaKernels = options.hostEmulatedCudaKernels = true;
   options.cpu = kernelCpuForTests();
   CompileResult compiled;

@@ -22,7 +22,8 @@ inline void addLayoutOption(CLI::App &app, ActivationLayout &layout) {
                  "Activation layout: nhwc stores the values convolutions meet channels last "
                  "where every kernel that touches them can, so no convolution reorders them; "
                  "plain keeps every value NCHW; auto is nhwc when the target has AVX-512 "
-                 "(where it pays) and plain otherwise")
+                 "(where it pays) and plain otherwise, and plain for --target cuda (the CUDA "
+                 "backend runs NCHW)")
       ->check(CLI::IsMember({"auto", "nhwc", "plain"}))
       ->default_str("auto");
 }

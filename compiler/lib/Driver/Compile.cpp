@@ -173,7 +173,8 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
     return false;
   module::ModuleDesc info = result.module;
   FailureOr<module::ModuleDesc> desc = buildModuleDesc(
-      entry, std::move(*params), storesChannelsLast(options.layout, resolveTargetCpu(options.cpu)));
+      entry, std::move(*params),
+      storesChannelsLast(options.layout, resolveTargetCpu(options.cpu), options.cudaKernels));
   if (failed(desc))
     return false;
   result.module = std::move(*desc);

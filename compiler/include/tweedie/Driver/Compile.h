@@ -24,10 +24,12 @@ namespace tweedie {
 enum class ActivationLayout { Auto, ChannelsLast, Plain };
 
 /// Whether `layout` stores channels last for the kernels' target level
-/// (resolveTargetCpu's names: "x86-64-v4" has AVX-512).
-inline bool storesChannelsLast(ActivationLayout layout, const std::string &targetCpu) {
+/// (resolveTargetCpu's names: "x86-64-v4" has AVX-512). A module for CUDA
+/// (`cuda`) is plain under Auto: the CUDA backend runs NCHW values only.
+inline bool storesChannelsLast(ActivationLayout layout, const std::string &targetCpu,
+                               bool cuda = false) {
   return layout == ActivationLayout::ChannelsLast ||
-         (layout == ActivationLayout::Auto && targetCpu == "x86-64-v4");
+         (layout == ActivationLayout::Auto && targetCpu == "x86-64-v4" && !cuda);
 }
 
 /// The phases --compile-to can stop after, in pipeline order; "ptx" prints
