@@ -9,13 +9,17 @@
 //===----------------------------------------------------------------------===//
 #include "CompiledModuleSupport.h"
 #include "EmulatedCudaDriver.h"
+#include "cuda/CublasLt.h"
 #include "cuda/CudaDriver.h"
+#include "cuda/Cudnn.h"
 #include "cuda/SamplerProgram.h"
 #include "tweedie/Driver/Compile.h"
 #include "tweedie/Noise.h"
 #include "tweedie/module/DeviceKernels.h"
 
 #include <gtest/gtest.h>
+
+#include <unistd.h>
 
 #include <cstring>
 
@@ -126,6 +130,18 @@ TEST(CudaKernels, TheEmulatedDriverRefusesWhatTheDriverRefuses) {
   EXPECT_EQ(emulator.liveBytes(), 64);
   gpu.free(p);
   EXPECT_EQ(emulator.liveBytes(), 0);
+}
+
+// The names the backend looks up are the libraries' own: where the CUDA
+// toolkit is installed (as on the build machines, GPU or not), cuBLASLt and
+// cuDNN load and export every entry point the backend's tables name.
+TEST(CudaLibraries, TheToolkitsCublasLtAndCudnnHaveEveryEntryPointTheBackendCalls) {
+  const std::string toolkit = "/usr/local/cuda/lib64/";
+  if (access((toolkit + "libcublasLt.so.13").c_str(), R_OK) != 0 ||
+      access((toolkit + "libcudnn.so.9").c_str(), R_OK) != 0)
+    GTEST_SKIP() << "no CUDA 13 toolkit with cuDNN 9 in " << toolkit;
+  EXPECT_NE(cuda::blasAvailability().api, nullptr) << cuda::blasAvailability().why;
+  EXPECT_NE(cuda::dnnAvailability().api, nullptr) << cuda::dnnAvailability().why;
 }
 
 } // namespace

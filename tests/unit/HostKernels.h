@@ -10,7 +10,10 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -48,6 +51,16 @@ private:
   std::string error_;
   void *handle_ = nullptr;
 };
+
+/// Asserts `got` and `want` hold the same bits, element for element.
+template <typename T>
+void expectSameBits(const std::vector<T> &got, const std::vector<T> &want,
+                    const std::string &what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_EQ(std::memcmp(&got[i], &want[i], sizeof(T)), 0)
+        << what << " element " << i << ": " << got[i] << " against " << want[i];
+}
 
 } // namespace tweedie::testing
 

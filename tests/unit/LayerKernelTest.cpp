@@ -37,6 +37,7 @@ using namespace tweedie;
 
 namespace {
 
+using tweedie::testing::expectSameBits;
 using tweedie::testing::HostKernels;
 using tweedie::testing::MemRef1D;
 using module::LayerKernel;
@@ -371,14 +372,6 @@ TEST(LayerKernels, PtxasAcceptsEveryOneForEveryArchitecture) {
                                 ".cubin 2>&1";
     EXPECT_EQ(std::system(command.c_str()), 0) << command;
   }
-}
-
-void expectSameBits(const std::vector<float> &gpu, const std::vector<float> &host,
-                    const std::string &what) {
-  ASSERT_EQ(gpu.size(), host.size());
-  for (size_t i = 0; i < gpu.size(); ++i)
-    ASSERT_EQ(std::memcmp(&gpu[i], &host[i], sizeof(float)), 0)
-        << what << " element " << i << ": GPU " << gpu[i] << ", host " << host[i];
 }
 
 // The GPU form of the kernels (--tweedie-kernels-to-gpu: parameters

@@ -25,6 +25,7 @@ using namespace tweedie;
 
 namespace {
 
+using tweedie::testing::expectSameBits;
 using tweedie::testing::HostKernels;
 using tweedie::testing::MemRef1D;
 
@@ -49,15 +50,6 @@ template <typename Fn, typename T = float> Fn hostKernel(const char *name) {
   Fn f = kernels.function<Fn>(name);
   EXPECT_NE(f, nullptr) << name << ": " << kernels.error();
   return f;
-}
-
-template <typename T>
-void expectSameBits(const std::vector<T> &got, const std::vector<T> &want,
-                    const std::string &what) {
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i)
-    ASSERT_EQ(std::memcmp(&got[i], &want[i], sizeof(T)), 0)
-        << what << " element " << i << ": kernel " << got[i] << ", Noise.h " << want[i];
 }
 
 struct Stream {

@@ -1,7 +1,6 @@
 //===- CublasLt.cpp ---------------------------------------------------------===//
 #include "cuda/CublasLt.h"
-
-#include <dlfcn.h>
+#include "cuda/DynamicLibrary.h"
 
 #include <stdexcept>
 
@@ -9,23 +8,15 @@ namespace tweedie::cuda {
 
 namespace {
 
-template <typename Fn> bool resolve(void *library, const char *symbol, Fn &fn) {
-  fn = reinterpret_cast<Fn>(dlsym(library, symbol));
-  return fn != nullptr;
-}
-
 BlasAvailability probe() {
   static BlasApi api; // lives as long as the (never unloaded) library
   BlasAvailability out;
-  void *library = nullptr;
-  std::string tried;
-  for (const char *name : {"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"}) {
-    if ((library = dlopen(name, RTLD_NOW | RTLD_LOCAL)))
-      break;
-    tried += std::string(tried.empty() ? "" : ", ") + name;
-  }
+  std::string why;
+  void *library = openFirst({"libcublasLt.so.13", "libcublasLt.so.12",
+                             "/usr/local/cuda/lib64/libcublasLt.so.13"},
+                            why);
   if (!library) {
-    out.why = "no cuBLASLt on this machine (tried " + tried + ")";
+    out.why = "no cuBLASLt on this machine (" + why + ")";
     return out;
   }
   const bool all = resolve(library, "cublasLtCreate", api.create) &&

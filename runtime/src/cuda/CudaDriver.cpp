@@ -1,7 +1,6 @@
 //===- CudaDriver.cpp -------------------------------------------------------===//
 #include "cuda/CudaDriver.h"
-
-#include <dlfcn.h>
+#include "cuda/DynamicLibrary.h"
 
 #include <stdexcept>
 
@@ -12,11 +11,6 @@ namespace {
 constexpr int kComputeCapabilityMajor = 75; // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR
 constexpr int kComputeCapabilityMinor = 76; // CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR
 constexpr unsigned kBlock = 256;
-
-template <typename Fn> bool resolve(void *library, const char *symbol, Fn &fn) {
-  fn = reinterpret_cast<Fn>(dlsym(library, symbol));
-  return fn != nullptr;
-}
 
 std::string errorName(const DriverApi &api, CUresult result) {
   const char *name = nullptr;
@@ -64,11 +58,10 @@ bool resolveAll(void *library, DriverApi &api) {
 Availability probe() {
   static DriverApi api; // lives as long as the (never unloaded) driver
   Availability out;
-  void *library = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  std::string why;
+  void *library = openFirst({"libcuda.so.1"}, why);
   if (!library) {
-    const char *error = dlerror();
-    out.why = std::string("no CUDA driver on this machine (") +
-              (error ? error : "libcuda.so.1 not found") + ")";
+    out.why = "no CUDA driver on this machine (" + why + ")";
     return out;
   }
   if (!resolveAll(library, api)) {

@@ -1,7 +1,6 @@
 //===- Cudnn.cpp ------------------------------------------------------------===//
 #include "cuda/Cudnn.h"
-
-#include <dlfcn.h>
+#include "cuda/DynamicLibrary.h"
 
 #include <stdexcept>
 
@@ -9,17 +8,13 @@ namespace tweedie::cuda {
 
 namespace {
 
-template <typename Fn> bool resolve(void *library, const char *symbol, Fn &fn) {
-  fn = reinterpret_cast<Fn>(dlsym(library, symbol));
-  return fn != nullptr;
-}
-
 DnnAvailability probe() {
   static DnnApi api; // lives as long as the (never unloaded) library
   DnnAvailability out;
-  void *library = dlopen("libcudnn.so.9", RTLD_NOW | RTLD_LOCAL);
+  std::string why;
+  void *library = openFirst({"libcudnn.so.9", "/usr/local/cuda/lib64/libcudnn.so.9"}, why);
   if (!library) {
-    out.why = "no cuDNN 9 on this machine (libcudnn.so.9)";
+    out.why = "no cuDNN 9 on this machine (" + why + ")";
     return out;
   }
   const bool all =
