@@ -133,6 +133,61 @@ TEST(CudaSampler, TheWholeLoopIsOneGraphLaunch) {
   EXPECT_EQ(emulator.counts().graphLaunches, 2); // one per request
 }
 
+/// A bundled model (models/<name>.mlir, with its trained weights where it
+/// has them) with sampler `spec` ("heun(steps=4)") for CUDA.
+CompileResult modelForCuda(const std::string &name, const std::string &spec) {
+  CompileOptions options;
+  options.input = std::string(TWEEDIE_MODELS_DIR) + "/" + name + ".mlir";
+  if (name == "mlp2d")
+    options.weights = std::string(TWEEDIE_MODELS_DIR) + "/mlp2d.safetensors";
+  options.sampler = spec;
+  options.cudaKernels = options.hostEmulatedCudaKernels = true;
+  options.cpu = kernelCpuForTests();
+  CompileResult result;
+  EXPECT_TRUE(compileSampler(options, result)) << spec << " did not compile for CUDA";
+  return result;
+}
+
+class CudaSamplers : public ::testing::TestWithParam<const char *> {};
+
+// Every fixed-step sampler the DDPM-trained mlp2d takes (the multistep and
+// multi-stage ones carry extra states between steps) agrees with the CPU.
+TEST_P(CudaSamplers, MatchTheCpuOnMlp2d) {
+  expectGpuMatchesCpu(modelForCuda("mlp2d", GetParam()), 1, 24, 8);
+}
+
+class CudaSdeSamplers : public ::testing::TestWithParam<const char *> {};
+
+std::string sdeCaseName(const ::testing::TestParamInfo<const char *> &info) {
+  static const std::vector<std::string> names = {"euler_maruyama", "pc", "pc_reverse_diffusion",
+                                                 "pc_ancestral_two_corrector_steps"};
+  return names.at(info.index);
+}
+
+// The reverse-SDE samplers on the analytic VP mixture (its score is
+// arithmetic with broadcasting: the broadcast kernels), the predictor-
+// corrector ones with the Langevin corrector's per-sample step size.
+TEST_P(CudaSdeSamplers, MatchTheCpuOnAnAnalyticScore) {
+  expectGpuMatchesCpu(modelForCuda("analytic/mixture_vp", GetParam()), 0, 16, 4);
+}
+
+INSTANTIATE_TEST_SUITE_P(VpMixture, CudaSdeSamplers,
+                         ::testing::Values("euler_maruyama(steps=8)", "pc(steps=4)",
+                                           "pc(steps=4, predictor=reverse_diffusion)",
+                                           "pc(steps=4, predictor=ancestral, corrector_steps=2)"),
+                         sdeCaseName);
+
+INSTANTIATE_TEST_SUITE_P(FixedStep, CudaSamplers,
+                         ::testing::Values("ddim(steps=6, eta=0.5)", "euler(steps=6)",
+                                           "heun(steps=4)", "rk4(steps=3)",
+                                           "dpm_solver_2(steps=4)", "dpm_solver_3(steps=3)",
+                                           "dpm_solver_pp_2m(steps=6)",
+                                           "dpm_solver_pp_2s(steps=4)", "langevin(steps=5)"),
+                         [](const ::testing::TestParamInfo<const char *> &info) {
+                           std::string name = info.param;
+                           return name.substr(0, name.find('('));
+                         });
+
 /// tests/unit/Inputs/tiny_unet.mlir (every op kind unet28 has: strided and
 /// plain convolutions, group norm + SiLU, attention between transposes, a
 /// residual add, nearest upsampling, a concatenated skip) with synthetic

@@ -54,7 +54,13 @@ constexpr double kAbsoluteTolerance = 1e-7;   // times max(1, |x|)
 
 /// Every activation with every epilogue form, compiled once per process.
 std::vector<LayerKernel> allKernels() {
-  std::vector<LayerKernel> kernels = {{Kind::GroupStats}, {Kind::Gather}, {Kind::Attention}};
+  std::vector<LayerKernel> kernels = {{Kind::GroupStats}, {Kind::Gather}, {Kind::Attention},
+                                      {Kind::LangevinCorrector}};
+  for (auto binary : {LayerKernel::Binary::Add, LayerKernel::Binary::Mul}) {
+    LayerKernel k{Kind::Broadcast};
+    k.binary = binary;
+    kernels.push_back(k);
+  }
   for (uint8_t a = 0; a < kNumActivations; ++a) {
     auto act = static_cast<Activation>(a);
     for (bool bias : {false, true})
@@ -265,6 +271,28 @@ TEST(LayerKernels, GatherTransposesAndUpsamples) {
   for (int h = 0; h < 12; ++h)
     for (int w = 0; w < 8; ++w)
       EXPECT_EQ(u[h * 8 + w], x[(h / 2) * 4 + w / 2]) << h << " " << w;
+}
+
+// The host form's parameters: the buffers, then sizes, a's strides, b's
+// strides (6 each); n is the output buffer's length.
+using BroadcastFn = void (*)(Buffer *, Buffer *, Buffer *, int64_t, int64_t, int64_t, int64_t,
+                            int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                            int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+
+// NumPy broadcasting by strides: [2, 3] (x) [3] and [2, 1] (+) [2, 3].
+TEST(LayerKernels, BroadcastRepeatsWhereAStrideIsZero) {
+  SKIP_WITHOUT_V3();
+  LayerKernel add{Kind::Broadcast}, mul{Kind::Broadcast};
+  mul.binary = LayerKernel::Binary::Mul;
+  auto addFn = kernel<BroadcastFn>(add), mulFn = kernel<BroadcastFn>(mul);
+  ASSERT_TRUE(addFn && mulFn);
+  std::vector<float> m = {1, 2, 3, 4, 5, 6}, row = {10, 20, 30}, column = {100, 200};
+  std::vector<float> product(6), sum(6);
+  Buffer bm(m), br(row), bc(column), bp(product), bs(sum);
+  mulFn(&bp, &bm, &br, 1, 1, 1, 1, 2, 3, 0, 0, 0, 0, 3, 1, 0, 0, 0, 0, 0, 1);
+  addFn(&bs, &bc, &bm, 1, 1, 1, 1, 2, 3, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 3, 1);
+  EXPECT_EQ(product, (std::vector<float>{10, 40, 90, 40, 100, 180}));
+  EXPECT_EQ(sum, (std::vector<float>{101, 102, 103, 204, 205, 206}));
 }
 
 using AttentionFn = void (*)(Buffer *, Buffer *, Buffer *, Buffer *, int64_t, int64_t,

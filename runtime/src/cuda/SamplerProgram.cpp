@@ -60,7 +60,13 @@ std::string unsupported(const module::ModuleDesc &desc, const OpDesc &op,
                ? ""
                : "attention of other than [len, width] samples";
   case OpKind::Add:
-    return arena(0) && arena(1) && shape(0) == shape(1) ? "" : "add with broadcasting";
+  case OpKind::Mul:
+    return desc.values[op.result].shape.size() < module::kGatherRank
+               ? ""
+               : std::string(module::opKindName(op.kind)) + " of more than " +
+                     std::to_string(module::kGatherRank) + " axes";
+  case OpKind::LangevinCorrector:
+    return arena(0) && arena(1) && arena(2) ? "" : "langevin_corrector on constants";
   case OpKind::AffineStep:
     return op.kernel.empty() ? "affine_step without its generated kernel (compiled with "
                                "--kernels builtin)"
@@ -202,19 +208,52 @@ void SamplerProgram::epilogue(const OpDesc &op, CUdeviceptr out, int64_t rows, i
                    n, params, stream_);
 }
 
-void SamplerProgram::gather(CUdeviceptr out, CUdeviceptr x, int64_t n,
-                            std::vector<int64_t> sizes, std::vector<int64_t> strides) {
-  if (sizes.size() > static_cast<size_t>(module::kGatherRank))
-    throw std::invalid_argument("a transpose of more than " +
-                                std::to_string(module::kGatherRank) + " axes");
-  sizes.insert(sizes.begin(), module::kGatherRank - sizes.size(), 1);
-  strides.insert(strides.begin(), module::kGatherRank - strides.size(), 0);
-  std::vector<void *> params = {&out, &x, &n};
+void SamplerProgram::strided(const std::string &name, CUdeviceptr out,
+                             std::vector<CUdeviceptr> inputs, int64_t n,
+                             std::vector<int64_t> sizes,
+                             std::vector<std::vector<int64_t>> strides) {
+  const size_t rank = module::kGatherRank;
+  if (sizes.size() > rank)
+    throw std::invalid_argument("an op over more than " + std::to_string(rank) + " axes");
+  sizes.insert(sizes.begin(), rank - sizes.size(), 1);
+  std::vector<void *> params = {&out};
+  for (CUdeviceptr &input : inputs)
+    params.push_back(&input);
+  params.push_back(&n);
   for (int64_t &v : sizes)
     params.push_back(&v);
-  for (int64_t &v : strides)
-    params.push_back(&v);
-  context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::Gather}.name()), n, params, stream_);
+  for (std::vector<int64_t> &s : strides) {
+    s.insert(s.begin(), rank - s.size(), 0);
+    for (int64_t &v : s)
+      params.push_back(&v);
+  }
+  context_.enqueue(kernel(name), n, params, stream_);
+}
+
+void SamplerProgram::gather(CUdeviceptr out, CUdeviceptr x, int64_t n,
+                            std::vector<int64_t> sizes, std::vector<int64_t> strides) {
+  strided(LayerKernel{LayerKernel::Kind::Gather}.name(), out, {x}, n, std::move(sizes),
+          {std::move(strides)});
+}
+
+std::vector<int64_t> SamplerProgram::fullShape(int32_t value, int64_t rows) const {
+  const module::ValueDesc &v = desc_.values[value];
+  return v.kind == ValueKind::Arena ? withRows(rows, v.shape) : v.shape;
+}
+
+std::vector<int64_t> SamplerProgram::broadcastStrides(int32_t value,
+                                                      const std::vector<int64_t> &out,
+                                                      int64_t rows) const {
+  // NumPy: align the trailing axes; an axis of 1 against a longer one repeats.
+  std::vector<int64_t> shape = fullShape(value, rows);
+  shape.insert(shape.begin(), out.size() - shape.size(), 1);
+  std::vector<int64_t> strides(shape.size(), 0);
+  int64_t stride = 1;
+  for (size_t k = shape.size(); k-- > 0;) {
+    strides[k] = shape[k] == 1 && out[k] != 1 ? 0 : stride;
+    stride *= shape[k];
+  }
+  return strides;
 }
 
 void SamplerProgram::runOp(size_t index, const Request &request, int64_t step, uint64_t seed,
@@ -261,13 +300,23 @@ void SamplerProgram::runOp(size_t index, const Request &request, int64_t step, u
                      stream_);
     return;
   }
-  case OpKind::Add: {
-    CUdeviceptr x = at(op.operands[0]), y = at(op.operands[1]);
-    int64_t one = 1;
-    context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::Epilogue, module::Activation::None,
-                                        false, true}
-                                .name()),
-                     n, {&out, &x, &y, &n, &one, &one}, stream_);
+  case OpKind::Add:
+  case OpKind::Mul: {
+    LayerKernel k{LayerKernel::Kind::Broadcast};
+    k.binary = op.kind == OpKind::Add ? LayerKernel::Binary::Add : LayerKernel::Binary::Mul;
+    const std::vector<int64_t> shape = fullShape(op.result, rows);
+    strided(k.name(), out, {at(op.operands[0]), at(op.operands[1])}, n, shape,
+            {broadcastStrides(op.operands[0], shape, rows),
+             broadcastStrides(op.operands[1], shape, rows)});
+    return;
+  }
+  case OpKind::LangevinCorrector: {
+    const auto l = module::LangevinCorrectorAttrs::read(op);
+    CUdeviceptr x = at(op.operands[0]), score = at(op.operands[1]), z = at(op.operands[2]);
+    int64_t width = n / rows;
+    double alpha = l.alpha[static_cast<size_t>(step)], snr = l.snr;
+    context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::LangevinCorrector}.name()), n,
+                     {&out, &x, &score, &z, &n, &width, &alpha, &snr}, stream_);
     return;
   }
   case OpKind::Transpose: {

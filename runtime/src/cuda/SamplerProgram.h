@@ -9,10 +9,12 @@
 // Host<->device copies happen at the request's edges only: the prior in
 // (drawn from Noise.h's stream, the bits the CPU draws), the samples out.
 //
-// Convolutions are cuDNN calls; group normalisation, attention, transposes
-// and upsampling generated kernels; concatenation 2-D copies. Not yet: the
-// adaptive integrators, channels-last values, broadcasting adds and
-// training; preparing a module that needs them throws, naming the op.
+// Convolutions are cuDNN calls; group normalisation, attention, transposes,
+// upsampling, broadcasting arithmetic and the Langevin corrector generated
+// kernels; concatenation 2-D copies. Not yet: the adaptive integrators,
+// channels-last values, the remaining ops (MALA, slices, pooling, layer norm,
+// time embeddings, ...) and training; preparing a module that needs them
+// throws, naming the op.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_RUNTIME_CUDA_SAMPLERPROGRAM_H
@@ -77,9 +79,21 @@ private:
   /// (i / inner) % channels.
   void epilogue(const module::OpDesc &op, CUdeviceptr out, int64_t rows, int64_t step,
                 CUdeviceptr arena, int64_t channels, int64_t inner);
+  /// Launches the strided layer kernel `name` (gather, broadcast): out,
+  /// inputs, n, sizes and one stride list per input, padded to kGatherRank
+  /// axes with leading ones.
+  void strided(const std::string &name, CUdeviceptr out, std::vector<CUdeviceptr> inputs,
+               int64_t n, std::vector<int64_t> sizes,
+               std::vector<std::vector<int64_t>> strides);
   /// out[i] = x[digits of i in sizes . strides] (the gather layer kernel).
   void gather(CUdeviceptr out, CUdeviceptr x, int64_t n, std::vector<int64_t> sizes,
               std::vector<int64_t> strides);
+  /// [rows] ++ shape for arena values, the stored shape otherwise.
+  std::vector<int64_t> fullShape(int32_t value, int64_t rows) const;
+  /// `value`'s strides read against the full shape `out` (NumPy broadcasting:
+  /// 0 where it repeats).
+  std::vector<int64_t> broadcastStrides(int32_t value, const std::vector<int64_t> &out,
+                                        int64_t rows) const;
 
   module::ModuleDesc desc_;
   Context context_;

@@ -19,6 +19,10 @@ std::string LayerKernel::name() const {
     return "tweedie_gather";
   case Kind::Attention:
     return "tweedie_attention";
+  case Kind::Broadcast:
+    return binary == Binary::Add ? "tweedie_broadcast_add" : "tweedie_broadcast_mul";
+  case Kind::LangevinCorrector:
+    return "tweedie_langevin_corrector";
   }
   return "tweedie_unknown_layer_kernel";
 }
@@ -46,8 +50,14 @@ std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
     return {{K::Epilogue, op.act, false, false}};
   case OpKind::GroupNorm:
     return {{K::GroupStats}, {K::GroupNorm, op.act}};
-  case OpKind::Add: // x + y: the epilogue's residual
-    return {{K::Epilogue, Activation::None, false, true}};
+  case OpKind::Add:
+  case OpKind::Mul: {
+    LayerKernel k{K::Broadcast};
+    k.binary = op.kind == OpKind::Add ? LayerKernel::Binary::Add : LayerKernel::Binary::Mul;
+    return {k};
+  }
+  case OpKind::LangevinCorrector:
+    return {{K::LangevinCorrector}};
   case OpKind::Transpose:
   case OpKind::Upsample:
     return {{K::Gather}};

@@ -227,18 +227,70 @@ void buildGroupNorm(OpBuilder &b, Location loc, const LayerKernel &k) {
               });
 }
 
+/// sum_d digit_d(i) strides[d], the digits of i in `sizes` (the last fastest).
+Value stridedIndex(Arith &a, Value i, ArrayRef<BlockArgument> sizes,
+                   ArrayRef<BlockArgument> strides) {
+  Value rest = i, at = a.index(0);
+  for (int d = static_cast<int>(sizes.size()) - 1; d >= 0; --d) {
+    Value size = a.asIndex(sizes[d]);
+    at = a.add(at, a.mul(a.rem(rest, size), a.asIndex(strides[d])));
+    rest = a.div(rest, size);
+  }
+  return at;
+}
+
+void buildBroadcast(OpBuilder &b, Location loc, const LayerKernel &k) {
+  constexpr int r = module::kGatherRank;
+  SmallVector<Type> scalars(3 * r, b.getI64Type());
+  buildKernel(b, loc, k.name(), 1, 3, scalars,
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                ArrayRef<BlockArgument> sizes = args.scalars.take_front(r);
+                Value x = a.load(args.buffers[1], stridedIndex(a, args.index, sizes,
+                                                               args.scalars.slice(r, r)));
+                Value y = a.load(args.buffers[2], stridedIndex(a, args.index, sizes,
+                                                               args.scalars.slice(2 * r, r)));
+                return {k.binary == LayerKernel::Binary::Add ? a.add(x, y) : a.mul(x, y)};
+              });
+}
+
+void buildLangevinCorrector(OpBuilder &b, Location loc, const LayerKernel &k) {
+  buildKernel(
+      b, loc, k.name(), 1, 4, {b.getI64Type(), b.getF64Type(), b.getF64Type()},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        Value x = args.buffers[1], score = args.buffers[2], z = args.buffers[3];
+        Value width = a.asIndex(args.scalars[0]);
+        Value alpha = args.scalars[1], snr = args.scalars[2];
+        Value base = a.mul(a.div(args.index, width), width);
+        auto norms = a.b.create<scf::ForOp>(
+            a.loc, a.index(0), width, a.index(1), ValueRange{a.f64(0.0), a.f64(0.0)},
+            [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
+              Arith l{lb, ll};
+              Value zj = l.widen(l.load(z, l.add(base, j)));
+              Value sj = l.widen(l.load(score, l.add(base, j)));
+              lb.create<scf::YieldOp>(
+                  ll, ValueRange{l.add(acc[0], l.mul(zj, zj)), l.add(acc[1], l.mul(sj, sj))});
+            });
+        Value zz = norms.getResult(0), ss = norms.getResult(1);
+        // eps = 2 alpha ratio^2, ratio = snr sqrt(zz / ss), 0 where ss is 0
+        Value ratio = a.select(a.greater(ss, a.f64(0.0)),
+                               a.mul(snr, a.b.create<math::SqrtOp>(a.loc, a.div(zz, ss))),
+                               a.f64(0.0));
+        Value eps = a.mul(a.mul(a.f64(2.0), alpha), a.mul(ratio, ratio));
+        Value e = a.narrow(eps);
+        Value noise = a.narrow(a.b.create<math::SqrtOp>(a.loc, a.mul(a.f64(2.0), eps)));
+        Value i = args.index;
+        Value stepped = a.add(a.load(x, i), a.mul(e, a.load(score, i)));
+        return {a.add(stepped, a.mul(noise, a.load(z, i)))};
+      });
+}
+
 void buildGather(OpBuilder &b, Location loc, const LayerKernel &k) {
   SmallVector<Type> scalars(2 * module::kGatherRank, b.getI64Type());
   buildKernel(b, loc, k.name(), 1, 2, scalars,
               [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
-                // The digits of i, the last fastest.
-                Value rest = args.index, at = a.index(0);
-                for (int d = module::kGatherRank - 1; d >= 0; --d) {
-                  Value size = a.asIndex(args.scalars[d]);
-                  Value stride = a.asIndex(args.scalars[module::kGatherRank + d]);
-                  at = a.add(at, a.mul(a.rem(rest, size), stride));
-                  rest = a.div(rest, size);
-                }
+                constexpr int r = module::kGatherRank;
+                Value at = stridedIndex(a, args.index, args.scalars.take_front(r),
+                                        args.scalars.slice(r, r));
                 return {a.load(args.buffers[1], at)};
               });
 }
@@ -320,6 +372,12 @@ void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
       break;
     case Kind::Attention:
       buildAttention(b, module.getLoc(), k);
+      break;
+    case Kind::Broadcast:
+      buildBroadcast(b, module.getLoc(), k);
+      break;
+    case Kind::LangevinCorrector:
+      buildLangevinCorrector(b, module.getLoc(), k);
       break;
     }
     added.push_back(cast<func::FuncOp>(module.getBody()->back()));

@@ -76,13 +76,23 @@ struct LayerKernel {
     /// Parameters: out, q, k, v, n, len: i64, sources: i64, qWidth: i64,
     /// vWidth: i64, heads: i64, scale: f32.
     Attention,
+    /// out[i] = a[digits of i . aStrides] (+ or x) b[digits of i . bStrides]:
+    /// NumPy broadcasting (a stride of 0 repeats). Parameters: out, a, b, n,
+    /// sizes: i64 x kGatherRank, aStrides, bStrides (the same).
+    Broadcast,
+    /// out = x + eps s + sqrt(2 eps) z, eps = 2 alpha (snr |z| / |s|)^2 per
+    /// row of `width` (float64 norms; eps 0 where s is 0), recomputed per
+    /// element. Parameters: out, x, s, z, n, width: i64, alpha: f64, snr: f64.
+    LangevinCorrector,
   };
+  enum class Binary { Add, Mul };
   Kind kind = Kind::Epilogue;
   Activation act = Activation::None;
   bool bias = false, residual = false; // Epilogue only
+  Binary binary = Binary::Add;         // Broadcast only
 
   /// "tweedie_epilogue_silu_bias_residual", "tweedie_group_stats",
-  /// "tweedie_group_norm_silu", "tweedie_gather".
+  /// "tweedie_group_norm_silu", "tweedie_gather", "tweedie_broadcast_mul".
   std::string name() const;
   bool operator==(const LayerKernel &) const = default;
 };
