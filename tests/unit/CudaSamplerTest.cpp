@@ -138,8 +138,8 @@ TEST(CudaSampler, TheWholeLoopIsOneGraphLaunch) {
 CompileResult modelForCuda(const std::string &name, const std::string &spec) {
   CompileOptions options;
   options.input = std::string(TWEEDIE_MODELS_DIR) + "/" + name + ".mlir";
-  if (name == "mlp2d")
-    options.weights = std::string(TWEEDIE_MODELS_DIR) + "/mlp2d.safetensors";
+  if (name == "mlp2d" || name == "ebm2d")
+    options.weights = std::string(TWEEDIE_MODELS_DIR) + "/" + name + ".safetensors";
   options.sampler = spec;
   options.cudaKernels = options.hostEmulatedCudaKernels = true;
   options.cpu = kernelCpuForTests();
@@ -187,6 +187,14 @@ INSTANTIATE_TEST_SUITE_P(FixedStep, CudaSamplers,
                            std::string name = info.param;
                            return name.substr(0, name.find('('));
                          });
+
+// An energy network sampled through its gradient (dense layers, softplus
+// and its derivative, the broadcast of dE/dE) by Langevin dynamics, annealed
+// Langevin and MALA (its Metropolis-Hastings test per sample).
+TEST(CudaSampler, AnEnergyNetworkSamplesLikeTheCpu) {
+  for (const char *spec : {"langevin(steps=4)", "mala(steps=4)"})
+    expectGpuMatchesCpu(modelForCuda("ebm2d", spec), 0, 32, 6);
+}
 
 /// tests/unit/Inputs/tiny_unet.mlir (every op kind unet28 has: strided and
 /// plain convolutions, group norm + SiLU, attention between transposes, a

@@ -55,7 +55,7 @@ constexpr double kAbsoluteTolerance = 1e-7;   // times max(1, |x|)
 /// Every activation with every epilogue form, compiled once per process.
 std::vector<LayerKernel> allKernels() {
   std::vector<LayerKernel> kernels = {{Kind::GroupStats}, {Kind::Gather}, {Kind::Attention},
-                                      {Kind::LangevinCorrector}};
+                                      {Kind::LangevinCorrector}, {Kind::MALAStep}};
   for (auto binary : {LayerKernel::Binary::Add, LayerKernel::Binary::Mul}) {
     LayerKernel k{Kind::Broadcast};
     k.binary = binary;
@@ -67,6 +67,11 @@ std::vector<LayerKernel> allKernels() {
       for (bool residual : {false, true})
         kernels.push_back({Kind::Epilogue, act, bias, residual});
     kernels.push_back({Kind::GroupNorm, act});
+    for (int order : {1, 2}) {
+      LayerKernel grad{Kind::ActGrad, act};
+      grad.order = order;
+      kernels.push_back(grad);
+    }
   }
   return kernels;
 }
@@ -137,6 +142,41 @@ TEST(LayerKernels, EveryActivationMatchesItsFloat64Formula) {
       expectClose(y[i], activate<double>(x[i], act),
                   std::string(activationName(act)) + "(" + std::to_string(x[i]) + ")", x[i]);
   }
+}
+
+using ActGradFn = void (*)(Buffer *, Buffer *, Buffer *);
+
+/// The derivatives' formulas cancel in float32 (1 - tanh^2 and s (1 - s)
+/// where the sigmoid nears 1), as the CPU's float evaluation of the same
+/// formulas does: their absolute term is this many times the activations'.
+constexpr double kDerivativeCancellation = 4.0;
+
+// grad f'(x) and grad f''(x) for every activation against Activation.h's
+// float64 derivatives.
+TEST(LayerKernels, EveryDerivativeMatchesItsFloat64Formula) {
+  SKIP_WITHOUT_V3();
+  for (uint8_t a = 0; a < kNumActivations; ++a)
+    for (int order : {1, 2}) {
+      auto act = static_cast<Activation>(a);
+      LayerKernel k{Kind::ActGrad, act};
+      k.order = order;
+      auto f = kernel<ActGradFn>(k);
+      ASSERT_NE(f, nullptr);
+      std::vector<float> x = inputsFor(act), grad(x.size()), y(x.size());
+      for (size_t i = 0; i < x.size(); ++i)
+        grad[i] = 0.5f + static_cast<float>(i % 7) * 0.25f;
+      Buffer out(y), in(x), g(grad);
+      f(&out, &in, &g);
+      for (size_t i = 0; i < x.size(); ++i) {
+        const double want = grad[i] * activationDerivative<double>(x[i], act, order);
+        if (!std::isfinite(want) || std::abs(x[i]) > 12.0f) // the tails overflow in float
+          continue;
+        const double tolerance = kRelativeTolerance * std::abs(want) +
+                                 kDerivativeCancellation * kAbsoluteTolerance * grad[i] *
+                                     std::max(1.0, double(std::abs(x[i])));
+        EXPECT_NEAR(y[i], want, tolerance) << k.name() << "(" << x[i] << ")";
+      }
+    }
 }
 
 // [rows, channels, inner]: the bias of element i is that of channel

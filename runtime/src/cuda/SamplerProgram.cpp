@@ -67,6 +67,16 @@ std::string unsupported(const module::ModuleDesc &desc, const OpDesc &op,
                      std::to_string(module::kGatherRank) + " axes";
   case OpKind::LangevinCorrector:
     return arena(0) && arena(1) && arena(2) ? "" : "langevin_corrector on constants";
+  case OpKind::Broadcast:
+    return desc.values[op.result].shape.size() < module::kGatherRank
+               ? ""
+               : "broadcast of more than " + std::to_string(module::kGatherRank) + " axes";
+  case OpKind::ActGrad:
+    return "";
+  case OpKind::MALAStep:
+    return desc.values[op.operands[2]].numel() == 1 && desc.values[op.operands[6]].numel() == 1
+               ? ""
+               : "mala_step with other than one energy and one uniform per sample";
   case OpKind::AffineStep:
     return op.kernel.empty() ? "affine_step without its generated kernel (compiled with "
                                "--kernels builtin)"
@@ -308,6 +318,32 @@ void SamplerProgram::runOp(size_t index, const Request &request, int64_t step, u
     strided(k.name(), out, {at(op.operands[0]), at(op.operands[1])}, n, shape,
             {broadcastStrides(op.operands[0], shape, rows),
              broadcastStrides(op.operands[1], shape, rows)});
+    return;
+  }
+  case OpKind::Broadcast: {
+    const std::vector<int64_t> shape = fullShape(op.result, rows);
+    gather(out, at(op.operands[0]), n, shape, broadcastStrides(op.operands[0], shape, rows));
+    return;
+  }
+  case OpKind::ActGrad: {
+    LayerKernel k{LayerKernel::Kind::ActGrad, op.act};
+    k.order = static_cast<int>(module::IntAttr::read(op).value);
+    CUdeviceptr x = at(op.operands[0]), grad = at(op.operands[1]);
+    context_.enqueue(kernel(k.name()), n, {&out, &x, &grad, &n}, stream_);
+    return;
+  }
+  case OpKind::MALAStep: {
+    std::vector<CUdeviceptr> in;
+    for (int32_t v : op.operands)
+      in.push_back(at(v));
+    int64_t width = n / rows;
+    double eta = module::MALAStepAttrs::read(op).stepSize[static_cast<size_t>(step)];
+    std::vector<void *> params = {&out};
+    for (CUdeviceptr &p : in)
+      params.push_back(&p);
+    params.insert(params.end(), {&n, &width, &eta});
+    context_.enqueue(kernel(LayerKernel{LayerKernel::Kind::MALAStep}.name()), n, params,
+                     stream_);
     return;
   }
   case OpKind::LangevinCorrector: {

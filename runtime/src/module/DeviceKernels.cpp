@@ -23,6 +23,11 @@ std::string LayerKernel::name() const {
     return binary == Binary::Add ? "tweedie_broadcast_add" : "tweedie_broadcast_mul";
   case Kind::LangevinCorrector:
     return "tweedie_langevin_corrector";
+  case Kind::ActGrad:
+    return std::string(order == 2 ? "tweedie_act_grad2_" : "tweedie_act_grad_") +
+           activationName(act);
+  case Kind::MALAStep:
+    return "tweedie_mala_step";
   }
   return "tweedie_unknown_layer_kernel";
 }
@@ -58,6 +63,15 @@ std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
   }
   case OpKind::LangevinCorrector:
     return {{K::LangevinCorrector}};
+  case OpKind::Broadcast:
+    return {{K::Gather}};
+  case OpKind::ActGrad: {
+    LayerKernel k{K::ActGrad, op.act};
+    k.order = op.ints.empty() ? 1 : static_cast<int>(op.ints[0]);
+    return {k};
+  }
+  case OpKind::MALAStep:
+    return {{K::MALAStep}};
   case OpKind::Transpose:
   case OpKind::Upsample:
     return {{K::Gather}};

@@ -97,6 +97,54 @@ struct Arith {
     }
     llvm_unreachable("an activation without a kernel formula");
   }
+
+  /// tweedie::activationDerivative<float>: f'(x), or f''(x) when `second`.
+  Value derivative(Value x, Activation act, bool second) {
+    Value one = f32(1.0f), two = f32(2.0f), zero = f32(0.0f);
+    auto sigmoid = [&](Value v) { return div(one, add(one, exp(neg(v)))); };
+    switch (act) {
+    case Activation::None:
+      return second ? zero : one;
+    case Activation::SiLU: { // f = x s(x)
+      Value s = sigmoid(x), oneMinus = sub(one, s);
+      return second ? mul(mul(s, oneMinus), add(two, mul(x, sub(one, mul(two, s)))))
+                    : mul(s, add(one, mul(x, oneMinus)));
+    }
+    case Activation::GELU: { // f = x Phi(x)
+      Value phi = div(exp(mul(f32(-0.5f), mul(x, x))), f32(2.50662827463100050242f));
+      return second ? mul(phi, sub(two, mul(x, x)))
+                    : add(mul(f32(0.5f), add(one, b.create<math::ErfOp>(
+                                                      loc, div(x, f32(1.41421356237309504880f))))),
+                          mul(x, phi));
+    }
+    case Activation::ReLU:
+      return second ? zero : select(greater(x, zero), one, zero);
+    case Activation::Tanh: {
+      Value t = b.create<math::TanhOp>(loc, x), oneMinus = sub(one, mul(t, t));
+      return second ? mul(mul(f32(-2.0f), t), oneMinus) : oneMinus;
+    }
+    case Activation::Softplus: {
+      Value s = sigmoid(x);
+      return second ? mul(s, sub(one, s)) : s;
+    }
+    case Activation::Exp:
+      return exp(x);
+    case Activation::Log:
+      return second ? div(f32(-1.0f), mul(x, x)) : div(one, x);
+    case Activation::Sqrt:
+      return second ? div(f32(-0.25f), mul(x, b.create<math::SqrtOp>(loc, x)))
+                    : div(f32(0.5f), b.create<math::SqrtOp>(loc, x));
+    case Activation::Square:
+      return second ? two : mul(two, x);
+    case Activation::Reciprocal:
+      return second ? div(two, mul(mul(x, x), x)) : div(f32(-1.0f), mul(x, x));
+    case Activation::Sigmoid: {
+      Value s = sigmoid(x), ds = mul(s, sub(one, s));
+      return second ? mul(ds, sub(one, mul(two, s))) : ds;
+    }
+    }
+    llvm_unreachable("an activation without a derivative formula");
+  }
 };
 
 /// What a kernel's body sees: the element (thread) index, its buffers (the
@@ -284,6 +332,52 @@ void buildLangevinCorrector(OpBuilder &b, Location loc, const LayerKernel &k) {
       });
 }
 
+void buildActGrad(OpBuilder &b, Location loc, const LayerKernel &k) {
+  buildKernel(b, loc, k.name(), 1, 3, {},
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                Value x = a.load(args.buffers[1], args.index);
+                Value grad = a.load(args.buffers[2], args.index);
+                return {a.mul(grad, a.derivative(x, k.act, k.order == 2))};
+              });
+}
+
+void buildMALAStep(OpBuilder &b, Location loc, const LayerKernel &k) {
+  buildKernel(
+      b, loc, k.name(), 1, 8, {b.getI64Type(), b.getF64Type()},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        // buffers: out, x, y, E(x), E(y), s(x), s(y), u
+        Value x = args.buffers[1], y = args.buffers[2];
+        Value score = args.buffers[5], proposalScore = args.buffers[6];
+        Value width = a.asIndex(args.scalars[0]), eta = args.scalars[1];
+        Value row = a.div(args.index, width), base = a.mul(row, width);
+        auto norms = a.b.create<scf::ForOp>(
+            a.loc, a.index(0), width, a.index(1), ValueRange{a.f64(0.0), a.f64(0.0)},
+            [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
+              Arith l{lb, ll};
+              Value at = l.add(base, j);
+              Value step = l.sub(l.widen(l.load(y, at)), l.widen(l.load(x, at)));
+              Value f = l.sub(step, l.mul(eta, l.widen(l.load(score, at))));
+              Value g = l.sub(l.neg(step), l.mul(eta, l.widen(l.load(proposalScore, at))));
+              lb.create<scf::YieldOp>(
+                  ll, ValueRange{l.add(acc[0], l.mul(f, f)), l.add(acc[1], l.mul(g, g))});
+            });
+        Value energyGap = a.sub(a.widen(a.load(args.buffers[3], row)),
+                                     a.widen(a.load(args.buffers[4], row)));
+        Value logRatio = a.add(energyGap, a.div(a.sub(norms.getResult(0), norms.getResult(1)),
+                                                a.mul(a.f64(4.0), eta)));
+        // log u in float32 (MLIR approximates the float32 log only): a
+        // decision differs from the CPU's only within 1e-7 of the boundary.
+        Value logU = a.widen(a.b.create<math::LogOp>(a.loc, a.load(args.buffers[7], row)));
+        Value finite = a.b.create<arith::CmpFOp>(
+            a.loc, arith::CmpFPredicate::OLT, a.b.create<math::AbsFOp>(a.loc, logRatio),
+            a.f64(INFINITY));
+        Value accept = a.b.create<arith::AndIOp>(
+            a.loc, finite,
+            a.b.create<arith::CmpFOp>(a.loc, arith::CmpFPredicate::OLT, logU, logRatio));
+        return {a.select(accept, a.load(y, args.index), a.load(x, args.index))};
+      });
+}
+
 void buildGather(OpBuilder &b, Location loc, const LayerKernel &k) {
   SmallVector<Type> scalars(2 * module::kGatherRank, b.getI64Type());
   buildKernel(b, loc, k.name(), 1, 2, scalars,
@@ -378,6 +472,12 @@ void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
       break;
     case Kind::LangevinCorrector:
       buildLangevinCorrector(b, module.getLoc(), k);
+      break;
+    case Kind::ActGrad:
+      buildActGrad(b, module.getLoc(), k);
+      break;
+    case Kind::MALAStep:
+      buildMALAStep(b, module.getLoc(), k);
       break;
     }
     added.push_back(cast<func::FuncOp>(module.getBody()->back()));

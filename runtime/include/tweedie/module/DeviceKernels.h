@@ -84,15 +84,25 @@ struct LayerKernel {
     /// row of `width` (float64 norms; eps 0 where s is 0), recomputed per
     /// element. Parameters: out, x, s, z, n, width: i64, alpha: f64, snr: f64.
     LangevinCorrector,
+    /// out[i] = grad[i] f'(x[i]) (or f'' for `order` 2) of `act`
+    /// (Activation.h's activationDerivative). Parameters: out, x, grad, n.
+    ActGrad,
+    /// out = y where log u < E(x) - E(y) + (|y - x - eta s(x)|^2 -
+    /// |x - y - eta s(y)|^2) / (4 eta) per row of `width` (a finite ratio),
+    /// else x. Parameters: out, x, y, E(x), E(y), s(x), s(y), u, n, width: i64,
+    /// eta: f64.
+    MALAStep,
   };
   enum class Binary { Add, Mul };
   Kind kind = Kind::Epilogue;
   Activation act = Activation::None;
   bool bias = false, residual = false; // Epilogue only
   Binary binary = Binary::Add;         // Broadcast only
+  int order = 1;                       // ActGrad only
 
   /// "tweedie_epilogue_silu_bias_residual", "tweedie_group_stats",
-  /// "tweedie_group_norm_silu", "tweedie_gather", "tweedie_broadcast_mul".
+  /// "tweedie_group_norm_silu", "tweedie_gather", "tweedie_broadcast_mul",
+  /// "tweedie_act_grad2_tanh".
   std::string name() const;
   bool operator==(const LayerKernel &) const = default;
 };
