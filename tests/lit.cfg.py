@@ -31,3 +31,12 @@ ptxas = shutil.which("ptxas") or (
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# `cuda-driver`: NVIDIA's driver (libcuda.so.1) loads here, so device "cuda"
+# may run; tests of the messages a machine without it gets are unsupported.
+import ctypes
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass

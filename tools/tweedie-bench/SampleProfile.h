@@ -18,12 +18,18 @@ struct SampleProfileOptions {
   /// Where to write the last round's samples (.npy), or empty.
   std::string out;
   bool json = false;
+  /// "cpu" or "cuda".
+  std::string device = "cpu";
 };
 
 /// Loads the module, samples `rounds` times after one warm-up round, and
 /// prints the median wall time, per-step time, the time per op kind, reorders,
 /// the arena and the peak RSS. Returns the exit status.
 int sampleProfile(const SampleProfileOptions &options);
+
+/// The same on device "cuda" (GpuSampleBench.cpp): median wall time and the
+/// loop's graph; `threads` is not used.
+int gpuSampleBench(const SampleProfileOptions &options);
 
 } // namespace tweedie::bench
 

@@ -128,10 +128,17 @@ int main(int argc, char **argv) {
       ->check(CLI::ExistingFile);
   sampleCommand->add_option("-o,--out", sample.out, "Write the last request's samples (.npy)");
   sampleCommand->add_flag("--json", sample.json, "One JSON object instead of the table");
+  sampleCommand
+      ->add_option("--device", sample.device,
+                   "cpu, or cuda (the first GPU: a module compiled with --target cuda, timed "
+                   "as whole requests, each one CUDA graph)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (ordersCommand->parsed())
     return orders(prediction, verbose);
   if (sampleCommand->parsed())
-    return tweedie::bench::sampleProfile(sample);
+    return sample.device == "cuda" ? tweedie::bench::gpuSampleBench(sample)
+                                   : tweedie::bench::sampleProfile(sample);
   return 0;
 }
