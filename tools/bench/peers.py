@@ -18,6 +18,10 @@ network's dense/conv/attention FLOPs reach, and peak RSS.
   W4  mlp2d, batch 1, DDPM, 1000 steps: per-step latency
 
 Run through tools/bench/run-peers.sh, which makes the virtualenv. Not part of ctest.
+
+--device cuda runs the same workloads on the first GPU: Tweedie's CUDA backend (modules
+compiled with --target cuda, or taken precompiled from --modules), PyTorch eager and
+torch.compile(mode="max-autotune") on CUDA, TF32 off everywhere (scripts/device/).
 """
 import argparse
 import datetime
@@ -38,6 +42,23 @@ sys.path.insert(0, str(HERE))
 import score_mlir  # noqa: E402
 
 ENGINES = ["tweedie", "torch", "torch.compile", "onnxruntime", "openvino"]
+GPU_ENGINES = ["tweedie", "torch", "torch.compile"]
+DEVICE = "cpu"  # set from --device
+
+
+def torch_device():
+    """The torch device of this run, TF32 off (the CUDA issue compares float32 math)."""
+    import torch
+    if DEVICE == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    return torch.device(DEVICE)
+
+
+def synchronize():
+    if DEVICE == "cuda":
+        import torch
+        torch.cuda.synchronize()
 T = 1000
 
 
@@ -143,19 +164,22 @@ def peer_eps(engine, model, batch, threads, workdir):
     import torch
     torch.set_num_threads(threads)
     network = score_mlir.Network(ROOT / "models" / f"{model}.mlir")
-    module = score_mlir.torch_module(network, load_weights(model)).eval()
+    device = torch_device()
+    module = score_mlir.torch_module(network, load_weights(model)).eval().to(device)
     shape = [batch] + sample_shape(network)
     if engine in ("torch", "torch.compile"):
-        fn = torch.compile(module) if engine == "torch.compile" else module
+        compile_mode = "max-autotune" if DEVICE == "cuda" else None
+        fn = torch.compile(module, mode=compile_mode) if engine == "torch.compile" else module
         times = {}
 
         def eps(x, t):
             if t not in times:
-                times[t] = torch.full((batch,), float(t))
+                times[t] = torch.full((batch,), float(t), device=device)
             with torch.inference_mode():
                 return fn(x, times[t])
-        generator = torch.Generator().manual_seed(0)
-        return eps, torch.from_numpy, lambda: torch.randn(shape, generator=generator)
+        generator = torch.Generator(device=device).manual_seed(0)
+        return (eps, lambda a: torch.from_numpy(a).to(device),
+                lambda: torch.randn(shape, generator=generator, device=device))
     onnx_path = pathlib.Path(workdir) / f"{model}-{batch}.onnx"
     if not onnx_path.exists():
         with torch.no_grad():
@@ -191,25 +215,28 @@ def peer_train_step(engine, batch, threads):
     import torch
     torch.set_num_threads(threads)
     network = score_mlir.Network(ROOT / "models" / "unet28.mlir")
-    module = score_mlir.torch_module(network, load_weights("unet28")).train()
+    device = torch_device()
+    module = score_mlir.torch_module(network, load_weights("unet28")).train().to(device)
     if engine == "torch.compile":
-        module = torch.compile(module)
+        module = torch.compile(module, mode="max-autotune" if DEVICE == "cuda" else None)
     optimizer = torch.optim.Adam(module.parameters(), lr=5e-4)
     _, abar = alpha_bars()
-    abar = torch.tensor(abar, dtype=torch.float32)
-    generator = torch.Generator().manual_seed(0)
-    data = torch.rand([batch, 1, 28, 28], generator=generator) * 2 - 1
+    abar = torch.tensor(abar, dtype=torch.float32, device=device)
+    generator = torch.Generator(device=device).manual_seed(0)
+    data = torch.rand([batch, 1, 28, 28], generator=generator, device=device) * 2 - 1
 
     def step():
+        synchronize()
         start = time.perf_counter()
-        t = torch.randint(0, T, (batch,), generator=generator)
-        noise = torch.randn(data.shape, generator=generator)
+        t = torch.randint(0, T, (batch,), generator=generator, device=device)
+        noise = torch.randn(data.shape, generator=generator, device=device)
         ab = abar[t].reshape(-1, 1, 1, 1)
         xt = ab.sqrt() * data + (1 - ab).sqrt() * noise
         loss = torch.mean((module(xt, t.float()) - noise) ** 2)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        synchronize()
         return time.perf_counter() - start
     return step
 
@@ -228,11 +255,14 @@ def worker(args):
     eps, array, randn = peer_eps(args.engine, w.model, w.batch, args.threads, args.workdir)
     x = array(np.load(args.noise))
     run_sampler(w.method, eps, x, min(steps, 2), randn)  # warm-up (and compilation)
+    synchronize()
     start = time.perf_counter()
     out = run_sampler(w.method if not args.check else "ddim", eps, x,
                       args.check or steps, randn)
+    synchronize()
     seconds = time.perf_counter() - start
     if args.out:
+        out = out.cpu() if hasattr(out, "cpu") else out
         np.save(args.out, np.asarray(out, dtype=np.float32))
     print(json.dumps({"seconds": seconds, "steps": steps}))
 
@@ -278,24 +308,39 @@ def child_rss(command, env=None):
         return out.read(), stderr, wall, peak[0]
 
 
+def module_name(model, method, steps):
+    """The file a (model, method, steps) module is written to (and found in --modules)."""
+    return f"{model}-{method}-{steps}.tweedie"
+
+
+def sampler_spec(method, steps):
+    return {"ddpm": f"ddpm(steps={steps})", "ddim": f"ddim(steps={steps})",
+            "dpmpp2m": f"dpm_solver_pp_2m(steps={steps})"}[method]
+
+
 class Tweedie:
-    def __init__(self, build, workdir, threads):
+    def __init__(self, build, workdir, threads, modules=None):
         self.bin = pathlib.Path(build) / "bin"
         self.bench = self.bin / "tweedie-bench"
         self.workdir = pathlib.Path(workdir)
         self.threads = threads
+        self.precompiled = pathlib.Path(modules) if modules else None
         self.modules = {}
 
     def module(self, model, method, steps):
         key = (model, method, steps)
         if key not in self.modules:
-            sampler = {"ddpm": f"ddpm(steps={steps})", "ddim": f"ddim(steps={steps})",
-                       "dpmpp2m": f"dpm_solver_pp_2m(steps={steps})"}[method]
-            path = self.workdir / f"{model}-{method}-{steps}.tweedie"
-            subprocess.run([self.bin / "tweedie-compile", ROOT / "models" / f"{model}.mlir",
-                            "--sampler", sampler, "--weights",
-                            ROOT / "models" / f"{model}.safetensors", "-o", path], check=True,
-                           stdout=subprocess.DEVNULL)
+            name = module_name(model, method, steps)
+            if self.precompiled:  # a machine without tweedie-compile (scripts/device/)
+                self.modules[key] = self.precompiled / name
+                return self.modules[key]
+            path = self.workdir / name
+            command = [self.bin / "tweedie-compile", ROOT / "models" / f"{model}.mlir",
+                       "--sampler", sampler_spec(method, steps), "--weights",
+                       ROOT / "models" / f"{model}.safetensors", "-o", path]
+            if DEVICE == "cuda":
+                command += ["--target", "cuda"]
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
             self.modules[key] = path
         return self.modules[key]
 
@@ -303,7 +348,7 @@ class Tweedie:
         # One warm-up request, then one timed: each round measures every engine once.
         command = [self.bench, "sample", self.module(model, method, steps),
                    "--num-samples", str(count), "--threads", str(self.threads), "--rounds", "1",
-                   "--json"]
+                   "--json", "--device", DEVICE]
         if noise:
             command += ["--noise", noise]
         if out:
@@ -329,13 +374,21 @@ class Tweedie:
 
 
 def roofline(threads):
-    """GFLOP/s of a 2048^3 f32 matmul (PyTorch's oneDNN/MKL), the best of 5."""
+    """GFLOP/s of a large f32 matmul (PyTorch's oneDNN/MKL on the CPU: 2048^3; cuBLAS
+    without TF32 on the GPU: 8192^3), the best of 5."""
     import torch
     torch.set_num_threads(threads)
-    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    device = torch_device()
+    n = 8192 if DEVICE == "cuda" else 2048
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     torch.matmul(a, b)
-    best = min(_timed(lambda: torch.matmul(a, b)) for _ in range(5))
-    return 2 * 2048 ** 3 / best / 1e9
+    synchronize()
+
+    def product():
+        torch.matmul(a, b)
+        synchronize()
+    best = min(_timed(product) for _ in range(5))
+    return 2 * n ** 3 / best / 1e9
 
 
 def _timed(fn):
@@ -362,6 +415,7 @@ def check_equivalence(tweedie, engines, args, workdir):
             for engine in engines:
                 out_path = workdir / f"{model}-ddim{steps}-{engine}.npy"
                 child_rss([sys.executable, __file__, "--worker", engine, "W2",
+                           "--device", DEVICE,
                            "--threads", str(args.threads), "--noise", noise_path,
                            "--out", out_path, "--check", str(steps), "--workdir", workdir,
                            "--batch-override", str(batch), "--model-override", model])
@@ -391,6 +445,11 @@ def main():
                         help="another build directory, run as engine 'tweedie-before' "
                         "(before/after in one interleaved run; its own tweedie-compile, "
                         "tweedie-bench and tweedie-train)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="where every engine runs (cuda: the first GPU; engines tweedie, "
+                        "torch, torch.compile)")
+    parser.add_argument("--modules", help="precompiled Tweedie modules, named as module_name "
+                        "writes them (for a machine without tweedie-compile)")
     parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "WORKLOAD"),
                         help=argparse.SUPPRESS)
     parser.add_argument("--noise", help=argparse.SUPPRESS)
@@ -400,6 +459,8 @@ def main():
     parser.add_argument("--batch-override", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--model-override", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = args.device
 
     if args.worker:
         args.engine, args.workload = args.worker
@@ -412,8 +473,10 @@ def main():
 
     import numpy as np
     engines = [e for e in args.engines.split(",") if e != "tweedie"]
+    if DEVICE == "cuda":
+        engines = [e for e in engines if e in GPU_ENGINES]
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="tweedie-peers-"))
-    tweedie = Tweedie(args.build, workdir, args.threads)
+    tweedie = Tweedie(args.build, workdir, args.threads, args.modules)
     if args.tweedie_before:
         (workdir / "before").mkdir()
         before = Tweedie(args.tweedie_before, workdir / "before", args.threads)
@@ -446,6 +509,8 @@ def main():
             for engine in ["tweedie"] + engines:
                 if w.train and engine in ("onnxruntime", "openvino"):
                     continue
+                if w.train and DEVICE == "cuda" and engine.startswith("tweedie"):
+                    continue  # training does not run on CUDA yet
                 if engine in ("tweedie", "tweedie-before"):
                     runner = tweedie if engine == "tweedie" else before
                     if w.train:
@@ -454,7 +519,8 @@ def main():
                         seconds, rss, _ = runner.sample(w.model, w.method, steps, w.batch,
                                                         noise_path)
                 else:
-                    command = [sys.executable, __file__, "--worker", engine, key, "--threads",
+                    command = [sys.executable, __file__, "--worker", engine, key,
+                               "--device", DEVICE, "--threads",
                                str(args.threads), "--noise", noise_path, "--workdir", workdir,
                                "--step-scale", str(args.step_scale)]
                     text, _, _, rss = child_rss(command)
@@ -478,6 +544,9 @@ def format_table(results, keys, engines, peak, args):
         flops = score_mlir.Network(ROOT / "models" / f"{w.model}.mlir").flops_per_sample()
         evals = w.batch * steps * (3 if w.train else 1)  # a training step: forward + 2 backward
         base = statistics.median(s for s, _ in results.get((key, "tweedie"), [(math.nan, 0)]))
+        if math.isnan(base):  # no Tweedie run (W3 on CUDA): compare with the first peer
+            base = statistics.median(s for s, _ in next(
+                (results[(key, e)] for e in engines if (key, e) in results), [(math.nan, 0)]))
         for engine in engines:
             runs = results.get((key, engine))
             if not runs:
@@ -511,6 +580,9 @@ def write_report(args, table, equivalence, peak):
     header = "# Benchmarks\n\nWritten by `tools/bench/run-peers.sh` (tools/bench/peers.py); each run is appended.\n"
     body = previous if previous.startswith("# Benchmarks") else header
     equiv = ", ".join(f"{m} {s}-step {e} {d:.1e}" for m, s, e, d in equivalence)
+    if DEVICE == "cuda":
+        import torch
+        isa += f"; GPU {torch.cuda.get_device_name(0)}, TF32 off"
     body += (f"\n## {args.label or 'Run'} — {datetime.date.today()}\n\n"
              f"- machine: {platform.node()}, {cpu}, {os.cpu_count()} CPUs, ISA {isa}\n"
              f"- command: `tools/bench/run-peers.sh {' '.join(sys.argv[1:])}`\n"
