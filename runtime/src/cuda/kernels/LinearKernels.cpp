@@ -1,0 +1,113 @@
+//===- LinearKernels.cpp - dense, conv2d and attention on CUDA ------------===//
+//
+// The heavy part is the library's (cuBLASLt's matmul, cuDNN's convolution);
+// bias, activation and residual follow in one epilogue kernel, since the
+// libraries' epilogues lack SiLU and the residual.
+//
+//===----------------------------------------------------------------------===//
+#include "cuda/OpKernel.h"
+#include "tweedie/module/DeviceKernels.h"
+#include "tweedie/module/OpAttrs.h"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace tweedie::cuda {
+
+using module::LayerKernel;
+using module::OpKind;
+
+void queueEpilogue(const DeviceOpArgs &args, int64_t channels, int64_t inner) {
+  const bool bias = args.present(2), residual = args.present(3);
+  if (!bias && !residual && args.op.act == module::Activation::None)
+    return;
+  int64_t n = args.outCount();
+  CUdeviceptr out = args.out(), b = args.in(2), r = args.in(3);
+  std::vector<void *> params = {&out, &out};
+  if (bias)
+    params.push_back(&b);
+  if (residual)
+    params.push_back(&r);
+  params.insert(params.end(), {&n, &channels, &inner});
+  args.launcher.launch(LayerKernel{LayerKernel::Kind::Epilogue, args.op.act, bias, residual}
+                           .name(),
+                       n, params);
+}
+
+namespace {
+
+/// [x, w [in, out], bias?, residual?]: act(x w + bias) + residual.
+void dense(const DeviceOpArgs &args) {
+  const std::vector<int64_t> &w = args.storedShape(1);
+  const int64_t in = w[0], features = w[1];
+  Launcher &l = args.launcher;
+  Gemm(l.blas, l.blasHandle, args.outCount() / features, in, features)
+      .run(args.in(0), args.in(1), args.out(), l.stream);
+  queueEpilogue(args, features, 1);
+}
+
+/// [x [C, H, W], w [K, C / groups, R, S], bias?, residual?], NCHW: cuDNN's
+/// plan for the request's batch size, made before the capture.
+class Conv2DKernel final : public DeviceOpKernel {
+public:
+  explicit Conv2DKernel(const DeviceKernelSetup &s) : op_(s.op), desc_(s.desc) {}
+
+  size_t prepare(int64_t rows, Launcher &l) override {
+    const auto c = module::Conv2DAttrs::read(op_);
+    const std::vector<int64_t> &x = desc_.values[op_.operands[0]].shape;
+    const std::vector<int64_t> &w = desc_.values[op_.operands[1]].shape;
+    const std::vector<int64_t> &y = desc_.values[op_.result].shape;
+    plan_ = std::make_unique<Convolution>(
+        *l.dnn, l.dnnHandle,
+        Convolution::Shape{rows, x[0], x[1], x[2], w[0], w[2], w[3], y[1], y[2], c.stride,
+                           c.padding, c.groups});
+    return plan_->workspaceBytes();
+  }
+
+  void run(const DeviceOpArgs &args) override {
+    plan_->run(args.in(0), args.in(1), args.out(), args.frame.scratch);
+    const std::vector<int64_t> &y = args.frame.desc.values[args.op.result].shape; // [K, P, Q]
+    queueEpilogue(args, y[0], y[1] * y[2]);
+  }
+
+private:
+  const module::OpDesc &op_;
+  const module::ModuleDesc &desc_;
+  std::unique_ptr<Convolution> plan_;
+};
+
+/// [q [len, width], k, v [sources, vWidth]]: the generated attention kernel.
+void attention(const DeviceOpArgs &args) {
+  const std::vector<int64_t> &q = args.storedShape(0), &kv = args.storedShape(2);
+  int64_t n = args.outCount(), len = q[0], qWidth = q[1], sources = kv[0], vWidth = kv[1];
+  int64_t heads = module::IntAttr::read(args.op).value;
+  float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(qWidth / heads)));
+  CUdeviceptr out = args.out(), pq = args.in(0), pk = args.in(1), pv = args.in(2);
+  args.launcher.launch(LayerKernel{LayerKernel::Kind::Attention}.name(), n,
+                       {&out, &pq, &pk, &pv, &n, &len, &sources, &qWidth, &vWidth, &heads,
+                        &scale});
+}
+
+} // namespace
+
+std::unique_ptr<DeviceOpKernel> prepareLinearDeviceKernel(const DeviceKernelSetup &s) {
+  auto arena = [&](size_t i) {
+    return s.desc.values[s.op.operands[i]].kind == module::ValueKind::Arena;
+  };
+  switch (s.op.kind) {
+  case OpKind::Dense:
+    return deviceKernelOf(dense);
+  case OpKind::Conv2D:
+    if (!s.dnn.api)
+      throw std::invalid_argument("conv2d without cuDNN: " + s.dnn.why);
+    return std::make_unique<Conv2DKernel>(s);
+  case OpKind::Attention:
+    if (!arena(0) || !arena(1) || !arena(2) || s.desc.values[s.op.operands[0]].shape.size() != 2)
+      throw std::invalid_argument("attention of other than [len, width] samples");
+    return deviceKernelOf(attention);
+  default:
+    return nullptr;
+  }
+}
+
+} // namespace tweedie::cuda
