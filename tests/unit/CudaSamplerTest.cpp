@@ -220,6 +220,20 @@ TEST(CudaSampler, AnImageNetworkMatchesTheCpu) {
   expectGpuMatchesCpu(ddpm, 2, 6, 17);
 }
 
+// Layer normalisation (one group over the features) and score.scale, which
+// no bundled model's loop holds (tests/unit/Inputs/mlp_layer_norm.mlir).
+TEST(CudaSampler, LayerNormAndScaleMatchTheCpu) {
+  CompileOptions options;
+  options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/mlp_layer_norm.mlir";
+  options.sampler = "ddpm(steps=5)";
+  options.syntheticSeed = 11;
+  options.cudaKernels = options.hostEmulatedCudaKernels = true;
+  options.cpu = kernelCpuForTests();
+  CompileResult compiled;
+  ASSERT_TRUE(compileSampler(options, compiled));
+  expectGpuMatchesCpu(compiled, 3, 20, 9);
+}
+
 // The bundled Fashion-MNIST U-Net with its trained weights: 27
 // convolutions, 20 group norms, attention at 7x7 and 14x14.
 TEST(CudaSampler, Unet28MatchesTheCpu) {

@@ -55,7 +55,8 @@ constexpr double kAbsoluteTolerance = 1e-7;   // times max(1, |x|)
 /// Every activation with every epilogue form, compiled once per process.
 std::vector<LayerKernel> allKernels() {
   std::vector<LayerKernel> kernels = {{Kind::GroupStats}, {Kind::Gather}, {Kind::Attention},
-                                      {Kind::LangevinCorrector}, {Kind::MALAStep}};
+                                      {Kind::LangevinCorrector}, {Kind::MALAStep},
+                                      {Kind::Scale}};
   for (auto binary : {LayerKernel::Binary::Add, LayerKernel::Binary::Mul}) {
     LayerKernel k{Kind::Broadcast};
     k.binary = binary;

@@ -12,9 +12,9 @@
 // Convolutions are cuDNN calls; group normalisation, attention, transposes,
 // upsampling, broadcasting arithmetic and the Langevin corrector generated
 // kernels; concatenation 2-D copies. Not yet: the adaptive integrators,
-// channels-last values, the remaining ops (MALA, slices, pooling, layer norm,
-// time embeddings, ...) and training; preparing a module that needs them
-// throws, naming the op.
+// channels-last values, the remaining ops (slices, pooling, reductions, time
+// embeddings left in the loop) and training; preparing a module that needs
+// them throws, naming the op.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_RUNTIME_CUDA_SAMPLERPROGRAM_H

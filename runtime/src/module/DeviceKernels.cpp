@@ -28,6 +28,8 @@ std::string LayerKernel::name() const {
            activationName(act);
   case Kind::MALAStep:
     return "tweedie_mala_step";
+  case Kind::Scale:
+    return "tweedie_scale";
   }
   return "tweedie_unknown_layer_kernel";
 }
@@ -55,6 +57,10 @@ std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
     return {{K::Epilogue, op.act, false, false}};
   case OpKind::GroupNorm:
     return {{K::GroupStats}, {K::GroupNorm, op.act}};
+  case OpKind::LayerNorm: // group norm of one group over the last axis
+    return {{K::GroupStats}, {K::GroupNorm, Activation::None}};
+  case OpKind::Scale:
+    return {{K::Scale}};
   case OpKind::Add:
   case OpKind::Mul: {
     LayerKernel k{K::Broadcast};

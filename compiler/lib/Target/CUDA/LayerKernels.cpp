@@ -378,6 +378,14 @@ void buildMALAStep(OpBuilder &b, Location loc, const LayerKernel &k) {
       });
 }
 
+void buildScale(OpBuilder &b, Location loc, const LayerKernel &k) {
+  buildKernel(b, loc, k.name(), 1, 2, {b.getF32Type(), b.getF32Type()},
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                Value x = a.load(args.buffers[1], args.index);
+                return {a.add(a.mul(args.scalars[0], x), args.scalars[1])};
+              });
+}
+
 void buildGather(OpBuilder &b, Location loc, const LayerKernel &k) {
   SmallVector<Type> scalars(2 * module::kGatherRank, b.getI64Type());
   buildKernel(b, loc, k.name(), 1, 2, scalars,
@@ -478,6 +486,9 @@ void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
       break;
     case Kind::MALAStep:
       buildMALAStep(b, module.getLoc(), k);
+      break;
+    case Kind::Scale:
+      buildScale(b, module.getLoc(), k);
       break;
     }
     added.push_back(cast<func::FuncOp>(module.getBody()->back()));

@@ -93,6 +93,9 @@ struct LayerKernel {
     /// else x. Parameters: out, x, y, E(x), E(y), s(x), s(y), u, n, width: i64,
     /// eta: f64.
     MALAStep,
+    /// out[i] = factor x[i] + shift. Parameters: out, x, n, factor: f32,
+    /// shift: f32.
+    Scale,
   };
   enum class Binary { Add, Mul };
   Kind kind = Kind::Epilogue;
@@ -103,7 +106,7 @@ struct LayerKernel {
 
   /// "tweedie_epilogue_silu_bias_residual", "tweedie_group_stats",
   /// "tweedie_group_norm_silu", "tweedie_gather", "tweedie_broadcast_mul",
-  /// "tweedie_act_grad2_tanh".
+  /// "tweedie_act_grad2_tanh", "tweedie_scale".
   std::string name() const;
   bool operator==(const LayerKernel &) const = default;
 };

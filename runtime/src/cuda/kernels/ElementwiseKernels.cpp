@@ -39,6 +39,16 @@ void actGrad(const DeviceOpArgs &args) {
   args.launcher.launch(k.name(), n, {&out, &x, &grad, &n});
 }
 
+/// [x]: factor x + shift.
+void scale(const DeviceOpArgs &args) {
+  const auto attrs = module::ScaleAttrs::read(args.op);
+  CUdeviceptr out = args.out(), x = args.in(0);
+  int64_t n = args.outCount();
+  float factor = static_cast<float>(attrs.factor), shift = static_cast<float>(attrs.shift);
+  args.launcher.launch(LayerKernel{LayerKernel::Kind::Scale}.name(), n,
+                       {&out, &x, &n, &factor, &shift});
+}
+
 } // namespace
 
 std::unique_ptr<DeviceOpKernel> prepareElementwiseDeviceKernel(const DeviceKernelSetup &s) {
@@ -54,6 +64,8 @@ std::unique_ptr<DeviceOpKernel> prepareElementwiseDeviceKernel(const DeviceKerne
     return deviceKernelOf(binary);
   case OpKind::ActGrad:
     return deviceKernelOf(actGrad);
+  case OpKind::Scale:
+    return deviceKernelOf(scale);
   default:
     return nullptr;
   }
