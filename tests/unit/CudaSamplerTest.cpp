@@ -234,6 +234,20 @@ TEST(CudaSampler, LayerNormAndScaleMatchTheCpu) {
   expectGpuMatchesCpu(compiled, 3, 20, 9);
 }
 
+// Average pooling and a channel slice between convolutions
+// (tests/unit/Inputs/pool_slice_net.mlir).
+TEST(CudaSampler, PoolingAndSlicesMatchTheCpu) {
+  CompileOptions options;
+  options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/pool_slice_net.mlir";
+  options.sampler = "ddpm(steps=4)";
+  options.syntheticSeed = 5;
+  options.cudaKernels = options.hostEmulatedCudaKernels = true;
+  options.cpu = kernelCpuForTests();
+  CompileResult compiled;
+  ASSERT_TRUE(compileSampler(options, compiled));
+  expectGpuMatchesCpu(compiled, 0, 6, 13);
+}
+
 // The bundled Fashion-MNIST U-Net with its trained weights: 27
 // convolutions, 20 group norms, attention at 7x7 and 14x14.
 TEST(CudaSampler, Unet28MatchesTheCpu) {
@@ -264,13 +278,13 @@ TEST(CudaSampler, ThePriorIsTheCallersWhenGiven) {
 // naming it, never half-run.
 TEST(CudaSampler, AModuleItCannotRunIsRefusedNamingWhy) {
   GpuOrEmulation gpus(mlp2dDdpm().hostEmulatedCudaKernels);
-  module::ModuleDesc withSlice = mlp2dDdpm().module;
-  withSlice.body[1].kind = module::OpKind::Slice;
+  module::ModuleDesc withReduction = mlp2dDdpm().module;
+  withReduction.body[1].kind = module::OpKind::ReduceSum;
   try {
-    cuda::SamplerProgram program(withSlice, gpus.availability(), gpus.blas(), gpus.dnn());
-    ADD_FAILURE() << "a module with a slice was accepted";
+    cuda::SamplerProgram program(withReduction, gpus.availability(), gpus.blas(), gpus.dnn());
+    ADD_FAILURE() << "a module with a reduce_sum was accepted";
   } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("slice"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("reduce_sum"), std::string::npos) << e.what();
   }
   module::ModuleDesc channelsLast = mlp2dDdpm().module;
   channelsLast.values[channelsLast.body[1].result].channelsLast = true;

@@ -56,7 +56,7 @@ constexpr double kAbsoluteTolerance = 1e-7;   // times max(1, |x|)
 std::vector<LayerKernel> allKernels() {
   std::vector<LayerKernel> kernels = {{Kind::GroupStats}, {Kind::Gather}, {Kind::Attention},
                                       {Kind::LangevinCorrector}, {Kind::MALAStep},
-                                      {Kind::Scale}};
+                                      {Kind::Scale}, {Kind::AvgPool}};
   for (auto binary : {LayerKernel::Binary::Add, LayerKernel::Binary::Mul}) {
     LayerKernel k{Kind::Broadcast};
     k.binary = binary;

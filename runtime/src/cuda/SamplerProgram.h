@@ -9,12 +9,12 @@
 // Host<->device copies happen at the request's edges only: the prior in
 // (drawn from Noise.h's stream, the bits the CPU draws), the samples out.
 //
-// Convolutions are cuDNN calls; group normalisation, attention, transposes,
-// upsampling, broadcasting arithmetic and the Langevin corrector generated
-// kernels; concatenation 2-D copies. Not yet: the adaptive integrators,
-// channels-last values, the remaining ops (slices, pooling, reductions, time
-// embeddings left in the loop) and training; preparing a module that needs
-// them throws, naming the op.
+// Convolutions are cuDNN calls; normalisation, attention, pooling, slices,
+// transposes, upsampling, broadcasting arithmetic and the sampler steps
+// generated kernels; concatenation 2-D copies. Not yet: the adaptive
+// integrators, channels-last values, reductions, time embeddings left in the
+// loop, and training; preparing a module that needs them throws, naming the
+// op.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_RUNTIME_CUDA_SAMPLERPROGRAM_H

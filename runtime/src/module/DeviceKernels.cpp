@@ -30,6 +30,8 @@ std::string LayerKernel::name() const {
     return "tweedie_mala_step";
   case Kind::Scale:
     return "tweedie_scale";
+  case Kind::AvgPool:
+    return "tweedie_avg_pool";
   }
   return "tweedie_unknown_layer_kernel";
 }
@@ -61,6 +63,10 @@ std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
     return {{K::GroupStats}, {K::GroupNorm, Activation::None}};
   case OpKind::Scale:
     return {{K::Scale}};
+  case OpKind::AvgPool:
+    return {{K::AvgPool}};
+  case OpKind::Slice:
+    return {{K::Gather}};
   case OpKind::Add:
   case OpKind::Mul: {
     LayerKernel k{K::Broadcast};

@@ -386,6 +386,41 @@ void buildScale(OpBuilder &b, Location loc, const LayerKernel &k) {
               });
 }
 
+void buildAvgPool(OpBuilder &b, Location loc, const LayerKernel &k) {
+  SmallVector<Type> scalars(8, b.getI64Type());
+  buildKernel(
+      b, loc, k.name(), 1, 2, scalars,
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        auto scalar = [&](int i) { return a.asIndex(args.scalars[i]); };
+        Value height = scalar(0), width = scalar(1), outHeight = scalar(2), outWidth = scalar(3);
+        Value kh = scalar(4), kw = scalar(5), sh = scalar(6), sw = scalar(7);
+        Value i = args.index, x = args.buffers[1];
+        Value q = a.rem(i, outWidth), p = a.rem(a.div(i, outWidth), outHeight);
+        Value plane = a.div(i, a.mul(outWidth, outHeight));
+        Value zero = a.index(0), one = a.index(1);
+        auto rowsLoop = a.b.create<scf::ForOp>(
+            a.loc, zero, kh, one, ValueRange{a.f32(0.0f)},
+            [&](OpBuilder &rb, Location rl, Value r, ValueRange rowAcc) {
+              Arith ra{rb, rl};
+              Value y = ra.add(ra.mul(p, sh), r);
+              Value rowBase = ra.mul(ra.add(ra.mul(plane, height), y), width);
+              auto colsLoop = rb.create<scf::ForOp>(
+                  rl, zero, kw, one, ValueRange{rowAcc[0]},
+                  [&](OpBuilder &cb, Location cl, Value c, ValueRange acc) {
+                    Arith ca{cb, cl};
+                    Value at = ca.add(rowBase, ca.add(ca.mul(q, sw), c));
+                    cb.create<scf::YieldOp>(cl, ca.add(acc[0], ca.load(x, at)));
+                  });
+              rb.create<scf::YieldOp>(rl, colsLoop.getResult(0));
+            });
+        // The CPU's 1 / (kh kw), rounded to float once.
+        Value count = a.b.create<arith::UIToFPOp>(
+            a.loc, a.b.getF32Type(),
+            a.b.create<arith::IndexCastUIOp>(a.loc, a.b.getI64Type(), a.mul(kh, kw)));
+        return {a.mul(rowsLoop.getResult(0), a.div(a.f32(1.0f), count))};
+      });
+}
+
 void buildGather(OpBuilder &b, Location loc, const LayerKernel &k) {
   SmallVector<Type> scalars(2 * module::kGatherRank, b.getI64Type());
   buildKernel(b, loc, k.name(), 1, 2, scalars,
@@ -489,6 +524,9 @@ void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
       break;
     case Kind::Scale:
       buildScale(b, module.getLoc(), k);
+      break;
+    case Kind::AvgPool:
+      buildAvgPool(b, module.getLoc(), k);
       break;
     }
     added.push_back(cast<func::FuncOp>(module.getBody()->back()));

@@ -96,6 +96,10 @@ struct LayerKernel {
     /// out[i] = factor x[i] + shift. Parameters: out, x, n, factor: f32,
     /// shift: f32.
     Scale,
+    /// out[plane, p, q] = the mean of x[plane, p sh + a, q sw + b] over the
+    /// kh x kw window (no padding), summed in window order. Parameters: out,
+    /// x, n, height, width, outHeight, outWidth, kh, kw, sh, sw: i64.
+    AvgPool,
   };
   enum class Binary { Add, Mul };
   Kind kind = Kind::Epilogue;
@@ -106,7 +110,7 @@ struct LayerKernel {
 
   /// "tweedie_epilogue_silu_bias_residual", "tweedie_group_stats",
   /// "tweedie_group_norm_silu", "tweedie_gather", "tweedie_broadcast_mul",
-  /// "tweedie_act_grad2_tanh", "tweedie_scale".
+  /// "tweedie_act_grad2_tanh", "tweedie_scale", "tweedie_avg_pool".
   std::string name() const;
   bool operator==(const LayerKernel &) const = default;
 };

@@ -1,9 +1,10 @@
 //===- DataMovementKernels.cpp - transposes, resampling, copies on CUDA ---===//
 //
-// Every one is the gather kernel (out[i] = x[digits of i . strides]) or a
+// Most are the gather kernel (out[i] = x[digits of i . strides]) or a
 // driver copy: a transpose permutes the strides, nearest upsampling by s
 // reads [N, C, H, s, W, s] with strides [CHW, HW, W, 0, 1, 0], a broadcast
-// has zero strides, a concatenation is one 2-D copy per input.
+// has zero strides, a slice starts at its first element, a concatenation is
+// one 2-D copy per input. Average pooling has its own kernel.
 //
 //===----------------------------------------------------------------------===//
 #include "cuda/OpKernel.h"
@@ -43,6 +44,33 @@ void upsample(const DeviceOpArgs &args) {
   const std::vector<int64_t> &x = args.storedShape(0);
   const int64_t f = module::IntAttr::read(args.op).value, c = x[0], h = x[1], w = x[2];
   gather(args, {args.frame.rows, c, h, f, w, f}, {c * h * w, h * w, w, 0, 1, 0});
+}
+
+/// [x] with ints {axis, offset, size} (the batch axis included): x read from
+/// its first kept element with its own strides.
+void slice(const DeviceOpArgs &args) {
+  const auto s = module::AxisRangeAttrs::read(args.op);
+  const std::vector<int64_t> x = args.frame.fullShape(args.op.operands[0]);
+  std::vector<int64_t> strides(x.size(), 1);
+  for (size_t k = x.size() - 1; k-- > 0;)
+    strides[k] = strides[k + 1] * x[k + 1];
+  const CUdeviceptr first =
+      args.in(0) + static_cast<CUdeviceptr>(s.first * strides[static_cast<size_t>(s.axis)] * 4);
+  args.launcher.strided(LayerKernel{LayerKernel::Kind::Gather}.name(), args.out(), {first},
+                        args.outCount(), args.frame.fullShape(args.op.result), {strides});
+}
+
+/// [x [C, H, W]]: the window means.
+void avgPool(const DeviceOpArgs &args) {
+  const auto p = module::AvgPoolAttrs::read(args.op);
+  const std::vector<int64_t> &x = args.storedShape(0);
+  const std::vector<int64_t> &y = args.frame.desc.values[args.op.result].shape;
+  CUdeviceptr out = args.out(), in = args.in(0);
+  int64_t n = args.outCount(), height = x[1], width = x[2], outHeight = y[1], outWidth = y[2];
+  int64_t kh = p.kernel[0], kw = p.kernel[1], sh = p.stride[0], sw = p.stride[1];
+  args.launcher.launch(LayerKernel{LayerKernel::Kind::AvgPool}.name(), n,
+                       {&out, &in, &n, &height, &width, &outHeight, &outWidth, &kh, &kw, &sh,
+                        &sw});
 }
 
 /// [x, like]: x broadcast to like's shape.
@@ -94,6 +122,15 @@ std::unique_ptr<DeviceOpKernel> prepareDataMovementDeviceKernel(const DeviceKern
     return deviceKernelOf(broadcast);
   case OpKind::Concat:
     return deviceKernelOf(concat);
+  case OpKind::Slice:
+    if (rank >= module::kGatherRank)
+      throw std::invalid_argument("slice of more than " + std::to_string(module::kGatherRank) +
+                                  " axes");
+    return deviceKernelOf(slice);
+  case OpKind::AvgPool:
+    if (s.desc.values[s.op.operands[0]].shape.size() != 3)
+      throw std::invalid_argument("avg_pool of other than [C, H, W] samples");
+    return deviceKernelOf(avgPool);
   case OpKind::Copy:
     return deviceKernelOf(copy);
   default:
