@@ -31,17 +31,32 @@ namespace {
 /// steps, well inside the 1e-3 the CUDA issue asks for.
 constexpr double kAgreement = 1e-4;
 
-/// A bundled model with `method` for `steps` compiled for CUDA, with the
-/// kernels' host form for the emulator.
+/// `options` compiled for CUDA, with the kernels' host form for the
+/// emulator and the CPU kernels at the tests' level.
+CompileResult compiledForCuda(CompileOptions options) {
+  options.cudaKernels = options.hostEmulatedCudaKernels = true;
+  options.cpu = kernelCpuForTests();
+  CompileResult result;
+  EXPECT_TRUE(compileSampler(options, result)) << options.input << " did not compile for CUDA";
+  return result;
+}
+
+/// A bundled model with `method` for `steps` compiled for CUDA.
 CompileResult compileForCuda(const std::string &model, const std::string &method, int steps) {
   CompileOptions options;
   options.input = writeTemp(model + "-cuda-" + std::to_string(steps) + ".mlir",
                             withSampler(model, method, steps));
-  options.cudaKernels = options.hostEmulatedCudaKernels = true;
-  options.cpu = kernelCpuForTests();
-  CompileResult result;
-  EXPECT_TRUE(compileSampler(options, result)) << model << " did not compile for CUDA";
-  return result;
+  return compiledForCuda(options);
+}
+
+/// tests/unit/Inputs/<name>.mlir with synthetic weights and sampler `spec`.
+CompileResult testInputForCuda(const std::string &name, const std::string &spec,
+                               uint64_t syntheticSeed) {
+  CompileOptions options;
+  options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/" + name + ".mlir";
+  options.sampler = spec;
+  options.syntheticSeed = syntheticSeed;
+  return compiledForCuda(options);
 }
 
 const CompileResult &mlp2dDdpm() {
@@ -141,11 +156,7 @@ CompileResult modelForCuda(const std::string &name, const std::string &spec) {
   if (name == "mlp2d" || name == "ebm2d")
     options.weights = std::string(TWEEDIE_MODELS_DIR) + "/" + name + ".safetensors";
   options.sampler = spec;
-  options.cudaKernels = options.hostEmulatedCudaKernels = true;
-  options.cpu = kernelCpuForTests();
-  CompileResult result;
-  EXPECT_TRUE(compileSampler(options, result)) << spec << " did not compile for CUDA";
-  return result;
+  return compiledForCuda(options);
 }
 
 class CudaSamplers : public ::testing::TestWithParam<const char *> {};
@@ -202,15 +213,7 @@ TEST(CudaSampler, AnEnergyNetworkSamplesLikeTheCpu) {
 /// weights and `sampler`, compiled for CUDA (plain layout, as --target
 /// cuda makes it whatever the CPU).
 CompileResult tinyUnetForCuda(const std::string &sampler) {
-  CompileOptions options;
-  options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/tiny_unet.mlir";
-  options.sampler = sampler;
-  options.syntheticSeed = 3;
-  options.cudaKernels = options.hostEmulatedCudaKernels = true;
-  options.cpu = kernelCpuForTests();
-  CompileResult result;
-  EXPECT_TRUE(compileSampler(options, result)) << "tiny_unet did not compile for CUDA";
-  return result;
+  return testInputForCuda("tiny_unet", sampler, 3);
 }
 
 // An image network: convolutions on cuDNN, the rest layer kernels and 2-D
@@ -223,29 +226,13 @@ TEST(CudaSampler, AnImageNetworkMatchesTheCpu) {
 // Layer normalisation (one group over the features) and score.scale, which
 // no bundled model's loop holds (tests/unit/Inputs/mlp_layer_norm.mlir).
 TEST(CudaSampler, LayerNormAndScaleMatchTheCpu) {
-  CompileOptions options;
-  options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/mlp_layer_norm.mlir";
-  options.sampler = "ddpm(steps=5)";
-  options.syntheticSeed = 11;
-  options.cudaKernels = options.hostEmulatedCudaKernels = true;
-  options.cpu = kernelCpuForTests();
-  CompileResult compiled;
-  ASSERT_TRUE(compileSampler(options, compiled));
-  expectGpuMatchesCpu(compiled, 3, 20, 9);
+  expectGpuMatchesCpu(testInputForCuda("mlp_layer_norm", "ddpm(steps=5)", 11), 3, 20, 9);
 }
 
 // Average pooling and a channel slice between convolutions
 // (tests/unit/Inputs/pool_slice_net.mlir).
 TEST(CudaSampler, PoolingAndSlicesMatchTheCpu) {
-  CompileOptions options;
-  options.input = std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/pool_slice_net.mlir";
-  options.sampler = "ddpm(steps=4)";
-  options.syntheticSeed = 5;
-  options.cudaKernels = options.hostEmulatedCudaKernels = true;
-  options.cpu = kernelCpuForTests();
-  CompileResult compiled;
-  ASSERT_TRUE(compileSampler(options, compiled));
-  expectGpuMatchesCpu(compiled, 0, 6, 13);
+  expectGpuMatchesCpu(testInputForCuda("pool_slice_net", "ddpm(steps=4)", 5), 0, 6, 13);
 }
 
 // The bundled Fashion-MNIST U-Net with its trained weights: 27
@@ -255,11 +242,7 @@ TEST(CudaSampler, Unet28MatchesTheCpu) {
   options.input = writeTemp("unet28-cuda.mlir",
                             withSampler("unet28", "#sampler.ddim<eta = 0.0>", 2));
   options.weights = std::string(TWEEDIE_MODELS_DIR) + "/unet28.safetensors";
-  options.cudaKernels = options.hostEmulatedCudaKernels = true;
-  options.cpu = kernelCpuForTests();
-  CompileResult compiled;
-  ASSERT_TRUE(compileSampler(options, compiled));
-  expectGpuMatchesCpu(compiled, 0, 2, 5);
+  expectGpuMatchesCpu(compiledForCuda(options), 0, 2, 5);
 }
 
 // The caller's prior is used as given.

@@ -32,14 +32,7 @@ int gpuSampleBench(const SampleProfileOptions &o) {
                                  cuda::blasAvailability(), cuda::dnnAvailability());
     const module::ModuleDesc &desc = program.desc();
     const int64_t width = desc.sampleNumel();
-    io::NpyArray noise;
-    if (!o.noise.empty()) {
-      noise = io::readNpy(o.noise);
-      if (static_cast<int64_t>(noise.data.size()) != o.count * width)
-        throw std::invalid_argument(fmt::format("{} holds {} values; {} samples need {}",
-                                                o.noise, noise.data.size(), o.count,
-                                                o.count * width));
-    }
+    const io::NpyArray noise = readPriorNoise(o, width);
     const float *prior = noise.data.empty() ? nullptr : noise.data.data();
     std::vector<float> samples(static_cast<size_t>(o.count * width));
     program.sample(o.count, o.seed, 0, prior, samples.data()); // warm-up

@@ -58,20 +58,25 @@ struct Measured {
 
 } // namespace
 
+io::NpyArray readPriorNoise(const SampleProfileOptions &o, int64_t width) {
+  io::NpyArray noise;
+  if (o.noise.empty())
+    return noise;
+  noise = io::readNpy(o.noise);
+  if (static_cast<int64_t>(noise.data.size()) != o.count * width)
+    throw std::invalid_argument(fmt::format("{} holds {} values; {} samples of {} values need {}",
+                                            o.noise, noise.data.size(), o.count, width,
+                                            o.count * width));
+  return noise;
+}
+
 int sampleProfile(const SampleProfileOptions &o) {
   try {
     const std::vector<std::byte> image = io::readFile(o.module);
     cpu::Program program(module::parseModule(image, o.module), o.module);
     const module::ModuleDesc &desc = program.desc();
     const int64_t width = desc.sampleNumel();
-    io::NpyArray noise;
-    if (!o.noise.empty()) {
-      noise = io::readNpy(o.noise);
-      if (static_cast<int64_t>(noise.data.size()) != o.count * width)
-        throw std::invalid_argument(fmt::format(
-            "{} holds {} values; {} samples of {} values need {}", o.noise, noise.data.size(),
-            o.count, width, o.count * width));
-    }
+    const io::NpyArray noise = readPriorNoise(o, width);
     std::vector<float> samples(static_cast<size_t>(o.count * width));
     cpu::SampleJob job;
     job.count = o.count;

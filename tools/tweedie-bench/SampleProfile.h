@@ -2,6 +2,8 @@
 #ifndef TWEEDIE_TOOLS_BENCH_SAMPLEPROFILE_H
 #define TWEEDIE_TOOLS_BENCH_SAMPLEPROFILE_H
 
+#include "tweedie/io/NpyFile.h"
+
 #include <cstdint>
 #include <string>
 
@@ -21,6 +23,10 @@ struct SampleProfileOptions {
   /// "cpu" or "cuda".
   std::string device = "cpu";
 };
+
+/// The --noise prior ([count, ...] floats), or an empty array without one.
+/// Throws std::invalid_argument when it holds other than count x width values.
+io::NpyArray readPriorNoise(const SampleProfileOptions &options, int64_t width);
 
 /// Loads the module, samples `rounds` times after one warm-up round, and
 /// prints the median wall time, per-step time, the time per op kind, reorders,

@@ -69,6 +69,28 @@ inline void fillSampleNoise(float *out, uint64_t count, uint64_t seed, uint32_t 
     out[e] = static_cast<float>(noiseAt(seed, sample, step, draw, e));
 }
 
+/// The sampler's initial state for `rows` samples of `width` elements,
+/// samples firstSample, firstSample + 1, ... of `seed`'s stream: the caller's
+/// `noise` rows when given, else the stream's normals at kPriorStep, times
+/// `scale` (rounded to float) unless it is 1. Both backends start from it.
+inline void fillPrior(float *out, int64_t rows, int64_t width, uint64_t seed,
+                      int64_t firstSample, const float *noise, double scale) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float *row = out + r * width;
+    if (noise)
+      for (int64_t e = 0; e < width; ++e)
+        row[e] = noise[r * width + e];
+    else
+      fillSampleNoise(row, static_cast<uint64_t>(width), seed,
+                      static_cast<uint32_t>(firstSample + r), kPriorStep, 0);
+  }
+  if (scale != 1.0) {
+    const float factor = static_cast<float>(scale);
+    for (int64_t e = 0; e < rows * width; ++e)
+      out[e] *= factor;
+  }
+}
+
 /// The signs of the same normals (+-1, equally likely): Rademacher probes.
 inline void fillSampleSigns(float *out, uint64_t count, uint64_t seed, uint32_t sample,
                             uint32_t step, uint32_t draw) {

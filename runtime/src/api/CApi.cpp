@@ -239,14 +239,17 @@ tweedie_status *tweedie_session_create(tweedie_module *module,
     return make(TWEEDIE_OUT_OF_MEMORY, "out of memory");
   if (cuda)
     if (tweedie_status *status = guarded([&]() -> tweedie_status * {
+          auto unavailable = [](const std::exception &e) {
+            return make(TWEEDIE_UNAVAILABLE, std::string("device 'cuda': ") + e.what());
+          };
           try {
             session->gpu = std::make_unique<tweedie::cuda::SamplerProgram>(
                 module->program->desc(), tweedie::cuda::availability(),
                 tweedie::cuda::blasAvailability(), tweedie::cuda::dnnAvailability());
           } catch (const std::invalid_argument &e) { // a module or op not for CUDA yet
-            return make(TWEEDIE_UNAVAILABLE, std::string("device 'cuda': ") + e.what());
+            return unavailable(e);
           } catch (const std::runtime_error &e) { // cuBLASLt missing, the driver failing
-            return make(TWEEDIE_UNAVAILABLE, std::string("device 'cuda': ") + e.what());
+            return unavailable(e);
           }
           return nullptr;
         }))

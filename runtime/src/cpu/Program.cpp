@@ -250,19 +250,11 @@ void Program::runChunk(Worker &worker, const Chunk &chunk, const SampleJob &job,
   const int64_t width = desc_.sampleNumel();
   float *state = pointer(desc_.state, worker, n, 0);
   std::fill(state, state + n * width, 0.0f);
-  for (int64_t r = from; r < to; ++r) {
-    const int64_t index = base + r - job.firstSample; // row of the job
-    if (job.noise)
-      std::memcpy(state + r * width, job.noise + index * width, width * sizeof(float));
-    else
-      fillSampleNoise(state + r * width, width, job.seed, static_cast<uint32_t>(base + r),
-                      kPriorStep, 0);
-  }
-  if (desc_.priorScale != 1.0) {
-    const float scale = static_cast<float>(desc_.priorScale);
-    for (int64_t e = from * width; e < to * width; ++e)
-      state[e] *= scale;
-  }
+  // Rows [from, to) are the job's rows base + from - job.firstSample, ...
+  const float *noise =
+      job.noise ? job.noise + (base + from - job.firstSample) * width : nullptr;
+  fillPrior(state + from * width, to - from, width, job.seed, base + from, noise,
+            desc_.priorScale);
 
   const bool finished = desc_.integrator ? integrateChunk(worker, chunk, job, advance)
                                          : stepChunk(worker, chunk, job, advance);

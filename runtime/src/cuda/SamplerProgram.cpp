@@ -100,11 +100,6 @@ SamplerProgram::~SamplerProgram() {
     dnn_->destroy(dnnHandle_);
 }
 
-CUdeviceptr SamplerProgram::pointer(int32_t value, CUdeviceptr arena, int64_t rows,
-                                    int64_t step) const {
-  return DeviceFrame{desc_, constants_, arena, rows, step}.pointer(value);
-}
-
 void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
                             const float *noise, float *out) {
   if (count <= 0)
@@ -116,7 +111,7 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
   const size_t stateBytes = static_cast<size_t>(count * width) * sizeof(float);
   DeviceBuffer arena(context_, std::max<size_t>(count * desc_.arenaBytesPerSample, 256));
   auto at = [&](int32_t value, int64_t step) {
-    return pointer(value, arena.pointer, count, step);
+    return DeviceFrame{desc_, constants_, arena.pointer, count, step}.pointer(value);
   };
   // The kernels' plans for this batch size and the scratch they share (they
   // run one after the other), made before the capture, which allows no
@@ -128,16 +123,7 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
 
   // The prior: the caller's, or the stream's at kPriorStep, as the CPU draws it.
   std::vector<float> prior(static_cast<size_t>(count * width));
-  for (int64_t r = 0; r < count; ++r) {
-    float *row = prior.data() + r * width;
-    if (noise)
-      std::copy(noise + r * width, noise + (r + 1) * width, row);
-    else
-      fillSampleNoise(row, width, seed, static_cast<uint32_t>(firstSample + r), kPriorStep, 0);
-  }
-  if (desc_.priorScale != 1.0)
-    for (float &v : prior)
-      v *= static_cast<float>(desc_.priorScale);
+  fillPrior(prior.data(), count, width, seed, firstSample, noise, desc_.priorScale);
   const CUdeviceptr state = at(desc_.state, 0);
   context_.upload(state, prior.data(), stateBytes);
 

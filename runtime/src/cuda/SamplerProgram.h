@@ -26,7 +26,6 @@
 #include "cuda/OpKernel.h"
 #include "tweedie/module/ModuleDesc.h"
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,9 +62,6 @@ public:
   size_t lastGraphNodes() const { return lastGraphNodes_; }
 
 private:
-  /// Where value `index` lives for a request of `rows` samples at `step`.
-  CUdeviceptr pointer(int32_t index, CUdeviceptr arena, int64_t rows, int64_t step) const;
-
   module::ModuleDesc desc_;
   Context context_;
   const BlasApi &blas_;
