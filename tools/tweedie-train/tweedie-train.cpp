@@ -297,7 +297,8 @@ int main(int argc, char **argv) {
       ->check(tools::wholeNumberIn(0, int64_t{1} << 32));
   app.add_option("--init", o.compile.weights, "Initial weights (default: synthetic, from --seed)");
   app.add_option("--compile-to", o.compile.compileTo,
-                 "Print the IR after this phase and stop: objective, loss, gradient")
+                 "Print the IR after this phase and stop: objective, loss, gradient, or the "
+                 "runtime's plan of the step")
       ->check(CLI::IsMember(trainingPhases()));
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "No progress bar");

@@ -224,6 +224,8 @@ bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResul
   result.step.schedule = result.schedule;
   result.step.prediction = result.prediction;
   result.step.method = options.crossEntropy ? "cross_entropy" : "dsm";
+  if (options.compileTo == "plan")
+    result.ir = module::formatPlan(result.step);
   return true;
 }
 

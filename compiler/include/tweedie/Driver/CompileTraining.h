@@ -17,9 +17,10 @@
 
 namespace tweedie {
 
-/// The phases --compile-to can stop after.
+/// The phases --compile-to can stop after ("plan": the runtime's execution
+/// plan of the step, formatPlan's text, as tweedie-compile's "module").
 inline const std::vector<std::string> &trainingPhases() {
-  static const std::vector<std::string> phases = {"objective", "loss", "gradient"};
+  static const std::vector<std::string> phases = {"objective", "loss", "gradient", "plan"};
   return phases;
 }
 
