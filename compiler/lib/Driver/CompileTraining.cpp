@@ -12,6 +12,9 @@
 #include "tweedie/InitAll.h"
 #include "tweedie/Target/CPU/Kernels.h"
 #include "tweedie/Target/CPU/ModuleBuilder.h"
+#include "tweedie/Target/CUDA/HostEmulation.h"
+#include "tweedie/Target/CUDA/Ptx.h"
+#include "tweedie/module/DeviceKernels.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/Diagnostics.h"
@@ -229,8 +232,15 @@ bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResul
   return true;
 }
 
-bool compileEvaluation(const std::string &input, const std::string &network,
-                       const std::string &weights, module::ModuleDesc &result, const char *tool) {
+namespace {
+
+/// The network `network` of `input` as an evaluation of one batch (calls
+/// inlined: the step builder runs one body); `onModule` sees the MLIR module
+/// and the description before the context goes.
+template <typename Fn>
+bool buildEvaluation(const std::string &input, const std::string &network,
+                     const std::string &weights, bool channelsLast, module::ModuleDesc &result,
+                     const char *tool, Fn onModule) {
   DialectRegistry registry;
   registerAllDialects(registry);
   MLIRContext context(registry);
@@ -245,7 +255,6 @@ bool compileEvaluation(const std::string &input, const std::string &network,
     module->emitError("no func.func @") << network << " to evaluate";
     return false;
   }
-  // Calls inlined, as a training step's: the step builder runs one body.
   PassManager inline_(&context, ModuleOp::getOperationName());
   inline_.addPass(createInlinerPass());
   if (failed(inline_.run(*module)))
@@ -253,13 +262,42 @@ bool compileEvaluation(const std::string &input, const std::string &network,
   std::optional<reference::ParamProvider> params = loadParams(weights, 0, tool);
   if (!params)
     return false;
-  FailureOr<module::ModuleDesc> desc = buildEvaluationDesc(fn, std::move(*params));
+  FailureOr<module::ModuleDesc> desc =
+      buildEvaluationDesc(fn, std::move(*params), channelsLast);
   if (failed(desc))
     return false;
   result = std::move(*desc);
   result.network = network;
   result.method = "evaluate";
-  return true;
+  return onModule(*module, result);
+}
+
+} // namespace
+
+bool compileEvaluation(const std::string &input, const std::string &network,
+                       const std::string &weights, module::ModuleDesc &result, const char *tool) {
+  return buildEvaluation(input, network, weights, /*channelsLast=*/true, result, tool,
+                         [](ModuleOp, module::ModuleDesc &) { return true; });
+}
+
+bool compileEvaluationForCuda(const std::string &input, const std::string &network,
+                              const std::string &weights, module::ModuleDesc &result,
+                              std::vector<std::byte> *hostEmulatedKernels,
+                              const std::string &cpu) {
+  return buildEvaluation(
+      input, network, weights, /*channelsLast=*/false, result, "tweedie-eval",
+      [&](ModuleOp module, module::ModuleDesc &desc) {
+        const std::vector<module::LayerKernel> layerKernels = module::layerKernelsOf(desc);
+        std::string error;
+        if (!emitKernelPtx(module, layerKernels, desc.cudaKernels, error) ||
+            (hostEmulatedKernels &&
+             !emitHostEmulatedKernels(module, layerKernels, resolveTargetCpu(cpu),
+                                      *hostEmulatedKernels, error))) {
+          llvm::errs() << "tweedie-eval: CUDA kernels: " << error << "\n";
+          return false;
+        }
+        return true;
+      });
 }
 
 } // namespace tweedie

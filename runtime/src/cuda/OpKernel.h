@@ -66,8 +66,12 @@ struct DeviceFrame {
   int64_t firstSample = 0;
   /// The request's scratch, as large as the largest kernel asked for.
   CUdeviceptr scratch = 0;
+  /// A whole-batch run's batch-free values (TrainingDesc::wholeBytes).
+  CUdeviceptr whole = 0;
 
   CUdeviceptr pointer(int32_t value) const;
+  /// Elements of `value`: all its rows for an arena value.
+  int64_t count(int32_t value) const;
   /// [rows] ++ shape for arena values, the stored shape otherwise.
   std::vector<int64_t> fullShape(int32_t value) const;
 };
@@ -86,8 +90,8 @@ struct DeviceOpArgs {
   const std::vector<int64_t> &storedShape(size_t i) const {
     return frame.desc.values[op.operands[i]].shape;
   }
-  /// Elements of the result over all rows.
-  int64_t outCount() const { return frame.rows * frame.desc.values[op.result].numel(); }
+  /// Elements of the result (over all rows for an arena value).
+  int64_t outCount() const { return frame.count(op.result); }
 };
 
 class DeviceOpKernel {

@@ -28,16 +28,6 @@ struct CapturedGraph {
   }
 };
 
-/// A device allocation freed when this goes out of scope.
-struct DeviceBuffer {
-  Context &context;
-  CUdeviceptr pointer;
-  DeviceBuffer(Context &c, size_t bytes) : context(c), pointer(c.allocate(bytes)) {}
-  ~DeviceBuffer() { context.free(pointer); }
-  DeviceBuffer(const DeviceBuffer &) = delete;
-  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
-};
-
 } // namespace
 
 const module::CudaKernelsDesc *ptxForArch(const std::vector<module::CudaKernelsDesc> &kernels,
@@ -50,55 +40,20 @@ const module::CudaKernelsDesc *ptxForArch(const std::vector<module::CudaKernelsD
   return best;
 }
 
-SamplerProgram::SamplerProgram(module::ModuleDesc desc, const Availability &gpus,
-                               const BlasAvailability &blas, const DnnAvailability &dnn)
-    : desc_(std::move(desc)), context_(gpus),
-      blas_(blas.api ? *blas.api
-                     : throw std::runtime_error("device 'cuda' needs cuBLASLt: " + blas.why)) {
-  if (desc_.integrator)
+const module::ModuleDesc &SamplerProgram::checked(const module::ModuleDesc &desc) {
+  if (desc.integrator)
     throw std::invalid_argument("device 'cuda' does not run adaptive integrators yet (rk45, "
                                 "likelihood): use device 'cpu'");
-  for (const OpDesc &op : desc_.body) {
-    if (op.kind == OpKind::Conv2D)
-      dnn_ = dnn.api;
-    try {
-      kernels_.push_back(prepareDeviceKernel({desc_, op, dnn}));
-    } catch (const std::invalid_argument &e) {
-      throw std::invalid_argument(std::string("device 'cuda' cannot run this module's ") +
-                                  e.what() + " ops yet: use device 'cpu'");
-    }
-  }
-  const module::CudaKernelsDesc *ptx = ptxForArch(desc_.cudaKernels, device().arch());
-  if (!ptx)
-    throw std::invalid_argument(
-        "the module has no CUDA kernels for " + device().arch() +
-        (desc_.cudaKernels.empty() ? " (compile it with --target cuda)" : " or older"));
-  module_ = context_.load(ptx->ptx);
-  stream_ = context_.createStream();
-  check(blas_, blas_.create(&blasHandle_), "cublasLtCreate");
-  if (dnn_) {
-    check(*dnn_, dnn_->create(&dnnHandle_), "cudnnCreate");
-    check(*dnn_, dnn_->setStream(dnnHandle_, stream_), "cudnnSetStream");
-  }
-  for (const module::ConstantDesc &c : desc_.constants) {
-    const size_t bytes = c.data.size() * sizeof(float);
-    constants_.push_back(context_.allocate(std::max<size_t>(bytes, 4)));
-    context_.upload(constants_.back(), c.data.data(), bytes);
-  }
-  launcher_ = std::make_unique<Launcher>(context_, stream_, module_, blas_, blasHandle_, dnn_,
-                                         dnnHandle_);
+  if (desc.training)
+    throw std::invalid_argument("a training step is not a sampler (cuda::BatchProgram runs it)");
+  return desc;
 }
 
-SamplerProgram::~SamplerProgram() {
-  if (stream_)
-    context_.destroyStream(stream_);
-  for (CUdeviceptr c : constants_)
-    context_.free(c);
-  if (blasHandle_)
-    blas_.destroy(blasHandle_);
-  if (dnnHandle_)
-    dnn_->destroy(dnnHandle_);
-}
+SamplerProgram::SamplerProgram(module::ModuleDesc desc, const Availability &gpus,
+                               const BlasAvailability &blas, const DnnAvailability &dnn)
+    : desc_(std::move(desc)), resources_(checked(desc_), gpus, blas, dnn) {}
+
+SamplerProgram::~SamplerProgram() = default;
 
 void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
                             const float *noise, float *out) {
@@ -109,55 +64,52 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
                 "sample indices must lie in [0, 2^32) (the noise stream's range)");
   const int64_t width = desc_.sampleNumel();
   const size_t stateBytes = static_cast<size_t>(count * width) * sizeof(float);
-  DeviceBuffer arena(context_, std::max<size_t>(count * desc_.arenaBytesPerSample, 256));
+  Context &context = resources_.context;
+  const CUstream stream = resources_.stream;
+  DeviceBuffer arena(context, std::max<size_t>(count * desc_.arenaBytesPerSample, 256));
   auto at = [&](int32_t value, int64_t step) {
-    return DeviceFrame{desc_, constants_, arena.pointer, count, step}.pointer(value);
+    return DeviceFrame{desc_, resources_.constants, arena.pointer, count, step}.pointer(value);
   };
   // The kernels' plans for this batch size and the scratch they share (they
   // run one after the other), made before the capture, which allows no
   // allocation.
-  size_t scratchBytes = 0;
-  for (const std::unique_ptr<DeviceOpKernel> &kernel : kernels_)
-    scratchBytes = std::max(scratchBytes, kernel->prepare(count, *launcher_));
-  DeviceBuffer scratch(context_, std::max<size_t>(scratchBytes, 256));
+  DeviceBuffer scratch(context, std::max<size_t>(resources_.prepare(count), 256));
 
   // The prior: the caller's, or the stream's at kPriorStep, as the CPU draws it.
   std::vector<float> prior(static_cast<size_t>(count * width));
   fillPrior(prior.data(), count, width, seed, firstSample, noise, desc_.priorScale);
   const CUdeviceptr state = at(desc_.state, 0);
-  context_.upload(state, prior.data(), stateBytes);
+  context.upload(state, prior.data(), stateBytes);
 
   // The whole loop as one CUDA graph: every step's launches recorded with
   // their step's scalars, replayed by one cuGraphLaunch, no host work or
   // synchronisation between steps.
-  context_.beginCapture(stream_);
-  CapturedGraph graph{context_};
+  context.beginCapture(stream);
+  CapturedGraph graph{context};
   try {
     for (int32_t extra : desc_.extraStates)
-      context_.copyAsync(at(extra, 0), state, stateBytes, stream_);
+      context.copyAsync(at(extra, 0), state, stateBytes, stream);
     for (int64_t step = 0; step < desc_.steps; ++step) {
-      const DeviceFrame frame{desc_,  constants_, arena.pointer, count,
-                              step,   seed,       firstSample,   scratch.pointer};
-      for (size_t i = 0; i < desc_.body.size(); ++i)
-        kernels_[i]->run({frame, desc_.body[i], *launcher_});
+      resources_.queueBody({desc_, resources_.constants, arena.pointer, count, step, seed,
+                            firstSample, scratch.pointer});
       if (CUdeviceptr next = at(desc_.nextState, step); next != state)
-        context_.copyAsync(state, next, stateBytes, stream_);
+        context.copyAsync(state, next, stateBytes, stream);
       for (size_t k = 0; k < desc_.extraStates.size(); ++k)
         if (CUdeviceptr carried = at(desc_.extraStates[k], step),
             yielded = at(desc_.nextExtraStates[k], step);
             carried != yielded)
-          context_.copyAsync(carried, yielded, stateBytes, stream_);
+          context.copyAsync(carried, yielded, stateBytes, stream);
     }
   } catch (...) {
-    graph.graph = context_.endCapture(stream_); // leave the stream usable
+    graph.graph = context.endCapture(stream); // leave the stream usable
     throw;
   }
-  graph.graph = context_.endCapture(stream_);
-  lastGraphNodes_ = context_.graphNodeCount(graph.graph);
-  graph.exec = context_.instantiate(graph.graph);
-  context_.launchGraph(graph.exec, stream_);
-  context_.synchronize(stream_);
-  context_.download(out, state, stateBytes);
+  graph.graph = context.endCapture(stream);
+  lastGraphNodes_ = context.graphNodeCount(graph.graph);
+  graph.exec = context.instantiate(graph.graph);
+  context.launchGraph(graph.exec, stream);
+  context.synchronize(stream);
+  context.download(out, state, stateBytes);
   for (int64_t e = 0; e < count * width; ++e)
     if (!std::isfinite(out[e]))
       throw Error(ErrorKind::Numeric,

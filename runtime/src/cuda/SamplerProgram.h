@@ -12,9 +12,9 @@
 // Convolutions are cuDNN calls; normalisation, attention, pooling, slices,
 // transposes, upsampling, broadcasting arithmetic and the sampler steps
 // generated kernels; concatenation 2-D copies. Not yet: the adaptive
-// integrators, channels-last values, reductions, time embeddings left in the
-// loop, and training; preparing a module that needs them throws, naming the
-// op.
+// integrators, channels-last values, reductions and time embeddings left in
+// the loop; preparing a module that needs them throws, naming the op.
+// Whole-batch runs (evaluations, training steps) are cuda::BatchProgram's.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_RUNTIME_CUDA_SAMPLERPROGRAM_H
@@ -24,9 +24,9 @@
 #include "cuda/CudaDriver.h"
 #include "cuda/Cudnn.h"
 #include "cuda/OpKernel.h"
+#include "cuda/ProgramResources.h"
 #include "tweedie/module/ModuleDesc.h"
 
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,7 +50,7 @@ public:
   SamplerProgram &operator=(const SamplerProgram &) = delete;
 
   const module::ModuleDesc &desc() const { return desc_; }
-  const Device &device() const { return context_.device(); }
+  const Device &device() const { return resources_.context.device(); }
 
   /// Samples [firstSample, firstSample + count) of `seed`'s stream into
   /// `out` (count x sampleNumel floats, host memory), from `noise` (the
@@ -62,19 +62,11 @@ public:
   size_t lastGraphNodes() const { return lastGraphNodes_; }
 
 private:
+  static const module::ModuleDesc &checked(const module::ModuleDesc &desc);
+
   module::ModuleDesc desc_;
-  Context context_;
-  const BlasApi &blas_;
-  BlasHandle blasHandle_ = nullptr;
-  const DnnApi *dnn_ = nullptr; // set when the module has convolutions
-  DnnHandle dnnHandle_ = nullptr;
-  CUmodule module_ = nullptr;
-  CUstream stream_ = nullptr;
+  ProgramResources resources_;
   size_t lastGraphNodes_ = 0;
-  std::vector<CUdeviceptr> constants_;
-  std::unique_ptr<Launcher> launcher_;
-  /// The registry's kernel of each op (cuda/OpKernel.h).
-  std::vector<std::unique_ptr<DeviceOpKernel>> kernels_;
 };
 
 } // namespace tweedie::cuda

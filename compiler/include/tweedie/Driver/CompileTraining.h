@@ -58,6 +58,15 @@ bool compileEvaluation(const std::string &input, const std::string &network,
                        const std::string &weights, module::ModuleDesc &result,
                        const char *tool = "tweedie-eval");
 
+/// compileEvaluation for the CUDA backend: plain (NCHW) values, the layer
+/// kernels' PTX in result.cudaKernels and, for the emulated driver of the
+/// tests, their host form (compiled for `cpu`) in `hostEmulatedKernels`
+/// when given.
+bool compileEvaluationForCuda(const std::string &input, const std::string &network,
+                              const std::string &weights, module::ModuleDesc &result,
+                              std::vector<std::byte> *hostEmulatedKernels = nullptr,
+                              const std::string &cpu = "native");
+
 } // namespace tweedie
 
 #endif

@@ -90,8 +90,7 @@ void concat(const DeviceOpArgs &args) {
   const int64_t total = args.outCount() / outer;
   int64_t offset = 0;
   for (size_t i = 0; i < args.op.operands.size(); ++i) {
-    const int64_t chunk =
-        args.frame.rows * args.frame.desc.values[args.op.operands[i]].numel() / outer;
+    const int64_t chunk = args.frame.count(args.op.operands[i]) / outer;
     args.launcher.context.copyRowsAsync(args.out() + offset * 4, total * 4, args.in(i),
                                         chunk * 4, chunk * 4, outer, args.launcher.stream);
     offset += chunk;

@@ -48,9 +48,16 @@ CUdeviceptr DeviceFrame::pointer(int32_t value) const {
   case ValueKind::TableRow:
     return constants[v.offset] + static_cast<CUdeviceptr>(step * v.numel() * 4);
   case ValueKind::Whole:
-    break;
+    if (!whole)
+      break;
+    return whole + static_cast<CUdeviceptr>(v.offset);
   }
-  throw std::invalid_argument("device 'cuda' does not run training values yet");
+  throw std::invalid_argument("a batch-free value outside a whole-batch run");
+}
+
+int64_t DeviceFrame::count(int32_t value) const {
+  const module::ValueDesc &v = desc.values[value];
+  return v.kind == ValueKind::Arena ? rows * v.numel() : v.numel();
 }
 
 std::vector<int64_t> DeviceFrame::fullShape(int32_t value) const {
