@@ -261,13 +261,13 @@ TEST(CudaSampler, ThePriorIsTheCallersWhenGiven) {
 // naming it, never half-run.
 TEST(CudaSampler, AModuleItCannotRunIsRefusedNamingWhy) {
   GpuOrEmulation gpus(mlp2dDdpm().hostEmulatedCudaKernels);
-  module::ModuleDesc withReduction = mlp2dDdpm().module;
-  withReduction.body[1].kind = module::OpKind::ReduceSum;
+  module::ModuleDesc withPadding = mlp2dDdpm().module;
+  withPadding.body[1].kind = module::OpKind::Pad; // no CUDA kernel yet
   try {
-    cuda::SamplerProgram program(withReduction, gpus.availability(), gpus.blas(), gpus.dnn());
-    ADD_FAILURE() << "a module with a reduce_sum was accepted";
+    cuda::SamplerProgram program(withPadding, gpus.availability(), gpus.blas(), gpus.dnn());
+    ADD_FAILURE() << "a module with a pad was accepted";
   } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("reduce_sum"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("pad"), std::string::npos) << e.what();
   }
   module::ModuleDesc channelsLast = mlp2dDdpm().module;
   channelsLast.values[channelsLast.body[1].result].channelsLast = true;

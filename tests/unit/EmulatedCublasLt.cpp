@@ -19,6 +19,7 @@ struct Layout {
 };
 struct Desc {
   int computeType, scaleType;
+  bool transposeA = false, transposeB = false;
 };
 
 BlasStatus create(BlasHandle *handle) {
@@ -43,6 +44,19 @@ BlasStatus descCreate(MatmulDesc *desc, int computeType, int scaleType) {
 
 BlasStatus descDestroy(MatmulDesc desc) {
   delete reinterpret_cast<Desc *>(desc);
+  return kSuccess;
+}
+
+BlasStatus descSetAttribute(MatmulDesc descHandle, int attribute, const void *value,
+                            size_t bytes) {
+  auto &desc = *reinterpret_cast<Desc *>(descHandle);
+  constexpr int kTransA = 3, kTransB = 4; // CUBLASLT_MATMUL_DESC_TRANS{A,B}
+  if ((attribute != kTransA && attribute != kTransB) || bytes != sizeof(int32_t))
+    return kNotSupported;
+  const int32_t op = *static_cast<const int32_t *>(value);
+  if (op != 0 && op != kOpTranspose)
+    return kNotSupported; // conjugates are not for real matrices
+  (attribute == kTransA ? desc.transposeA : desc.transposeB) = op == kOpTranspose;
   return kSuccess;
 }
 
@@ -73,9 +87,14 @@ BlasStatus matmul(BlasHandle, MatmulDesc descHandle, const void *alpha, const vo
   for (const Layout *l : {&la, &lb, &lc, &ld})
     if (l->type != kFloat32)
       return kNotSupported;
-  if (la.cols != lb.rows || la.rows != ld.rows || lb.cols != ld.cols || lc.rows != ld.rows ||
-      lc.cols != ld.cols)
+  // op(A) is m x k, op(B) k x n.
+  const uint64_t m = desc.transposeA ? la.cols : la.rows;
+  const uint64_t depth = desc.transposeA ? la.rows : la.cols;
+  const uint64_t bRows = desc.transposeB ? lb.cols : lb.rows;
+  const uint64_t n = desc.transposeB ? lb.rows : lb.cols;
+  if (depth != bRows || m != ld.rows || n != ld.cols || lc.rows != ld.rows || lc.cols != ld.cols)
     return kInvalidValue;
+  const bool ta = desc.transposeA, tb = desc.transposeB;
   // alpha and beta are read now, as cuBLASLt reads host scalars; the
   // product runs when the stream gets to it (or in the captured graph).
   const float s = *static_cast<const float *>(alpha), t = *static_cast<const float *>(beta);
@@ -86,8 +105,9 @@ BlasStatus matmul(BlasHandle, MatmulDesc descHandle, const void *alpha, const vo
     for (uint64_t j = 0; j < ld.cols; ++j)
       for (uint64_t i = 0; i < ld.rows; ++i) {
         float sum = 0.0f;
-        for (uint64_t k = 0; k < la.cols; ++k)
-          sum += pa[i + k * la.ld] * pb[k + j * lb.ld];
+        for (uint64_t k = 0; k < depth; ++k)
+          sum += (ta ? pa[k + i * la.ld] : pa[i + k * la.ld]) *
+                 (tb ? pb[j + k * lb.ld] : pb[k + j * lb.ld]);
         const float prior = t != 0.0f ? t * pc[i + j * lc.ld] : 0.0f;
         pd[i + j * ld.ld] = s * sum + prior;
       }
@@ -106,6 +126,7 @@ const BlasAvailability &emulatedCublasLt() {
     a.statusName = statusName;
     a.matmulDescCreate = descCreate;
     a.matmulDescDestroy = descDestroy;
+    a.matmulDescSetAttribute = descSetAttribute;
     a.layoutCreate = layoutCreate;
     a.layoutDestroy = layoutDestroy;
     a.matmul = matmul;

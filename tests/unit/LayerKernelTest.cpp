@@ -14,6 +14,7 @@
 #include "cuda/CudaDriver.h"
 #include "cuda/SamplerProgram.h"
 #include "tweedie/Activation.h"
+#include "tweedie/Noise.h"
 #include "tweedie/Reference/Kernels.h"
 #include "tweedie/Target/CPU/Kernels.h"
 #include "tweedie/Target/CUDA/HostEmulation.h"
@@ -56,7 +57,11 @@ constexpr double kAbsoluteTolerance = 1e-7;   // times max(1, |x|)
 std::vector<LayerKernel> allKernels() {
   std::vector<LayerKernel> kernels = {{Kind::GroupStats}, {Kind::Gather}, {Kind::Attention},
                                       {Kind::LangevinCorrector}, {Kind::MALAStep},
-                                      {Kind::Scale}, {Kind::AvgPool}};
+                                      {Kind::Scale}, {Kind::AvgPool}, {Kind::Interpolate},
+                                      {Kind::TimeEmbedding}, {Kind::ReduceSum}};
+  LayerKernel fourier{Kind::TimeEmbedding};
+  fourier.fourier = true;
+  kernels.push_back(fourier);
   for (auto binary : {LayerKernel::Binary::Add, LayerKernel::Binary::Mul}) {
     LayerKernel k{Kind::Broadcast};
     k.binary = binary;
@@ -391,6 +396,130 @@ TEST(LayerKernels, AModuleNeedsTheKernelsOfItsOps) {
 
 /// Every layer kernel as PTX for each of kCudaArchitectures, and their GPU
 /// form compiled for the host (the emulated driver's), once per process.
+/// Whether float `got` is `want` rounded to float or a neighbour of it.
+void expectWithinOneUlp(float got, double want, const std::string &what) {
+  const auto rounded = static_cast<float>(want);
+  const float ulp = std::nextafter(std::abs(rounded), INFINITY) - std::abs(rounded);
+  EXPECT_LE(std::abs(double(got) - double(rounded)), double(ulp)) << what << ": " << got
+                                                                  << " vs " << want;
+}
+
+using InterpolateFn = void (*)(Buffer *, Buffer *, MemRef1D<double> *, int64_t, int64_t);
+
+// A training step's noise level at a uniform draw is Noise.h's tableAt in
+// float64 (the CPU's): both readings, the ends, draws outside [0, 1] clamped,
+// and a one-entry table.
+TEST(LayerKernels, InterpolateReadsTheTableAsTheCpuDoes) {
+  SKIP_WITHOUT_V3();
+  auto interpolate = kernel<InterpolateFn>({Kind::Interpolate});
+  ASSERT_NE(interpolate, nullptr);
+  std::vector<double> table;
+  for (int k = 0; k < 7; ++k)
+    table.push_back(0.01 * std::pow(5000.0, k / 6.0)); // geometric sigmas 0.01 .. 50
+  std::vector<float> u = {-0.5f, 0.0f, 1e-7f, 0.1f, 1.0f / 6, 0.5f, 0.74f, 0.999f, 1.0f, 1.5f};
+  for (int i = 0; i < 200; ++i)
+    u.push_back(static_cast<float>((i + 0.5) / 200.0));
+  for (const std::vector<double> &levels : {table, std::vector<double>{0.3}}) {
+    std::vector<double> t = levels;
+    MemRef1D<double> tb(t);
+    for (int64_t discrete : {0, 1}) {
+      std::vector<float> out(u.size(), -1.0f);
+      Buffer ob(out), ub(u);
+      interpolate(&ob, &ub, &tb, std::ssize(t), discrete);
+      for (size_t i = 0; i < u.size(); ++i)
+        expectWithinOneUlp(out[i], tableAt(t.data(), t.size(), u[i], discrete != 0),
+                           "u = " + std::to_string(u[i]) + (discrete ? " discrete" : ""));
+    }
+  }
+}
+
+using TimeEmbeddingFn = void (*)(Buffer *, Buffer *, MemRef1D<double> *, int64_t);
+using FourierEmbeddingFn = void (*)(Buffer *, Buffer *, Buffer *, int64_t);
+
+// Sinusoidal and Fourier time embeddings, angles up to 1000 radians, against
+// float64 std::sin and std::cos (what the CPU backend rounds): the kernel
+// reduces the angle in turns in float64 and evaluates the noise's
+// cosSinTurns. Within an ulp.
+TEST(LayerKernels, TimeEmbeddingsMatchTheCpusSinesAndCosines) {
+  SKIP_WITHOUT_V3();
+  LayerKernel fourier{Kind::TimeEmbedding};
+  fourier.fourier = true;
+  auto sinusoidal = kernel<TimeEmbeddingFn>({Kind::TimeEmbedding});
+  auto features = kernel<FourierEmbeddingFn>(fourier);
+  ASSERT_TRUE(sinusoidal && features);
+  const int64_t dim = 64, half = dim / 2;
+  const double maxPeriod = 10000.0;
+  std::vector<float> t = {0.0f, 1e-4f, 0.5f, 1.0f, 3.14159f, 17.0f, 250.5f, 999.0f, 1000.0f};
+  const auto rows = static_cast<int64_t>(t.size());
+  std::vector<double> turns(half);
+  for (int64_t k = 0; k < half; ++k) // what the CUDA kernel uploads
+    turns[k] = std::exp(-std::log(maxPeriod) * double(k) / double(half)) / (2 * M_PI);
+  std::vector<float> got(rows * dim);
+  Buffer gb(got), tb(t);
+  MemRef1D<double> fb(turns);
+  sinusoidal(&gb, &tb, &fb, dim);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < dim; ++i) {
+      const double angle = t[r] * std::exp(-std::log(maxPeriod) * double(i % half) / double(half));
+      expectWithinOneUlp(got[r * dim + i], i < half ? std::sin(angle) : std::cos(angle),
+                         "sinusoidal t = " + std::to_string(t[r]) + " k = " + std::to_string(i));
+    }
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 16.0f);
+  std::vector<float> frequencies(half);
+  for (float &f : frequencies)
+    f = normal(rng);
+  std::vector<float> u = {0.0f, 0.001f, 0.37f, 0.5f, 0.999f, 1.0f, 7.5f};
+  const auto fourierRows = static_cast<int64_t>(u.size());
+  std::vector<float> fgot(fourierRows * dim);
+  Buffer fg(fgot), ub(u), freq(frequencies);
+  features(&fg, &ub, &freq, dim);
+  for (int64_t r = 0; r < fourierRows; ++r)
+    for (int64_t i = 0; i < dim; ++i) {
+      const double angle = 2.0 * M_PI * double(u[r]) * double(frequencies[i % half]);
+      expectWithinOneUlp(fgot[r * dim + i], i < half ? std::sin(angle) : std::cos(angle),
+                         "fourier t = " + std::to_string(u[r]) + " k = " + std::to_string(i));
+    }
+}
+
+using ReduceSumFn = void (*)(Buffer *, Buffer *, int64_t, int64_t, int64_t, int64_t, int64_t,
+                            int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                            int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                            int64_t, int64_t, int64_t, int64_t, int64_t);
+
+// Sums over the batch and an inner axis of [3, 4, 5] (a bias gradient's
+// shape of reduction), against float64 loops: the kernel accumulates in
+// float64, so its sum is the exact one rounded (to within an ulp).
+TEST(LayerKernels, ReduceSumSumsTheNamedAxesInFloat64) {
+  SKIP_WITHOUT_V3();
+  auto reduce = kernel<ReduceSumFn>({Kind::ReduceSum});
+  ASSERT_NE(reduce, nullptr);
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(3 * 4 * 5);
+  for (float &v : x)
+    v = normal(rng);
+  std::vector<float> out(4, -1.0f);
+  Buffer ob(out), xb(x);
+  // kept sizes [1, 4, 1] with strides [20, 5, 1]; reduced sizes [3, 1, 5]
+  reduce(&ob, &xb, 1, 1, 1, 1, 4, 1, 0, 0, 0, 20, 5, 1, 1, 1, 1, 3, 1, 5, 0, 0, 0, 20, 5, 1);
+  for (int c = 0; c < 4; ++c) {
+    double sum = 0;
+    for (int b = 0; b < 3; ++b)
+      for (int i = 0; i < 5; ++i)
+        sum += x[(b * 4 + c) * 5 + i];
+    expectWithinOneUlp(out[c], sum, "channel " + std::to_string(c));
+  }
+  // Over everything: one output.
+  std::vector<float> total(1, -1.0f);
+  Buffer tb(total);
+  reduce(&tb, &xb, 1, 1, 1, 1, 1, 1, 0, 0, 0, 20, 5, 1, 1, 1, 1, 3, 4, 5, 0, 0, 0, 20, 5, 1);
+  double all = 0;
+  for (float v : x)
+    all += v;
+  expectWithinOneUlp(total[0], all, "the whole tensor");
+}
+
 struct LayerKernelsForCuda {
   std::vector<module::CudaKernelsDesc> ptx;
   std::vector<std::byte> host;

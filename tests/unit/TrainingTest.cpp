@@ -376,6 +376,16 @@ TEST(CompiledStep, RejectsADescriptionItCannotRun) {
   ASSERT_NE(withOperands, broken.body.end());
   withOperands->operands[0] = 100000;
   EXPECT_THROW(BatchExecutor(broken, 8), io::FormatError);
+  // A noise-level table that is empty or not finite (the kernels index it).
+  broken = compiled.step;
+  auto table = std::find_if(broken.body.begin(), broken.body.end(), [](const module::OpDesc &op) {
+    return op.kind == module::OpKind::Interpolate;
+  });
+  ASSERT_NE(table, broken.body.end());
+  table->floats.clear();
+  EXPECT_THROW(BatchExecutor(broken, 8), io::FormatError);
+  table->floats = {0.1, std::nan(""), 1.0};
+  EXPECT_THROW(BatchExecutor(broken, 8), io::FormatError);
   // An op the CPU backend cannot run on whole batches.
   broken = compiled.step;
   broken.body.front().kind = module::OpKind::AffineStep;

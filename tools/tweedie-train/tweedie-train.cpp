@@ -45,6 +45,7 @@ struct Options {
   int64_t checkpointEvery = 0;
   bool progress = true;
   bool profile = false;
+  std::string device = "cpu";
 };
 
 /// The steady steps' time per op kind (the first step builds the primitives).
@@ -92,6 +93,8 @@ int run(const Options &o) {
       if (!path.empty())
         io::checkWritable(path, flag);
   Options options = o;
+  const bool cuda = o.device == "cuda";
+  options.compile.cudaKernels = cuda;
   options.compile.lognormal = o.objective == "edm";
   options.compile.probes = o.objective == "sliced" ? o.probes : 0;
   options.compile.gaussianProbes = o.probe == "gaussian";
@@ -111,7 +114,8 @@ int run(const Options &o) {
                                             compiled.network,
                                             fmt::join(compiled.step.sampleShape, ", ")));
 
-  BatchExecutor step(std::move(compiled.step), o.batch);
+  BatchExecutor step(std::move(compiled.step), o.batch,
+                     cuda ? BatchDevice::Cuda : BatchDevice::Cpu);
   if (step.numClasses() > 0 && step.numClasses() != data.numClasses)
     throw std::invalid_argument(
         data.numClasses ? fmt::format("--data {} has {} classes, but @{} has {} logits", o.data,
@@ -305,8 +309,17 @@ int main(int argc, char **argv) {
   tools::addLayoutOption(app, o.compile.layout);
   app.add_flag("--profile", o.profile,
                "After training, print where the steps after the first spent their time, per "
-               "op kind");
+               "op kind (CPU only)");
+  app.add_option("--device", o.device,
+                 "Where the training step runs: cpu, or cuda (the first NVIDIA GPU; the "
+                 "optimiser stays on the host, so checkpoints are the same either way)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (o.profile && o.device != "cpu") {
+    fmt::print(stderr, "tweedie-train: --profile times the CPU backend's ops only\n");
+    return 2;
+  }
   o.progress = !quiet;
   o.compile.syntheticSeed = o.seed;
   if (o.compile.compileTo.empty() && o.output.empty()) {

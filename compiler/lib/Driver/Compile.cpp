@@ -61,6 +61,22 @@ std::optional<reference::ParamProvider> loadParams(const std::string &weights,
       std::make_shared<const io::SafeTensorsFile>(std::move(*file)), weights);
 }
 
+bool emitCudaKernels(ModuleOp module, module::ModuleDesc &desc,
+                     std::vector<std::byte> *hostEmulated, const std::string &cpu,
+                     std::string &error) {
+  const std::vector<module::LayerKernel> layerKernels = module::layerKernelsOf(desc);
+  if (!emitKernelPtx(module, layerKernels, desc.cudaKernels, error)) {
+    error = "PTX: " + error;
+    return false;
+  }
+  if (hostEmulated && !emitHostEmulatedKernels(module, layerKernels, resolveTargetCpu(cpu),
+                                               *hostEmulated, error)) {
+    error = "host-emulated CUDA kernels: " + error;
+    return false;
+  }
+  return true;
+}
+
 namespace {
 
 /// The function holding the sampler (the one sampler.solve or
@@ -184,15 +200,11 @@ bool compileSampler(const CompileOptions &options, CompileResult &result) {
   result.module.prediction = info.prediction;
 
   if (stopsAt("ptx") || options.cudaKernels) {
-    const std::vector<module::LayerKernel> layerKernels = module::layerKernelsOf(result.module);
-    if (!emitKernelPtx(*module, layerKernels, result.module.cudaKernels, error)) {
-      llvm::errs() << "tweedie-compile: PTX: " << error << "\n";
-      return false;
-    }
-    if (options.hostEmulatedCudaKernels &&
-        !emitHostEmulatedKernels(*module, layerKernels, resolveTargetCpu(options.cpu),
-                                 result.hostEmulatedCudaKernels, error)) {
-      llvm::errs() << "tweedie-compile: host-emulated CUDA kernels: " << error << "\n";
+    if (!emitCudaKernels(*module, result.module,
+                         options.hostEmulatedCudaKernels ? &result.hostEmulatedCudaKernels
+                                                         : nullptr,
+                         options.cpu, error)) {
+      llvm::errs() << "tweedie-compile: " << error << "\n";
       return false;
     }
     if (stopsAt("ptx")) {

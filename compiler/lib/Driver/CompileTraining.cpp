@@ -12,9 +12,6 @@
 #include "tweedie/InitAll.h"
 #include "tweedie/Target/CPU/Kernels.h"
 #include "tweedie/Target/CPU/ModuleBuilder.h"
-#include "tweedie/Target/CUDA/HostEmulation.h"
-#include "tweedie/Target/CUDA/Ptx.h"
-#include "tweedie/module/DeviceKernels.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/Diagnostics.h"
@@ -219,9 +216,20 @@ bool compileTraining(const TrainingCompileOptions &options, TrainingCompileResul
     return false;
   auto step = module->lookupSymbol<func::FuncOp>(std::string(kLossName) + "_grad");
   FailureOr<module::ModuleDesc> desc = buildTrainingDesc(
-      step, std::move(*params), storesChannelsLast(options.layout, resolveTargetCpu("native")));
+      step, std::move(*params),
+      storesChannelsLast(options.layout, resolveTargetCpu("native"), options.cudaKernels));
   if (failed(desc))
     return false;
+  if (options.cudaKernels) {
+    std::string error;
+    if (!emitCudaKernels(*module, *desc,
+                         options.hostEmulatedCudaKernels ? &result.hostEmulatedCudaKernels
+                                                         : nullptr,
+                         options.cpu, error)) {
+      llvm::errs() << kTool << ": " << error << "\n";
+      return false;
+    }
+  }
   result.step = std::move(*desc);
   result.step.network = result.network;
   result.step.schedule = result.schedule;
@@ -287,13 +295,9 @@ bool compileEvaluationForCuda(const std::string &input, const std::string &netwo
   return buildEvaluation(
       input, network, weights, /*channelsLast=*/false, result, "tweedie-eval",
       [&](ModuleOp module, module::ModuleDesc &desc) {
-        const std::vector<module::LayerKernel> layerKernels = module::layerKernelsOf(desc);
         std::string error;
-        if (!emitKernelPtx(module, layerKernels, desc.cudaKernels, error) ||
-            (hostEmulatedKernels &&
-             !emitHostEmulatedKernels(module, layerKernels, resolveTargetCpu(cpu),
-                                      *hostEmulatedKernels, error))) {
-          llvm::errs() << "tweedie-eval: CUDA kernels: " << error << "\n";
+        if (!emitCudaKernels(module, desc, hostEmulatedKernels, cpu, error)) {
+          llvm::errs() << "tweedie-eval: " << error << "\n";
           return false;
         }
         return true;

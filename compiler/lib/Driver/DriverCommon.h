@@ -3,14 +3,17 @@
 #define TWEEDIE_DRIVER_DRIVERCOMMON_H
 
 #include "tweedie/Reference/Interpreter.h"
+#include "tweedie/module/ModuleDesc.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tweedie {
 
@@ -36,6 +39,14 @@ mlir::OwningOpRef<mlir::ModuleOp> parseInput(const std::string &path,
 /// empty; nullopt after printing why the file cannot be read.
 std::optional<reference::ParamProvider> loadParams(const std::string &weights,
                                                    uint64_t syntheticSeed, const char *tool);
+
+/// The layer kernels of `desc` with `module`'s generated kernels as PTX in
+/// desc.cudaKernels and, when `hostEmulated` is given, their host form
+/// compiled for `cpu` (for the tests' emulated driver). False with `error`
+/// ("PTX: ..." or "host-emulated CUDA kernels: ...") on failure.
+bool emitCudaKernels(mlir::ModuleOp module, module::ModuleDesc &desc,
+                     std::vector<std::byte> *hostEmulated, const std::string &cpu,
+                     std::string &error);
 
 } // namespace tweedie
 

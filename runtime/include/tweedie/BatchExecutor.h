@@ -10,7 +10,10 @@
 //
 // The description comes from the compiler in memory (compileTraining,
 // compileEvaluation); it is verified (module::verifyModule) before anything
-// runs.
+// runs. It runs on the CPU backend or, for a description compiled with the
+// CUDA kernels (TrainingCompileOptions::cudaKernels), on the first NVIDIA
+// GPU (cuda::BatchProgram): the weights stay here either way, so the same
+// optimiser and checkpoints serve both.
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_BATCHEXECUTOR_H
@@ -26,12 +29,16 @@
 
 namespace tweedie {
 
+enum class BatchDevice { Cpu, Cuda };
+
 class BatchExecutor {
 public:
   /// Throws io::FormatError when `desc` is not a consistent training step or
-  /// evaluation, std::invalid_argument for a batch below 1 or an op the CPU
-  /// backend cannot run on whole batches.
-  BatchExecutor(module::ModuleDesc desc, int64_t batch);
+  /// evaluation, std::invalid_argument for a batch below 1 or an op the
+  /// device's backend cannot run on whole batches (naming it), and for Cuda
+  /// std::runtime_error when there is no GPU ("device 'cuda' is not
+  /// available: ...") or a library fails.
+  BatchExecutor(module::ModuleDesc desc, int64_t batch, BatchDevice device = BatchDevice::Cpu);
   ~BatchExecutor();
   BatchExecutor(BatchExecutor &&) noexcept;
   BatchExecutor &operator=(BatchExecutor &&) noexcept;
@@ -71,11 +78,13 @@ public:
     int64_t runs = 0;           ///< steps or evaluations covered
   };
   /// Starts (or restarts) timing each op; a call pays two clock reads per op.
+  /// On Cuda the ops run asynchronously and are not timed: the profile stays
+  /// empty.
   void enableProfile();
   Profile profile() const;
 
 private:
-  struct Impl; // the CPU backend's frame and kernels (runtime/src/cpu)
+  struct Impl; // the CPU backend's frame and kernels (runtime/src/cpu), or the GPU's program
   std::unique_ptr<Impl> impl_;
 };
 

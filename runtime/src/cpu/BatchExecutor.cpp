@@ -3,13 +3,16 @@
 // Per-example values live in a [batch x arena] buffer, batch-free values
 // (weight gradients, the loss) in a buffer of their own, and the trainable
 // constants are read where they are: the kernel registry's whole-batch
-// kernels (cpu/OpKernel.h) run the body once per call.
+// kernels (cpu/OpKernel.h) run the body once per call. On Cuda every call
+// goes to the GPU's whole-batch driver instead (cuda/BatchProgram.h), which
+// holds the description and its weights.
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/BatchExecutor.h"
 #include "cpu/CpuContext.h"
 #include "cpu/OpKernel.h"
 #include "cpu/OpProfile.h"
+#include "cuda/BatchProgram.h"
 #include "tweedie/Error.h"
 
 #include <algorithm>
@@ -30,6 +33,10 @@ struct BatchExecutor::Impl {
   std::vector<std::unique_ptr<cpu::OpKernel>> kernels;
   std::optional<cpu::OpProfile> profile; ///< set by enableProfile()
   int64_t reordersAtStart = 0;
+  std::unique_ptr<cuda::BatchProgram> gpu; ///< Cuda: runs everything, holds `desc`
+
+  /// The description with the weights the next call reads.
+  module::ModuleDesc &current() { return gpu ? gpu->desc() : desc; }
 
   /// The frame of one call: noise keyed by (seed, row, step).
   cpu::Frame frame(uint64_t seed, int64_t step) {
@@ -40,10 +47,8 @@ struct BatchExecutor::Impl {
   void load(const float *data, const float *labels) {
     const int64_t width = desc.sampleNumel();
     std::memcpy(pointer(desc.state), data, static_cast<size_t>(batch * width) * sizeof(float));
+    module::checkBatchLabels(desc, labels);
     const int32_t l = desc.training->labels;
-    if ((l >= 0) != (labels != nullptr))
-      throw std::invalid_argument(l >= 0 ? "this step trains a classifier: it needs labels"
-                                         : "this step takes no labels");
     if (labels)
       std::memcpy(pointer(l), labels,
                   static_cast<size_t>(batch * desc.values[l].numel()) * sizeof(float));
@@ -68,20 +73,20 @@ struct BatchExecutor::Impl {
   }
 };
 
-namespace {
-[[noreturn]] void invalid(const std::string &what) {
-  throw std::invalid_argument("invalid training step: " + what);
-}
-} // namespace
-
-BatchExecutor::BatchExecutor(module::ModuleDesc desc, int64_t batch)
-    : impl_(new Impl{std::move(desc), batch}) {
+BatchExecutor::BatchExecutor(module::ModuleDesc desc, int64_t batch, BatchDevice device)
+    : impl_(new Impl{device == BatchDevice::Cpu ? std::move(desc) : module::ModuleDesc{},
+                     batch}) {
   Impl &s = *impl_;
-  if (!s.desc.training)
-    invalid("the module is a sampler, not a training step");
-  if (s.batch < 1)
-    invalid("batch size " + std::to_string(s.batch) + " is not positive");
-  module::verifyModule(s.desc, "training step");
+  if (device == BatchDevice::Cuda) {
+    const cuda::Availability &gpus = cuda::availability();
+    if (gpus.devices.empty())
+      throw std::runtime_error("device 'cuda' is not available: " + gpus.why);
+    s.gpu = std::make_unique<cuda::BatchProgram>(std::move(desc), batch, gpus,
+                                                 cuda::blasAvailability(),
+                                                 cuda::dnnAvailability());
+    return;
+  }
+  module::verifyBatchModule(s.desc, s.batch);
   for (const module::OpDesc &op : s.desc.body)
     s.kernels.push_back(
         cpu::prepareKernel({s.desc, op, cpu::Driver::WholeBatch, s.context, s.batch}));
@@ -95,34 +100,44 @@ BatchExecutor &BatchExecutor::operator=(BatchExecutor &&) noexcept = default;
 
 int64_t BatchExecutor::batch() const { return impl_->batch; }
 
-size_t BatchExecutor::numParameters() const { return impl_->desc.training->parameters.size(); }
+size_t BatchExecutor::numParameters() const {
+  return impl_->current().training->parameters.size();
+}
 
 const std::string &BatchExecutor::parameterName(size_t k) const {
-  return impl_->desc.constants[impl_->desc.training->parameters[k]].name;
+  const module::ModuleDesc &d = impl_->current();
+  return d.constants[d.training->parameters[k]].name;
 }
 
 const std::vector<int64_t> &BatchExecutor::parameterShape(size_t k) const {
-  return impl_->desc.constants[impl_->desc.training->parameters[k]].shape;
+  const module::ModuleDesc &d = impl_->current();
+  return d.constants[d.training->parameters[k]].shape;
 }
 
 std::span<float> BatchExecutor::parameter(size_t k) {
-  return impl_->desc.constants[impl_->desc.training->parameters[k]].data;
+  module::ModuleDesc &d = impl_->current();
+  return d.constants[d.training->parameters[k]].data;
 }
 
 std::span<const float> BatchExecutor::gradient(size_t k) const {
+  if (impl_->gpu)
+    return impl_->gpu->gradient(k);
   const int32_t v = impl_->desc.training->gradients[k];
   return {impl_->pointer(v), static_cast<size_t>(impl_->desc.values[v].numel())};
 }
 
 int64_t BatchExecutor::numClasses() const {
-  const int32_t l = impl_->desc.training->labels;
-  return l >= 0 ? impl_->desc.values[l].numel() : 0;
+  const module::ModuleDesc &d = impl_->current();
+  const int32_t l = d.training->labels;
+  return l >= 0 ? d.values[l].numel() : 0;
 }
 
 std::span<const float> BatchExecutor::evaluate(const float *data) {
   Impl &s = *impl_;
-  if (s.desc.training->output < 0)
+  if (s.current().training->output < 0)
     throw std::invalid_argument("this is a training step, not an evaluation");
+  if (s.gpu)
+    return s.gpu->evaluate(data);
   s.load(data, nullptr);
   s.runBody(0, 0);
   const int32_t out = s.desc.training->output;
@@ -130,14 +145,17 @@ std::span<const float> BatchExecutor::evaluate(const float *data) {
 }
 
 std::vector<int64_t> BatchExecutor::outputShape() const {
-  const int32_t out = impl_->desc.training->output;
-  return out >= 0 ? impl_->desc.values[out].shape : std::vector<int64_t>{};
+  const module::ModuleDesc &d = impl_->current();
+  const int32_t out = d.training->output;
+  return out >= 0 ? d.values[out].shape : std::vector<int64_t>{};
 }
 
 double BatchExecutor::run(const float *data, uint64_t seed, int64_t step, const float *labels) {
   Impl &s = *impl_;
-  if (s.desc.training->loss < 0)
+  if (s.current().training->loss < 0)
     throw std::invalid_argument("this is an evaluation, not a training step");
+  if (s.gpu)
+    return s.gpu->run(data, seed, step, labels);
   s.load(data, labels);
   s.runBody(seed, step);
   const double loss = *s.pointer(s.desc.training->loss);
@@ -150,6 +168,8 @@ double BatchExecutor::run(const float *data, uint64_t seed, int64_t step, const 
 }
 
 void BatchExecutor::enableProfile() {
+  if (impl_->gpu)
+    return;
   impl_->profile.emplace();
   impl_->reordersAtStart = impl_->context.reorders;
 }

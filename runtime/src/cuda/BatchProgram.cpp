@@ -10,11 +10,7 @@
 namespace tweedie::cuda {
 
 const module::ModuleDesc &BatchProgram::checked(const module::ModuleDesc &desc, int64_t batch) {
-  if (!desc.training)
-    throw std::invalid_argument("the module is a sampler, not a training step or evaluation");
-  if (batch < 1)
-    throw std::invalid_argument("batch size " + std::to_string(batch) + " is not positive");
-  module::verifyModule(desc, "training step");
+  module::verifyBatchModule(desc, batch);
   return desc;
 }
 
@@ -28,28 +24,29 @@ BatchProgram::BatchProgram(module::ModuleDesc desc, int64_t batch, const Availab
 
 BatchProgram::~BatchProgram() = default;
 
+DeviceFrame BatchProgram::frame(uint64_t seed, int64_t step) const {
+  return DeviceFrame{desc_, resources_.constants, arena_.pointer, batch_, step,
+                     seed,  0,                    scratch_.pointer, whole_.pointer};
+}
+
 void BatchProgram::runBody(const float *data, const float *labels, uint64_t seed,
                            int64_t step) {
+  module::checkBatchLabels(desc_, labels);
   const int32_t l = desc_.training->labels;
-  if ((l >= 0) != (labels != nullptr))
-    throw std::invalid_argument(l >= 0 ? "this step trains a classifier: it needs labels"
-                                       : "this step takes no labels");
-  const DeviceFrame frame{desc_, resources_.constants, arena_.pointer, batch_, step,
-                          seed,  0,                    scratch_.pointer, whole_.pointer};
+  const DeviceFrame f = frame(seed, step);
   Context &context = resources_.context;
-  context.upload(frame.pointer(desc_.state), data,
-                 static_cast<size_t>(frame.count(desc_.state)) * sizeof(float));
+  context.upload(f.pointer(desc_.state), data,
+                 static_cast<size_t>(f.count(desc_.state)) * sizeof(float));
   if (labels)
-    context.upload(frame.pointer(l), labels, static_cast<size_t>(frame.count(l)) * sizeof(float));
-  resources_.queueBody(frame);
+    context.upload(f.pointer(l), labels, static_cast<size_t>(f.count(l)) * sizeof(float));
+  resources_.queueBody(f);
   context.synchronize(resources_.stream);
 }
 
 void BatchProgram::download(int32_t value, std::vector<float> &to) {
-  const DeviceFrame frame{desc_, resources_.constants, arena_.pointer, batch_, 0,
-                          0,     0,                    scratch_.pointer, whole_.pointer};
-  to.resize(static_cast<size_t>(frame.count(value)));
-  resources_.context.download(to.data(), frame.pointer(value), to.size() * sizeof(float));
+  const DeviceFrame f = frame(0, 0);
+  to.resize(static_cast<size_t>(f.count(value)));
+  resources_.context.download(to.data(), f.pointer(value), to.size() * sizeof(float));
 }
 
 double BatchProgram::run(const float *data, uint64_t seed, int64_t step, const float *labels) {

@@ -17,7 +17,6 @@
 #include "cuda/ProgramResources.h"
 #include "tweedie/module/ModuleDesc.h"
 
-#include <memory>
 #include <span>
 #include <vector>
 
@@ -51,6 +50,8 @@ public:
 
 private:
   static const module::ModuleDesc &checked(const module::ModuleDesc &desc, int64_t batch);
+  /// Where this program's values lie in a call keyed by (seed, step).
+  DeviceFrame frame(uint64_t seed, int64_t step) const;
   /// Uploads the batch, queues the body, waits for it.
   void runBody(const float *data, const float *labels, uint64_t seed, int64_t step);
   void download(int32_t value, std::vector<float> &to);

@@ -24,6 +24,8 @@ BlasAvailability probe() {
                    resolve(library, "cublasLtGetStatusName", api.statusName) &&
                    resolve(library, "cublasLtMatmulDescCreate", api.matmulDescCreate) &&
                    resolve(library, "cublasLtMatmulDescDestroy", api.matmulDescDestroy) &&
+                   resolve(library, "cublasLtMatmulDescSetAttribute",
+                           api.matmulDescSetAttribute) &&
                    resolve(library, "cublasLtMatrixLayoutCreate", api.layoutCreate) &&
                    resolve(library, "cublasLtMatrixLayoutDestroy", api.layoutDestroy) &&
                    resolve(library, "cublasLtMatmul", api.matmul);
@@ -49,17 +51,27 @@ const BlasAvailability &blasAvailability() {
   return probed;
 }
 
-Gemm::Gemm(const BlasApi &api, BlasHandle handle, int64_t rows, int64_t in, int64_t out)
+Gemm::Gemm(const BlasApi &api, BlasHandle handle, int64_t rows, int64_t in, int64_t out,
+           bool transposeX)
     : api_(api), handle_(handle) {
   check(api_, api_.matmulDescCreate(&desc_, kComputeFloat32, kFloat32),
         "cublasLtMatmulDescCreate");
   // Column-major views: w^T is out x in (ld out), x^T in x rows (ld in),
-  // y^T out x rows (ld out).
+  // y^T out x rows (ld out). A stored x^T [in, rows] is x (rows x in, ld
+  // rows) to cuBLASLt, which transposes it back.
   auto layout = [&](MatrixLayout &l, int64_t r, int64_t c) {
     check(api_, api_.layoutCreate(&l, kFloat32, r, c, r), "cublasLtMatrixLayoutCreate");
   };
   layout(w_, out, in);
-  layout(x_, in, rows);
+  if (transposeX) {
+    check(api_,
+          api_.matmulDescSetAttribute(desc_, kMatmulDescTransB, &kOpTranspose,
+                                      sizeof(kOpTranspose)),
+          "cublasLtMatmulDescSetAttribute(TRANSB)");
+    layout(x_, rows, in);
+  } else {
+    layout(x_, in, rows);
+  }
   layout(y_, out, rows);
 }
 

@@ -25,6 +25,8 @@ using MatrixLayout = struct cublasLtMatrixLayoutOpaque_t *;
 /// cuBLASLt's enumerators Tweedie uses (cublas_api.h, library_types.h).
 inline constexpr int kComputeFloat32 = 68; // CUBLAS_COMPUTE_32F: no TF32
 inline constexpr int kFloat32 = 0;         // CUDA_R_32F
+inline constexpr int kMatmulDescTransB = 4; // CUBLASLT_MATMUL_DESC_TRANSB (int32)
+inline constexpr int32_t kOpTranspose = 1;  // CUBLAS_OP_T
 
 /// The entry points Tweedie calls (null until loaded).
 struct BlasApi {
@@ -33,6 +35,8 @@ struct BlasApi {
   const char *(*statusName)(BlasStatus) = nullptr;
   BlasStatus (*matmulDescCreate)(MatmulDesc *, int computeType, int scaleType) = nullptr;
   BlasStatus (*matmulDescDestroy)(MatmulDesc) = nullptr;
+  BlasStatus (*matmulDescSetAttribute)(MatmulDesc, int attribute, const void *value,
+                                       size_t bytes) = nullptr;
   BlasStatus (*layoutCreate)(MatrixLayout *, int type, uint64_t rows, uint64_t cols,
                              int64_t ld) = nullptr;
   BlasStatus (*layoutDestroy)(MatrixLayout) = nullptr;
@@ -56,11 +60,15 @@ void check(const BlasApi &api, BlasStatus status, const char *what);
 
 /// y [rows, out] = x [rows, in] w [in, out], all row-major float32, float32
 /// accumulation (TF32 off). Row-major matrices are column-major transposes,
-/// so cuBLASLt computes y^T = w^T x^T with no transposition flags.
+/// so cuBLASLt computes y^T = w^T x^T with no transposition flags; with
+/// `transposeX`, x is stored as x^T [in, rows] (a weight's gradient: the
+/// batch's inputs transposed times its output cotangents) and B is marked
+/// transposed.
 class Gemm {
 public:
   /// In `handle`'s library context (cublasLtCreate), which outlives this.
-  Gemm(const BlasApi &api, BlasHandle handle, int64_t rows, int64_t in, int64_t out);
+  Gemm(const BlasApi &api, BlasHandle handle, int64_t rows, int64_t in, int64_t out,
+       bool transposeX = false);
   ~Gemm();
   Gemm(const Gemm &) = delete;
   Gemm &operator=(const Gemm &) = delete;

@@ -170,6 +170,16 @@ private:
   std::vector<CUmodule> modules_;
 };
 
+/// A device allocation freed when this goes out of scope.
+struct DeviceBuffer {
+  Context &context;
+  CUdeviceptr pointer;
+  DeviceBuffer(Context &c, size_t bytes) : context(c), pointer(c.allocate(bytes)) {}
+  ~DeviceBuffer() { context.free(pointer); }
+  DeviceBuffer(const DeviceBuffer &) = delete;
+  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
+};
+
 } // namespace tweedie::cuda
 
 #endif

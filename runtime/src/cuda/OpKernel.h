@@ -18,6 +18,7 @@
 #include "cuda/Cudnn.h"
 #include "tweedie/module/ModuleDesc.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -122,6 +123,29 @@ template <typename Fn> std::unique_ptr<DeviceOpKernel> deviceKernelOf(Fn fn) {
     Fn fn;
   };
   return std::make_unique<Stateless>(std::move(fn));
+}
+
+/// A kernel reading a float64 table of its op's (noise levels, frequencies):
+/// uploaded once, at the first prepare (outside any capture), and freed with
+/// the kernel; fn(args, the table's device address).
+template <typename Fn>
+std::unique_ptr<DeviceOpKernel> tableKernelOf(std::vector<double> table, Fn fn) {
+  struct WithTable final : DeviceOpKernel {
+    WithTable(std::vector<double> t, Fn f) : table(std::move(t)), fn(std::move(f)) {}
+    size_t prepare(int64_t, Launcher &l) override {
+      if (!device) {
+        const size_t bytes = table.size() * sizeof(double);
+        device = std::make_unique<DeviceBuffer>(l.context, std::max<size_t>(bytes, 8));
+        l.context.upload(device->pointer, table.data(), bytes);
+      }
+      return 0;
+    }
+    void run(const DeviceOpArgs &args) override { fn(args, device->pointer); }
+    std::vector<double> table;
+    Fn fn;
+    std::unique_ptr<DeviceBuffer> device;
+  };
+  return std::make_unique<WithTable>(std::move(table), std::move(fn));
 }
 
 /// The kernel groups (cuda/kernels/*.cpp): null when the kind is not theirs.

@@ -22,16 +22,6 @@
 
 namespace tweedie::cuda {
 
-/// A device allocation freed when this goes out of scope.
-struct DeviceBuffer {
-  Context &context;
-  CUdeviceptr pointer;
-  DeviceBuffer(Context &c, size_t bytes) : context(c), pointer(c.allocate(bytes)) {}
-  ~DeviceBuffer() { context.free(pointer); }
-  DeviceBuffer(const DeviceBuffer &) = delete;
-  DeviceBuffer &operator=(const DeviceBuffer &) = delete;
-};
-
 class ProgramResources {
 public:
   /// For `desc`, which must outlive this. Throws std::invalid_argument when

@@ -32,6 +32,12 @@ std::string LayerKernel::name() const {
     return "tweedie_scale";
   case Kind::AvgPool:
     return "tweedie_avg_pool";
+  case Kind::Interpolate:
+    return "tweedie_interpolate";
+  case Kind::TimeEmbedding:
+    return fourier ? "tweedie_time_embedding_fourier" : "tweedie_time_embedding_sinusoidal";
+  case Kind::ReduceSum:
+    return "tweedie_reduce_sum";
   }
   return "tweedie_unknown_layer_kernel";
 }
@@ -89,6 +95,15 @@ std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
     return {{K::Gather}};
   case OpKind::Attention:
     return {{K::Attention}};
+  case OpKind::Interpolate:
+    return {{K::Interpolate}};
+  case OpKind::TimeEmbedding: {
+    LayerKernel k{K::TimeEmbedding};
+    k.fourier = present(op, 1);
+    return {k};
+  }
+  case OpKind::ReduceSum:
+    return {{K::ReduceSum}};
   default:
     return {};
   }

@@ -16,6 +16,8 @@
 #include <cmath>
 #include <numeric>
 #include <set>
+#include <stdexcept>
+#include <string>
 
 namespace tweedie::module {
 
@@ -311,6 +313,12 @@ private:
       expect(value(op.result).kind != ValueKind::Constant, "writes a constant");
       if (op.kind == OpKind::AttentionGrad)
         expect(attrs<AttentionGradAttrs>(op).heads >= 1, "needs at least one head");
+      if (op.kind == OpKind::Interpolate) { // both backends index the table
+        const auto table = attrs<InterpolateAttrs>(op).table;
+        expect(!table.empty(), "needs a table");
+        expect(std::all_of(table.begin(), table.end(), [](double f) { return std::isfinite(f); }),
+               "its table holds a non-finite level");
+      }
       if (op.kind == OpKind::GroupNormGrad) {
         const auto a = attrs<GroupNormGradAttrs>(op);
         const std::vector<int64_t> &x = value(op.operands[0]).shape;
@@ -709,6 +717,23 @@ private:
 
 void verifyModule(const ModuleDesc &desc, const std::string &origin) {
   Checker(desc, origin).run();
+}
+
+void verifyBatchModule(const ModuleDesc &desc, int64_t batch) {
+  if (!desc.training)
+    throw std::invalid_argument(
+        "invalid training step: the module is a sampler, not a training step");
+  if (batch < 1)
+    throw std::invalid_argument("invalid training step: batch size " + std::to_string(batch) +
+                                " is not positive");
+  verifyModule(desc, "training step");
+}
+
+void checkBatchLabels(const ModuleDesc &desc, const float *labels) {
+  const int32_t l = desc.training->labels;
+  if ((l >= 0) != (labels != nullptr))
+    throw std::invalid_argument(l >= 0 ? "this step trains a classifier: it needs labels"
+                                       : "this step takes no labels");
 }
 
 } // namespace tweedie::module

@@ -11,6 +11,7 @@
 #include "tweedie/Driver/Compile.h"
 #include "tweedie/module/ModuleDesc.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,12 +40,22 @@ struct TrainingCompileOptions {
   uint64_t syntheticSeed = 0;
   std::string compileTo;  // a trainingPhases() entry: print the IR there
   ActivationLayout layout = ActivationLayout::Auto; // for this machine
+  /// Also write the layer and noise kernels as PTX into the step, plain
+  /// (NCHW) under Auto: a step the CUDA backend runs (tweedie-train --device
+  /// cuda); the CPU runs it all the same.
+  bool cudaKernels = false;
+  /// With cudaKernels: also their GPU form compiled for `cpu` on the host,
+  /// for the tests' emulated driver.
+  bool hostEmulatedCudaKernels = false;
+  std::string cpu = "native";
 };
 
 struct TrainingCompileResult {
   std::string ir;              // with compileTo
   module::ModuleDesc step;     // otherwise
   std::string network, schedule, prediction;
+  /// The CUDA kernels as host code (hostEmulatedCudaKernels): a shared object.
+  std::vector<std::byte> hostEmulatedCudaKernels;
 };
 
 /// False after printing diagnostics to stderr.

@@ -20,8 +20,8 @@ namespace {
 constexpr llvm::StringLiteral kGpuModuleName = "tweedie_cuda";
 
 /// The one elementwise generic a kernel's body holds, checked: 1-D, every map
-/// the identity, every iterator parallel, f32 buffers that are the kernel's
-/// arguments. Its body may read further argument buffers anywhere
+/// the identity, every iterator parallel, f32 (or f64: a table) buffers that
+/// are the kernel's arguments. Its body may read further argument buffers anywhere
 /// (memref.load), in loops of its own.
 FailureOr<linalg::GenericOp> elementwiseBody(func::FuncOp fn) {
   linalg::GenericOp generic;
@@ -42,12 +42,13 @@ FailureOr<linalg::GenericOp> elementwiseBody(func::FuncOp fn) {
     return fn.emitError("only 1-D elementwise kernels map onto GPU threads");
   for (BlockArgument arg : fn.getArguments()) {
     auto type = dyn_cast<MemRefType>(arg.getType());
-    if (type && (type.getRank() != 1 || !type.getElementType().isF32()))
-      return fn.emitError("a kernel buffer must be a memref<?xf32> argument");
+    if (type && (type.getRank() != 1 ||
+                 !(type.getElementType().isF32() || type.getElementType().isF64())))
+      return fn.emitError("a kernel buffer must be a memref<?xf32> or memref<?xf64> argument");
   }
   for (Value buffer : generic->getOperands())
     if (!isa<BlockArgument>(buffer))
-      return fn.emitError("a kernel buffer must be a memref<?xf32> argument");
+      return fn.emitError("a kernel buffer must be a memref<?xf32> or memref<?xf64> argument");
   return generic;
 }
 
@@ -142,10 +143,13 @@ LogicalResult addGpuKernel(OpBuilder &b, func::FuncOp fn) {
                                             entry.getArgument(count));
   auto guard = body.create<scf::IfOp>(loc, inside, /*withElseRegion=*/false);
   OpBuilder then = guard.getThenBodyBuilder();
+  auto elementOf = [](Value buffer) {
+    return cast<MemRefType>(buffer.getType()).getElementType();
+  };
   auto address = [&](OpBuilder &at, Value buffer, Value element) {
     if (isa<IndexType>(element.getType()))
       element = at.create<arith::IndexCastOp>(loc, at.getI64Type(), element);
-    return at.create<LLVM::GEPOp>(loc, global, at.getF32Type(), argOf(buffer),
+    return at.create<LLVM::GEPOp>(loc, global, elementOf(buffer), argOf(buffer),
                                   ValueRange{element});
   };
   IRMapping map;
@@ -154,7 +158,7 @@ LogicalResult addGpuKernel(OpBuilder &b, func::FuncOp fn) {
   Block &region = generic->getRegion().front();
   for (auto [operand, arg] : llvm::zip(generic->getOperands(), region.getArguments()))
     if (!arg.use_empty())
-      map.map(arg, then.create<LLVM::LoadOp>(loc, then.getF32Type(), address(then, operand, i)));
+      map.map(arg, then.create<LLVM::LoadOp>(loc, elementOf(operand), address(then, operand, i)));
   for (BlockArgument arg : fn.getArguments())
     if (!isa<MemRefType>(arg.getType()))
       map.map(arg, argOf(arg));
@@ -179,7 +183,7 @@ LogicalResult addGpuKernel(OpBuilder &b, func::FuncOp fn) {
       auto memref = dyn_cast<BlockArgument>(load.getMemRef());
       if (!memref || memref.getOwner() != &fn.getBody().front() || load.getIndices().size() != 1)
         return fn.emitError("a kernel loads from a buffer that is not its argument");
-      replacement = at.create<LLVM::LoadOp>(loc, at.getF32Type(),
+      replacement = at.create<LLVM::LoadOp>(loc, elementOf(memref),
                                             address(at, memref, load.getIndices()[0]));
     } else if (!(replacement = exactIntrinsic(at, op))) {
       return fn.emitError("'") << op->getName()

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #include "tweedie/Target/CUDA/LayerKernels.h"
 #include "tweedie/Target/CPU/Kernels.h"
+#include "tweedie/Target/CUDA/NoiseKernels.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -155,12 +156,16 @@ struct KernelArgs {
 };
 using KernelBody = function_ref<SmallVector<Value>(Arith &, const KernelArgs &)>;
 
-/// func @name(buffers: memref<?xf32>..., scalars...) whose one linalg.generic
-/// writes element i of each of the first `outputs` buffers.
+/// func @name(buffers: memref<?xT>... (T their element types), scalars...)
+/// whose one linalg.generic writes element i of each of the first `outputs`
+/// buffers.
 void buildKernel(OpBuilder &b, Location loc, StringRef name, unsigned outputs,
-                 unsigned buffers, ArrayRef<Type> scalars, KernelBody body) {
+                 ArrayRef<Type> bufferElements, ArrayRef<Type> scalars, KernelBody body) {
   MLIRContext *ctx = b.getContext();
-  SmallVector<Type> args(buffers, MemRefType::get({ShapedType::kDynamic}, b.getF32Type()));
+  const unsigned buffers = bufferElements.size();
+  SmallVector<Type> args;
+  for (Type element : bufferElements)
+    args.push_back(MemRefType::get({ShapedType::kDynamic}, element));
   args.append(scalars.begin(), scalars.end());
   auto fn = b.create<func::FuncOp>(loc, name, FunctionType::get(ctx, args, {}));
   fn->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
@@ -182,6 +187,12 @@ void buildKernel(OpBuilder &b, Location loc, StringRef name, unsigned outputs,
         nb.create<linalg::YieldOp>(nl, body(a, inBody));
       });
   top.create<func::ReturnOp>(loc);
+}
+
+/// The same with `buffers` float32 buffers.
+void buildKernel(OpBuilder &b, Location loc, StringRef name, unsigned outputs,
+                 unsigned buffers, ArrayRef<Type> scalars, KernelBody body) {
+  buildKernel(b, loc, name, outputs, SmallVector<Type>(buffers, b.getF32Type()), scalars, body);
 }
 
 void buildEpilogue(OpBuilder &b, Location loc, const LayerKernel &k) {
@@ -482,6 +493,88 @@ void buildAttention(OpBuilder &b, Location loc, const LayerKernel &k) {
       });
 }
 
+void buildInterpolate(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type f32 = b.getF32Type(), i64 = b.getI64Type();
+  buildKernel(
+      b, loc, k.name(), 1, {f32, f32, b.getF64Type()}, {i64, i64},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        // Noise.h's tableAt, operation by operation, in float64.
+        Value table = args.buffers[2];
+        Value count = a.asIndex(args.scalars[0]);
+        Value discrete = a.b.create<arith::TruncIOp>(a.loc, a.b.getI1Type(), args.scalars[1]);
+        Value u = a.widen(a.load(args.buffers[1], args.index));
+        Value zero = a.f64(0.0), one = a.f64(1.0);
+        u = a.select(a.greater(zero, u), zero, a.select(a.greater(u, one), one, u));
+        auto toDouble = [&](Value index) {
+          return a.b.create<arith::UIToFPOp>(
+              a.loc, a.b.getF64Type(),
+              a.b.create<arith::IndexCastUIOp>(a.loc, a.b.getI64Type(), index));
+        };
+        auto toIndex = [&](Value v) { // truncation of a non-negative double
+          return a.b.create<arith::IndexCastUIOp>(
+              a.loc, a.b.getIndexType(), a.b.create<arith::FPToUIOp>(a.loc, a.b.getI64Type(), v));
+        };
+        Value last = a.b.create<arith::SubIOp>(a.loc, count, a.index(1));
+        auto clamped = [&](Value i) { return a.b.create<arith::MinUIOp>(a.loc, i, last); };
+        Value picked = a.load(table, clamped(toIndex(a.mul(u, toDouble(count)))));
+        Value position = a.mul(u, toDouble(last));
+        Value i = toIndex(position);
+        Value next = a.add(i, a.index(1));
+        Value lo = a.load(table, clamped(i)), hi = a.load(table, clamped(next));
+        Value w = a.sub(position, toDouble(i));
+        Value between = a.add(lo, a.mul(w, a.sub(hi, lo)));
+        Value atEnd = a.b.create<arith::CmpIOp>(a.loc, arith::CmpIPredicate::uge, next, count);
+        Value read = a.select(atEnd, a.load(table, last), between);
+        return {a.narrow(a.select(discrete, picked, read))};
+      });
+}
+
+void buildTimeEmbedding(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type f32 = b.getF32Type();
+  buildKernel(
+      b, loc, k.name(), 1, {f32, f32, k.fourier ? f32 : b.getF64Type()}, {b.getI64Type()},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        Value dim = a.asIndex(args.scalars[0]), half = a.div(dim, a.index(2));
+        Value row = a.div(args.index, dim), k2 = a.rem(args.index, dim);
+        Value f = a.load(args.buffers[2], a.rem(k2, half));
+        Value turns = a.mul(a.widen(a.load(args.buffers[1], row)), k.fourier ? a.widen(f) : f);
+        // turns - floor(turns), the floor by truncation (|turns| < 2^63)
+        Type i64 = a.b.getI64Type(), f64 = a.b.getF64Type();
+        Value truncated = a.b.create<arith::SIToFPOp>(
+            a.loc, f64, a.b.create<arith::FPToSIOp>(a.loc, i64, turns));
+        Value floor = a.select(a.greater(truncated, turns), a.sub(truncated, a.f64(1.0)),
+                               truncated);
+        auto [cosine, sine] = buildCosSinTurns(a.b, a.loc, a.sub(turns, floor));
+        Value first = a.b.create<arith::CmpIOp>(a.loc, arith::CmpIPredicate::ult, k2, half);
+        return {a.narrow(a.select(first, sine, cosine))};
+      });
+}
+
+void buildReduceSum(OpBuilder &b, Location loc, const LayerKernel &k) {
+  constexpr int r = module::kGatherRank;
+  SmallVector<Type> scalars(4 * r, b.getI64Type());
+  buildKernel(
+      b, loc, k.name(), 1, 2, scalars,
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        ArrayRef<BlockArgument> reducedSizes = args.scalars.slice(2 * r, r);
+        ArrayRef<BlockArgument> reducedStrides = args.scalars.slice(3 * r, r);
+        Value base = stridedIndex(a, args.index, args.scalars.take_front(r),
+                                  args.scalars.slice(r, r));
+        Value terms = a.index(1);
+        for (BlockArgument size : reducedSizes)
+          terms = a.mul(terms, a.asIndex(size));
+        Value x = args.buffers[1];
+        auto sum = a.b.create<scf::ForOp>(
+            a.loc, a.index(0), terms, a.index(1), ValueRange{a.f64(0.0)},
+            [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
+              Arith l{lb, ll};
+              Value at = l.add(base, stridedIndex(l, j, reducedSizes, reducedStrides));
+              lb.create<scf::YieldOp>(ll, l.add(acc[0], l.widen(l.load(x, at))));
+            });
+        return {a.narrow(sum.getResult(0))};
+      });
+}
+
 } // namespace
 
 void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
@@ -527,6 +620,15 @@ void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
       break;
     case Kind::AvgPool:
       buildAvgPool(b, module.getLoc(), k);
+      break;
+    case Kind::Interpolate:
+      buildInterpolate(b, module.getLoc(), k);
+      break;
+    case Kind::TimeEmbedding:
+      buildTimeEmbedding(b, module.getLoc(), k);
+      break;
+    case Kind::ReduceSum:
+      buildReduceSum(b, module.getLoc(), k);
       break;
     }
     added.push_back(cast<func::FuncOp>(module.getBody()->back()));

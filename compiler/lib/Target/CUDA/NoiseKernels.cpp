@@ -203,6 +203,10 @@ void buildDrawKernel(OpBuilder &b, Location loc, StringRef name, Draw draw, bool
 
 } // namespace
 
+std::array<Value, 2> buildCosSinTurns(OpBuilder &b, Location loc, Value t) {
+  return Arith{b, loc}.cosSinTurns(t);
+}
+
 void addNoiseKernels(ModuleOp module, bool float64) {
   MLIRContext *context = module.getContext();
   context->loadDialect<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,

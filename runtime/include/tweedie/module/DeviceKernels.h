@@ -100,6 +100,22 @@ struct LayerKernel {
     /// kh x kw window (no padding), summed in window order. Parameters: out,
     /// x, n, height, width, outHeight, outWidth, kh, kw, sh, sw: i64.
     AvgPool,
+    /// out[i] = Noise.h's tableAt(table, count, u[i], discrete) in float64,
+    /// rounded to float: a training step's noise level at a uniform draw.
+    /// Parameters: out, u, table (float64), n, count: i64, discrete: i64.
+    Interpolate,
+    /// out[r, k] = sin (k < dim / 2) or cos (the rest) of 2 pi frac(t[r]
+    /// f[k mod dim / 2]): the angle in turns, reduced in float64 and
+    /// evaluated as the noise's cosSinTurns. `fourier`: f the op's float32
+    /// frequencies; else a float64 table of the sinusoidal frequencies in
+    /// turns, exp(-log(max period) k / half) / (2 pi). Parameters: out, t, f,
+    /// n, dim: i64.
+    TimeEmbedding,
+    /// out[i] = the float64 sum over j < prod(reducedSizes) of x[digits of i
+    /// in sizes . strides + digits of j in reducedSizes . reducedStrides]:
+    /// reduce_sum over any axes. Parameters: out, x, n, sizes, strides,
+    /// reducedSizes, reducedStrides (i64 x kGatherRank each).
+    ReduceSum,
   };
   enum class Binary { Add, Mul };
   Kind kind = Kind::Epilogue;
@@ -107,10 +123,13 @@ struct LayerKernel {
   bool bias = false, residual = false; // Epilogue only
   Binary binary = Binary::Add;         // Broadcast only
   int order = 1;                       // ActGrad only
+  bool fourier = false;                // TimeEmbedding only
 
   /// "tweedie_epilogue_silu_bias_residual", "tweedie_group_stats",
   /// "tweedie_group_norm_silu", "tweedie_gather", "tweedie_broadcast_mul",
-  /// "tweedie_act_grad2_tanh", "tweedie_scale", "tweedie_avg_pool".
+  /// "tweedie_act_grad2_tanh", "tweedie_scale", "tweedie_avg_pool",
+  /// "tweedie_interpolate", "tweedie_time_embedding_fourier",
+  /// "tweedie_reduce_sum".
   std::string name() const;
   bool operator==(const LayerKernel &) const = default;
 };

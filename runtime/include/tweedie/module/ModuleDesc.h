@@ -190,6 +190,15 @@ std::string formatPlan(const ModuleDesc &desc);
 /// before serializeModule writes anything).
 void verifyModule(const ModuleDesc &desc, const std::string &origin);
 
+/// What both backends' whole-batch drivers (BatchExecutor, cuda::BatchProgram)
+/// check before they run `desc` on batches of `batch`: a training step or
+/// evaluation, a positive batch, then verifyModule. Throws
+/// std::invalid_argument or io::FormatError naming the problem.
+void verifyBatchModule(const ModuleDesc &desc, int64_t batch);
+/// Throws std::invalid_argument unless `labels` are given exactly when the
+/// step trains a classifier.
+void checkBatchLabels(const ModuleDesc &desc, const float *labels);
+
 } // namespace tweedie::module
 
 #endif

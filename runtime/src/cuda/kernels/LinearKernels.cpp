@@ -88,6 +88,18 @@ void attention(const DeviceOpArgs &args) {
                         &scale});
 }
 
+/// [lhs [..., m], rhs [..., n]]: sum over all rows (the batch's included) of
+/// lhs[r]^T rhs[r], a weight's gradient: lhs^T rhs with lhs transposed by
+/// cuBLASLt.
+void outerSum(const DeviceOpArgs &args) {
+  const int64_t m = args.frame.fullShape(args.op.operands[0]).back();
+  const int64_t n = args.frame.fullShape(args.op.operands[1]).back();
+  const int64_t rows = args.frame.count(args.op.operands[0]) / m;
+  Launcher &l = args.launcher;
+  Gemm(l.blas, l.blasHandle, m, rows, n, /*transposeX=*/true)
+      .run(args.in(0), args.in(1), args.out(), l.stream);
+}
+
 } // namespace
 
 std::unique_ptr<DeviceOpKernel> prepareLinearDeviceKernel(const DeviceKernelSetup &s) {
@@ -105,6 +117,8 @@ std::unique_ptr<DeviceOpKernel> prepareLinearDeviceKernel(const DeviceKernelSetu
     if (!arena(0) || !arena(1) || !arena(2) || s.desc.values[s.op.operands[0]].shape.size() != 2)
       throw std::invalid_argument("attention of other than [len, width] samples");
     return deviceKernelOf(attention);
+  case OpKind::OuterSum:
+    return deviceKernelOf(outerSum);
   default:
     return nullptr;
   }

@@ -78,6 +78,20 @@ void malaStep(const DeviceOpArgs &args) {
   args.launcher.launch(LayerKernel{LayerKernel::Kind::MALAStep}.name(), n, params);
 }
 
+/// [u]: the op's table read at each u (a training step's noise levels).
+std::unique_ptr<DeviceOpKernel> interpolate(const module::OpDesc &op) {
+  const auto attrs = module::InterpolateAttrs::read(op);
+  const auto count = static_cast<int64_t>(attrs.table.size());
+  const int64_t discrete = attrs.discrete ? 1 : 0;
+  return tableKernelOf({attrs.table.begin(), attrs.table.end()},
+                       [count, discrete](const DeviceOpArgs &args, CUdeviceptr table) {
+                         CUdeviceptr out = args.out(), u = args.in(0);
+                         int64_t n = args.outCount(), k = count, d = discrete;
+                         args.launcher.launch(LayerKernel{LayerKernel::Kind::Interpolate}.name(),
+                                              n, {&out, &u, &table, &n, &k, &d});
+                       });
+}
+
 } // namespace
 
 std::unique_ptr<DeviceOpKernel> prepareSamplerStepDeviceKernel(const DeviceKernelSetup &s) {
@@ -104,6 +118,8 @@ std::unique_ptr<DeviceOpKernel> prepareSamplerStepDeviceKernel(const DeviceKerne
       throw std::invalid_argument(
           "mala_step with other than one energy and one uniform per sample");
     return deviceKernelOf(malaStep);
+  case OpKind::Interpolate:
+    return interpolate(s.op);
   default:
     return nullptr;
   }

@@ -10,7 +10,10 @@
 #ifndef TWEEDIE_TARGET_CUDA_NOISEKERNELS_H
 #define TWEEDIE_TARGET_CUDA_NOISEKERNELS_H
 
+#include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+
+#include <array>
 
 namespace tweedie {
 
@@ -19,6 +22,12 @@ namespace tweedie {
 /// a form only the tests compile, to compare the arithmetic before the last
 /// rounding hides a difference.
 void addNoiseKernels(mlir::ModuleOp module, bool float64 = false);
+
+/// {cos 2 pi t, sin 2 pi t} of a float64 t in [0, 1] at b's insertion point:
+/// NoiseMath.h's cosSinTurns, the operations the noise's Box-Muller uses
+/// (the time embedding's kernel evaluates its angles with them too).
+std::array<mlir::Value, 2> buildCosSinTurns(mlir::OpBuilder &b, mlir::Location loc,
+                                            mlir::Value t);
 
 } // namespace tweedie
 
