@@ -1,8 +1,9 @@
-//===- EmulatedCudnn.cpp - cuDNN's convolution on the host, for tests -----===//
+//===- EmulatedCudnn.cpp - cuDNN's convolutions on the host, for tests ----===//
 #include "EmulatedCudnn.h"
 #include "EmulatedCudaDriver.h"
 
 #include <array>
+#include <vector>
 
 namespace tweedie::testing {
 
@@ -40,9 +41,13 @@ DnnStatus setTensor(Tensor4 &t, int format, int type, int a, int b, int c, int d
   return kSuccess;
 }
 
-DnnStatus forward(DnnHandle handle, const void *alpha, TensorDesc xd, const void *x,
-                  FilterDesc wd, const void *w, ConvDesc cd, int, void *, size_t,
-                  const void *beta, TensorDesc yd, void *y) {
+/// A convolution's geometry from its descriptors, checked as cuDNN would.
+struct Geometry {
+  int n, ch, h, wi, k, cg, r, s, p, q;
+  Conv c;
+};
+
+DnnStatus geometryOf(TensorDesc xd, FilterDesc wd, ConvDesc cd, TensorDesc yd, Geometry &g) {
   const Tensor4 xt = *reinterpret_cast<Tensor4 *>(xd), yt = *reinterpret_cast<Tensor4 *>(yd);
   const Tensor4 wt = *reinterpret_cast<Tensor4 *>(wd);
   const Conv c = *reinterpret_cast<Conv *>(cd);
@@ -57,31 +62,96 @@ DnnStatus forward(DnnHandle handle, const void *alpha, TensorDesc xd, const void
   if (yt.dims[0] != n || yt.dims[1] != k || ch != cg * c.groups || k % c.groups ||
       p != (h + 2 * c.padH - r) / c.strideH + 1 || q != (wi + 2 * c.padW - s) / c.strideW + 1)
     return kBadParam;
+  g = {n, ch, h, wi, k, cg, r, s, p, q, c};
+  return kSuccess;
+}
+
+/// Calls f(x index, w index, y index) for every product of the convolution,
+/// in the order of y's elements, then of each one's terms.
+template <typename F> void forEachProduct(const Geometry &g, F f) {
+  const int perGroup = g.k / g.c.groups;
+  for (int in = 0; in < g.n; ++in)
+    for (int ko = 0; ko < g.k; ++ko) {
+      const int group = ko / perGroup;
+      for (int po = 0; po < g.p; ++po)
+        for (int qo = 0; qo < g.q; ++qo) {
+          const int y = ((in * g.k + ko) * g.p + po) * g.q + qo;
+          for (int ci = 0; ci < g.cg; ++ci)
+            for (int ri = 0; ri < g.r; ++ri)
+              for (int si = 0; si < g.s; ++si) {
+                const int hy = po * g.c.strideH - g.c.padH + ri;
+                const int wx = qo * g.c.strideW - g.c.padW + si;
+                if (hy < 0 || hy >= g.h || wx < 0 || wx >= g.wi)
+                  continue;
+                f(((in * g.ch + group * g.cg + ci) * g.h + hy) * g.wi + wx,
+                  ((ko * g.cg + ci) * g.r + ri) * g.s + si, y);
+              }
+        }
+    }
+}
+
+/// Queues out = alpha sum + beta out, the sum accumulated by `accumulate`
+/// (acc, the geometry) in float32 in forEachProduct's order.
+template <typename F>
+DnnStatus queuePass(DnnHandle handle, const Geometry &g, size_t outCount, const void *alpha,
+                    const void *beta, float *out, F accumulate) {
   const float a = *static_cast<const float *>(alpha), b = *static_cast<const float *>(beta);
-  auto *px = static_cast<const float *>(x), *pw = static_cast<const float *>(w);
-  auto *py = static_cast<float *>(y);
-  const int perGroup = k / c.groups;
   emulatedEnqueue(reinterpret_cast<Handle *>(handle)->stream, [=] {
-    for (int in = 0; in < n; ++in)
-      for (int ko = 0; ko < k; ++ko) {
-        const int g = ko / perGroup;
-        for (int po = 0; po < p; ++po)
-          for (int qo = 0; qo < q; ++qo) {
-            float sum = 0.0f;
-            for (int ci = 0; ci < cg; ++ci)
-              for (int ri = 0; ri < r; ++ri)
-                for (int si = 0; si < s; ++si) {
-                  const int hy = po * c.strideH - c.padH + ri, wx = qo * c.strideW - c.padW + si;
-                  if (hy < 0 || hy >= h || wx < 0 || wx >= wi)
-                    continue;
-                  sum += px[((in * ch + g * cg + ci) * h + hy) * wi + wx] *
-                         pw[((ko * cg + ci) * r + ri) * s + si];
-                }
-            float &out = py[((in * k + ko) * p + po) * q + qo];
-            out = a * sum + (b != 0.0f ? b * out : 0.0f);
-          }
-      }
+    std::vector<float> acc(outCount, 0.0f);
+    accumulate(acc.data());
+    for (size_t i = 0; i < outCount; ++i)
+      out[i] = a * acc[i] + (b != 0.0f ? b * out[i] : 0.0f);
   });
+  return kSuccess;
+}
+
+DnnStatus forward(DnnHandle handle, const void *alpha, TensorDesc xd, const void *x,
+                  FilterDesc wd, const void *w, ConvDesc cd, int, void *, size_t,
+                  const void *beta, TensorDesc yd, void *y) {
+  Geometry g;
+  if (DnnStatus status = geometryOf(xd, wd, cd, yd, g))
+    return status;
+  auto *px = static_cast<const float *>(x), *pw = static_cast<const float *>(w);
+  return queuePass(handle, g, size_t(g.n) * g.k * g.p * g.q, alpha, beta,
+                   static_cast<float *>(y), [=](float *acc) {
+                     forEachProduct(g, [&](int xi, int wi, int yi) { acc[yi] += px[xi] * pw[wi]; });
+                   });
+}
+
+DnnStatus backwardData(DnnHandle handle, const void *alpha, FilterDesc wd, const void *w,
+                       TensorDesc dyd, const void *dy, ConvDesc cd, int, void *, size_t,
+                       const void *beta, TensorDesc dxd, void *dx) {
+  Geometry g;
+  if (DnnStatus status = geometryOf(dxd, wd, cd, dyd, g))
+    return status;
+  auto *pw = static_cast<const float *>(w), *pdy = static_cast<const float *>(dy);
+  return queuePass(handle, g, size_t(g.n) * g.ch * g.h * g.wi, alpha, beta,
+                   static_cast<float *>(dx), [=](float *acc) {
+                     forEachProduct(g, [&](int xi, int wi, int yi) {
+                       acc[xi] += pdy[yi] * pw[wi];
+                     });
+                   });
+}
+
+DnnStatus backwardFilter(DnnHandle handle, const void *alpha, TensorDesc xd, const void *x,
+                         TensorDesc dyd, const void *dy, ConvDesc cd, int, void *, size_t,
+                         const void *beta, FilterDesc dwd, void *dw) {
+  Geometry g;
+  if (DnnStatus status = geometryOf(xd, dwd, cd, dyd, g))
+    return status;
+  auto *px = static_cast<const float *>(x), *pdy = static_cast<const float *>(dy);
+  return queuePass(handle, g, size_t(g.k) * g.cg * g.r * g.s, alpha, beta,
+                   static_cast<float *>(dw), [=](float *acc) {
+                     forEachProduct(g, [&](int xi, int wi, int yi) {
+                       acc[wi] += px[xi] * pdy[yi];
+                     });
+                   });
+}
+
+/// One algorithm, no workspace: what the emulator's loops need.
+DnnStatus oneAlgorithm(int *returned, ConvAlgoPerf *perf) {
+  perf[0] = ConvAlgoPerf{};
+  *returned = 1;
   return kSuccess;
 }
 
@@ -130,16 +200,34 @@ const DnnAvailability &emulatedCudnn() {
     a.destroyConv = [](ConvDesc c) { return drop<Conv>(c); };
     a.forwardAlgorithms = [](DnnHandle, TensorDesc, FilterDesc, ConvDesc, TensorDesc, int,
                              int *returned, ConvAlgoPerf *perf) {
-      perf[0] = ConvAlgoPerf{};
-      *returned = 1;
-      return kSuccess;
+      return oneAlgorithm(returned, perf);
+    };
+    a.backwardDataAlgorithms = [](DnnHandle, FilterDesc, TensorDesc, ConvDesc, TensorDesc, int,
+                                  int *returned, ConvAlgoPerf *perf) {
+      return oneAlgorithm(returned, perf);
+    };
+    a.backwardFilterAlgorithms = [](DnnHandle, TensorDesc, TensorDesc, ConvDesc, FilterDesc,
+                                    int, int *returned, ConvAlgoPerf *perf) {
+      return oneAlgorithm(returned, perf);
     };
     a.forwardWorkspace = [](DnnHandle, TensorDesc, FilterDesc, ConvDesc, TensorDesc, int,
                             size_t *bytes) {
       *bytes = 0;
       return kSuccess;
     };
+    a.backwardDataWorkspace = [](DnnHandle, FilterDesc, TensorDesc, ConvDesc, TensorDesc, int,
+                                 size_t *bytes) {
+      *bytes = 0;
+      return kSuccess;
+    };
+    a.backwardFilterWorkspace = [](DnnHandle, TensorDesc, TensorDesc, ConvDesc, FilterDesc, int,
+                                   size_t *bytes) {
+      *bytes = 0;
+      return kSuccess;
+    };
     a.forward = forward;
+    a.backwardData = backwardData;
+    a.backwardFilter = backwardFilter;
     return a;
   }();
   static const DnnAvailability availability{&api, ""};

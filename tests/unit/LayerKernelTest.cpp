@@ -58,7 +58,12 @@ std::vector<LayerKernel> allKernels() {
   std::vector<LayerKernel> kernels = {{Kind::GroupStats}, {Kind::Gather}, {Kind::Attention},
                                       {Kind::LangevinCorrector}, {Kind::MALAStep},
                                       {Kind::Scale}, {Kind::AvgPool}, {Kind::Interpolate},
-                                      {Kind::TimeEmbedding}, {Kind::ReduceSum}};
+                                      {Kind::TimeEmbedding}, {Kind::ReduceSum},
+                                      // the training step's gradients
+                                      {Kind::GroupNormGradSums}, {Kind::GroupNormGradMap},
+                                      {Kind::GroupNormGradInput}, {Kind::GroupNormGradParams},
+                                      {Kind::AttentionProbs}, {Kind::AttentionScoreGrad},
+                                      {Kind::AttentionContract}};
   LayerKernel fourier{Kind::TimeEmbedding};
   fourier.fourier = true;
   kernels.push_back(fourier);

@@ -35,7 +35,17 @@ DnnAvailability probe() {
       resolve(library, "cudnnDestroyConvolutionDescriptor", api.destroyConv) &&
       resolve(library, "cudnnGetConvolutionForwardAlgorithm_v7", api.forwardAlgorithms) &&
       resolve(library, "cudnnGetConvolutionForwardWorkspaceSize", api.forwardWorkspace) &&
-      resolve(library, "cudnnConvolutionForward", api.forward);
+      resolve(library, "cudnnConvolutionForward", api.forward) &&
+      resolve(library, "cudnnGetConvolutionBackwardDataAlgorithm_v7",
+              api.backwardDataAlgorithms) &&
+      resolve(library, "cudnnGetConvolutionBackwardDataWorkspaceSize",
+              api.backwardDataWorkspace) &&
+      resolve(library, "cudnnConvolutionBackwardData", api.backwardData) &&
+      resolve(library, "cudnnGetConvolutionBackwardFilterAlgorithm_v7",
+              api.backwardFilterAlgorithms) &&
+      resolve(library, "cudnnGetConvolutionBackwardFilterWorkspaceSize",
+              api.backwardFilterWorkspace) &&
+      resolve(library, "cudnnConvolutionBackwardFilter", api.backwardFilter);
   if (!all)
     out.why = "cuDNN lacks entry points this runtime calls (cuDNN 9 expected)";
   else
@@ -58,8 +68,8 @@ void check(const DnnApi &api, DnnStatus status, const char *what) {
                            (text ? text : "status " + std::to_string(status)));
 }
 
-Convolution::Convolution(const DnnApi &api, DnnHandle handle, const Shape &s)
-    : api_(api), handle_(handle) {
+Convolution::Convolution(const DnnApi &api, DnnHandle handle, const Shape &s, Pass pass)
+    : api_(api), handle_(handle), pass_(pass) {
   auto i = [](int64_t v) { return static_cast<int>(v); };
   check(api_, api_.createTensor(&x_), "cudnnCreateTensorDescriptor");
   check(api_, api_.createTensor(&y_), "cudnnCreateTensorDescriptor");
@@ -79,17 +89,47 @@ Convolution::Convolution(const DnnApi &api, DnnHandle handle, const Shape &s)
   check(api_, api_.setConvMath(conv_, kDnnFmaMath), "cudnnSetConvolutionMathType");
   ConvAlgoPerf ranked[8] = {};
   int returned = 0;
-  check(api_, api_.forwardAlgorithms(handle_, x_, w_, conv_, y_, 8, &returned, ranked),
-        "cudnnGetConvolutionForwardAlgorithm_v7");
+  const char *name = pass == Pass::Forward        ? "forward"
+                     : pass == Pass::BackwardData ? "backward-data"
+                                                  : "backward-filter";
+  switch (pass) {
+  case Pass::Forward:
+    check(api_, api_.forwardAlgorithms(handle_, x_, w_, conv_, y_, 8, &returned, ranked),
+          "cudnnGetConvolutionForwardAlgorithm_v7");
+    break;
+  case Pass::BackwardData:
+    check(api_,
+          api_.backwardDataAlgorithms(handle_, w_, y_, conv_, x_, 8, &returned, ranked),
+          "cudnnGetConvolutionBackwardDataAlgorithm_v7");
+    break;
+  case Pass::BackwardFilter:
+    check(api_,
+          api_.backwardFilterAlgorithms(handle_, x_, y_, conv_, w_, 8, &returned, ranked),
+          "cudnnGetConvolutionBackwardFilterAlgorithm_v7");
+    break;
+  }
   int chosen = -1;
   for (int k = 0; k < returned && chosen < 0; ++k)
     if (ranked[k].status == 0)
       chosen = k;
   if (chosen < 0)
-    throw std::runtime_error("cuDNN has no forward algorithm for a convolution of this shape");
+    throw std::runtime_error(std::string("cuDNN has no ") + name +
+                             " algorithm for a convolution of this shape");
   algo_ = ranked[chosen].algo;
-  check(api_, api_.forwardWorkspace(handle_, x_, w_, conv_, y_, algo_, &workspace_),
-        "cudnnGetConvolutionForwardWorkspaceSize");
+  switch (pass) {
+  case Pass::Forward:
+    check(api_, api_.forwardWorkspace(handle_, x_, w_, conv_, y_, algo_, &workspace_),
+          "cudnnGetConvolutionForwardWorkspaceSize");
+    break;
+  case Pass::BackwardData:
+    check(api_, api_.backwardDataWorkspace(handle_, w_, y_, conv_, x_, algo_, &workspace_),
+          "cudnnGetConvolutionBackwardDataWorkspaceSize");
+    break;
+  case Pass::BackwardFilter:
+    check(api_, api_.backwardFilterWorkspace(handle_, x_, y_, conv_, w_, algo_, &workspace_),
+          "cudnnGetConvolutionBackwardFilterWorkspaceSize");
+    break;
+  }
 }
 
 Convolution::~Convolution() {
@@ -102,14 +142,30 @@ Convolution::~Convolution() {
       api_.destroyTensor(t);
 }
 
-void Convolution::run(CUdeviceptr x, CUdeviceptr w, CUdeviceptr y,
+void Convolution::run(CUdeviceptr a, CUdeviceptr b, CUdeviceptr out,
                       CUdeviceptr workspace) const {
   const float one = 1.0f, zero = 0.0f;
   auto p = [](CUdeviceptr d) { return reinterpret_cast<void *>(d); };
-  check(api_,
-        api_.forward(handle_, &one, x_, p(x), w_, p(w), conv_, algo_, p(workspace), workspace_,
-                     &zero, y_, p(y)),
-        "cudnnConvolutionForward");
+  switch (pass_) {
+  case Pass::Forward: // (x, w) -> y
+    check(api_,
+          api_.forward(handle_, &one, x_, p(a), w_, p(b), conv_, algo_, p(workspace),
+                       workspace_, &zero, y_, p(out)),
+          "cudnnConvolutionForward");
+    break;
+  case Pass::BackwardData: // (dy, w) -> dx
+    check(api_,
+          api_.backwardData(handle_, &one, w_, p(b), y_, p(a), conv_, algo_, p(workspace),
+                            workspace_, &zero, x_, p(out)),
+          "cudnnConvolutionBackwardData");
+    break;
+  case Pass::BackwardFilter: // (x, dy) -> dw
+    check(api_,
+          api_.backwardFilter(handle_, &one, x_, p(a), y_, p(b), conv_, algo_, p(workspace),
+                              workspace_, &zero, w_, p(out)),
+          "cudnnConvolutionBackwardFilter");
+    break;
+  }
 }
 
 } // namespace tweedie::cuda

@@ -23,7 +23,8 @@ using TensorDesc = struct cudnnTensorStruct *;
 using FilterDesc = struct cudnnFilterStruct *;
 using ConvDesc = struct cudnnConvolutionStruct *;
 
-/// cudnnConvolutionFwdAlgoPerf_t.
+/// cudnnConvolutionFwdAlgoPerf_t (and the BwdData / BwdFilter ones, which
+/// are laid out alike).
 struct ConvAlgoPerf {
   int algo, status;
   float time;
@@ -63,6 +64,23 @@ struct DnnApi {
   DnnStatus (*forward)(DnnHandle, const void *alpha, TensorDesc, const void *x, FilterDesc,
                        const void *w, ConvDesc, int algo, void *workspace, size_t bytes,
                        const void *beta, TensorDesc, void *y) = nullptr;
+  // The training step's two backward passes.
+  DnnStatus (*backwardDataAlgorithms)(DnnHandle, FilterDesc, TensorDesc dy, ConvDesc,
+                                      TensorDesc dx, int requested, int *returned,
+                                      ConvAlgoPerf *) = nullptr;
+  DnnStatus (*backwardDataWorkspace)(DnnHandle, FilterDesc, TensorDesc dy, ConvDesc,
+                                     TensorDesc dx, int algo, size_t *) = nullptr;
+  DnnStatus (*backwardData)(DnnHandle, const void *alpha, FilterDesc, const void *w,
+                            TensorDesc, const void *dy, ConvDesc, int algo, void *workspace,
+                            size_t bytes, const void *beta, TensorDesc, void *dx) = nullptr;
+  DnnStatus (*backwardFilterAlgorithms)(DnnHandle, TensorDesc x, TensorDesc dy, ConvDesc,
+                                        FilterDesc dw, int requested, int *returned,
+                                        ConvAlgoPerf *) = nullptr;
+  DnnStatus (*backwardFilterWorkspace)(DnnHandle, TensorDesc x, TensorDesc dy, ConvDesc,
+                                       FilterDesc dw, int algo, size_t *) = nullptr;
+  DnnStatus (*backwardFilter)(DnnHandle, const void *alpha, TensorDesc, const void *x,
+                              TensorDesc, const void *dy, ConvDesc, int algo, void *workspace,
+                              size_t bytes, const void *beta, FilterDesc, void *dw) = nullptr;
 };
 
 /// cuDNN loaded once per process: the API, or why not (api null).
@@ -77,22 +95,27 @@ void check(const DnnApi &api, DnnStatus status, const char *what);
 
 /// y [N, K, P, Q] = conv(x [N, C, H, W], w [K, C / groups, R, S]) in NCHW
 /// float32 (cross-correlation, as the score dialect and PyTorch define it),
-/// FMA math (TF32 off), the algorithm cuDNN's heuristics rank first.
+/// FMA math (TF32 off), the algorithm cuDNN's heuristics rank first; or one
+/// of its backward passes, for a training step.
 class Convolution {
 public:
+  /// run(a, b, out): Forward (x, w) -> y; BackwardData (dy, w) -> dx;
+  /// BackwardFilter (x, dy) -> dw, summed over the batch.
+  enum class Pass { Forward, BackwardData, BackwardFilter };
   struct Shape {
     int64_t n, c, h, w, k, r, s, p, q;
     std::array<int64_t, 2> stride, padding;
     int64_t groups;
   };
-  Convolution(const DnnApi &api, DnnHandle handle, const Shape &shape);
+  Convolution(const DnnApi &api, DnnHandle handle, const Shape &shape,
+              Pass pass = Pass::Forward);
   ~Convolution();
   Convolution(const Convolution &) = delete;
   Convolution &operator=(const Convolution &) = delete;
 
-  /// Device bytes the forward pass needs as workspace.
+  /// Device bytes the pass needs as workspace.
   size_t workspaceBytes() const { return workspace_; }
-  void run(CUdeviceptr x, CUdeviceptr w, CUdeviceptr y, CUdeviceptr workspace) const;
+  void run(CUdeviceptr a, CUdeviceptr b, CUdeviceptr out, CUdeviceptr workspace) const;
 
 private:
   const DnnApi &api_;
@@ -100,6 +123,7 @@ private:
   TensorDesc x_ = nullptr, y_ = nullptr;
   FilterDesc w_ = nullptr;
   ConvDesc conv_ = nullptr;
+  Pass pass_;
   int algo_ = 0;
   size_t workspace_ = 0;
 };

@@ -17,7 +17,8 @@ ProgramResources::ProgramResources(const module::ModuleDesc &desc, const Availab
       blas_(blas.api ? *blas.api
                      : throw std::runtime_error("device 'cuda' needs cuBLASLt: " + blas.why)) {
   for (const OpDesc &op : desc_.body) {
-    if (op.kind == OpKind::Conv2D)
+    if (op.kind == OpKind::Conv2D || op.kind == OpKind::Conv2DBackwardData ||
+        op.kind == OpKind::Conv2DBackwardWeight)
       dnn_ = dnn.api;
     try {
       kernels_.push_back(prepareDeviceKernel({desc_, op, dnn}));

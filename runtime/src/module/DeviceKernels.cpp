@@ -38,6 +38,20 @@ std::string LayerKernel::name() const {
     return fourier ? "tweedie_time_embedding_fourier" : "tweedie_time_embedding_sinusoidal";
   case Kind::ReduceSum:
     return "tweedie_reduce_sum";
+  case Kind::GroupNormGradSums:
+    return "tweedie_group_norm_grad_sums";
+  case Kind::GroupNormGradMap:
+    return "tweedie_group_norm_grad_map";
+  case Kind::GroupNormGradInput:
+    return "tweedie_group_norm_grad_input";
+  case Kind::GroupNormGradParams:
+    return "tweedie_group_norm_grad_params";
+  case Kind::AttentionProbs:
+    return "tweedie_attention_probs";
+  case Kind::AttentionScoreGrad:
+    return "tweedie_attention_score_grad";
+  case Kind::AttentionContract:
+    return "tweedie_attention_contract";
   }
   return "tweedie_unknown_layer_kernel";
 }
@@ -104,6 +118,13 @@ std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
   }
   case OpKind::ReduceSum:
     return {{K::ReduceSum}};
+  case OpKind::GroupNormGrad:
+    return {{K::GroupNormGradSums},
+            {K::GroupNormGradMap},
+            {K::GroupNormGradInput},
+            {K::GroupNormGradParams}};
+  case OpKind::AttentionGrad:
+    return {{K::AttentionProbs}, {K::AttentionScoreGrad}, {K::AttentionContract}};
   default:
     return {};
   }

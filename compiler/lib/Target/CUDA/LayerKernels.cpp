@@ -18,6 +18,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <array>
 #include <cmath>
 
 using namespace mlir;
@@ -44,7 +45,10 @@ struct Arith {
     return isa<IndexType>(x.getType()) ? Value(b.create<arith::AddIOp>(loc, x, y))
                                        : Value(b.create<arith::AddFOp>(loc, x, y));
   }
-  Value sub(Value x, Value y) { return b.create<arith::SubFOp>(loc, x, y); }
+  Value sub(Value x, Value y) {
+    return isa<IndexType>(x.getType()) ? Value(b.create<arith::SubIOp>(loc, x, y))
+                                       : Value(b.create<arith::SubFOp>(loc, x, y));
+  }
   Value mul(Value x, Value y) {
     return isa<IndexType>(x.getType()) ? Value(b.create<arith::MulIOp>(loc, x, y))
                                        : Value(b.create<arith::MulFOp>(loc, x, y));
@@ -443,6 +447,47 @@ void buildGather(OpBuilder &b, Location loc, const LayerKernel &k) {
               });
 }
 
+/// The float64 sum over j < count of term(j), in order (an scf.for).
+Value loopSum(Arith &a, Value count, function_ref<Value(Arith &, Value)> term) {
+  auto loop = a.b.create<scf::ForOp>(
+      a.loc, a.index(0), count, a.index(1), ValueRange{a.f64(0.0)},
+      [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
+        Arith l{lb, ll};
+        lb.create<scf::YieldOp>(ll, l.add(acc[0], term(l, j)));
+      });
+  return loop.getResult(0);
+}
+
+Value toF64(Arith &a, Value index) {
+  return a.b.create<arith::UIToFPOp>(
+      a.loc, a.b.getF64Type(), a.b.create<arith::IndexCastUIOp>(a.loc, a.b.getI64Type(), index));
+}
+
+/// scale q[qBase + c] . k[kBase + c] over c < dh, summed in float32 in order.
+Value attentionScore(Arith &l, Value q, Value key, Value qBase, Value kBase, Value dh,
+                     Value scale) {
+  auto dot = l.b.create<scf::ForOp>(
+      l.loc, l.index(0), dh, l.index(1), ValueRange{l.f32(0.0f)},
+      [&](OpBuilder &db, Location dl, Value c, ValueRange acc) {
+        Arith d{db, dl};
+        Value product = d.mul(d.load(q, d.add(qBase, c)), d.load(key, d.add(kBase, c)));
+        db.create<scf::YieldOp>(dl, d.add(acc[0], product));
+      });
+  return l.mul(dot.getResult(0), scale);
+}
+
+/// The largest of score(t) over t < sources (the softmax's shift).
+Value peakScore(Arith &a, Value sources, function_ref<Value(Arith &, Value)> score) {
+  auto peakLoop = a.b.create<scf::ForOp>(
+      a.loc, a.index(0), sources, a.index(1), ValueRange{a.f32(-INFINITY)},
+      [&](OpBuilder &lb, Location ll, Value t, ValueRange acc) {
+        Arith l{lb, ll};
+        lb.create<scf::YieldOp>(ll,
+                                Value(lb.create<arith::MaximumFOp>(ll, acc[0], score(l, t))));
+      });
+  return peakLoop.getResult(0);
+}
+
 void buildAttention(OpBuilder &b, Location loc, const LayerKernel &k) {
   Type i64 = b.getI64Type();
   buildKernel(
@@ -459,29 +504,14 @@ void buildAttention(OpBuilder &b, Location loc, const LayerKernel &k) {
         Value head = a.div(j, a.div(vWidth, heads));
         Value dh = a.div(qWidth, heads);
         Value qBase = a.add(a.mul(row, qWidth), a.mul(head, dh));
-        Value zero = a.index(0), one = a.index(1);
         // score(t) = scale q[row, head] . k[b, t, head]
         auto score = [&](Arith &l, Value t) {
           Value kBase = l.add(l.mul(l.add(l.mul(batch, sources), t), qWidth), l.mul(head, dh));
-          auto dot = l.b.create<scf::ForOp>(
-              l.loc, zero, dh, one, ValueRange{l.f32(0.0f)},
-              [&](OpBuilder &db, Location dl, Value c, ValueRange acc) {
-                Arith d{db, dl};
-                Value product = d.mul(d.load(q, d.add(qBase, c)), d.load(key, d.add(kBase, c)));
-                db.create<scf::YieldOp>(dl, d.add(acc[0], product));
-              });
-          return l.mul(dot.getResult(0), scale);
+          return attentionScore(l, q, key, qBase, kBase, dh, scale);
         };
-        auto peakLoop = a.b.create<scf::ForOp>(
-            a.loc, zero, sources, one, ValueRange{a.f32(-INFINITY)},
-            [&](OpBuilder &lb, Location ll, Value t, ValueRange acc) {
-              Arith l{lb, ll};
-              lb.create<scf::YieldOp>(ll, Value(lb.create<arith::MaximumFOp>(ll, acc[0],
-                                                                          score(l, t))));
-            });
-        Value peak = peakLoop.getResult(0);
+        Value peak = peakScore(a, sources, score);
         auto sums = a.b.create<scf::ForOp>(
-            a.loc, zero, sources, one, ValueRange{a.f32(0.0f), a.f32(0.0f)},
+            a.loc, a.index(0), sources, a.index(1), ValueRange{a.f32(0.0f), a.f32(0.0f)},
             [&](OpBuilder &lb, Location ll, Value t, ValueRange acc) {
               Arith l{lb, ll};
               Value p = l.exp(l.sub(score(l, t), peak));
@@ -491,6 +521,202 @@ void buildAttention(OpBuilder &b, Location loc, const LayerKernel &k) {
             });
         return {a.div(sums.getResult(1), sums.getResult(0))};
       });
+}
+
+/// The digits (b, h, l, s) of a [batch, heads, len, sources] index.
+std::array<Value, 4> probabilityDigits(Arith &a, Value i, Value heads, Value len,
+                                       Value sources) {
+  Value s = a.rem(i, sources), rest = a.div(i, sources);
+  Value l = a.rem(rest, len), bh = a.div(rest, len);
+  return {a.div(bh, heads), a.rem(bh, heads), l, s};
+}
+
+void buildAttentionProbs(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type i64 = b.getI64Type();
+  buildKernel(
+      b, loc, k.name(), 1, 3, {i64, i64, i64, i64, b.getF32Type()},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        Value len = a.asIndex(args.scalars[0]), sources = a.asIndex(args.scalars[1]);
+        Value qWidth = a.asIndex(args.scalars[2]), heads = a.asIndex(args.scalars[3]);
+        Value scale = args.scalars[4];
+        Value q = args.buffers[1], key = args.buffers[2];
+        auto [batch, head, l, s] = probabilityDigits(a, args.index, heads, len, sources);
+        Value dh = a.div(qWidth, heads);
+        Value qBase = a.add(a.mul(a.add(a.mul(batch, len), l), qWidth), a.mul(head, dh));
+        auto score = [&](Arith &o, Value t) {
+          Value kBase = o.add(o.mul(o.add(o.mul(batch, sources), t), qWidth), o.mul(head, dh));
+          return attentionScore(o, q, key, qBase, kBase, dh, scale);
+        };
+        Value peak = peakScore(a, sources, score);
+        auto denominator = a.b.create<scf::ForOp>(
+            a.loc, a.index(0), sources, a.index(1), ValueRange{a.f32(0.0f)},
+            [&](OpBuilder &lb, Location ll, Value t, ValueRange acc) {
+              Arith o{lb, ll};
+              lb.create<scf::YieldOp>(ll, o.add(acc[0], o.exp(o.sub(score(o, t), peak))));
+            });
+        return {a.div(a.exp(a.sub(score(a, s), peak)), denominator.getResult(0))};
+      });
+}
+
+void buildAttentionScoreGrad(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type i64 = b.getI64Type();
+  buildKernel(
+      b, loc, k.name(), 1, 4, {i64, i64, i64, i64, b.getF32Type()},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        Value len = a.asIndex(args.scalars[0]), sources = a.asIndex(args.scalars[1]);
+        Value vWidth = a.asIndex(args.scalars[2]), heads = a.asIndex(args.scalars[3]);
+        Value p = args.buffers[1], g = args.buffers[2], v = args.buffers[3];
+        auto [batch, head, l, s] = probabilityDigits(a, args.index, heads, len, sources);
+        Value eh = a.div(vWidth, heads);
+        Value gBase = a.add(a.mul(a.add(a.mul(batch, len), l), vWidth), a.mul(head, eh));
+        auto dp = [&](Arith &o, Value t) { // g[b, l, head] . v[b, t, head]
+          Value vBase = o.add(o.mul(o.add(o.mul(batch, sources), t), vWidth), o.mul(head, eh));
+          return loopSum(o, eh, [&](Arith &d, Value j) {
+            return d.mul(d.widen(d.load(g, d.add(gBase, j))), d.widen(d.load(v, d.add(vBase, j))));
+          });
+        };
+        Value pRow = a.sub(args.index, s);
+        Value weighted = loopSum(a, sources, [&](Arith &o, Value t) {
+          return o.mul(o.widen(o.load(p, o.add(pRow, t))), dp(o, t));
+        });
+        Value ps = a.widen(a.load(p, args.index));
+        return {a.narrow(a.mul(a.mul(ps, a.sub(dp(a, s), weighted)), a.widen(args.scalars[4])))};
+      });
+}
+
+void buildAttentionContract(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type i64 = b.getI64Type();
+  buildKernel(
+      b, loc, k.name(), 1, 3, {i64, i64, i64, i64, i64},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        Value rows = a.asIndex(args.scalars[0]), terms = a.asIndex(args.scalars[1]);
+        Value width = a.asIndex(args.scalars[2]), heads = a.asIndex(args.scalars[3]);
+        Value transposed = a.b.create<arith::TruncIOp>(a.loc, a.b.getI1Type(), args.scalars[4]);
+        Value m = args.buffers[1], x = args.buffers[2];
+        Value j = a.rem(args.index, width), rest = a.div(args.index, width);
+        Value r = a.rem(rest, rows), batch = a.div(rest, rows);
+        Value head = a.div(j, a.div(width, heads));
+        // m's [len, sources] plane of (batch, head): [rows, terms], or
+        // [terms, rows] transposed
+        Value plane = a.mul(a.add(a.mul(batch, heads), head), a.mul(rows, terms));
+        Value sum = loopSum(a, terms, [&](Arith &o, Value t) {
+          Value at = o.select(transposed, o.add(o.mul(t, rows), r), o.add(o.mul(r, terms), t));
+          Value xAt = o.add(o.mul(o.add(o.mul(batch, terms), t), width), j);
+          return o.mul(o.widen(o.load(m, o.add(plane, at))), o.widen(o.load(x, xAt)));
+        });
+        return {a.narrow(sum)};
+      });
+}
+
+void buildGroupNormGradSums(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type f32 = b.getF32Type(), f64 = b.getF64Type();
+  buildKernel(b, loc, k.name(), 2, {f64, f64, f32, f32}, {b.getI64Type()},
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                Value inner = a.asIndex(args.scalars[0]);
+                Value base = a.mul(args.index, inner);
+                Value dz = args.buffers[2], x = args.buffers[3];
+                auto at = [&](Arith &l, Value buffer, Value j) {
+                  return l.widen(l.load(buffer, l.add(base, j)));
+                };
+                Value sum = loopSum(a, inner, [&](Arith &l, Value j) { return at(l, dz, j); });
+                Value product = loopSum(a, inner, [&](Arith &l, Value j) {
+                  return l.mul(at(l, dz, j), at(l, x, j));
+                });
+                return {sum, product};
+              });
+}
+
+void buildGroupNormGradMap(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type f32 = b.getF32Type(), f64 = b.getF64Type(), i64 = b.getI64Type();
+  buildKernel(
+      b, loc, k.name(), 4, {f64, f64, f64, f64, f32, f64, f64, f32}, {i64, i64, i64, f64},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        Value channels = a.asIndex(args.scalars[0]), inner = a.asIndex(args.scalars[1]);
+        Value groups = a.asIndex(args.scalars[2]);
+        Value x = args.buffers[4], sums = args.buffers[5], products = args.buffers[6];
+        Value gamma = args.buffers[7];
+        Value row = a.div(args.index, groups), group = a.rem(args.index, groups);
+        Value perGroup = a.div(channels, groups);
+        Value count = a.mul(perGroup, inner);
+        Value first = a.mul(group, perGroup);
+        // The group's elements lie together in a plain row.
+        Value base = a.mul(a.add(a.mul(row, channels), first), inner);
+        Value m = toF64(a, count);
+        auto element = [&](Arith &l, Value j) { return l.widen(l.load(x, l.add(base, j))); };
+        Value mean = a.div(loopSum(a, count, element), m);
+        Value var = a.div(loopSum(a, count,
+                                  [&](Arith &l, Value j) {
+                                    Value d = l.sub(element(l, j), mean);
+                                    return l.mul(d, d);
+                                  }),
+                          m);
+        Value r = a.div(a.f64(1.0),
+                        a.b.create<math::SqrtOp>(a.loc, a.add(var, args.scalars[3])));
+        // mean_c(gamma sum) and mean_c(gamma proj) over the group's channels
+        Value channelBase = a.add(a.mul(row, channels), first);
+        auto gammaOf = [&](Arith &l, Value c) { return l.widen(l.load(gamma, l.add(first, c))); };
+        Value meanG = a.div(loopSum(a, perGroup,
+                                    [&](Arith &l, Value c) {
+                                      return l.mul(gammaOf(l, c),
+                                                   l.load(sums, l.add(channelBase, c)));
+                                    }),
+                            m);
+        Value meanGXhat = a.div(
+            loopSum(a, perGroup,
+                    [&](Arith &l, Value c) {
+                      Value at = l.add(channelBase, c);
+                      Value projection =
+                          l.mul(r, l.sub(l.load(products, at), l.mul(mean, l.load(sums, at))));
+                      return l.mul(gammaOf(l, c), projection);
+                    }),
+            m);
+        Value onX = a.neg(a.mul(a.mul(r, r), meanGXhat));
+        Value shift = a.mul(r, a.sub(a.mul(a.mul(mean, r), meanGXhat), meanG));
+        return {mean, r, onX, shift};
+      });
+}
+
+void buildGroupNormGradInput(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type f32 = b.getF32Type(), f64 = b.getF64Type(), i64 = b.getI64Type();
+  buildKernel(b, loc, k.name(), 1, {f32, f32, f32, f32, f64, f64, f64}, {i64, i64, i64},
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                Value channels = a.asIndex(args.scalars[0]);
+                Value inner = a.asIndex(args.scalars[1]);
+                Value groups = a.asIndex(args.scalars[2]);
+                Value i = args.index;
+                Value row = a.div(i, a.mul(channels, inner));
+                Value c = a.rem(a.div(i, inner), channels);
+                Value group = a.add(a.mul(row, groups), a.div(c, a.div(channels, groups)));
+                Value onDz = a.narrow(a.mul(a.load(args.buffers[4], group),
+                                            a.widen(a.load(args.buffers[3], c))));
+                Value onX = a.narrow(a.load(args.buffers[5], group));
+                Value shift = a.narrow(a.load(args.buffers[6], group));
+                Value dz = a.load(args.buffers[1], i), x = a.load(args.buffers[2], i);
+                return {a.add(a.add(a.mul(onDz, dz), a.mul(onX, x)), shift)};
+              });
+}
+
+void buildGroupNormGradParams(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type f32 = b.getF32Type(), f64 = b.getF64Type(), i64 = b.getI64Type();
+  buildKernel(b, loc, k.name(), 2, {f32, f32, f64, f64, f64, f64}, {i64, i64, i64},
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                Value rows = a.asIndex(args.scalars[0]), channels = a.asIndex(args.scalars[1]);
+                Value groups = a.asIndex(args.scalars[2]);
+                Value sums = args.buffers[2], products = args.buffers[3];
+                Value means = args.buffers[4], rstds = args.buffers[5];
+                Value c = args.index;
+                Value group = a.div(c, a.div(channels, groups));
+                Value dbeta = loopSum(a, rows, [&](Arith &l, Value n) {
+                  return l.load(sums, l.add(l.mul(n, channels), c));
+                });
+                Value dgamma = loopSum(a, rows, [&](Arith &l, Value n) {
+                  Value at = l.add(l.mul(n, channels), c), g = l.add(l.mul(n, groups), group);
+                  return l.mul(l.load(rstds, g),
+                               l.sub(l.load(products, at), l.mul(l.load(means, g),
+                                                                 l.load(sums, at))));
+                });
+                return {a.narrow(dgamma), a.narrow(dbeta)};
+              });
 }
 
 void buildInterpolate(OpBuilder &b, Location loc, const LayerKernel &k) {
@@ -505,16 +731,12 @@ void buildInterpolate(OpBuilder &b, Location loc, const LayerKernel &k) {
         Value u = a.widen(a.load(args.buffers[1], args.index));
         Value zero = a.f64(0.0), one = a.f64(1.0);
         u = a.select(a.greater(zero, u), zero, a.select(a.greater(u, one), one, u));
-        auto toDouble = [&](Value index) {
-          return a.b.create<arith::UIToFPOp>(
-              a.loc, a.b.getF64Type(),
-              a.b.create<arith::IndexCastUIOp>(a.loc, a.b.getI64Type(), index));
-        };
+        auto toDouble = [&](Value index) { return toF64(a, index); };
         auto toIndex = [&](Value v) { // truncation of a non-negative double
           return a.b.create<arith::IndexCastUIOp>(
               a.loc, a.b.getIndexType(), a.b.create<arith::FPToUIOp>(a.loc, a.b.getI64Type(), v));
         };
-        Value last = a.b.create<arith::SubIOp>(a.loc, count, a.index(1));
+        Value last = a.sub(count, a.index(1));
         auto clamped = [&](Value i) { return a.b.create<arith::MinUIOp>(a.loc, i, last); };
         Value picked = a.load(table, clamped(toIndex(a.mul(u, toDouble(count)))));
         Value position = a.mul(u, toDouble(last));
@@ -564,14 +786,10 @@ void buildReduceSum(OpBuilder &b, Location loc, const LayerKernel &k) {
         for (BlockArgument size : reducedSizes)
           terms = a.mul(terms, a.asIndex(size));
         Value x = args.buffers[1];
-        auto sum = a.b.create<scf::ForOp>(
-            a.loc, a.index(0), terms, a.index(1), ValueRange{a.f64(0.0)},
-            [&](OpBuilder &lb, Location ll, Value j, ValueRange acc) {
-              Arith l{lb, ll};
-              Value at = l.add(base, stridedIndex(l, j, reducedSizes, reducedStrides));
-              lb.create<scf::YieldOp>(ll, l.add(acc[0], l.widen(l.load(x, at))));
-            });
-        return {a.narrow(sum.getResult(0))};
+        return {a.narrow(loopSum(a, terms, [&](Arith &l, Value j) {
+          Value at = l.add(base, stridedIndex(l, j, reducedSizes, reducedStrides));
+          return l.widen(l.load(x, at));
+        }))};
       });
 }
 
@@ -629,6 +847,27 @@ void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
       break;
     case Kind::ReduceSum:
       buildReduceSum(b, module.getLoc(), k);
+      break;
+    case Kind::GroupNormGradSums:
+      buildGroupNormGradSums(b, module.getLoc(), k);
+      break;
+    case Kind::GroupNormGradMap:
+      buildGroupNormGradMap(b, module.getLoc(), k);
+      break;
+    case Kind::GroupNormGradInput:
+      buildGroupNormGradInput(b, module.getLoc(), k);
+      break;
+    case Kind::GroupNormGradParams:
+      buildGroupNormGradParams(b, module.getLoc(), k);
+      break;
+    case Kind::AttentionProbs:
+      buildAttentionProbs(b, module.getLoc(), k);
+      break;
+    case Kind::AttentionScoreGrad:
+      buildAttentionScoreGrad(b, module.getLoc(), k);
+      break;
+    case Kind::AttentionContract:
+      buildAttentionContract(b, module.getLoc(), k);
       break;
     }
     added.push_back(cast<func::FuncOp>(module.getBody()->back()));

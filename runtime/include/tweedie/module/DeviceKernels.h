@@ -116,6 +116,41 @@ struct LayerKernel {
     /// reduce_sum over any axes. Parameters: out, x, n, sizes, strides,
     /// reducedSizes, reducedStrides (i64 x kGatherRank each).
     ReduceSum,
+    /// group_norm_grad's first pass, one thread per (row, channel):
+    /// sum[i] = the sum of dz and product[i] that of dz x over the channel's
+    /// `inner` positions (float64 outputs). Parameters: sum, product, dz, x,
+    /// n, inner: i64.
+    GroupNormGradSums,
+    /// Its second, one thread per (row, group) k: the group's mean and rstd
+    /// (float64, as the CPU's statistics), and the affine map of dx's x and
+    /// constant terms, onX[k] = -r^2 mean_c(gamma proj) and shift[k] =
+    /// r (mean r mean_c(gamma proj) - mean_c(gamma sum)) with proj = r
+    /// (product - mean sum) (all float64). Parameters: mean, rstd, onX,
+    /// shift, x, sum, product, gamma, n, channels: i64, inner: i64,
+    /// groups: i64, epsilon: f64.
+    GroupNormGradMap,
+    /// dx[i] = float(rstd gamma[c]) dz[i] + float(onX) x[i] + float(shift)
+    /// in float32, as the CPU writes it. Parameters: dx, dz, x, gamma, rstd,
+    /// onX, shift, n, channels: i64, inner: i64, groups: i64.
+    GroupNormGradInput,
+    /// dgamma[c] = the sum over rows of proj, dbeta[c] that of sum (float64,
+    /// in row order). Parameters: dgamma, dbeta, sum, product, mean, rstd, n
+    /// (channels), rows: i64, channels: i64, groups: i64.
+    GroupNormGradParams,
+    /// attention_grad's probabilities p[b, h, l, s] = softmax_s(scale
+    /// q[b, l, head h] . k[b, s, head h]), the forward kernel's arithmetic.
+    /// Parameters: p, q, k, n, len: i64, sources: i64, qWidth: i64,
+    /// heads: i64, scale: f32.
+    AttentionProbs,
+    /// The scores' cotangent ds = p (dp - sum_s p dp) scale with dp[s] =
+    /// g[b, l, head] . v[b, s, head] (float64 sums). Parameters: ds, p, g,
+    /// v, n, len: i64, sources: i64, vWidth: i64, heads: i64, scale: f32.
+    AttentionScoreGrad,
+    /// out[b, r, j] = sum_t m[b, h, r, t] x[b, t, j] (or m[b, h, t, r] when
+    /// `transposed`) with h = j / (width / heads), summed in float64: dq =
+    /// ds k, dk = ds^T q, dv = p^T g. Parameters: out, m, x, n, rows: i64,
+    /// terms: i64, width: i64, heads: i64, transposed: i64.
+    AttentionContract,
   };
   enum class Binary { Add, Mul };
   Kind kind = Kind::Epilogue;

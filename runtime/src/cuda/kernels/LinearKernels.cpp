@@ -1,4 +1,4 @@
-//===- LinearKernels.cpp - dense, conv2d and attention on CUDA ------------===//
+//===- LinearKernels.cpp - dense, conv2d (and their gradients), attention -===//
 //
 // The heavy part is the library's (cuBLASLt's matmul, cuDNN's convolution);
 // bias, activation and residual follow in one epilogue kernel, since the
@@ -46,26 +46,37 @@ void dense(const DeviceOpArgs &args) {
   queueEpilogue(args, features, 1);
 }
 
-/// [x [C, H, W], w [K, C / groups, R, S], bias?, residual?], NCHW: cuDNN's
-/// plan for the request's batch size, made before the capture.
+/// conv2d [x [C, H, W], w [K, C / groups, R, S], bias?, residual?] and its
+/// backward passes, conv2d_backward_data [dy, w] -> dx and
+/// conv2d_backward_weight [x, dy] -> dw (summed over the batch), NCHW:
+/// cuDNN's plan for the request's batch size, made before the capture.
 class Conv2DKernel final : public DeviceOpKernel {
 public:
-  explicit Conv2DKernel(const DeviceKernelSetup &s) : op_(s.op), desc_(s.desc) {}
+  Conv2DKernel(const DeviceKernelSetup &s, Convolution::Pass pass)
+      : op_(s.op), desc_(s.desc), pass_(pass) {}
 
   size_t prepare(int64_t rows, Launcher &l) override {
     const auto c = module::Conv2DAttrs::read(op_);
-    const std::vector<int64_t> &x = desc_.values[op_.operands[0]].shape;
-    const std::vector<int64_t> &w = desc_.values[op_.operands[1]].shape;
-    const std::vector<int64_t> &y = desc_.values[op_.result].shape;
+    auto shape = [&](int32_t v) -> const std::vector<int64_t> & { return desc_.values[v].shape; };
+    // The forward convolution's x, w and y, whichever this pass reads or writes.
+    const int32_t a = op_.operands[0], b = op_.operands[1], out = op_.result;
+    using P = Convolution::Pass;
+    const std::vector<int64_t> &x = shape(pass_ == P::BackwardData ? out : a);
+    const std::vector<int64_t> &w = shape(pass_ == P::BackwardFilter ? out : b);
+    const std::vector<int64_t> &y =
+        shape(pass_ == P::Forward ? out : pass_ == P::BackwardData ? a : b);
     plan_ = std::make_unique<Convolution>(
         *l.dnn, l.dnnHandle,
         Convolution::Shape{rows, x[0], x[1], x[2], w[0], w[2], w[3], y[1], y[2], c.stride,
-                           c.padding, c.groups});
+                           c.padding, c.groups},
+        pass_);
     return plan_->workspaceBytes();
   }
 
   void run(const DeviceOpArgs &args) override {
     plan_->run(args.in(0), args.in(1), args.out(), args.frame.scratch);
+    if (pass_ != Convolution::Pass::Forward)
+      return;
     const std::vector<int64_t> &y = args.frame.desc.values[args.op.result].shape; // [K, P, Q]
     queueEpilogue(args, y[0], y[1] * y[2]);
   }
@@ -73,6 +84,7 @@ public:
 private:
   const module::OpDesc &op_;
   const module::ModuleDesc &desc_;
+  Convolution::Pass pass_;
   std::unique_ptr<Convolution> plan_;
 };
 
@@ -110,9 +122,17 @@ std::unique_ptr<DeviceOpKernel> prepareLinearDeviceKernel(const DeviceKernelSetu
   case OpKind::Dense:
     return deviceKernelOf(dense);
   case OpKind::Conv2D:
+  case OpKind::Conv2DBackwardData:
+  case OpKind::Conv2DBackwardWeight: {
     if (!s.dnn.api)
-      throw std::invalid_argument("conv2d without cuDNN: " + s.dnn.why);
-    return std::make_unique<Conv2DKernel>(s);
+      throw std::invalid_argument(std::string(module::opKindName(s.op.kind)) +
+                                  " without cuDNN: " + s.dnn.why);
+    using P = Convolution::Pass;
+    return std::make_unique<Conv2DKernel>(s, s.op.kind == OpKind::Conv2D ? P::Forward
+                                             : s.op.kind == OpKind::Conv2DBackwardData
+                                                 ? P::BackwardData
+                                                 : P::BackwardFilter);
+  }
   case OpKind::Attention:
     if (!arena(0) || !arena(1) || !arena(2) || s.desc.values[s.op.operands[0]].shape.size() != 2)
       throw std::invalid_argument("attention of other than [len, width] samples");
