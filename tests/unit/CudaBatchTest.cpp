@@ -248,23 +248,39 @@ TEST(CudaBatch, EnergyAndClassifierStepsGiveTheCpusGradients) {
               classifierWorst);
 }
 
-// A training step whose ops the backend lacks is refused naming the op, not
-// run in part (pad, slice's adjoint, has no CUDA kernel yet).
+// Pooling's and slicing's adjoints (upsample-like gathers, pad: zeros and a
+// 2-D copy) in pool_slice_net's step.
+TEST(CudaBatch, PoolAndSliceGradientsAreTheCpus) {
+  const TrainingCompileResult compiled =
+      stepForCuda(std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/pool_slice_net.mlir");
+  ASSERT_TRUE(std::any_of(compiled.step.body.begin(), compiled.step.body.end(),
+                          [](const module::OpDesc &op) { return op.kind == module::OpKind::Pad; }));
+  const int64_t batch = 4;
+  std::vector<float> images(static_cast<size_t>(batch * compiled.step.sampleNumel()));
+  for (size_t i = 0; i < images.size(); ++i)
+    images[i] = static_cast<float>(std::sin(0.7 * static_cast<double>(i) + 1.0));
+  const double worst =
+      stepDifference(compiled.step, compiled.hostEmulatedCudaKernels, batch, images);
+  std::printf("pool_slice_net gradients, GPU vs CPU: worst relative difference %.3g\n", worst);
+}
+
+// A training step the backend cannot run is refused naming the op, not run
+// in part (an affine_step without its generated kernel).
 TEST(CudaBatch, ATrainingStepWithOpsItLacksIsRefusedNamingThem) {
   const TrainingCompileResult compiled =
-      stepForCuda(std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/tiny_unet.mlir");
-  module::ModuleDesc withPadding = compiled.step;
-  auto slice =
-      std::find_if(withPadding.body.begin(), withPadding.body.end(),
-                   [](const module::OpDesc &op) { return op.kind == module::OpKind::Slice; });
-  ASSERT_NE(slice, withPadding.body.end());
-  slice->kind = module::OpKind::Pad; // the same attribute layout
+      stepForCuda(std::string(TWEEDIE_MODELS_DIR) + "/mlp2d.mlir");
+  module::ModuleDesc broken = compiled.step;
+  module::OpDesc &op = broken.body.front();
+  op.kind = module::OpKind::AffineStep;
+  op.operands.resize(2);
+  op.ints.clear();
+  op.floats.clear();
   GpuOrEmulation gpus(compiled.hostEmulatedCudaKernels);
   try {
-    cuda::BatchProgram gpu(withPadding, 4, gpus.availability(), gpus.blas(), gpus.dnn());
-    ADD_FAILURE() << "a training step with a pad was accepted";
+    cuda::BatchProgram gpu(broken, 4, gpus.availability(), gpus.blas(), gpus.dnn());
+    ADD_FAILURE() << "a training step with an affine_step was accepted";
   } catch (const std::invalid_argument &e) {
-    EXPECT_NE(std::string(e.what()).find("pad"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("affine_step"), std::string::npos) << e.what();
   }
 }
 

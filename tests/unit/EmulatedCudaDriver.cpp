@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -217,6 +218,15 @@ CUresult memcpy2DAsync(const Memcpy2D *copy, CUstream stream) {
   });
 }
 
+CUresult memsetD32Async(CUdeviceptr to, unsigned value, size_t count, CUstream stream) {
+  if (!allocated(to, count * 4))
+    return kInvalidValue;
+  return enqueue(stream, [=] {
+    std::fill_n(reinterpret_cast<uint32_t *>(to), count, value);
+    ++current->counts.copies;
+  });
+}
+
 CUresult memcpyDtoD(CUdeviceptr to, CUdeviceptr from, size_t bytes) {
   return capturing() ? kCaptureUnsupported : memcpyDtoDAsync(to, from, bytes, nullptr);
 }
@@ -360,6 +370,7 @@ EmulatedCudaDriver::EmulatedCudaDriver(const std::vector<std::byte> &hostKernels
   api_.launchKernel = launchKernel;
   api_.memcpyDtoDAsync = memcpyDtoDAsync;
   api_.memcpy2DAsync = memcpy2DAsync;
+  api_.memsetD32Async = memsetD32Async;
   api_.streamCreate = streamCreate;
   api_.streamDestroy = streamDestroy;
   api_.streamSynchronize = [](CUstream stream) {

@@ -43,6 +43,7 @@ bool resolveAll(void *library, DriverApi &api) {
          resolve(library, "cuLaunchKernel", api.launchKernel) &&
          resolve(library, "cuMemcpyDtoDAsync_v2", api.memcpyDtoDAsync) &&
          resolve(library, "cuMemcpy2DAsync_v2", api.memcpy2DAsync) &&
+         resolve(library, "cuMemsetD32Async", api.memsetD32Async) &&
          resolve(library, "cuStreamCreate", api.streamCreate) &&
          resolve(library, "cuStreamDestroy_v2", api.streamDestroy) &&
          resolve(library, "cuStreamSynchronize", api.streamSynchronize) &&
@@ -170,6 +171,10 @@ void Context::enqueue(CUfunction kernel, int64_t threads, std::vector<void *> pa
 
 void Context::copyAsync(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstream stream) {
   check(*api_, api_->memcpyDtoDAsync(to, from, bytes, stream), "cuMemcpyDtoDAsync");
+}
+
+void Context::zeroAsync(CUdeviceptr to, size_t count, CUstream stream) {
+  check(*api_, api_->memsetD32Async(to, 0u, count, stream), "cuMemsetD32Async");
 }
 
 void Context::copyRowsAsync(CUdeviceptr to, size_t toPitch, CUdeviceptr from,

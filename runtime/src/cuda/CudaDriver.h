@@ -72,6 +72,7 @@ struct DriverApi {
                            unsigned, unsigned, CUstream, void **, void **) = nullptr;
   CUresult (*memcpyDtoDAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream) = nullptr;
   CUresult (*memcpy2DAsync)(const Memcpy2D *, CUstream) = nullptr;
+  CUresult (*memsetD32Async)(CUdeviceptr, unsigned value, size_t count, CUstream) = nullptr;
   CUresult (*streamCreate)(CUstream *, unsigned flags) = nullptr;
   CUresult (*streamDestroy)(CUstream) = nullptr;
   CUresult (*streamSynchronize)(CUstream) = nullptr;
@@ -144,6 +145,8 @@ public:
   void enqueue(CUfunction kernel, int64_t threads, std::vector<void *> params,
                CUstream stream = nullptr);
   void copyAsync(CUdeviceptr to, CUdeviceptr from, size_t bytes, CUstream stream);
+  /// `count` floats of zero from `to`, queued on `stream`.
+  void zeroAsync(CUdeviceptr to, size_t count, CUstream stream);
   /// `rows` rows of `width` bytes, `from` and `to` advancing by their pitches.
   void copyRowsAsync(CUdeviceptr to, size_t toPitch, CUdeviceptr from, size_t fromPitch,
                      size_t width, size_t rows, CUstream stream);

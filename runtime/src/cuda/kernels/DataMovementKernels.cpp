@@ -97,6 +97,25 @@ void concat(const DeviceOpArgs &args) {
   }
 }
 
+/// [x] with ints {axis, before, after} (the batch axis included): zeros,
+/// then x's [outer, size inner] blocks copied into the middle of out's
+/// [outer, (before + size + after) inner] as one 2-D copy.
+void pad(const DeviceOpArgs &args) {
+  const auto p = module::AxisRangeAttrs::read(args.op);
+  const std::vector<int64_t> x = args.frame.fullShape(args.op.operands[0]);
+  const auto axis = static_cast<size_t>(p.axis);
+  int64_t outer = 1, inner = 1;
+  for (size_t k = 0; k < axis; ++k)
+    outer *= x[k];
+  for (size_t k = axis + 1; k < x.size(); ++k)
+    inner *= x[k];
+  const int64_t block = x[axis] * inner, width = (p.first + x[axis] + p.second) * inner;
+  Context &gpu = args.launcher.context;
+  gpu.zeroAsync(args.out(), static_cast<size_t>(args.outCount()), args.launcher.stream);
+  gpu.copyRowsAsync(args.out() + static_cast<CUdeviceptr>(p.first * inner * 4), width * 4,
+                    args.in(0), block * 4, block * 4, outer, args.launcher.stream);
+}
+
 void copy(const DeviceOpArgs &args) {
   args.launcher.context.copyAsync(args.out(), args.in(0),
                                   static_cast<size_t>(args.outCount()) * sizeof(float),
@@ -132,6 +151,8 @@ std::unique_ptr<DeviceOpKernel> prepareDataMovementDeviceKernel(const DeviceKern
     return deviceKernelOf(avgPool);
   case OpKind::Copy:
     return deviceKernelOf(copy);
+  case OpKind::Pad:
+    return deviceKernelOf(pad);
   default:
     return nullptr;
   }
