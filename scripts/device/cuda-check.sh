@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run on the lent GPU machine (after scripts/device/make-cuda-bundle.sh here):
-#   1. CPU and CUDA samples of mlp2d (DDPM 1000) and unet28 (DDIM 50) from the
-#      same noise agree to relative error <= 1e-3 (TF32 off);
+#   1. CPU and CUDA samples of mlp2d (DDPM 1000), unet28 (DDIM 50) and the
+#      analytic VP mixture (rk45, its control on the device) from the same
+#      noise agree to relative error <= 1e-3 (TF32 off);
 #   2. the CUDA loop is one graph launch with no host synchronisation inside
 #      (nsys's CUDA API trace of one request, where nsys is installed);
 #   3. W1, W2, W2b and W3 against PyTorch eager and torch.compile(max-autotune)
@@ -18,7 +19,7 @@ nvidia-smi -L | tee "$OUT/gpu.txt"
 
 echo "== 1. CPU vs CUDA"
 status=0
-for case in "mlp2d-ddpm-1000 256" "unet28-ddim-50 16"; do
+for case in "mlp2d-ddpm-1000 256" "unet28-ddim-50 16" "mixture_vp-rk45-0 256"; do
   set -- $case
   "$B/bin/tweedie-run" "$B/modules/$1.tweedie" --device cuda -n "$2" -s 7 -q -o "$OUT/$1-cuda.npy" ||
     status=1

@@ -35,11 +35,17 @@ done
 compile mlp2d ddpm 1000 "ddpm(steps=1000)"
 compile unet28 ddim 50 "ddim(steps=50)"
 compile unet28 dpmpp2m 20 "dpm_solver_pp_2m(steps=20)"
+# The adaptive integrator with its control on the device (an analytic score:
+# no weights).
+"$BUILD/bin/tweedie-compile" models/analytic/mixture_vp.mlir --sampler "rk45(rtol=1e-5, atol=1e-5)" \
+  --target cuda --cpu x86-64-v3 -o "$OUT/modules/mixture_vp-rk45-0.tweedie" >/dev/null
 # CPU references for the agreement check: the same modules, seeds and counts.
 "$BUILD/bin/tweedie-run" "$OUT/modules/mlp2d-ddpm-1000.tweedie" -n 256 -s 7 -q \
   -o "$OUT/reference/mlp2d-ddpm-1000.npy"
 "$BUILD/bin/tweedie-run" "$OUT/modules/unet28-ddim-50.tweedie" -n 16 -s 7 -q \
   -o "$OUT/reference/unet28-ddim-50.npy"
+"$BUILD/bin/tweedie-run" "$OUT/modules/mixture_vp-rk45-0.tweedie" -n 256 -s 7 -q \
+  -o "$OUT/reference/mixture_vp-rk45-0.npy"
 
 tar -cJf "$OUT.tar.xz" "$OUT"
 du -h "$OUT.tar.xz"

@@ -289,6 +289,39 @@ TEST(CudaSampler, AModuleItCannotRunIsRefusedNamingWhy) {
   }
 }
 
+// The adaptive integrators run on the device (cuda/Integrator.h): every
+// sample's step size, error norm and acceptance in float64 kernels, one
+// attempted step a graph replayed until all are done. rk45 on the analytic
+// VP mixture's probability-flow ODE, the likelihood's augmented ODE (the
+// velocity and its divergence) on it, and rk45 with the final denoising step
+// (a sigma schedule: rk45 then Tweedie's formula) agree with the CPU's
+// integrator.
+TEST(CudaSampler, TheAdaptiveIntegratorsMatchTheCpu) {
+  expectGpuMatchesCpu(modelForCuda("analytic/mixture_vp", "rk45(rtol=1e-5, atol=1e-5)"), 0, 12,
+                      21);
+  expectGpuMatchesCpu(modelForCuda("analytic/mixture_vp", "likelihood(rtol=1e-6, atol=1e-6)"),
+                      3, 10, 5);
+  expectGpuMatchesCpu(modelForCuda("analytic/gaussian_sigma", "rk45"), 0, 8, 2);
+}
+
+// A sample that cannot finish within the step budget fails on the GPU as on
+// the CPU, naming the sample.
+TEST(CudaSampler, AnIntegrationOutOfStepsIsAnErrorNamingTheSample) {
+  const CompileResult compiled =
+      modelForCuda("analytic/mixture_vp", "rk45(steps=3, rtol=1e-9, atol=1e-9)");
+  GpuOrEmulation gpus(compiled.hostEmulatedCudaKernels);
+  cuda::SamplerProgram program(compiled.module, gpus.availability(), gpus.blas(), gpus.dnn());
+  std::vector<float> out(static_cast<size_t>(4 * compiled.module.sampleNumel()));
+  try {
+    program.sample(4, 1, 40, nullptr, out.data());
+    ADD_FAILURE() << "an integration past its budget succeeded";
+  } catch (const Error &e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Numeric);
+    EXPECT_NE(std::string(e.what()).find("rk45: no end after"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("in sample 4"), std::string::npos) << e.what();
+  }
+}
+
 // tweedie.h's device "cuda": on a GPU the session samples there (the CPU's
 // samples to kAgreement); without one, creating it says what is missing.
 TEST(CudaSampler, ACudaSessionSamplesOnTheGpuOrSaysWhyNot) {

@@ -63,7 +63,12 @@ std::vector<LayerKernel> allKernels() {
                                       {Kind::GroupNormGradSums}, {Kind::GroupNormGradMap},
                                       {Kind::GroupNormGradInput}, {Kind::GroupNormGradParams},
                                       {Kind::AttentionProbs}, {Kind::AttentionScoreGrad},
-                                      {Kind::AttentionContract}};
+                                      {Kind::AttentionContract},
+                                      // the adaptive integrator's
+                                      {Kind::RK45Widen}, {Kind::RK45Stage}, {Kind::RK45Time},
+                                      {Kind::RK45Begin}, {Kind::RK45Control},
+                                      {Kind::RK45Accept}, {Kind::RK45Initial},
+                                      {Kind::RK45InitialStep}, {Kind::RK45Finish}};
   LayerKernel fourier{Kind::TimeEmbedding};
   fourier.fourier = true;
   kernels.push_back(fourier);

@@ -183,6 +183,22 @@ struct DeviceBuffer {
   DeviceBuffer &operator=(const DeviceBuffer &) = delete;
 };
 
+/// A captured graph and its executable, destroyed when this goes out of scope.
+struct CapturedGraph {
+  Context &context;
+  CUgraph graph = nullptr;
+  CUgraphExec exec = nullptr;
+  explicit CapturedGraph(Context &c) : context(c) {}
+  ~CapturedGraph() {
+    if (exec)
+      context.destroyGraphExec(exec);
+    if (graph)
+      context.destroyGraph(graph);
+  }
+  CapturedGraph(const CapturedGraph &) = delete;
+  CapturedGraph &operator=(const CapturedGraph &) = delete;
+};
+
 } // namespace tweedie::cuda
 
 #endif

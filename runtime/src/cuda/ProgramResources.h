@@ -39,6 +39,8 @@ public:
   void queueBody(const DeviceFrame &frame);
   /// Uploads constant k's host data again (a trained weight after an update).
   void uploadConstant(size_t k);
+  /// What kernels queue their work with (the drivers' own launches too).
+  Launcher &launcher() { return *launcher_; }
 
   Context context;
   CUstream stream = nullptr;

@@ -1,5 +1,6 @@
 //===- SamplerProgram.cpp ---------------------------------------------------===//
 #include "cuda/SamplerProgram.h"
+#include "cuda/Integrator.h"
 #include "cuda/OpKernel.h"
 #include "tweedie/Error.h"
 #include "tweedie/Noise.h"
@@ -15,18 +16,7 @@ namespace {
 using module::OpDesc;
 using module::OpKind;
 
-/// A captured graph and its executable, destroyed when this goes out of scope.
-struct CapturedGraph {
-  Context &context;
-  CUgraph graph = nullptr;
-  CUgraphExec exec = nullptr;
-  ~CapturedGraph() {
-    if (exec)
-      context.destroyGraphExec(exec);
-    if (graph)
-      context.destroyGraph(graph);
-  }
-};
+
 
 } // namespace
 
@@ -41,9 +31,6 @@ const module::CudaKernelsDesc *ptxForArch(const std::vector<module::CudaKernelsD
 }
 
 const module::ModuleDesc &SamplerProgram::checked(const module::ModuleDesc &desc) {
-  if (desc.integrator)
-    throw std::invalid_argument("device 'cuda' does not run adaptive integrators yet (rk45, "
-                                "likelihood): use device 'cpu'");
   if (desc.training)
     throw std::invalid_argument("a training step is not a sampler (cuda::BatchProgram runs it)");
   return desc;
@@ -65,22 +52,43 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
   const int64_t width = desc_.sampleNumel();
   const size_t stateBytes = static_cast<size_t>(count * width) * sizeof(float);
   Context &context = resources_.context;
-  const CUstream stream = resources_.stream;
   DeviceBuffer arena(context, std::max<size_t>(count * desc_.arenaBytesPerSample, 256));
-  auto at = [&](int32_t value, int64_t step) {
-    return DeviceFrame{desc_, resources_.constants, arena.pointer, count, step}.pointer(value);
-  };
   // The kernels' plans for this batch size and the scratch they share (they
   // run one after the other), made before the capture, which allows no
   // allocation.
   DeviceBuffer scratch(context, std::max<size_t>(resources_.prepare(count), 256));
+  const DeviceFrame frame{desc_,       resources_.constants, arena.pointer, count, 0, seed,
+                          firstSample, scratch.pointer};
 
   // The prior: the caller's, or the stream's at kPriorStep, as the CPU draws it.
   std::vector<float> prior(static_cast<size_t>(count * width));
   fillPrior(prior.data(), count, width, seed, firstSample, noise, desc_.priorScale);
-  const CUdeviceptr state = at(desc_.state, 0);
+  const CUdeviceptr state = frame.pointer(desc_.state);
   context.upload(state, prior.data(), stateBytes);
+  if (desc_.integrator)
+    integrateOnDevice(resources_, desc_, frame);
+  else
+    runLoop(frame);
+  context.download(out, state, stateBytes);
+  for (int64_t e = 0; e < count * width; ++e)
+    if (!std::isfinite(out[e]))
+      throw Error(ErrorKind::Numeric,
+                  "sampling on the GPU produced a non-finite value in sample " +
+                      std::to_string(firstSample + e / width) +
+                      " (diverging network or weights?)");
+}
 
+void SamplerProgram::runLoop(const DeviceFrame &frame) {
+  Context &context = resources_.context;
+  const CUstream stream = resources_.stream;
+  const size_t stateBytes =
+      static_cast<size_t>(frame.rows * desc_.sampleNumel()) * sizeof(float);
+  auto at = [&](int32_t value, int64_t step) {
+    DeviceFrame f = frame;
+    f.step = step;
+    return f.pointer(value);
+  };
+  const CUdeviceptr state = at(desc_.state, 0);
   // The whole loop as one CUDA graph: every step's launches recorded with
   // their step's scalars, replayed by one cuGraphLaunch, no host work or
   // synchronisation between steps.
@@ -90,8 +98,9 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
     for (int32_t extra : desc_.extraStates)
       context.copyAsync(at(extra, 0), state, stateBytes, stream);
     for (int64_t step = 0; step < desc_.steps; ++step) {
-      resources_.queueBody({desc_, resources_.constants, arena.pointer, count, step, seed,
-                            firstSample, scratch.pointer});
+      DeviceFrame stepFrame = frame;
+      stepFrame.step = step;
+      resources_.queueBody(stepFrame);
       if (CUdeviceptr next = at(desc_.nextState, step); next != state)
         context.copyAsync(state, next, stateBytes, stream);
       for (size_t k = 0; k < desc_.extraStates.size(); ++k)
@@ -109,13 +118,6 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
   graph.exec = context.instantiate(graph.graph);
   context.launchGraph(graph.exec, stream);
   context.synchronize(stream);
-  context.download(out, state, stateBytes);
-  for (int64_t e = 0; e < count * width; ++e)
-    if (!std::isfinite(out[e]))
-      throw Error(ErrorKind::Numeric,
-                  "sampling on the GPU produced a non-finite value in sample " +
-                      std::to_string(firstSample + e / width) +
-                      " (diverging network or weights?)");
 }
 
 } // namespace tweedie::cuda

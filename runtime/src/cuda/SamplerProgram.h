@@ -11,9 +11,10 @@
 //
 // Convolutions are cuDNN calls; normalisation, attention, pooling, slices,
 // transposes, upsampling, broadcasting arithmetic and the sampler steps
-// generated kernels; concatenation 2-D copies. Not yet: the adaptive
-// integrators, channels-last values, reductions and time embeddings left in
-// the loop; preparing a module that needs them throws, naming the op.
+// generated kernels; concatenation 2-D copies. The adaptive integrators
+// (rk45, likelihood) run cuda/Integrator.h's device-side RK45 instead of the
+// loop. Not yet: channels-last values; preparing a module that needs them
+// throws, naming what.
 // Whole-batch runs (evaluations, training steps) are cuda::BatchProgram's.
 //
 //===----------------------------------------------------------------------===//
@@ -63,6 +64,8 @@ public:
 
 private:
   static const module::ModuleDesc &checked(const module::ModuleDesc &desc);
+  /// The fixed-step loop, captured as one graph, replayed, waited for.
+  void runLoop(const DeviceFrame &frame);
 
   module::ModuleDesc desc_;
   ProgramResources resources_;

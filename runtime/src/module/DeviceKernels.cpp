@@ -52,6 +52,24 @@ std::string LayerKernel::name() const {
     return "tweedie_attention_score_grad";
   case Kind::AttentionContract:
     return "tweedie_attention_contract";
+  case Kind::RK45Widen:
+    return "tweedie_rk45_widen";
+  case Kind::RK45Stage:
+    return "tweedie_rk45_stage";
+  case Kind::RK45Time:
+    return "tweedie_rk45_time";
+  case Kind::RK45Begin:
+    return "tweedie_rk45_begin";
+  case Kind::RK45Control:
+    return "tweedie_rk45_control";
+  case Kind::RK45Accept:
+    return "tweedie_rk45_accept";
+  case Kind::RK45Initial:
+    return "tweedie_rk45_initial";
+  case Kind::RK45InitialStep:
+    return "tweedie_rk45_initial_step";
+  case Kind::RK45Finish:
+    return "tweedie_rk45_finish";
   }
   return "tweedie_unknown_layer_kernel";
 }
@@ -134,6 +152,12 @@ std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
 
 std::vector<LayerKernel> layerKernelsOf(const ModuleDesc &desc) {
   std::vector<LayerKernel> kernels;
+  if (desc.integrator) {
+    using K = LayerKernel::Kind;
+    for (K k : {K::RK45Widen, K::RK45Stage, K::RK45Time, K::RK45Begin, K::RK45Control,
+                K::RK45Accept, K::RK45Initial, K::RK45InitialStep, K::RK45Finish})
+      kernels.push_back({k});
+  }
   for (const OpDesc &op : desc.body)
     for (const LayerKernel &k : kernelsOf(op))
       if (std::find(kernels.begin(), kernels.end(), k) == kernels.end())

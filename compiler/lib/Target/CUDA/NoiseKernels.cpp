@@ -207,6 +207,10 @@ std::array<Value, 2> buildCosSinTurns(OpBuilder &b, Location loc, Value t) {
   return Arith{b, loc}.cosSinTurns(t);
 }
 
+Value buildLogOfPositive(OpBuilder &b, Location loc, Value x) {
+  return Arith{b, loc}.logOfPositive(x);
+}
+
 void addNoiseKernels(ModuleOp module, bool float64) {
   MLIRContext *context = module.getContext();
   context->loadDialect<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,

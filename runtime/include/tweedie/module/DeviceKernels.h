@@ -151,6 +151,44 @@ struct LayerKernel {
     /// ds k, dk = ds^T q, dv = p^T g. Parameters: out, m, x, n, rows: i64,
     /// terms: i64, width: i64, heads: i64, transposed: i64.
     AttentionContract,
+    // The adaptive integrator (Dormand-Prince 5(4), cpu/DormandPrince.h's
+    // arithmetic in float64) with its per-sample control on the GPU. Row
+    // state (t, h, flags, counts) is float64 per row; K holds the 7 stages,
+    // stage j at j * count.
+    /// out[i] = x[i] widened to float64. Parameters: out, x, n.
+    RK45Widen,
+    /// sum[i] = y[i] + h[row] sum_{j < stages} c_j K[j count + i] and
+    /// stage[i] = float(sum[i]). Parameters: stage, sum, y, K, h, n,
+    /// width: i64, count: i64, stages: i64, c0..c5: f64.
+    RK45Stage,
+    /// time[r] = float(base[r] + c h[r]). Parameters: time, base, h, n, c: f64.
+    RK45Time,
+    /// Each active row's step: the last one ends at tEnd. Parameters: h,
+    /// lastStep, tNext, t, active, n, tEnd: f64, direction: f64.
+    RK45Begin,
+    /// The error norm, acceptance and the next step size of each active row,
+    /// and its end: done, or failed (status 1: too many steps, 2: the step
+    /// underflowed, 3: a non-finite velocity). Parameters: t, h, active,
+    /// rejectedLast, acceptedNow, steps, status, y, yNew, K, tNext, lastStep,
+    /// n, width: i64, count: i64, rtol: f64, atol: f64, span: f64,
+    /// maxSteps: f64.
+    RK45Control,
+    /// Where the row's step was accepted: y = yNew and K[0] = K[6] (first
+    /// same as last). Parameters: y, K0 (K itself), yNew, K, acceptedNow, n,
+    /// width: i64, count: i64.
+    RK45Accept,
+    /// The initial step's first part (Hairer, Norsett & Wanner II.4): h0 and
+    /// d1 = rms(K[0]) of each active row. Parameters: h0, d1, y, K, active,
+    /// n, width: i64, rtol: f64, atol: f64, span: f64.
+    RK45Initial,
+    /// Its second, from the Euler probe's velocity K[1]: h. Parameters: h,
+    /// y, K, h0, d1, active, n, width: i64, count: i64, rtol: f64, atol: f64,
+    /// span: f64, direction: f64.
+    RK45InitialStep,
+    /// state[i] = float(y[i]), or with `finish` 1 a float(y[i]) + b v[i] in
+    /// float32 (the final denoising step). Parameters: state, y, v, n,
+    /// finish: i64, a: f32, b: f32.
+    RK45Finish,
   };
   enum class Binary { Add, Mul };
   Kind kind = Kind::Epilogue;

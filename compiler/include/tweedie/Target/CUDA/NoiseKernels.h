@@ -29,6 +29,10 @@ void addNoiseKernels(mlir::ModuleOp module, bool float64 = false);
 std::array<mlir::Value, 2> buildCosSinTurns(mlir::OpBuilder &b, mlir::Location loc,
                                             mlir::Value t);
 
+/// NoiseMath.h's logOfPositive of a positive normal float64 x (the
+/// integrator's step-size control raises to fractional powers with it).
+mlir::Value buildLogOfPositive(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x);
+
 } // namespace tweedie
 
 #endif
