@@ -57,6 +57,15 @@ double relativeL2(std::span<const float> got, std::span<const float> want) {
   return std::sqrt(diff / norm);
 }
 
+/// `count` values amplitude sin(frequency i + phase): deterministic data.
+std::vector<float> wave(int64_t count, double frequency, double phase = 0.0,
+                        double amplitude = 1.0) {
+  std::vector<float> v(static_cast<size_t>(count));
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = static_cast<float>(amplitude * std::sin(frequency * static_cast<double>(i) + phase));
+  return v;
+}
+
 double norm(std::span<const float> v) {
   double sum = 0;
   for (float x : v)
@@ -95,9 +104,7 @@ TEST(CudaBatch, AnEvaluationGivesTheCpusLogits) {
   const EvaluationForCuda &compiled = classifierForCuda();
   ASSERT_FALSE(compiled.desc.cudaKernels.empty());
   const int64_t batch = 3;
-  std::vector<float> images(static_cast<size_t>(batch * compiled.desc.sampleNumel()));
-  for (size_t i = 0; i < images.size(); ++i) // a deterministic image-like pattern
-    images[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+  std::vector<float> images = wave(batch * compiled.desc.sampleNumel(), 0.37);
 
   BatchExecutor cpu(compiled.desc, batch);
   const std::span<const float> cpuLogits = cpu.evaluate(images.data());
@@ -146,9 +153,7 @@ TEST(CudaBatch, Mlp2dTrainingStepGivesTheCpusLossAndGradients) {
       stepForCuda(std::string(TWEEDIE_MODELS_DIR) + "/mlp2d.mlir");
   ASSERT_FALSE(compiled.step.cudaKernels.empty());
   const int64_t batch = 64;
-  std::vector<float> data(static_cast<size_t>(batch * compiled.step.sampleNumel()));
-  for (size_t i = 0; i < data.size(); ++i)
-    data[i] = static_cast<float>(2.0 * std::sin(1.3 * static_cast<double>(i) + 0.2));
+  const std::vector<float> data = wave(batch * compiled.step.sampleNumel(), 1.3, 0.2, 2.0);
 
   BatchExecutor cpu(compiled.step, batch);
   GpuOrEmulation gpus(compiled.hostEmulatedCudaKernels);
@@ -200,9 +205,7 @@ TEST(CudaBatch, UnetTrainingStepGivesTheCpusGradients) {
   const TrainingCompileResult compiled =
       stepForCuda(std::string(TWEEDIE_TEST_INPUTS_DIR) + "/unit/Inputs/tiny_unet.mlir");
   const int64_t batch = 3;
-  std::vector<float> images(static_cast<size_t>(batch * compiled.step.sampleNumel()));
-  for (size_t i = 0; i < images.size(); ++i)
-    images[i] = static_cast<float>(std::cos(0.21 * static_cast<double>(i)));
+  const std::vector<float> images = wave(batch * compiled.step.sampleNumel(), 0.21, M_PI / 2);
   const double worst =
       stepDifference(compiled.step, compiled.hostEmulatedCudaKernels, batch, images);
   std::printf("tiny_unet gradients, GPU vs CPU: worst relative difference %.3g\n", worst);
@@ -229,17 +232,13 @@ TEST(CudaBatch, Unet28TrainingStepGivesTheCpusGradients) {
 TEST(CudaBatch, EnergyAndClassifierStepsGiveTheCpusGradients) {
   const TrainingCompileResult energy =
       stepForCuda(std::string(TWEEDIE_MODELS_DIR) + "/ebm2d.mlir");
-  std::vector<float> points(static_cast<size_t>(32 * energy.step.sampleNumel()));
-  for (size_t i = 0; i < points.size(); ++i)
-    points[i] = static_cast<float>(1.5 * std::cos(0.9 * static_cast<double>(i)));
+  const std::vector<float> points = wave(32 * energy.step.sampleNumel(), 0.9, M_PI / 2, 1.5);
   const double energyWorst =
       stepDifference(energy.step, energy.hostEmulatedCudaKernels, 32, points);
   const TrainingCompileResult classifier = stepForCuda(
       std::string(TWEEDIE_MODELS_DIR) + "/fmnist_classifier.mlir", /*crossEntropy=*/true);
   const int64_t batch = 2, classes = 10;
-  std::vector<float> images(static_cast<size_t>(batch * classifier.step.sampleNumel()));
-  for (size_t i = 0; i < images.size(); ++i)
-    images[i] = static_cast<float>(std::sin(0.3 * static_cast<double>(i)));
+  const std::vector<float> images = wave(batch * classifier.step.sampleNumel(), 0.3);
   std::vector<float> labels(static_cast<size_t>(batch * classes), 0.0f);
   labels[3] = labels[classes + 7] = 1.0f;
   const double classifierWorst = stepDifference(
@@ -256,9 +255,7 @@ TEST(CudaBatch, PoolAndSliceGradientsAreTheCpus) {
   ASSERT_TRUE(std::any_of(compiled.step.body.begin(), compiled.step.body.end(),
                           [](const module::OpDesc &op) { return op.kind == module::OpKind::Pad; }));
   const int64_t batch = 4;
-  std::vector<float> images(static_cast<size_t>(batch * compiled.step.sampleNumel()));
-  for (size_t i = 0; i < images.size(); ++i)
-    images[i] = static_cast<float>(std::sin(0.7 * static_cast<double>(i) + 1.0));
+  const std::vector<float> images = wave(batch * compiled.step.sampleNumel(), 0.7, 1.0);
   const double worst =
       stepDifference(compiled.step, compiled.hostEmulatedCudaKernels, batch, images);
   std::printf("pool_slice_net gradients, GPU vs CPU: worst relative difference %.3g\n", worst);
