@@ -144,8 +144,15 @@ TEST(CudaSampler, TheWholeLoopIsOneGraphLaunch) {
   EXPECT_EQ(counts.kernels, steps * 7);
   EXPECT_EQ(counts.kernels + counts.matmuls + counts.copies,
             static_cast<int64_t>(program.lastGraphNodes()));
+  const int64_t sessionBytes = emulator.liveBytes();
   program.sample(8, 2, 0, nullptr, out.data());
   EXPECT_EQ(emulator.counts().graphLaunches, 2); // one per request
+  // One arena per session: a request that fits allocates nothing more.
+  program.sample(4, 2, 0, nullptr, out.data());
+  EXPECT_EQ(emulator.liveBytes(), sessionBytes);
+  std::vector<float> more(64);
+  program.sample(32, 2, 0, nullptr, more.data());
+  EXPECT_GT(emulator.liveBytes(), sessionBytes); // grown for the larger one
 }
 
 /// A bundled model (models/<name>.mlir, with its trained weights where it

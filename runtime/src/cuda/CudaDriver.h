@@ -177,7 +177,8 @@ private:
 struct DeviceBuffer {
   Context &context;
   CUdeviceptr pointer;
-  DeviceBuffer(Context &c, size_t bytes) : context(c), pointer(c.allocate(bytes)) {}
+  size_t bytes;
+  DeviceBuffer(Context &c, size_t size) : context(c), pointer(c.allocate(size)), bytes(size) {}
   ~DeviceBuffer() { context.free(pointer); }
   DeviceBuffer(const DeviceBuffer &) = delete;
   DeviceBuffer &operator=(const DeviceBuffer &) = delete;

@@ -52,13 +52,14 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
   const int64_t width = desc_.sampleNumel();
   const size_t stateBytes = static_cast<size_t>(count * width) * sizeof(float);
   Context &context = resources_.context;
-  DeviceBuffer arena(context, std::max<size_t>(count * desc_.arenaBytesPerSample, 256));
+  const CUdeviceptr arena =
+      reserve(arena_, std::max<size_t>(count * desc_.arenaBytesPerSample, 256));
   // The kernels' plans for this batch size and the scratch they share (they
   // run one after the other), made before the capture, which allows no
   // allocation.
-  DeviceBuffer scratch(context, std::max<size_t>(resources_.prepare(count), 256));
-  const DeviceFrame frame{desc_,       resources_.constants, arena.pointer, count, 0, seed,
-                          firstSample, scratch.pointer};
+  const CUdeviceptr scratch = reserve(scratch_, std::max<size_t>(resources_.prepare(count), 256));
+  const DeviceFrame frame{desc_, resources_.constants, arena, count, 0, seed, firstSample,
+                          scratch};
 
   // The prior: the caller's, or the stream's at kPriorStep, as the CPU draws it.
   std::vector<float> prior(static_cast<size_t>(count * width));
@@ -76,6 +77,14 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
                   "sampling on the GPU produced a non-finite value in sample " +
                       std::to_string(firstSample + e / width) +
                       " (diverging network or weights?)");
+}
+
+CUdeviceptr SamplerProgram::reserve(std::unique_ptr<DeviceBuffer> &buffer, size_t bytes) {
+  if (!buffer || buffer->bytes < bytes) {
+    buffer.reset(); // the old one first: the device may hold only one
+    buffer = std::make_unique<DeviceBuffer>(resources_.context, bytes);
+  }
+  return buffer->pointer;
 }
 
 void SamplerProgram::runLoop(const DeviceFrame &frame) {

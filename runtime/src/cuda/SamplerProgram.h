@@ -2,10 +2,11 @@
 //
 // The CUDA backend's sampler loop, a driver over its kernel registry
 // (cuda/OpKernel.h): the module's constants uploaded once, one device arena
-// per request sized by the compiler's plan (a value's rows at count x its
-// planned offset, as on the CPU), every op its kernel's library calls and
-// launches from the module's PTX, the whole loop captured as one CUDA graph (each step's scalars
-// recorded in its launches) and replayed with one cuGraphLaunch.
+// per session (grown to its largest request) laid out by the compiler's plan
+// (a value's rows at count x its planned offset, as on the CPU), every op
+// its kernel's library calls and launches from the module's PTX, the whole
+// loop captured as one CUDA graph (each step's scalars recorded in its
+// launches) and replayed with one cuGraphLaunch.
 // Host<->device copies happen at the request's edges only: the prior in
 // (drawn from Noise.h's stream, the bits the CPU draws), the samples out.
 //
@@ -28,6 +29,7 @@
 #include "cuda/ProgramResources.h"
 #include "tweedie/module/ModuleDesc.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,10 +68,15 @@ private:
   static const module::ModuleDesc &checked(const module::ModuleDesc &desc);
   /// The fixed-step loop, captured as one graph, replayed, waited for.
   void runLoop(const DeviceFrame &frame);
+  /// `buffer`, grown to at least `bytes` (its old contents dropped).
+  CUdeviceptr reserve(std::unique_ptr<DeviceBuffer> &buffer, size_t bytes);
 
   module::ModuleDesc desc_;
   ProgramResources resources_;
   size_t lastGraphNodes_ = 0;
+  /// The session's arena and scratch, as large as its largest request so
+  /// far: one allocation each, reused by every request that fits.
+  std::unique_ptr<DeviceBuffer> arena_, scratch_;
 };
 
 } // namespace tweedie::cuda
