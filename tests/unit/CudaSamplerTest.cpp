@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -309,6 +310,27 @@ TEST(CudaSampler, TheAdaptiveIntegratorsMatchTheCpu) {
   expectGpuMatchesCpu(modelForCuda("analytic/mixture_vp", "likelihood(rtol=1e-6, atol=1e-6)"),
                       3, 10, 5);
   expectGpuMatchesCpu(modelForCuda("analytic/gaussian_sigma", "rk45"), 0, 8, 2);
+}
+
+// Between its replays the integrator reports the slowest sample's share of
+// the interval (rising to 1) and hears a cancel.
+TEST(CudaSampler, TheIntegratorReportsProgressAndCanBeCancelled) {
+  const CompileResult compiled = modelForCuda("analytic/mixture_vp", "rk45(rtol=1e-6, atol=1e-6)");
+  GpuOrEmulation gpus(compiled.hostEmulatedCudaKernels);
+  cuda::SamplerProgram program(compiled.module, gpus.availability(), gpus.blas(), gpus.dnn());
+  std::vector<float> out(static_cast<size_t>(6 * compiled.module.sampleNumel()), -7.0f);
+  std::vector<double> seen;
+  EXPECT_TRUE(program.sample(6, 3, 0, nullptr, out.data(), [&](double fraction) {
+    seen.push_back(fraction);
+    return true;
+  }));
+  ASSERT_GE(seen.size(), 2u) << "fewer than two replays: no progress to see";
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_GT(seen.front(), 0.0);
+  EXPECT_EQ(seen.back(), 1.0);
+  std::vector<float> untouched(out.size(), -7.0f);
+  EXPECT_FALSE(program.sample(6, 3, 0, nullptr, untouched.data(), [](double) { return false; }));
+  EXPECT_EQ(untouched, std::vector<float>(out.size(), -7.0f));
 }
 
 // A sample that cannot finish within the step budget fails on the GPU as on

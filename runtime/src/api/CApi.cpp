@@ -308,17 +308,31 @@ tweedie_status *tweedie_session_sample(tweedie_session *session,
     return status;
   };
   if (session->gpu) {
-    // The whole loop is queued on the GPU: progress is reported when it is
-    // done, and a cancel is seen before it starts only.
+    // A fixed-step loop is one graph on the GPU: progress is reported when it
+    // is done, and a cancel is seen before it starts only. An integrator
+    // reports (and sees a cancel) between its graph replays, in thousandths
+    // of its interval, as the CPU does.
     tweedie_status *status = guarded([&]() -> tweedie_status * {
       if (session->cancelledThrough.load() >= ticket)
         return make(TWEEDIE_CANCELLED, "sampling was cancelled");
+      const int64_t total = program.desc().integrator ? 1000 : program.desc().steps;
+      int64_t reported = 0;
+      auto progress = [&](double fraction) {
+        if (session->cancelledThrough.load() >= ticket)
+          return false;
+        const int64_t ticks =
+            std::clamp<int64_t>(static_cast<int64_t>(fraction * total), 0, total);
+        if (!request->progress || ticks <= reported)
+          return true;
+        reported = ticks;
+        return request->progress(request->progress_user_data, ticks, total) == 0;
+      };
       std::lock_guard lock(session->gpuMutex);
-      session->gpu->sample(request->num_samples, request->seed, request->first_sample,
-                           request->initial_noise, out);
-      const int64_t steps = program.desc().steps;
-      if (request->progress)
-        request->progress(request->progress_user_data, steps, steps);
+      if (!session->gpu->sample(request->num_samples, request->seed, request->first_sample,
+                                request->initial_noise, out, progress))
+        return make(TWEEDIE_CANCELLED, "sampling was cancelled");
+      if (request->progress && reported < total)
+        request->progress(request->progress_user_data, total, total);
       return nullptr;
     });
     return deliver(status);

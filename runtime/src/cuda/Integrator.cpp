@@ -3,6 +3,7 @@
 #include "tweedie/Error.h"
 #include "tweedie/module/DeviceKernels.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -40,8 +41,9 @@ std::string failure(double status) {
 
 } // namespace
 
-void integrateOnDevice(ProgramResources &resources, const module::ModuleDesc &desc,
-                       const DeviceFrame &frame) {
+bool integrateOnDevice(ProgramResources &resources, const module::ModuleDesc &desc,
+                       const DeviceFrame &frame,
+                       const std::function<bool(double fraction)> &progress) {
   const module::IntegratorDesc &spec = *desc.integrator;
   Context &gpu = resources.context;
   Launcher &l = resources.launcher();
@@ -138,6 +140,7 @@ void integrateOnDevice(ProgramResources &resources, const module::ModuleDesc &de
     gpu.synchronize(resources.stream);
     gpu.download(host.data(), records, host.size() * sizeof(double));
     bool active = false;
+    double slowest = 1.0;
     for (int64_t r = 0; r < rows; ++r) {
       if (const double status = host[static_cast<size_t>(Status * rows + r)]; status != 0) {
         char at[32];
@@ -146,8 +149,13 @@ void integrateOnDevice(ProgramResources &resources, const module::ModuleDesc &de
                                             std::to_string(frame.firstSample + r) +
                                             " at t = " + at);
       }
-      active |= host[static_cast<size_t>(Active * rows + r)] != 0;
+      if (host[static_cast<size_t>(Active * rows + r)] != 0) {
+        active = true;
+        slowest = std::min(slowest, (host[static_cast<size_t>(T * rows + r)] - spec.tStart) / span);
+      }
     }
+    if (progress && !progress(active ? slowest : 1.0))
+      return false;
     if (!active)
       break;
     if ((replay + 1) * kAttemptsPerReplay > desc.steps + kAttemptsPerReplay)
@@ -168,6 +176,7 @@ void integrateOnDevice(ProgramResources &resources, const module::ModuleDesc &de
     finish(1, static_cast<float>(spec.finishX), static_cast<float>(spec.finishV));
   }
   gpu.synchronize(resources.stream);
+  return true;
 }
 
 } // namespace tweedie::cuda

@@ -18,6 +18,7 @@
 #include "tweedie/module/ModuleDesc.h"
 
 #include <cstdint>
+#include <functional>
 
 namespace tweedie::cuda {
 
@@ -26,11 +27,15 @@ namespace tweedie::cuda {
 inline constexpr int kAttemptsPerReplay = 8;
 
 /// Integrates the request's rows in place: `frame`'s state value holds
-/// their start (the prior, or the caller's rows) and gets their end. Throws
-/// tweedie::Error (Numeric) naming the first failed sample (a non-finite
-/// velocity, too many steps, a step size that underflowed), as the CPU does.
-void integrateOnDevice(ProgramResources &resources, const module::ModuleDesc &desc,
-                       const DeviceFrame &frame);
+/// their start (the prior, or the caller's rows) and gets their end.
+/// `progress` (when given) hears the slowest sample's fraction of the time
+/// interval after every replay; false from it cancels, and this returns
+/// false. Throws tweedie::Error (Numeric) naming the first failed sample (a
+/// non-finite velocity, too many steps, a step size that underflowed), as
+/// the CPU does.
+bool integrateOnDevice(ProgramResources &resources, const module::ModuleDesc &desc,
+                       const DeviceFrame &frame,
+                       const std::function<bool(double fraction)> &progress = {});
 
 } // namespace tweedie::cuda
 

@@ -42,10 +42,11 @@ SamplerProgram::SamplerProgram(module::ModuleDesc desc, const Availability &gpus
 
 SamplerProgram::~SamplerProgram() = default;
 
-void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
-                            const float *noise, float *out) {
+bool SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
+                            const float *noise, float *out,
+                            const std::function<bool(double fraction)> &progress) {
   if (count <= 0)
-    return;
+    return true;
   if (firstSample < 0 || firstSample + count > (int64_t{1} << 32))
     throw Error(ErrorKind::InvalidArgument,
                 "sample indices must lie in [0, 2^32) (the noise stream's range)");
@@ -66,10 +67,12 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
   fillPrior(prior.data(), count, width, seed, firstSample, noise, desc_.priorScale);
   const CUdeviceptr state = frame.pointer(desc_.state);
   context.upload(state, prior.data(), stateBytes);
-  if (desc_.integrator)
-    integrateOnDevice(resources_, desc_, frame);
-  else
+  if (desc_.integrator) {
+    if (!integrateOnDevice(resources_, desc_, frame, progress))
+      return false;
+  } else {
     runLoop(frame);
+  }
   context.download(out, state, stateBytes);
   for (int64_t e = 0; e < count * width; ++e)
     if (!std::isfinite(out[e]))
@@ -77,6 +80,7 @@ void SamplerProgram::sample(int64_t count, uint64_t seed, int64_t firstSample,
                   "sampling on the GPU produced a non-finite value in sample " +
                       std::to_string(firstSample + e / width) +
                       " (diverging network or weights?)");
+  return true;
 }
 
 CUdeviceptr SamplerProgram::reserve(std::unique_ptr<DeviceBuffer> &buffer, size_t bytes) {

@@ -29,6 +29,7 @@
 #include "cuda/ProgramResources.h"
 #include "tweedie/module/ModuleDesc.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,9 +59,12 @@ public:
   /// Samples [firstSample, firstSample + count) of `seed`'s stream into
   /// `out` (count x sampleNumel floats, host memory), from `noise` (the
   /// same shape) as the prior when given. Throws tweedie::Error (Numeric)
-  /// when a sample is not finite.
-  void sample(int64_t count, uint64_t seed, int64_t firstSample, const float *noise,
-              float *out);
+  /// when a sample is not finite. An adaptive integrator reports the
+  /// slowest sample's fraction of its interval to `progress` between graph
+  /// replays (the fixed-step loop is one graph: nothing until it is done);
+  /// false from it cancels, and sample returns false with `out` unwritten.
+  bool sample(int64_t count, uint64_t seed, int64_t firstSample, const float *noise,
+              float *out, const std::function<bool(double fraction)> &progress = {});
   /// The nodes of the last request's graph (its launches, matmuls and copies).
   size_t lastGraphNodes() const { return lastGraphNodes_; }
 
