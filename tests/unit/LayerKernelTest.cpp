@@ -62,7 +62,9 @@ std::vector<LayerKernel> allKernels() {
                                       // the training step's gradients
                                       {Kind::GroupNormGradSums}, {Kind::GroupNormGradMap},
                                       {Kind::GroupNormGradInput}, {Kind::GroupNormGradParams},
-                                      {Kind::AttentionProbs}, {Kind::AttentionScoreGrad},
+                                      {Kind::AttentionRowStats}, {Kind::AttentionProbs},
+                                      {Kind::AttentionProbGrad}, {Kind::AttentionRowWeighted},
+                                      {Kind::AttentionScoreGrad},
                                       {Kind::AttentionContract},
                                       // the adaptive integrator's
                                       {Kind::RK45Widen}, {Kind::RK45Stage}, {Kind::RK45Time},

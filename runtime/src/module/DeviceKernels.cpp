@@ -46,8 +46,14 @@ std::string LayerKernel::name() const {
     return "tweedie_group_norm_grad_input";
   case Kind::GroupNormGradParams:
     return "tweedie_group_norm_grad_params";
+  case Kind::AttentionRowStats:
+    return "tweedie_attention_row_stats";
   case Kind::AttentionProbs:
     return "tweedie_attention_probs";
+  case Kind::AttentionProbGrad:
+    return "tweedie_attention_prob_grad";
+  case Kind::AttentionRowWeighted:
+    return "tweedie_attention_row_weighted";
   case Kind::AttentionScoreGrad:
     return "tweedie_attention_score_grad";
   case Kind::AttentionContract:
@@ -142,7 +148,8 @@ std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
             {K::GroupNormGradInput},
             {K::GroupNormGradParams}};
   case OpKind::AttentionGrad:
-    return {{K::AttentionProbs}, {K::AttentionScoreGrad}, {K::AttentionContract}};
+    return {{K::AttentionRowStats},    {K::AttentionProbs},     {K::AttentionProbGrad},
+            {K::AttentionRowWeighted}, {K::AttentionScoreGrad}, {K::AttentionContract}};
   default:
     return {};
   }

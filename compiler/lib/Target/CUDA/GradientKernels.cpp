@@ -27,16 +27,19 @@ std::array<Value, 4> probabilityDigits(Arith &a, Value i, Value heads, Value len
 
 } // namespace
 
-void buildAttentionProbs(OpBuilder &b, Location loc, const LayerKernel &k) {
+void buildAttentionRowStats(OpBuilder &b, Location loc, const LayerKernel &k) {
   Type i64 = b.getI64Type();
   buildKernel(
-      b, loc, k.name(), 1, 3, {i64, i64, i64, i64, b.getF32Type()},
+      b, loc, k.name(), 2, 4, {i64, i64, i64, i64, b.getF32Type()},
       [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
         Value len = a.asIndex(args.scalars[0]), sources = a.asIndex(args.scalars[1]);
         Value qWidth = a.asIndex(args.scalars[2]), heads = a.asIndex(args.scalars[3]);
         Value scale = args.scalars[4];
-        Value q = args.buffers[1], key = args.buffers[2];
-        auto [batch, head, l, s] = probabilityDigits(a, args.index, heads, len, sources);
+        Value q = args.buffers[2], key = args.buffers[3];
+        // the row (b, h, l): the digits of a plane index with s = 0
+        auto [batch, head, l, s] =
+            probabilityDigits(a, a.mul(args.index, sources), heads, len, sources);
+        (void)s;
         Value dh = a.div(qWidth, heads);
         Value qBase = a.add(a.mul(a.add(a.mul(batch, len), l), qWidth), a.mul(head, dh));
         auto score = [&](Arith &o, Value t) {
@@ -50,34 +53,70 @@ void buildAttentionProbs(OpBuilder &b, Location loc, const LayerKernel &k) {
               Arith o{lb, ll};
               lb.create<scf::YieldOp>(ll, o.add(acc[0], o.exp(o.sub(score(o, t), peak))));
             });
-        return {a.div(a.exp(a.sub(score(a, s), peak)), denominator.getResult(0))};
+        return {peak, denominator.getResult(0)};
       });
 }
 
-void buildAttentionScoreGrad(OpBuilder &b, Location loc, const LayerKernel &k) {
+void buildAttentionProbs(OpBuilder &b, Location loc, const LayerKernel &k) {
   Type i64 = b.getI64Type();
   buildKernel(
-      b, loc, k.name(), 1, 4, {i64, i64, i64, i64, b.getF32Type()},
+      b, loc, k.name(), 1, 5, {i64, i64, i64, i64, b.getF32Type()},
+      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+        Value len = a.asIndex(args.scalars[0]), sources = a.asIndex(args.scalars[1]);
+        Value qWidth = a.asIndex(args.scalars[2]), heads = a.asIndex(args.scalars[3]);
+        Value q = args.buffers[1], key = args.buffers[2];
+        auto [batch, head, l, s] = probabilityDigits(a, args.index, heads, len, sources);
+        Value dh = a.div(qWidth, heads);
+        Value qBase = a.add(a.mul(a.add(a.mul(batch, len), l), qWidth), a.mul(head, dh));
+        Value kBase = a.add(a.mul(a.add(a.mul(batch, sources), s), qWidth), a.mul(head, dh));
+        Value row = a.div(args.index, sources);
+        Value score = attentionScore(a, q, key, qBase, kBase, dh, args.scalars[4]);
+        return {a.div(a.exp(a.sub(score, a.load(args.buffers[3], row))),
+                      a.load(args.buffers[4], row))};
+      });
+}
+
+void buildAttentionProbGrad(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type i64 = b.getI64Type(), f32 = b.getF32Type();
+  buildKernel(
+      b, loc, k.name(), 1, {b.getF64Type(), f32, f32}, {i64, i64, i64, i64},
       [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
         Value len = a.asIndex(args.scalars[0]), sources = a.asIndex(args.scalars[1]);
         Value vWidth = a.asIndex(args.scalars[2]), heads = a.asIndex(args.scalars[3]);
-        Value p = args.buffers[1], g = args.buffers[2], v = args.buffers[3];
+        Value g = args.buffers[1], v = args.buffers[2];
         auto [batch, head, l, s] = probabilityDigits(a, args.index, heads, len, sources);
         Value eh = a.div(vWidth, heads);
         Value gBase = a.add(a.mul(a.add(a.mul(batch, len), l), vWidth), a.mul(head, eh));
-        auto dp = [&](Arith &o, Value t) { // g[b, l, head] . v[b, t, head]
-          Value vBase = o.add(o.mul(o.add(o.mul(batch, sources), t), vWidth), o.mul(head, eh));
-          return loopSum(o, eh, [&](Arith &d, Value j) {
-            return d.mul(d.widen(d.load(g, d.add(gBase, j))), d.widen(d.load(v, d.add(vBase, j))));
-          });
-        };
-        Value pRow = a.sub(args.index, s);
-        Value weighted = loopSum(a, sources, [&](Arith &o, Value t) {
-          return o.mul(o.widen(o.load(p, o.add(pRow, t))), dp(o, t));
-        });
-        Value ps = a.widen(a.load(p, args.index));
-        return {a.narrow(a.mul(a.mul(ps, a.sub(dp(a, s), weighted)), a.widen(args.scalars[4])))};
+        Value vBase = a.add(a.mul(a.add(a.mul(batch, sources), s), vWidth), a.mul(head, eh));
+        return {loopSum(a, eh, [&](Arith &d, Value j) {
+          return d.mul(d.widen(d.load(g, d.add(gBase, j))), d.widen(d.load(v, d.add(vBase, j))));
+        })};
       });
+}
+
+void buildAttentionRowWeighted(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type f64 = b.getF64Type();
+  buildKernel(b, loc, k.name(), 1, {f64, b.getF32Type(), f64}, {b.getI64Type()},
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                Value sources = a.asIndex(args.scalars[0]);
+                Value first = a.mul(args.index, sources);
+                return {loopSum(a, sources, [&](Arith &o, Value t) {
+                  Value at = o.add(first, t);
+                  return o.mul(o.widen(o.load(args.buffers[1], at)), o.load(args.buffers[2], at));
+                })};
+              });
+}
+
+void buildAttentionScoreGrad(OpBuilder &b, Location loc, const LayerKernel &k) {
+  Type f32 = b.getF32Type(), f64 = b.getF64Type();
+  buildKernel(b, loc, k.name(), 1, {f32, f32, f64, f64}, {b.getI64Type(), f32},
+              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
+                Value i = args.index, sources = a.asIndex(args.scalars[0]);
+                Value p = a.widen(a.load(args.buffers[1], i));
+                Value dp = a.load(args.buffers[2], i);
+                Value weighted = a.load(args.buffers[3], a.div(i, sources));
+                return {a.narrow(a.mul(a.mul(p, a.sub(dp, weighted)), a.widen(args.scalars[1])))};
+              });
 }
 
 void buildAttentionContract(OpBuilder &b, Location loc, const LayerKernel &k) {

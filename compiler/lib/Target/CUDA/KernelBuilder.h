@@ -178,7 +178,11 @@ Value attentionScore(Arith &l, Value q, Value key, Value qBase, Value kBase, Val
 Value peakScore(Arith &a, Value sources, function_ref<Value(Arith &, Value)> score);
 
 // The training step's kernels (GradientKernels.cpp).
+void buildAttentionRowStats(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
 void buildAttentionProbs(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
+void buildAttentionProbGrad(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
+void buildAttentionRowWeighted(mlir::OpBuilder &b, mlir::Location loc,
+                               const module::LayerKernel &k);
 void buildAttentionScoreGrad(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
 void buildAttentionContract(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
 void buildGroupNormGradSums(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);

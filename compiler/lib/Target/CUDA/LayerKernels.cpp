@@ -366,8 +366,17 @@ void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
     case Kind::GroupNormGradParams:
       buildGroupNormGradParams(b, module.getLoc(), k);
       break;
+    case Kind::AttentionRowStats:
+      buildAttentionRowStats(b, module.getLoc(), k);
+      break;
     case Kind::AttentionProbs:
       buildAttentionProbs(b, module.getLoc(), k);
+      break;
+    case Kind::AttentionProbGrad:
+      buildAttentionProbGrad(b, module.getLoc(), k);
+      break;
+    case Kind::AttentionRowWeighted:
+      buildAttentionRowWeighted(b, module.getLoc(), k);
       break;
     case Kind::AttentionScoreGrad:
       buildAttentionScoreGrad(b, module.getLoc(), k);

@@ -137,14 +137,25 @@ struct LayerKernel {
     /// in row order). Parameters: dgamma, dbeta, sum, product, mean, rstd, n
     /// (channels), rows: i64, channels: i64, groups: i64.
     GroupNormGradParams,
-    /// attention_grad's probabilities p[b, h, l, s] = softmax_s(scale
-    /// q[b, l, head h] . k[b, s, head h]), the forward kernel's arithmetic.
-    /// Parameters: p, q, k, n, len: i64, sources: i64, qWidth: i64,
+    /// attention_grad's softmax statistics per row (b, h, l): the peak and
+    /// the denominator sum_s exp(score - peak) of scale q[b, l, head h] .
+    /// k[b, s, head h], the forward kernel's arithmetic. Parameters: peak,
+    /// denominator, q, k, n (rows), len: i64, sources: i64, qWidth: i64,
     /// heads: i64, scale: f32.
+    AttentionRowStats,
+    /// The probabilities p[b, h, l, s] = exp(score - peak) / denominator.
+    /// Parameters: p, q, k, peak, denominator, n, len: i64, sources: i64,
+    /// qWidth: i64, heads: i64, scale: f32.
     AttentionProbs,
-    /// The scores' cotangent ds = p (dp - sum_s p dp) scale with dp[s] =
-    /// g[b, l, head] . v[b, s, head] (float64 sums). Parameters: ds, p, g,
-    /// v, n, len: i64, sources: i64, vWidth: i64, heads: i64, scale: f32.
+    /// dp[b, h, l, s] = g[b, l, head] . v[b, s, head] (float64 out and sum).
+    /// Parameters: dp, g, v, n, len: i64, sources: i64, vWidth: i64,
+    /// heads: i64.
+    AttentionProbGrad,
+    /// weighted[row] = sum_s p dp over the row (float64). Parameters:
+    /// weighted, p, dp, n (rows), sources: i64.
+    AttentionRowWeighted,
+    /// The scores' cotangent ds = p (dp - weighted) scale. Parameters: ds,
+    /// p, dp, weighted, n, sources: i64, scale: f32.
     AttentionScoreGrad,
     /// out[b, r, j] = sum_t m[b, h, r, t] x[b, t, j] (or m[b, h, t, r] when
     /// `transposed`) with h = j / (width / heads), summed in float64: dq =

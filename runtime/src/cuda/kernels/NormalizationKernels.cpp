@@ -144,9 +144,11 @@ private:
 };
 
 /// [q [L, F], k [S, F], v [S, E], g [L, E]] -> dq, dk, dv (those its
-/// attributes name): the probabilities again, the scores' cotangent, then
-/// one contraction per cotangent (DeviceKernels.h's Attention* kernels),
-/// with p and ds [B, heads, L, S] in the scratch.
+/// attributes name): the softmax's row statistics and probabilities again,
+/// dp = g v^T, the rows' sums of p dp, the scores' cotangent, then one
+/// contraction per cotangent (DeviceKernels.h's Attention* kernels), every
+/// element O(features) or O(sources). The scratch holds p and ds (float32)
+/// and dp (float64) as [B, heads, L, S] planes, and the rows' statistics.
 class AttentionGradKernel final : public DeviceOpKernel {
 public:
   explicit AttentionGradKernel(const DeviceKernelSetup &s)
@@ -157,7 +159,9 @@ public:
         valueFeatures_(s.desc.values[s.op.operands[2]].shape[1]) {}
 
   size_t prepare(int64_t rows, Launcher &) override {
-    return static_cast<size_t>(2 * planeElements(rows)) * sizeof(float);
+    const int64_t planes = planeElements(rows), stats = planes / sources_;
+    return static_cast<size_t>(planes) * (2 * sizeof(float) + sizeof(double)) +
+           static_cast<size_t>(stats) * (2 * sizeof(float) + sizeof(double));
   }
 
   void run(const DeviceOpArgs &args) override {
@@ -166,24 +170,33 @@ public:
     int64_t heads = attrs_.heads;
     float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(qWidth / heads)));
     ScratchCursor scratch{args.frame.scratch};
-    const int64_t planes = planeElements(args.frame.rows);
+    int64_t planes = planeElements(args.frame.rows), rows = planes / sources;
+    CUdeviceptr dp = scratch.take<double>(planes), weighted = scratch.take<double>(rows);
     CUdeviceptr p = scratch.take<float>(planes), ds = scratch.take<float>(planes);
+    CUdeviceptr peak = scratch.take<float>(rows), denominator = scratch.take<float>(rows);
     CUdeviceptr q = args.in(0), k = args.in(1), v = args.in(2), g = args.in(3);
     Launcher &l = args.launcher;
-    int64_t n = planes;
-    l.launch(LayerKernel{K::AttentionProbs}.name(), n,
-             {&p, &q, &k, &n, &len, &sources, &qWidth, &heads, &scale});
+    l.launch(LayerKernel{K::AttentionRowStats}.name(), rows,
+             {&peak, &denominator, &q, &k, &rows, &len, &sources, &qWidth, &heads, &scale});
+    l.launch(LayerKernel{K::AttentionProbs}.name(), planes,
+             {&p, &q, &k, &peak, &denominator, &planes, &len, &sources, &qWidth, &heads,
+              &scale});
     auto cotangent = [&](size_t c) { return cotangentOf(args, attrs_.cotangents[c]); };
     CUdeviceptr dq = cotangent(0), dk = cotangent(1), dv = cotangent(2);
-    if (dq || dk)
-      l.launch(LayerKernel{K::AttentionScoreGrad}.name(), n,
-               {&ds, &p, &g, &v, &n, &len, &sources, &vWidth, &heads, &scale});
+    if (dq || dk) {
+      l.launch(LayerKernel{K::AttentionProbGrad}.name(), planes,
+               {&dp, &g, &v, &planes, &len, &sources, &vWidth, &heads});
+      l.launch(LayerKernel{K::AttentionRowWeighted}.name(), rows,
+               {&weighted, &p, &dp, &rows, &sources});
+      l.launch(LayerKernel{K::AttentionScoreGrad}.name(), planes,
+               {&ds, &p, &dp, &weighted, &planes, &sources, &scale});
+    }
     // out [B, rows, width] = m (or m^T) x, m one [L, S] plane per (b, head)
-    auto contract = [&](CUdeviceptr out, CUdeviceptr m, CUdeviceptr x, int64_t rows,
+    auto contract = [&](CUdeviceptr out, CUdeviceptr m, CUdeviceptr x, int64_t outRows,
                         int64_t terms, int64_t width, int64_t transposed) {
-      int64_t count = args.frame.rows * rows * width;
+      int64_t count = args.frame.rows * outRows * width;
       l.launch(LayerKernel{K::AttentionContract}.name(), count,
-               {&out, &m, &x, &count, &rows, &terms, &width, &heads, &transposed});
+               {&out, &m, &x, &count, &outRows, &terms, &width, &heads, &transposed});
     };
     if (dq)
       contract(dq, ds, k, len, sources, qWidth, 0);
