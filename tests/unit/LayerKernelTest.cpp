@@ -55,7 +55,7 @@ constexpr double kAbsoluteTolerance = 1e-7;   // times max(1, |x|)
 
 /// Every activation with every epilogue form, compiled once per process.
 std::vector<LayerKernel> allKernels() {
-  std::vector<LayerKernel> kernels = {{Kind::GroupStats}, {Kind::Gather}, {Kind::Attention},
+  std::vector<LayerKernel> kernels = {{Kind::GroupStats}, {Kind::Gather},
                                       {Kind::LangevinCorrector}, {Kind::MALAStep},
                                       {Kind::Scale}, {Kind::AvgPool}, {Kind::Interpolate},
                                       {Kind::TimeEmbedding}, {Kind::ReduceSum},
@@ -353,15 +353,23 @@ TEST(LayerKernels, BroadcastRepeatsWhereAStrideIsZero) {
   EXPECT_EQ(sum, (std::vector<float>{101, 102, 103, 204, 205, 206}));
 }
 
-using AttentionFn = void (*)(Buffer *, Buffer *, Buffer *, Buffer *, int64_t, int64_t,
-                            int64_t, int64_t, int64_t, float);
+using RowStatsFn = void (*)(Buffer *, Buffer *, Buffer *, Buffer *, int64_t, int64_t, int64_t,
+                           int64_t, float);
+using ProbsFn = void (*)(Buffer *, Buffer *, Buffer *, Buffer *, Buffer *, int64_t, int64_t,
+                         int64_t, int64_t, float);
+using ContractFn = void (*)(Buffer *, Buffer *, Buffer *, int64_t, int64_t, int64_t, int64_t,
+                            int64_t);
 
 // Multi-head attention with more keys than queries and values wider than
-// the queries, against reference::attention.
+// the queries, against reference::attention: the softmax's row statistics,
+// the probabilities, then out = p v (the three kernels an attention op
+// launches).
 TEST(LayerKernels, AttentionMatchesTheReference) {
   SKIP_WITHOUT_V3();
-  auto attention = kernel<AttentionFn>({Kind::Attention});
-  ASSERT_NE(attention, nullptr);
+  auto stats = kernel<RowStatsFn>({Kind::AttentionRowStats});
+  auto probabilities = kernel<ProbsFn>({Kind::AttentionProbs});
+  auto contract = kernel<ContractFn>({Kind::AttentionContract});
+  ASSERT_TRUE(stats && probabilities && contract);
   const int64_t batch = 2, len = 5, sources = 7, d = 6, e = 9, heads = 3;
   std::mt19937 rng(9);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -371,10 +379,13 @@ TEST(LayerKernels, AttentionMatchesTheReference) {
     for (size_t i = 0; i < host->size(); ++i)
       (*ref)[static_cast<int64_t>(i)] = (*host)[i] = 2.0f * normal(rng);
   reference::Tensor want = reference::attention(rq, rk, rv, heads).value();
-  std::vector<float> out(batch * len * e);
-  Buffer o(out), bq(q), bk(k), bv(v);
-  attention(&o, &bq, &bk, &bv, len, sources, d, e, heads,
-            static_cast<float>(1.0 / std::sqrt(double(d / heads))));
+  const float scale = static_cast<float>(1.0 / std::sqrt(double(d / heads)));
+  std::vector<float> peak(batch * heads * len), denominator(peak.size());
+  std::vector<float> p(peak.size() * sources), out(batch * len * e);
+  Buffer bp(p), bpeak(peak), bden(denominator), o(out), bq(q), bk(k), bv(v);
+  stats(&bpeak, &bden, &bq, &bk, len, sources, d, heads, scale);
+  probabilities(&bp, &bq, &bk, &bpeak, &bden, len, sources, d, heads, scale);
+  contract(&o, &bp, &bv, len, sources, e, heads, 0);
   for (size_t i = 0; i < out.size(); ++i)
     EXPECT_NEAR(out[i], want[static_cast<int64_t>(i)], 2e-6 * (1 + std::abs(want[i])))
         << "element " << i;
@@ -406,8 +417,6 @@ TEST(LayerKernels, AModuleNeedsTheKernelsOfItsOps) {
                        "tweedie_epilogue_gelu"}));
 }
 
-/// Every layer kernel as PTX for each of kCudaArchitectures, and their GPU
-/// form compiled for the host (the emulated driver's), once per process.
 /// Whether float `got` is `want` rounded to float or a neighbour of it.
 void expectWithinOneUlp(float got, double want, const std::string &what) {
   const auto rounded = static_cast<float>(want);
@@ -532,6 +541,8 @@ TEST(LayerKernels, ReduceSumSumsTheNamedAxesInFloat64) {
   expectWithinOneUlp(total[0], all, "the whole tensor");
 }
 
+/// Every layer kernel as PTX for each of kCudaArchitectures, and their GPU
+/// form compiled for the host (the emulated driver's), once per process.
 struct LayerKernelsForCuda {
   std::vector<module::CudaKernelsDesc> ptx;
   std::vector<std::byte> host;

@@ -17,8 +17,6 @@ std::string LayerKernel::name() const {
     return std::string("tweedie_group_norm_") + activationName(act);
   case Kind::Gather:
     return "tweedie_gather";
-  case Kind::Attention:
-    return "tweedie_attention";
   case Kind::Broadcast:
     return binary == Binary::Add ? "tweedie_broadcast_add" : "tweedie_broadcast_mul";
   case Kind::LangevinCorrector:
@@ -131,8 +129,8 @@ std::vector<LayerKernel> kernelsOf(const OpDesc &op) {
   case OpKind::Transpose:
   case OpKind::Upsample:
     return {{K::Gather}};
-  case OpKind::Attention:
-    return {{K::Attention}};
+  case OpKind::Attention: // softmax(q k^T) v by the softmax's probabilities
+    return {{K::AttentionRowStats}, {K::AttentionProbs}, {K::AttentionContract}};
   case OpKind::Interpolate:
     return {{K::Interpolate}};
   case OpKind::TimeEmbedding: {

@@ -262,43 +262,6 @@ void buildGather(OpBuilder &b, Location loc, const LayerKernel &k) {
               });
 }
 
-
-void buildAttention(OpBuilder &b, Location loc, const LayerKernel &k) {
-  Type i64 = b.getI64Type();
-  buildKernel(
-      b, loc, k.name(), 1, 4, {i64, i64, i64, i64, i64, b.getF32Type()},
-      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
-        Value len = a.asIndex(args.scalars[0]), sources = a.asIndex(args.scalars[1]);
-        Value qWidth = a.asIndex(args.scalars[2]), vWidth = a.asIndex(args.scalars[3]);
-        Value heads = a.asIndex(args.scalars[4]);
-        Value scale = args.scalars[5];
-        Value q = args.buffers[1], key = args.buffers[2], v = args.buffers[3];
-        Value i = args.index;
-        Value j = a.rem(i, vWidth), row = a.div(i, vWidth); // row = b len + l
-        Value batch = a.div(row, len);
-        Value head = a.div(j, a.div(vWidth, heads));
-        Value dh = a.div(qWidth, heads);
-        Value qBase = a.add(a.mul(row, qWidth), a.mul(head, dh));
-        // score(t) = scale q[row, head] . k[b, t, head]
-        auto score = [&](Arith &l, Value t) {
-          Value kBase = l.add(l.mul(l.add(l.mul(batch, sources), t), qWidth), l.mul(head, dh));
-          return attentionScore(l, q, key, qBase, kBase, dh, scale);
-        };
-        Value peak = peakScore(a, sources, score);
-        auto sums = a.b.create<scf::ForOp>(
-            a.loc, a.index(0), sources, a.index(1), ValueRange{a.f32(0.0f), a.f32(0.0f)},
-            [&](OpBuilder &lb, Location ll, Value t, ValueRange acc) {
-              Arith l{lb, ll};
-              Value p = l.exp(l.sub(score(l, t), peak));
-              Value vAt = l.add(l.mul(l.add(l.mul(batch, sources), t), vWidth), j);
-              lb.create<scf::YieldOp>(
-                  ll, ValueRange{l.add(acc[0], p), l.add(acc[1], l.mul(p, l.load(v, vAt)))});
-            });
-        return {a.div(sums.getResult(1), sums.getResult(0))};
-      });
-}
-
-
 } // namespace
 
 void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
@@ -323,9 +286,6 @@ void addLayerKernels(ModuleOp module, ArrayRef<LayerKernel> kernels) {
       break;
     case Kind::Gather:
       buildGather(b, module.getLoc(), k);
-      break;
-    case Kind::Attention:
-      buildAttention(b, module.getLoc(), k);
       break;
     case Kind::Broadcast:
       buildBroadcast(b, module.getLoc(), k);

@@ -71,12 +71,6 @@ struct LayerKernel {
     /// nearest upsampling (a stride of 0 repeats), slices. Parameters: out,
     /// x, n, sizes: i64 x kGatherRank, strides: i64 x kGatherRank.
     Gather,
-    /// out[b, l, j] = sum_t softmax_t(scale q[b, l, head] . k[b, t, head])
-    /// v[b, t, j] with head = j / (vWidth / heads) (one thread per output
-    /// element, the softmax's max and sum recomputed per element).
-    /// Parameters: out, q, k, v, n, len: i64, sources: i64, qWidth: i64,
-    /// vWidth: i64, heads: i64, scale: f32.
-    Attention,
     /// out[i] = a[digits of i . aStrides] (+ or x) b[digits of i . bStrides]:
     /// NumPy broadcasting (a stride of 0 repeats). Parameters: out, a, b, n,
     /// sizes: i64 x kGatherRank, aStrides, bStrides (the same).
@@ -137,7 +131,7 @@ struct LayerKernel {
     /// in row order). Parameters: dgamma, dbeta, sum, product, mean, rstd, n
     /// (channels), rows: i64, channels: i64, groups: i64.
     GroupNormGradParams,
-    /// attention_grad's softmax statistics per row (b, h, l): the peak and
+    /// Attention's softmax statistics per row (b, h, l): the peak and
     /// the denominator sum_s exp(score - peak) of scale q[b, l, head h] .
     /// k[b, s, head h], the forward kernel's arithmetic. Parameters: peak,
     /// denominator, q, k, n (rows), len: i64, sources: i64, qWidth: i64,

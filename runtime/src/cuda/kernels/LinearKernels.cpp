@@ -1,4 +1,4 @@
-//===- LinearKernels.cpp - dense, conv2d (and their gradients), attention -===//
+//===- LinearKernels.cpp - dense and conv2d (and their gradients) on CUDA -===//
 //
 // The heavy part is the library's (cuBLASLt's matmul, cuDNN's convolution);
 // bias, activation and residual follow in one epilogue kernel, since the
@@ -88,18 +88,6 @@ private:
   std::unique_ptr<Convolution> plan_;
 };
 
-/// [q [len, width], k, v [sources, vWidth]]: the generated attention kernel.
-void attention(const DeviceOpArgs &args) {
-  const std::vector<int64_t> &q = args.storedShape(0), &kv = args.storedShape(2);
-  int64_t n = args.outCount(), len = q[0], qWidth = q[1], sources = kv[0], vWidth = kv[1];
-  int64_t heads = module::IntAttr::read(args.op).value;
-  float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(qWidth / heads)));
-  CUdeviceptr out = args.out(), pq = args.in(0), pk = args.in(1), pv = args.in(2);
-  args.launcher.launch(LayerKernel{LayerKernel::Kind::Attention}.name(), n,
-                       {&out, &pq, &pk, &pv, &n, &len, &sources, &qWidth, &vWidth, &heads,
-                        &scale});
-}
-
 /// [lhs [..., m], rhs [..., n]]: sum over all rows (the batch's included) of
 /// lhs[r]^T rhs[r], a weight's gradient: lhs^T rhs with lhs transposed by
 /// cuBLASLt.
@@ -115,9 +103,6 @@ void outerSum(const DeviceOpArgs &args) {
 } // namespace
 
 std::unique_ptr<DeviceOpKernel> prepareLinearDeviceKernel(const DeviceKernelSetup &s) {
-  auto arena = [&](size_t i) {
-    return s.desc.values[s.op.operands[i]].kind == module::ValueKind::Arena;
-  };
   switch (s.op.kind) {
   case OpKind::Dense:
     return deviceKernelOf(dense);
@@ -133,10 +118,6 @@ std::unique_ptr<DeviceOpKernel> prepareLinearDeviceKernel(const DeviceKernelSetu
                                                  ? P::BackwardData
                                                  : P::BackwardFilter);
   }
-  case OpKind::Attention:
-    if (!arena(0) || !arena(1) || !arena(2) || s.desc.values[s.op.operands[0]].shape.size() != 2)
-      throw std::invalid_argument("attention of other than [len, width] samples");
-    return deviceKernelOf(attention);
   case OpKind::OuterSum:
     return deviceKernelOf(outerSum);
   default:

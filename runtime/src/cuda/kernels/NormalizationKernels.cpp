@@ -1,4 +1,4 @@
-//===- NormalizationKernels.cpp - group norm and attention gradients, CUDA ===//
+//===- NormalizationKernels.cpp - group norm and attention on CUDA --------===//
 #include "cuda/OpKernel.h"
 #include "tweedie/module/DeviceKernels.h"
 #include "tweedie/module/OpAttrs.h"
@@ -143,74 +143,130 @@ private:
   int64_t channels_, inner_;
 };
 
-/// [q [L, F], k [S, F], v [S, E], g [L, E]] -> dq, dk, dv (those its
-/// attributes name): the softmax's row statistics and probabilities again,
-/// dp = g v^T, the rows' sums of p dp, the scores' cotangent, then one
-/// contraction per cotangent (DeviceKernels.h's Attention* kernels), every
-/// element O(features) or O(sources). The scratch holds p and ds (float32)
-/// and dp (float64) as [B, heads, L, S] planes, and the rows' statistics.
+/// An attention op's sizes: q [len, features], k [sources, features],
+/// v [sources, valueFeatures] per sample, and what its kernels share: the
+/// softmax's row statistics and probabilities p [B, heads, len, sources]
+/// written into the scratch, and contractions with p-shaped planes.
+struct AttentionShape {
+  int64_t len, features, sources, valueFeatures, heads;
+
+  AttentionShape(const DeviceKernelSetup &s, int64_t heads)
+      : len(s.desc.values[s.op.operands[0]].shape[0]),
+        features(s.desc.values[s.op.operands[0]].shape[1]),
+        sources(s.desc.values[s.op.operands[1]].shape[0]),
+        valueFeatures(s.desc.values[s.op.operands[2]].shape[1]), heads(heads) {}
+
+  int64_t planeElements(int64_t rows) const { return rows * heads * len * sources; }
+  /// The scratch the probabilities need: p, then the rows' peaks and
+  /// denominators.
+  size_t probabilityBytes(int64_t rows) const {
+    return static_cast<size_t>(planeElements(rows) + 2 * planeElements(rows) / sources) *
+           sizeof(float);
+  }
+  float scale() const {
+    return static_cast<float>(1.0 / std::sqrt(static_cast<double>(features / heads)));
+  }
+
+  /// Queues p = softmax(q k^T scale) per head into the scratch at `scratch`;
+  /// returns p's address.
+  CUdeviceptr queueProbabilities(Launcher &l, int64_t rows, CUdeviceptr q, CUdeviceptr k,
+                                 ScratchCursor &scratch) const {
+    using K = LayerKernel::Kind;
+    int64_t planes = planeElements(rows), stats = planes / sources;
+    int64_t length = len, keys = sources, width = features, h = heads;
+    float s = scale();
+    CUdeviceptr p = scratch.take<float>(planes);
+    CUdeviceptr peak = scratch.take<float>(stats), denominator = scratch.take<float>(stats);
+    l.launch(LayerKernel{K::AttentionRowStats}.name(), stats,
+             {&peak, &denominator, &q, &k, &stats, &length, &keys, &width, &h, &s});
+    l.launch(LayerKernel{K::AttentionProbs}.name(), planes,
+             {&p, &q, &k, &peak, &denominator, &planes, &length, &keys, &width, &h, &s});
+    return p;
+  }
+
+  /// out [B, outRows, width] = m x (or m^T x), m one [len, sources] plane per
+  /// (b, head), x [B, terms, width].
+  void queueContraction(Launcher &l, int64_t batch, CUdeviceptr out, CUdeviceptr m,
+                        CUdeviceptr x, int64_t outRows, int64_t terms, int64_t width,
+                        int64_t transposed) const {
+    int64_t count = batch * outRows * width, h = heads;
+    l.launch(LayerKernel{LayerKernel::Kind::AttentionContract}.name(), count,
+             {&out, &m, &x, &count, &outRows, &terms, &width, &h, &transposed});
+  }
+};
+
+/// [q [L, F], k [S, F], v [S, E]]: p = softmax(q k^T scale) per head, then
+/// out = p v, each element O(features) or O(sources).
+class AttentionKernel final : public DeviceOpKernel {
+public:
+  explicit AttentionKernel(const DeviceKernelSetup &s)
+      : shape_(s, module::IntAttr::read(s.op).value) {}
+
+  size_t prepare(int64_t rows, Launcher &) override { return shape_.probabilityBytes(rows); }
+
+  void run(const DeviceOpArgs &args) override {
+    ScratchCursor scratch{args.frame.scratch};
+    const CUdeviceptr p =
+        shape_.queueProbabilities(args.launcher, args.frame.rows, args.in(0), args.in(1), scratch);
+    shape_.queueContraction(args.launcher, args.frame.rows, args.out(), p, args.in(2),
+                            shape_.len, shape_.sources, shape_.valueFeatures, 0);
+  }
+
+private:
+  AttentionShape shape_;
+};
+
+/// [q, k, v, g [L, E]] -> dq, dk, dv (those its attributes name): the
+/// probabilities again, dp = g v^T (float64), the rows' sums of p dp, the
+/// scores' cotangent ds, then one contraction per cotangent: dq = ds k,
+/// dk = ds^T q, dv = p^T g.
 class AttentionGradKernel final : public DeviceOpKernel {
 public:
   explicit AttentionGradKernel(const DeviceKernelSetup &s)
-      : attrs_(module::AttentionGradAttrs::read(s.op)),
-        len_(s.desc.values[s.op.operands[0]].shape[0]),
-        features_(s.desc.values[s.op.operands[0]].shape[1]),
-        sources_(s.desc.values[s.op.operands[1]].shape[0]),
-        valueFeatures_(s.desc.values[s.op.operands[2]].shape[1]) {}
+      : attrs_(module::AttentionGradAttrs::read(s.op)), shape_(s, attrs_.heads) {}
 
   size_t prepare(int64_t rows, Launcher &) override {
-    const int64_t planes = planeElements(rows), stats = planes / sources_;
-    return static_cast<size_t>(planes) * (2 * sizeof(float) + sizeof(double)) +
-           static_cast<size_t>(stats) * (2 * sizeof(float) + sizeof(double));
+    const int64_t planes = shape_.planeElements(rows), stats = planes / shape_.sources;
+    return shape_.probabilityBytes(rows) + static_cast<size_t>(planes) * sizeof(float) +
+           static_cast<size_t>(planes + stats) * sizeof(double);
   }
 
   void run(const DeviceOpArgs &args) override {
     using K = LayerKernel::Kind;
-    int64_t len = len_, sources = sources_, qWidth = features_, vWidth = valueFeatures_;
-    int64_t heads = attrs_.heads;
-    float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(qWidth / heads)));
+    const int64_t batch = args.frame.rows;
+    int64_t len = shape_.len, sources = shape_.sources, vWidth = shape_.valueFeatures;
+    int64_t heads = shape_.heads;
+    float scale = shape_.scale();
     ScratchCursor scratch{args.frame.scratch};
-    int64_t planes = planeElements(args.frame.rows), rows = planes / sources;
+    int64_t planes = shape_.planeElements(batch), rows = planes / sources;
+    // The float64 arrays first: every one stays 8-byte aligned.
     CUdeviceptr dp = scratch.take<double>(planes), weighted = scratch.take<double>(rows);
-    CUdeviceptr p = scratch.take<float>(planes), ds = scratch.take<float>(planes);
-    CUdeviceptr peak = scratch.take<float>(rows), denominator = scratch.take<float>(rows);
+    CUdeviceptr ds = scratch.take<float>(planes);
     CUdeviceptr q = args.in(0), k = args.in(1), v = args.in(2), g = args.in(3);
     Launcher &l = args.launcher;
-    l.launch(LayerKernel{K::AttentionRowStats}.name(), rows,
-             {&peak, &denominator, &q, &k, &rows, &len, &sources, &qWidth, &heads, &scale});
-    l.launch(LayerKernel{K::AttentionProbs}.name(), planes,
-             {&p, &q, &k, &peak, &denominator, &planes, &len, &sources, &qWidth, &heads,
-              &scale});
+    const CUdeviceptr p = shape_.queueProbabilities(l, batch, q, k, scratch);
+    CUdeviceptr pv = p;
     auto cotangent = [&](size_t c) { return cotangentOf(args, attrs_.cotangents[c]); };
     CUdeviceptr dq = cotangent(0), dk = cotangent(1), dv = cotangent(2);
     if (dq || dk) {
       l.launch(LayerKernel{K::AttentionProbGrad}.name(), planes,
                {&dp, &g, &v, &planes, &len, &sources, &vWidth, &heads});
       l.launch(LayerKernel{K::AttentionRowWeighted}.name(), rows,
-               {&weighted, &p, &dp, &rows, &sources});
+               {&weighted, &pv, &dp, &rows, &sources});
       l.launch(LayerKernel{K::AttentionScoreGrad}.name(), planes,
-               {&ds, &p, &dp, &weighted, &planes, &sources, &scale});
+               {&ds, &pv, &dp, &weighted, &planes, &sources, &scale});
     }
-    // out [B, rows, width] = m (or m^T) x, m one [L, S] plane per (b, head)
-    auto contract = [&](CUdeviceptr out, CUdeviceptr m, CUdeviceptr x, int64_t outRows,
-                        int64_t terms, int64_t width, int64_t transposed) {
-      int64_t count = args.frame.rows * outRows * width;
-      l.launch(LayerKernel{K::AttentionContract}.name(), count,
-               {&out, &m, &x, &count, &outRows, &terms, &width, &heads, &transposed});
-    };
     if (dq)
-      contract(dq, ds, k, len, sources, qWidth, 0);
+      shape_.queueContraction(l, batch, dq, ds, k, len, sources, shape_.features, 0);
     if (dk)
-      contract(dk, ds, q, sources, len, qWidth, 1);
+      shape_.queueContraction(l, batch, dk, ds, q, sources, len, shape_.features, 1);
     if (dv)
-      contract(dv, p, g, sources, len, vWidth, 1);
+      shape_.queueContraction(l, batch, dv, p, g, sources, len, vWidth, 1);
   }
 
 private:
-  int64_t planeElements(int64_t rows) const { return rows * attrs_.heads * len_ * sources_; }
-
   module::AttentionGradAttrs attrs_;
-  int64_t len_, features_, sources_, valueFeatures_;
+  AttentionShape shape_;
 };
 
 } // namespace
@@ -223,10 +279,14 @@ std::unique_ptr<DeviceOpKernel> prepareNormalizationDeviceKernel(const DeviceKer
     return std::make_unique<GroupNormKernel>(s);
   case module::OpKind::GroupNormGrad:
     return std::make_unique<GroupNormGradKernel>(s);
+  case module::OpKind::Attention:
   case module::OpKind::AttentionGrad:
     for (int32_t v : s.op.operands)
       if (!arena(v) || s.desc.values[v].shape.size() != 2)
-        throw std::invalid_argument("attention_grad of other than [len, width] samples");
+        throw std::invalid_argument(std::string(module::opKindName(s.op.kind)) +
+                                    " of other than [len, width] samples");
+    if (s.op.kind == module::OpKind::Attention)
+      return std::make_unique<AttentionKernel>(s);
     return std::make_unique<AttentionGradKernel>(s);
   default:
     return nullptr;
