@@ -209,7 +209,8 @@ const Breakage kBreakages[] = {
        std::string ptx = ptxFor(d, "sm_90");
        d.cudaKernels = {{"sm_90", ptx.substr(0, ptx.find(".visible .entry tweedie_epilogue"))}};
      },
-     "the PTX for sm_90 lacks the layers' kernel 'tweedie_epilogue_none_bias'"},
+     "the PTX for sm_90 lacks the layers' kernel 'tweedie_epilogue_none_bias' (a module from "
+     "an older tweedie-compile? compile it again with --target cuda)"},
     {"PtxLackingTheNoiseKernel",
      [](ModuleDesc &d) { d.cudaKernels = {{"sm_90", ".target sm_90\n"}}; },
      "the PTX for sm_90 lacks the ops' kernel 'tweedie_randn'"},

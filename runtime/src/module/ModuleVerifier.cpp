@@ -140,7 +140,9 @@ private:
           fail("the PTX for " + k.arch + " lacks the ops' kernel '" + kernel + "'");
       for (const LayerKernel &kernel : layers)
         if (!defines(kernel.name()))
-          fail("the PTX for " + k.arch + " lacks the layers' kernel '" + kernel.name() + "'");
+          fail("the PTX for " + k.arch + " lacks the layers' kernel '" + kernel.name() +
+               "' (a module from an older tweedie-compile? compile it again with --target "
+               "cuda)");
     }
   }
 
