@@ -1,5 +1,6 @@
 //===- DormandPrince.cpp - adaptive RK45 with a step size per sample ------===//
 #include "cpu/DormandPrince.h"
+#include "tweedie/DormandPrinceTableau.h"
 #include "tweedie/Error.h"
 
 #include <algorithm>
@@ -12,24 +13,7 @@ namespace tweedie::cpu {
 
 namespace {
 
-// The Dormand-Prince tableau; stage 6 is evaluated at the new point, which is
-// the next step's stage 0 (first same as last).
-constexpr int kStages = 7;
-constexpr double kC[kStages] = {0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1};
-constexpr double kA[6][5] = {
-    {0, 0, 0, 0, 0},
-    {1.0 / 5, 0, 0, 0, 0},
-    {3.0 / 40, 9.0 / 40, 0, 0, 0},
-    {44.0 / 45, -56.0 / 15, 32.0 / 9, 0, 0},
-    {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729, 0},
-    {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656}};
-/// The fifth-order solution.
-constexpr double kB[6] = {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84};
-/// Fifth- minus fourth-order weights: the local error estimate is h sum E_j k_j.
-constexpr double kE[kStages] = {-71.0 / 57600,    0,           71.0 / 16695, -71.0 / 1920,
-                                17253.0 / 339200, -22.0 / 525, 1.0 / 40};
-constexpr double kSafety = 0.9, kMinFactor = 0.2, kMaxFactor = 10.0;
-constexpr double kErrorExponent = -1.0 / 5; // 1 / (error order + 1)
+using namespace dormandprince;
 
 std::string number(double v) {
   char text[32];

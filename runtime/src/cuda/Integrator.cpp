@@ -1,5 +1,6 @@
 //===- Integrator.cpp -------------------------------------------------------===//
 #include "cuda/Integrator.h"
+#include "tweedie/DormandPrinceTableau.h"
 #include "tweedie/Error.h"
 #include "tweedie/module/DeviceKernels.h"
 
@@ -16,16 +17,9 @@ using Kind = module::LayerKernel::Kind;
 
 std::string nameOf(Kind kind) { return module::LayerKernel{kind}.name(); }
 
-// The Dormand-Prince tableau, as cpu/DormandPrince.cpp has it.
-constexpr double kC[7] = {0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1};
-constexpr double kA[6][6] = {
-    {0, 0, 0, 0, 0, 0},
-    {1.0 / 5, 0, 0, 0, 0, 0},
-    {3.0 / 40, 9.0 / 40, 0, 0, 0, 0},
-    {44.0 / 45, -56.0 / 15, 32.0 / 9, 0, 0, 0},
-    {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729, 0, 0},
-    {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656, 0}};
-constexpr double kB[6] = {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84};
+using dormandprince::kA;
+using dormandprince::kB;
+using dormandprince::kC;
 
 /// The per-sample records, float64 each, in the order they lie on the device.
 enum Row { T, H, H0, D1, TNext, LastStep, Active, RejectedLast, AcceptedNow, Steps, Status,

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "KernelBuilder.h"
+#include "tweedie/DormandPrinceTableau.h"
 #include "tweedie/Target/CUDA/NoiseKernels.h"
 
 #include <array>
@@ -14,6 +15,7 @@
 namespace tweedie::kernelgen {
 
 using module::LayerKernel;
+namespace dp = dormandprince;
 
 namespace {
 
@@ -62,10 +64,6 @@ Value flag(Arith &a, Value c) { return a.select(c, a.f64(1.0), a.f64(0.0)); }
 Value negation(Arith &a, Value c) {
   return a.b.create<arith::XOrIOp>(a.loc, c, a.b.create<arith::ConstantIntOp>(a.loc, 1, 1));
 }
-
-// The Dormand-Prince tableau's error weights (fifth minus fourth order).
-constexpr std::array<double, 7> kDormandPrinceE = {
-    -71.0 / 57600, 0, 71.0 / 16695, -71.0 / 1920, 17253.0 / 339200, -22.0 / 525, 1.0 / 40};
 
 /// sqrt(mean over the row's width of (value(e) / (atol + rtol scale(e)))^2).
 Value rowRms(Arith &a, Value base, Value width, Value rtol, Value atol,
@@ -161,8 +159,8 @@ void buildRK45Control(OpBuilder &b, Location loc, const LayerKernel &k) {
             a, base, width, rtol, atol,
             [&](Arith &l, Value e) {
               Value sum = l.f64(0.0);
-              for (int j = 0; j < 7; ++j)
-                sum = l.add(sum, l.mul(l.f64(kDormandPrinceE[j]),
+              for (int j = 0; j < dp::kStages; ++j)
+                sum = l.add(sum, l.mul(l.f64(dp::kE[j]),
                                        l.load(stages, l.add(l.mul(l.index(j), count), e))));
               return l.mul(h, sum);
             },
@@ -172,11 +170,13 @@ void buildRK45Control(OpBuilder &b, Location loc, const LayerKernel &k) {
         Value finite = a.b.create<arith::CmpFOp>(a.loc, arith::CmpFPredicate::OLT, absF(a, error),
                                                  a.f64(INFINITY));
         Value factor = a.select(a.greater(error, a.f64(0.0)),
-                                a.mul(a.f64(0.9), powF64(a, error, -1.0 / 5)), a.f64(10.0));
+                                a.mul(a.f64(dp::kSafety), powF64(a, error, dp::kErrorExponent)),
+                                a.f64(dp::kMaxFactor));
         Value accept = a.b.create<arith::CmpFOp>(a.loc, arith::CmpFPredicate::OLT, error,
                                                  a.f64(1.0));
-        Value grown = a.mul(h, minF(a, a.select(rejectedLast, a.f64(1.0), a.f64(10.0)), factor));
-        Value shrunk = a.mul(h, maxF(a, a.f64(0.2), factor));
+        Value grown =
+            a.mul(h, minF(a, a.select(rejectedLast, a.f64(1.0), a.f64(dp::kMaxFactor)), factor));
+        Value shrunk = a.mul(h, maxF(a, a.f64(dp::kMinFactor), factor));
         Value newH = a.select(accept, grown, shrunk);
         Value newT = a.select(accept, tNext, t);
         Value done = a.b.create<arith::AndIOp>(a.loc, accept, lastStep);
