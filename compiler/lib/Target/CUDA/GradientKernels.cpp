@@ -1,9 +1,10 @@
 //===- GradientKernels.cpp - the training step's kernels ------------------===//
 //
 // What the CUDA backend's whole-batch driver runs besides library calls:
-// the noise levels' table, time embeddings, reductions, and the gradients of
-// group normalisation and attention (module/DeviceKernels.h says what each
-// computes). Sums are float64 where the CPU's are.
+// the noise levels' table, time embeddings, reductions and the gradients of
+// group normalisation (module/DeviceKernels.h says what each computes;
+// attention's, forward and gradient, are AttentionKernels.cpp's). Sums are
+// float64 where the CPU's are.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelBuilder.h"
@@ -14,134 +15,6 @@
 namespace tweedie::kernelgen {
 
 using module::LayerKernel;
-
-namespace {
-
-/// The digits (b, h, l, s) of a [batch, heads, len, sources] index.
-std::array<Value, 4> probabilityDigits(Arith &a, Value i, Value heads, Value len,
-                                       Value sources) {
-  Value s = a.rem(i, sources), rest = a.div(i, sources);
-  Value l = a.rem(rest, len), bh = a.div(rest, len);
-  return {a.div(bh, heads), a.rem(bh, heads), l, s};
-}
-
-} // namespace
-
-void buildAttentionRowStats(OpBuilder &b, Location loc, const LayerKernel &k) {
-  Type i64 = b.getI64Type();
-  buildKernel(
-      b, loc, k.name(), 2, 4, {i64, i64, i64, i64, b.getF32Type()},
-      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
-        Value len = a.asIndex(args.scalars[0]), sources = a.asIndex(args.scalars[1]);
-        Value qWidth = a.asIndex(args.scalars[2]), heads = a.asIndex(args.scalars[3]);
-        Value scale = args.scalars[4];
-        Value q = args.buffers[2], key = args.buffers[3];
-        // the row (b, h, l): the digits of a plane index with s = 0
-        auto [batch, head, l, s] =
-            probabilityDigits(a, a.mul(args.index, sources), heads, len, sources);
-        (void)s;
-        Value dh = a.div(qWidth, heads);
-        Value qBase = a.add(a.mul(a.add(a.mul(batch, len), l), qWidth), a.mul(head, dh));
-        auto score = [&](Arith &o, Value t) {
-          Value kBase = o.add(o.mul(o.add(o.mul(batch, sources), t), qWidth), o.mul(head, dh));
-          return attentionScore(o, q, key, qBase, kBase, dh, scale);
-        };
-        Value peak = peakScore(a, sources, score);
-        auto denominator = a.b.create<scf::ForOp>(
-            a.loc, a.index(0), sources, a.index(1), ValueRange{a.f32(0.0f)},
-            [&](OpBuilder &lb, Location ll, Value t, ValueRange acc) {
-              Arith o{lb, ll};
-              lb.create<scf::YieldOp>(ll, o.add(acc[0], o.exp(o.sub(score(o, t), peak))));
-            });
-        return {peak, denominator.getResult(0)};
-      });
-}
-
-void buildAttentionProbs(OpBuilder &b, Location loc, const LayerKernel &k) {
-  Type i64 = b.getI64Type();
-  buildKernel(
-      b, loc, k.name(), 1, 5, {i64, i64, i64, i64, b.getF32Type()},
-      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
-        Value len = a.asIndex(args.scalars[0]), sources = a.asIndex(args.scalars[1]);
-        Value qWidth = a.asIndex(args.scalars[2]), heads = a.asIndex(args.scalars[3]);
-        Value q = args.buffers[1], key = args.buffers[2];
-        auto [batch, head, l, s] = probabilityDigits(a, args.index, heads, len, sources);
-        Value dh = a.div(qWidth, heads);
-        Value qBase = a.add(a.mul(a.add(a.mul(batch, len), l), qWidth), a.mul(head, dh));
-        Value kBase = a.add(a.mul(a.add(a.mul(batch, sources), s), qWidth), a.mul(head, dh));
-        Value row = a.div(args.index, sources);
-        Value score = attentionScore(a, q, key, qBase, kBase, dh, args.scalars[4]);
-        return {a.div(a.exp(a.sub(score, a.load(args.buffers[3], row))),
-                      a.load(args.buffers[4], row))};
-      });
-}
-
-void buildAttentionProbGrad(OpBuilder &b, Location loc, const LayerKernel &k) {
-  Type i64 = b.getI64Type(), f32 = b.getF32Type();
-  buildKernel(
-      b, loc, k.name(), 1, {b.getF64Type(), f32, f32}, {i64, i64, i64, i64},
-      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
-        Value len = a.asIndex(args.scalars[0]), sources = a.asIndex(args.scalars[1]);
-        Value vWidth = a.asIndex(args.scalars[2]), heads = a.asIndex(args.scalars[3]);
-        Value g = args.buffers[1], v = args.buffers[2];
-        auto [batch, head, l, s] = probabilityDigits(a, args.index, heads, len, sources);
-        Value eh = a.div(vWidth, heads);
-        Value gBase = a.add(a.mul(a.add(a.mul(batch, len), l), vWidth), a.mul(head, eh));
-        Value vBase = a.add(a.mul(a.add(a.mul(batch, sources), s), vWidth), a.mul(head, eh));
-        return {loopSum(a, eh, [&](Arith &d, Value j) {
-          return d.mul(d.widen(d.load(g, d.add(gBase, j))), d.widen(d.load(v, d.add(vBase, j))));
-        })};
-      });
-}
-
-void buildAttentionRowWeighted(OpBuilder &b, Location loc, const LayerKernel &k) {
-  Type f64 = b.getF64Type();
-  buildKernel(b, loc, k.name(), 1, {f64, b.getF32Type(), f64}, {b.getI64Type()},
-              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
-                Value sources = a.asIndex(args.scalars[0]);
-                Value first = a.mul(args.index, sources);
-                return {loopSum(a, sources, [&](Arith &o, Value t) {
-                  Value at = o.add(first, t);
-                  return o.mul(o.widen(o.load(args.buffers[1], at)), o.load(args.buffers[2], at));
-                })};
-              });
-}
-
-void buildAttentionScoreGrad(OpBuilder &b, Location loc, const LayerKernel &k) {
-  Type f32 = b.getF32Type(), f64 = b.getF64Type();
-  buildKernel(b, loc, k.name(), 1, {f32, f32, f64, f64}, {b.getI64Type(), f32},
-              [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
-                Value i = args.index, sources = a.asIndex(args.scalars[0]);
-                Value p = a.widen(a.load(args.buffers[1], i));
-                Value dp = a.load(args.buffers[2], i);
-                Value weighted = a.load(args.buffers[3], a.div(i, sources));
-                return {a.narrow(a.mul(a.mul(p, a.sub(dp, weighted)), a.widen(args.scalars[1])))};
-              });
-}
-
-void buildAttentionContract(OpBuilder &b, Location loc, const LayerKernel &k) {
-  Type i64 = b.getI64Type();
-  buildKernel(
-      b, loc, k.name(), 1, 3, {i64, i64, i64, i64, i64},
-      [&](Arith &a, const KernelArgs &args) -> SmallVector<Value> {
-        Value rows = a.asIndex(args.scalars[0]), terms = a.asIndex(args.scalars[1]);
-        Value width = a.asIndex(args.scalars[2]), heads = a.asIndex(args.scalars[3]);
-        Value transposed = a.b.create<arith::TruncIOp>(a.loc, a.b.getI1Type(), args.scalars[4]);
-        Value m = args.buffers[1], x = args.buffers[2];
-        Value j = a.rem(args.index, width), rest = a.div(args.index, width);
-        Value r = a.rem(rest, rows), batch = a.div(rest, rows);
-        Value head = a.div(j, a.div(width, heads));
-        // m's [len, sources] plane of (batch, head): [rows, terms], or
-        // [terms, rows] transposed
-        Value plane = a.mul(a.add(a.mul(batch, heads), head), a.mul(rows, terms));
-        Value sum = loopSum(a, terms, [&](Arith &o, Value t) {
-          Value at = o.select(transposed, o.add(o.mul(t, rows), r), o.add(o.mul(r, terms), t));
-          Value xAt = o.add(o.mul(o.add(o.mul(batch, terms), t), width), j);
-          return o.mul(o.widen(o.load(m, o.add(plane, at))), o.widen(o.load(x, xAt)));
-        });
-        return {a.narrow(sum)};
-      });
-}
 
 void buildGroupNormGradSums(OpBuilder &b, Location loc, const LayerKernel &k) {
   Type f32 = b.getF32Type(), f64 = b.getF64Type();

@@ -73,29 +73,4 @@ Value toF64(Arith &a, Value index) {
       a.loc, a.b.getF64Type(), a.b.create<arith::IndexCastUIOp>(a.loc, a.b.getI64Type(), index));
 }
 
-/// scale q[qBase + c] . k[kBase + c] over c < dh, summed in float32 in order.
-Value attentionScore(Arith &l, Value q, Value key, Value qBase, Value kBase, Value dh,
-                     Value scale) {
-  auto dot = l.b.create<scf::ForOp>(
-      l.loc, l.index(0), dh, l.index(1), ValueRange{l.f32(0.0f)},
-      [&](OpBuilder &db, Location dl, Value c, ValueRange acc) {
-        Arith d{db, dl};
-        Value product = d.mul(d.load(q, d.add(qBase, c)), d.load(key, d.add(kBase, c)));
-        db.create<scf::YieldOp>(dl, d.add(acc[0], product));
-      });
-  return l.mul(dot.getResult(0), scale);
-}
-
-/// The largest of score(t) over t < sources (the softmax's shift).
-Value peakScore(Arith &a, Value sources, function_ref<Value(Arith &, Value)> score) {
-  auto peakLoop = a.b.create<scf::ForOp>(
-      a.loc, a.index(0), sources, a.index(1), ValueRange{a.f32(-INFINITY)},
-      [&](OpBuilder &lb, Location ll, Value t, ValueRange acc) {
-        Arith l{lb, ll};
-        lb.create<scf::YieldOp>(ll,
-                                Value(lb.create<arith::MaximumFOp>(ll, acc[0], score(l, t))));
-      });
-  return peakLoop.getResult(0);
-}
-
 } // namespace tweedie::kernelgen

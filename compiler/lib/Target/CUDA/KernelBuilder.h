@@ -5,8 +5,9 @@
 // their builders share: scalar arithmetic at an insertion point, the kernel
 // skeleton, strided indexing and in-order sums. The builders live by what
 // they serve: LayerKernels.cpp (the forward layers and sampler steps),
-// GradientKernels.cpp (the training step's), IntegratorKernels.cpp (the
-// adaptive integrator's).
+// AttentionKernels.cpp (attention, forward and gradient), GradientKernels.cpp
+// (the training step's others), IntegratorKernels.cpp (the adaptive
+// integrator's).
 //
 //===----------------------------------------------------------------------===//
 #ifndef TWEEDIE_TARGET_CUDA_KERNELBUILDER_H
@@ -171,13 +172,8 @@ Value stridedIndex(Arith &a, Value i, ArrayRef<BlockArgument> sizes,
 Value loopSum(Arith &a, Value count, function_ref<Value(Arith &, Value)> term);
 /// An index as float64.
 Value toF64(Arith &a, Value index);
-/// scale q[qBase + c] . k[kBase + c] over c < dh, summed in float32 in order.
-Value attentionScore(Arith &l, Value q, Value key, Value qBase, Value kBase, Value dh,
-                     Value scale);
-/// The largest of score(t) over t < sources (the softmax's shift).
-Value peakScore(Arith &a, Value sources, function_ref<Value(Arith &, Value)> score);
 
-// The training step's kernels (GradientKernels.cpp).
+// Attention's kernels, forward and gradient (AttentionKernels.cpp).
 void buildAttentionRowStats(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
 void buildAttentionProbs(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
 void buildAttentionProbGrad(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
@@ -185,6 +181,7 @@ void buildAttentionRowWeighted(mlir::OpBuilder &b, mlir::Location loc,
                                const module::LayerKernel &k);
 void buildAttentionScoreGrad(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
 void buildAttentionContract(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
+// The training step's others (GradientKernels.cpp).
 void buildGroupNormGradSums(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
 void buildGroupNormGradMap(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);
 void buildGroupNormGradInput(mlir::OpBuilder &b, mlir::Location loc, const module::LayerKernel &k);

@@ -4,8 +4,8 @@
 // LayerKernel; the float64 reference (compiler/lib/Reference) is the oracle
 // LayerKernelTest compares them with, compiled for the host. This file holds
 // the forward layers' and the sampler steps' kernels and adds any of them to
-// a module; the training step's and the integrator's are in
-// GradientKernels.cpp and IntegratorKernels.cpp.
+// a module; attention's, the training step's and the integrator's are in
+// AttentionKernels.cpp, GradientKernels.cpp and IntegratorKernels.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "tweedie/Target/CUDA/LayerKernels.h"
