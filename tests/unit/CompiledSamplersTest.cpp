@@ -133,6 +133,8 @@ TEST_P(CompiledSamplers, MatchTheExactMarginal) {
 }
 
 const tweedie::numerics::Process kVP = tweedie::numerics::Process::vp(0.1, 20.0);
+/// sqrt(1 - abar_0) = sqrt(beta_1) of the DDPM schedules.
+const double kDdpmFirstSigma = std::sqrt(1.0e-4);
 
 INSTANTIATE_TEST_SUITE_P(
     Analytic, CompiledSamplers,
@@ -187,7 +189,22 @@ INSTANTIATE_TEST_SUITE_P(
              "rk45(denoise_final=true, schedule=vp(t_min=0.1))", kVP.sigma(0.1), 0.01,
              kVP.alpha(0.1), true},
         Case{"karras_rk45_denoise_final", "gaussian_sigma",
-             "rk45(denoise_final=true, schedule=karras(sigma_min=0.5))", 0.5, 0.01, 1.0, true}),
+             "rk45(denoise_final=true, schedule=karras(sigma_min=0.5))", 0.5, 0.01, 1.0, true},
+        // Networks sampled on a schedule they were not trained on, through
+        // the adapter (--tweedie-adapt-network-schedule): Karras sigmas on a
+        // VP and a VE network (the sigma range taken from the network), and
+        // DDIM's steps on a VP and a sigma network. DDIM ends with its x0
+        // estimate at the first step, E[x0 | x], hence `denoised`.
+        Case{"vp_network_karras_heun", "gaussian_vp", "heun(steps=40, schedule=karras())", 0.0,
+             0.01},
+        Case{"ve_network_karras_heun", "gaussian_ve", "heun(steps=40, schedule=karras())", 0.0,
+             0.01},
+        Case{"vp_network_karras_rk45", "gaussian_vp", "rk45(schedule=karras())", 0.002, 0.01},
+        Case{"vp_network_ddim", "gaussian_vp",
+             "ddim(steps=100, schedule=ddpm_linear(beta_end=0.019))", kDdpmFirstSigma, 0.01,
+             std::sqrt(1 - kDdpmFirstSigma * kDdpmFirstSigma), true},
+        Case{"sigma_network_ddim", "gaussian_sigma", "ddim(steps=100, schedule=ddpm_linear())",
+             kDdpmFirstSigma, 0.01, std::sqrt(1 - kDdpmFirstSigma * kDdpmFirstSigma), true}),
     [](const auto &info) { return std::string(info.param.name); });
 
 // The Gaussian mixture (models/analytic/mixture_*.mlir): a score that is not

@@ -637,6 +637,19 @@ TEST(TrainedMlp2d, DdpmSamplesReachTheDataFloorOfMmd) {
   EXPECT_GT(untrained.model, 2 * untrained.floor);
 }
 
+TEST(TrainedMlp2d, SigmaSpaceSamplersOnItsDdpmStepsReachTheDataFloorOfMmd) {
+  // mlp2d conditions on the DDPM step index: Karras sigmas reach it through
+  // the fractional step of equal sigma / alpha (k-diffusion's discrete
+  // denoiser). Fed sigma as a step index instead, heun diverged.
+  const std::string weights = kModels + "/mlp2d.safetensors";
+  for (const std::string sampler :
+       {"heun(schedule=karras)", "euler(steps=50, schedule=karras)", "rk45(schedule=karras)",
+        "dpm_solver_pp_2m(steps=25, schedule=karras)"}) {
+    MmdAgainstData trained = mmdOfShipped("mlp2d", sampler, weights);
+    EXPECT_LT(trained.model, 2 * trained.floor) << sampler;
+  }
+}
+
 TEST(TrainedEbm2d, LangevinAndMalaSamplesReachTheDataFloorOfMmd) {
   // Trained through its score (-grad_x E, NCSN DSM) by scripts/train-models.sh;
   // sampled with the model's own MALA at the smallest level and with

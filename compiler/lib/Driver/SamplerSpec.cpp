@@ -8,6 +8,8 @@
 #include "tweedie/Driver/SamplerSpec.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Driver/SamplerCatalog.h"
+#include "tweedie/Dialect/Common/ShortestFloat.h"
+#include "tweedie/Numerics/NoiseConditioning.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -15,6 +17,7 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
 
+#include <cmath>
 #include <map>
 
 using namespace mlir;
@@ -76,8 +79,9 @@ std::optional<std::string> attributeText(const std::string &mnemonic,
   return "#sampler." + mnemonic + "<" + params + ">";
 }
 
+/// `defaults` fill the options the spec leaves out (where the schedule has them).
 FailureOr<ScheduleAttrInterface> parseSchedule(MLIRContext *context, const std::string &value,
-                                               std::string &error) {
+                                               const Arguments &defaults, std::string &error) {
   std::optional<catalog::Spec> spec = catalog::parseSpec(value, error);
   if (!spec) {
     error = "schedule: " + error;
@@ -94,6 +98,13 @@ FailureOr<ScheduleAttrInterface> parseSchedule(MLIRContext *context, const std::
               "' (its options: " + keysOf(schedule->options) + ")";
       return failure();
     }
+  for (const auto &[key, v] : defaults) {
+    bool given = false;
+    for (const auto &argument : spec->arguments)
+      given |= argument.first == key;
+    if (!given && findOption(schedule->options, key))
+      spec->arguments.emplace_back(key, v);
+  }
   std::optional<std::string> text =
       attributeText(spec->name, schedule->options, {}, spec->arguments, error);
   if (!text)
@@ -249,9 +260,26 @@ LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
   // The schedule and prediction: the spec's, the solve's, the network's.
   ScheduleAttrInterface schedule;
   if (common.count("schedule")) {
-    FailureOr<ScheduleAttrInterface> parsed = parseSchedule(context, common["schedule"], error);
+    FailureOr<ScheduleAttrInterface> parsed =
+        parseSchedule(context, common["schedule"], {}, error);
     if (failed(parsed))
       return failure();
+    // On a network trained on another process, a sigma schedule's range
+    // defaults to the network's (as k-diffusion and diffusers take it from
+    // the model): Karras' 0.002 .. 80 is outside a DDPM network's steps.
+    auto trained = network->getAttrOfType<ScheduleAttrInterface>("sampler.schedule");
+    if (trained && parsed->isSigmaTime() &&
+        !numerics::sameConditioning(trained.getProcess(), parsed->getProcess())) {
+      const numerics::NoiseSpan span = numerics::trainedNoiseSpan(trained.getProcess());
+      Arguments defaults;
+      if (span.lo > 0)
+        defaults.emplace_back("sigma_min", formatF64(span.lo));
+      if (std::isfinite(span.hi))
+        defaults.emplace_back("sigma_max", formatF64(span.hi));
+      parsed = parseSchedule(context, common["schedule"], defaults, error);
+      if (failed(parsed))
+        return failure();
+    }
     schedule = *parsed;
   } else if (existing) {
     schedule = existing.getSchedule();

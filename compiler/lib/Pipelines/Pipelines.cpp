@@ -31,7 +31,9 @@ const char *samplerPhaseName(SamplerPhase phase) {
 void addSamplerPhase(OpPassManager &pm, SamplerPhase phase, bool generatedKernels) {
   switch (phase) {
   case SamplerPhase::Expanded:
+    // A network sampled on another schedule than its own gets its adapter;
     // sampler.solve -> loop of steps; the network calls inlined into it.
+    pm.addPass(createTweedieAdaptNetworkSchedule());
     pm.addPass(createTweedieExpandSolve());
     pm.addPass(createInlinerPass());
     break;

@@ -63,6 +63,7 @@ bool computesRowsApart(const module::OpDesc &op) {
   case module::OpKind::Copy:
   case module::OpKind::AffineStep:
   case module::OpKind::TimeEmbedding: // row by row
+  case module::OpKind::Interpolate:
   case module::OpKind::Randn:         // keyed by the sample's stream index
   case module::OpKind::RandUniform:
     return true;

@@ -315,12 +315,8 @@ private:
       expect(value(op.result).kind != ValueKind::Constant, "writes a constant");
       if (op.kind == OpKind::AttentionGrad)
         expect(attrs<AttentionGradAttrs>(op).heads >= 1, "needs at least one head");
-      if (op.kind == OpKind::Interpolate) { // both backends index the table
-        const auto table = attrs<InterpolateAttrs>(op).table;
-        expect(!table.empty(), "needs a table");
-        expect(std::all_of(table.begin(), table.end(), [](double f) { return std::isfinite(f); }),
-               "its table holds a non-finite level");
-      }
+      if (op.kind == OpKind::Interpolate)
+        checkTable(op);
       if (op.kind == OpKind::GroupNormGrad) {
         const auto a = attrs<GroupNormGradAttrs>(op);
         const std::vector<int64_t> &x = value(op.operands[0]).shape;
@@ -432,6 +428,14 @@ private:
     }
   }
 
+  /// Both backends index an interpolate's table.
+  void checkTable(const OpDesc &op) const {
+    const auto table = attrs<InterpolateAttrs>(op).table;
+    expect(!table.empty(), "needs a table");
+    expect(std::all_of(table.begin(), table.end(), [](double f) { return std::isfinite(f); }),
+           "its table holds a non-finite entry");
+  }
+
   int32_t optionalOperand(const OpDesc &op, size_t i) const {
     return i < op.operands.size() ? op.operands[i] : -1;
   }
@@ -512,6 +516,11 @@ private:
                  " do not fit attention");
       break;
     }
+    case OpKind::Interpolate:
+      checkTable(op);
+      expect(product(arena(op.operands[0], "u")) == 1, "reads one position per sample");
+      expect(arena(op.operands[0], "u") == out, "result must match the input");
+      break;
     case OpKind::Scale: {
       const auto s = attrs<ScaleAttrs>(op);
       expect(std::isfinite(s.factor) && std::isfinite(s.shift),

@@ -97,10 +97,9 @@ std::unique_ptr<OpKernel> prepareMALAStepKernel(const KernelSetup &setup) {
   });
 }
 
-/// A table read at u in [0, 1] (a training step's continuous noise levels).
+/// A table read at u in [0, 1]: a training step's continuous noise levels, a
+/// network's conditioning on a schedule it was not trained on.
 std::unique_ptr<OpKernel> prepareInterpolateKernel(const KernelSetup &setup) {
-  if (setup.driver != Driver::WholeBatch)
-    return nullptr;
   return kernelOf([t = module::InterpolateAttrs::read(setup.op)](const OpArgs &a) {
     const float *u = a.in(0);
     float *out = a.out();

@@ -78,7 +78,8 @@ void malaStep(const DeviceOpArgs &args) {
   args.launcher.launch(LayerKernel{LayerKernel::Kind::MALAStep}.name(), n, params);
 }
 
-/// [u]: the op's table read at each u (a training step's noise levels).
+/// [u]: the op's table read at each u (a training step's noise levels, an
+/// adapted network's conditioning).
 std::unique_ptr<DeviceOpKernel> interpolate(const module::OpDesc &op) {
   const auto attrs = module::InterpolateAttrs::read(op);
   const auto count = static_cast<int64_t>(attrs.table.size());

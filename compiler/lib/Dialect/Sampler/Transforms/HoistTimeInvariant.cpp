@@ -33,8 +33,23 @@ bool isFree(Value v) {
   return def && isa<score::ParamOp, arith::ConstantOp>(def);
 }
 
-/// The consumers that take a batch-1 row in place of a [B, ...] value.
-bool broadcasts(Operation *user) { return isa<score::AddOp, score::MulOp>(user); }
+/// The consumers that take a batch-1 row in place of a [B, ...] value: the
+/// broadcasting ops whose other operand keeps the batch (with only rows and
+/// constants to read, the result would be batch 1 too, not its [B, ...] type).
+bool broadcasts(Operation *user, const llvm::SetVector<Operation *> &hoisted) {
+  return isa<score::AddOp, score::MulOp>(user) && llvm::any_of(user->getOperands(), [&](Value v) {
+           return !isFree(v) && !(v.getDefiningOp() && hoisted.contains(v.getDefiningOp()));
+         });
+}
+
+/// Time-only ops that may run in a precompute: score ops without regions, and
+/// the table reads of a network's conditioning adapter.
+bool hoistable(Operation &op) {
+  if (isa<sampler::InterpolateOp>(op))
+    return true;
+  return isa<score::ScoreDialect>(op.getDialect()) && !isa<score::ParamOp>(op) &&
+         op.getNumRegions() == 0;
+}
 
 /// `type` at batch 1: every dynamic dim (the batch) becomes 1.
 Type atBatchOne(Type type) {
@@ -58,8 +73,7 @@ llvm::SetVector<Operation *> timeOnlyOps(sampler::LoopOp loop) {
       set.insert(&op);
       continue;
     }
-    if (!isa<score::ScoreDialect>(op.getDialect()) || isa<score::ParamOp>(op) ||
-        op.getNumRegions() != 0)
+    if (!hoistable(op))
       continue;
     bool anyTime = false, allAvailable = true;
     for (Value v : op.getOperands()) {
@@ -81,7 +95,7 @@ llvm::SetVector<Operation *> timeOnlyOps(sampler::LoopOp loop) {
             !isa<sampler::TimestepOp>(op))
           keep = false;
       for (Operation *user : op->getUsers())
-        if (!set.contains(user) && !broadcasts(user))
+        if (!set.contains(user) && !broadcasts(user, set))
           keep = false;
       if (!keep) {
         set.remove(op);

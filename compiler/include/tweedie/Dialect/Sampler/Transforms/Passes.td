@@ -4,6 +4,28 @@
 
 include "mlir/Pass/PassBase.td"
 
+def TweedieAdaptNetworkSchedule : Pass<"tweedie-adapt-network-schedule", "::mlir::ModuleOp"> {
+  let summary = "Sample a network on a schedule other than the one it was trained on";
+  let description = [{
+    A `sampler.solve` or `sampler.likelihood` whose schedule conditions the
+    network differently from the network's `sampler.schedule` (a Karras or
+    VP sampler on a DDPM step-index network, a DDPM sampler on a sigma
+    network) calls `@<net>_on_<schedule>` instead: at equal noise-to-signal
+    ratio sigma/alpha it reads the network's conditioning (a DDPM network's
+    fractional step, linear in log sigma between its training steps, as
+    k-diffusion's discrete denoiser) and the input scale alpha_n / alpha_s
+    from float64 tables (`sampler.interpolate`), calls the network, and
+    returns eps, x0 or the score in the sampler's coordinates (v becomes
+    eps). A schedule whose noise leaves the network's trained span, and an
+    energy network, are errors. Equal processes (another t_min, other levels
+    of the same sigmas) need nothing.
+  }];
+  let dependentDialects = ["::tweedie::sampler::SamplerDialect",
+                           "::tweedie::score::ScoreDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
 def TweedieExpandSolve : Pass<"tweedie-expand-solve", "::mlir::ModuleOp"> {
   let summary = "Expand sampler.solve into a sampler.loop of step ops";
   let description = [{
