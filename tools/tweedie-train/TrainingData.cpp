@@ -21,7 +21,31 @@ std::vector<std::string> trainingDataNames() {
   return names;
 }
 
-TrainingData openTrainingData(const std::string &name, uint64_t seed) {
+namespace {
+/// Batches drawn with replacement from a user's training examples.
+TrainingData userData(const std::string &source, uint64_t seed, const DataOptions &options) {
+  train::ExampleSet all = train::loadUserData(source, {options.sampleShape, options.resize});
+  train::HeldOutSplit split = train::splitHeldOut(all, options.holdout, seed);
+  if (split.train.count == 0)
+    throw std::invalid_argument(fmt::format("--data {}: no example left to train on", source));
+  auto examples = std::make_shared<const train::ExampleSet>(std::move(split.train));
+  TrainingData data;
+  data.sampleShape = examples->sampleShape;
+  data.draw = [examples, seed](uint32_t stream, int64_t count) {
+    const std::vector<int64_t> indices =
+        train::drawIndices(seed, stream, count, examples->count);
+    return Batch{examples->gather(indices), {}};
+  };
+  if (split.heldOut.count > 0)
+    data.heldOut = std::make_shared<const train::ExampleSet>(std::move(split.heldOut));
+  return data;
+}
+} // namespace
+
+TrainingData openTrainingData(const std::string &name, uint64_t seed,
+                              const DataOptions &options) {
+  if (train::namesUserData(name))
+    return userData(name, seed, options);
   if (name == kFashionMnist) {
     auto images = std::make_shared<train::LabelledImages>(train::loadFashionMnist(train::Split::Train));
     TrainingData data;
@@ -38,8 +62,9 @@ TrainingData openTrainingData(const std::string &name, uint64_t seed) {
   }
   std::optional<train::ToyData> toy = train::toyDataNamed(name);
   if (!toy)
-    throw std::invalid_argument(fmt::format("--data '{}' is not one of: {}", name,
-                                            fmt::join(trainingDataNames(), ", ")));
+    throw std::invalid_argument(fmt::format("--data '{}' is not one of: {}, a .npy file or a "
+                                            "folder of PNG images",
+                                            name, fmt::join(trainingDataNames(), ", ")));
   TrainingData data;
   data.sampleShape = {2};
   data.draw = [kind = *toy, seed](uint32_t stream, int64_t count) {

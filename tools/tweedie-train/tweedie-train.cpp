@@ -35,6 +35,8 @@ namespace {
 struct Options {
   TrainingCompileOptions compile;
   std::string data = "8gaussians";
+  double holdout = 0.05;
+  bool resize = false;
   std::string objective = "dsm";
   int64_t probes = 1;
   std::string probe = "rademacher";
@@ -81,6 +83,32 @@ std::map<std::string, std::string> settingsOf(const Options &o, const TrainingCo
           {"tweedie.ema", fmt::format("{}", o.adam.emaDecay)}};
 }
 
+/// A user's data also fixes which examples were held out.
+std::map<std::string, std::string> settingsOf(const Options &o, const TrainingCompileResult &c,
+                                              bool userData) {
+  std::map<std::string, std::string> settings = settingsOf(o, c);
+  if (userData)
+    settings["tweedie.holdout"] = fmt::format("{}", o.holdout);
+  return settings;
+}
+
+/// The mean loss over the held-out examples, each visited in turn in batches
+/// of --batch (the last one wrapping around), with the objective's noise on
+/// its own seed: every evaluation of a run sees the same draws.
+double heldOutLoss(BatchExecutor &step, const train::ExampleSet &held, const Options &o) {
+  const int64_t batches = (held.count + o.batch - 1) / o.batch;
+  const uint64_t seed = o.seed ^ 0x6A09E667F3BCC909ull;
+  double sum = 0;
+  for (int64_t k = 0; k < batches; ++k) {
+    std::vector<int64_t> indices(static_cast<size_t>(o.batch));
+    for (int64_t r = 0; r < o.batch; ++r)
+      indices[r] = (k * o.batch + r) % held.count;
+    const std::vector<float> examples = held.gather(indices);
+    sum += step.run(examples.data(), seed, k, nullptr);
+  }
+  return sum / static_cast<double>(batches);
+}
+
 /// The noise of the objective and the data draws use separate keys.
 uint64_t dataSeed(uint64_t seed) { return seed ^ 0xD1B54A32D192ED03ull; }
 
@@ -106,7 +134,9 @@ int run(const Options &o) {
     fmt::print("{}", compiled.ir);
     return 0;
   }
-  const tools::TrainingData data = tools::openTrainingData(o.data, dataSeed(o.seed));
+  const bool userData = train::namesUserData(o.data);
+  const tools::TrainingData data = tools::openTrainingData(
+      o.data, dataSeed(o.seed), {compiled.step.sampleShape, o.resize, o.holdout});
   if (compiled.step.sampleShape != data.sampleShape)
     throw std::invalid_argument(fmt::format("--data {} has examples shaped [{}], but @{} takes "
                                             "[{}]",
@@ -133,7 +163,7 @@ int run(const Options &o) {
     weights.push_back(step.parameter(k));
     initial.emplace_back(weights.back().begin(), weights.back().end());
   }
-  const std::map<std::string, std::string> settings = settingsOf(o, compiled);
+  const std::map<std::string, std::string> settings = settingsOf(o, compiled, userData);
   int64_t first = 0;
   std::vector<train::ParameterState> state = train::Adam::initialState(names, shapes, initial);
   if (!o.resume.empty()) {
@@ -239,6 +269,9 @@ int run(const Options &o) {
                        std::chrono::duration<double>(loopEnd - afterFirst).count() / (done - 1));
   fmt::print(stderr, "trained @{} for {} steps ({:.2f} s{}); final loss (smoothed) {:.4f}\n",
              compiled.network, done, seconds, rate, smoothed);
+  if (data.heldOut)
+    fmt::print(stderr, "held-out loss {:.4f} over {} examples not trained on\n",
+               heldOutLoss(step, *data.heldOut, o), data.heldOut->count);
   if (o.profile)
     printProfile(step.profile(), adamSeconds);
   return 0;
@@ -272,8 +305,17 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"rademacher", "gaussian"}))
       ->capture_default_str();
   app.add_option("--data", o.data, "Training data: 8gaussians, rings, moons, swissroll, checkerboard, "
-                 "fashion-mnist (from Debian's dataset-fashion-mnist)")
+                 "fashion-mnist (from Debian's dataset-fashion-mnist), a float32 .npy of "
+                 "[N, ...] examples, or a folder of PNG images (grey or RGB, scaled to [-1, 1])")
       ->capture_default_str();
+  app.add_option("--holdout", o.holdout,
+                 "A .npy's or folder's share of examples held out of training; their loss is "
+                 "reported at the end")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.5));
+  app.add_flag("--resize", o.resize,
+               "Resize PNG images of another size to the network's (bilinear) instead of "
+               "refusing them");
   app.add_option("--steps", o.steps, "Training steps (in total, counting resumed ones)")
       ->check(tools::wholeNumberIn(1, int64_t{1} << 32))->capture_default_str();
   // The data and noise streams key an example by a 32-bit row.

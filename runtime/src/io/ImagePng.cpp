@@ -106,4 +106,40 @@ void writeScatterPng(const std::filesystem::path &path, std::span<const float> p
   writePng(path, raster);
 }
 
+void writePng(const std::filesystem::path &path, const PngPicture &picture) {
+  if ((picture.channels != 1 && picture.channels != 3) || picture.height < 1 ||
+      picture.width < 1 ||
+      static_cast<int64_t>(picture.pixels.size()) !=
+          picture.channels * picture.height * picture.width)
+    throw FormatError(path.string() + ": cannot write a " + std::to_string(picture.channels) +
+                      "-channel " + std::to_string(picture.height) + "x" +
+                      std::to_string(picture.width) + " picture from " +
+                      std::to_string(picture.pixels.size()) + " bytes");
+  Raster raster(static_cast<int>(picture.width), static_cast<int>(picture.height),
+                static_cast<int>(picture.channels), 0);
+  raster.pixels = picture.pixels;
+  writePng(path, raster);
+}
+
+PngPicture readPng(const std::filesystem::path &path) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&image, path.c_str()))
+    throw FormatError(path.string() + ": not a readable PNG: " + image.message);
+  const bool colour = (image.format & PNG_FORMAT_FLAG_COLOR) != 0;
+  image.format = colour ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+  PngPicture picture;
+  picture.channels = colour ? 3 : 1;
+  picture.height = image.height;
+  picture.width = image.width;
+  picture.pixels.resize(PNG_IMAGE_SIZE(image));
+  const png_color black{0, 0, 0};
+  if (!png_image_finish_read(&image, &black, picture.pixels.data(), 0, nullptr)) {
+    const std::string reason = image.message;
+    png_image_free(&image);
+    throw FormatError(path.string() + ": not a readable PNG: " + reason);
+  }
+  return picture;
+}
+
 } // namespace tweedie::io

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <vector>
 
 namespace tweedie::io {
 
@@ -20,6 +21,22 @@ void writeImageGridPng(const std::filesystem::path &path, std::span<const float>
 /// square [-limit, limit]^2, with the axes drawn. Atomic write.
 void writeScatterPng(const std::filesystem::path &path, std::span<const float> points,
                      int64_t count, double limit, int size = 512);
+
+/// An 8-bit picture read from a PNG file: grey (1 channel) or RGB (3),
+/// pixels row-major and interleaved ([height, width, channels]).
+struct PngPicture {
+  int64_t channels = 1, height = 0, width = 0;
+  std::vector<uint8_t> pixels;
+};
+
+/// Any PNG libpng reads (palette, 16-bit, grey or colour, with or without
+/// alpha): colour types become RGB, the others grey, 16-bit samples 8-bit,
+/// and alpha is composited onto black. A file that is not a readable PNG is
+/// a FormatError naming it and libpng's reason.
+PngPicture readPng(const std::filesystem::path &path);
+
+/// Writes `picture` as an 8-bit grey or RGB PNG. Atomic write.
+void writePng(const std::filesystem::path &path, const PngPicture &picture);
 
 } // namespace tweedie::io
 
