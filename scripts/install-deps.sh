@@ -9,6 +9,7 @@ PACKAGES=(
   libdnnl-dev ocl-icd-opencl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libflatbuffers-dev flatbuffers-compiler libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpng-dev zlib1g-dev
+  libonnx-dev libprotobuf-dev                 # tweedie-import
   clang-19 libclang-rt-19-dev libomp-19-dev   # tests/fuzz: libFuzzer, sanitizers, OpenMP
   dataset-fashion-mnist
 )

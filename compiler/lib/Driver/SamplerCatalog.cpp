@@ -314,6 +314,68 @@ std::optional<std::string> toAttributeValue(const Option &option, const std::str
   return bad();
 }
 
+const Option *findOption(const std::vector<Option> &options, const std::string &key) {
+  for (const Option &o : options)
+    if (o.key == key)
+      return &o;
+  return nullptr;
+}
+
+std::string keysOf(const std::vector<Option> &options) {
+  std::string text;
+  for (const Option &o : options)
+    text += (text.empty() ? "" : ", ") + o.key;
+  return text.empty() ? "none" : text;
+}
+
+std::optional<std::string> attributeText(const std::string &mnemonic,
+                                         const std::vector<Option> &options,
+                                         const Arguments &fixed, const Arguments &arguments,
+                                         std::string &error) {
+  std::string params;
+  for (const auto &[key, value] : fixed)
+    params += (params.empty() ? "" : ", ") + key + " = " + value;
+  for (const auto &[key, value] : arguments) {
+    const Option *option = findOption(options, key);
+    std::optional<std::string> text = toAttributeValue(*option, value, error);
+    if (!text)
+      return std::nullopt;
+    params += (params.empty() ? "" : ", ") + key + " = " + *text;
+  }
+  // Methods without parameters (euler_maruyama) print no brackets at all.
+  if (options.empty() && fixed.empty())
+    return "#sampler." + mnemonic;
+  return "#sampler." + mnemonic + "<" + params + ">";
+}
+
+std::optional<std::string> scheduleAttributeText(const std::string &text,
+                                                 const Arguments &defaults, std::string &error) {
+  std::optional<Spec> spec = parseSpec(text, error);
+  if (!spec) {
+    error = "schedule: " + error;
+    return std::nullopt;
+  }
+  const Schedule *schedule = findSchedule(spec->name);
+  if (!schedule) {
+    error = "unknown schedule '" + spec->name + "' (tweedie-compile --list-samplers lists them)";
+    return std::nullopt;
+  }
+  for (const auto &[key, v] : spec->arguments)
+    if (!findOption(schedule->options, key)) {
+      error = "schedule '" + schedule->name + "' has no option '" + key +
+              "' (its options: " + keysOf(schedule->options) + ")";
+      return std::nullopt;
+    }
+  for (const auto &[key, v] : defaults) {
+    bool given = false;
+    for (const auto &argument : spec->arguments)
+      given |= argument.first == key;
+    if (!given && findOption(schedule->options, key))
+      spec->arguments.emplace_back(key, v);
+  }
+  return attributeText(spec->name, schedule->options, {}, spec->arguments, error);
+}
+
 std::string describe() {
   std::ostringstream out;
   auto option = [&](const Option &o, const std::string &defaultValue) {

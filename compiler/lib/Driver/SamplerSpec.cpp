@@ -26,22 +26,10 @@ using namespace tweedie::sampler;
 namespace tweedie {
 namespace {
 
-using Arguments = std::vector<std::pair<std::string, std::string>>;
-
-const catalog::Option *findOption(const std::vector<catalog::Option> &options,
-                                  const std::string &key) {
-  for (const catalog::Option &o : options)
-    if (o.key == key)
-      return &o;
-  return nullptr;
-}
-
-std::string keysOf(const std::vector<catalog::Option> &options) {
-  std::string text;
-  for (const catalog::Option &o : options)
-    text += (text.empty() ? "" : ", ") + o.key;
-  return text.empty() ? "none" : text;
-}
+using catalog::Arguments;
+using catalog::attributeText;
+using catalog::findOption;
+using catalog::keysOf;
 
 /// Parses `text` as an attribute, turning MLIR's diagnostic into `error`.
 Attribute parseAttr(MLIRContext *context, const std::string &text, std::string &error) {
@@ -57,56 +45,10 @@ Attribute parseAttr(MLIRContext *context, const std::string &text, std::string &
   return attr;
 }
 
-/// "#sampler.NAME<k = v, ...>" from the catalog entry's `options` and the
-/// user's `arguments` (checked), plus `fixed` parameters.
-std::optional<std::string> attributeText(const std::string &mnemonic,
-                                         const std::vector<catalog::Option> &options,
-                                         const Arguments &fixed, const Arguments &arguments,
-                                         std::string &error) {
-  std::string params;
-  for (const auto &[key, value] : fixed)
-    params += (params.empty() ? "" : ", ") + key + " = " + value;
-  for (const auto &[key, value] : arguments) {
-    const catalog::Option *option = findOption(options, key);
-    std::optional<std::string> text = catalog::toAttributeValue(*option, value, error);
-    if (!text)
-      return std::nullopt;
-    params += (params.empty() ? "" : ", ") + key + " = " + *text;
-  }
-  // Methods without parameters (euler_maruyama) print no brackets at all.
-  if (options.empty() && fixed.empty())
-    return "#sampler." + mnemonic;
-  return "#sampler." + mnemonic + "<" + params + ">";
-}
-
 /// `defaults` fill the options the spec leaves out (where the schedule has them).
 FailureOr<ScheduleAttrInterface> parseSchedule(MLIRContext *context, const std::string &value,
                                                const Arguments &defaults, std::string &error) {
-  std::optional<catalog::Spec> spec = catalog::parseSpec(value, error);
-  if (!spec) {
-    error = "schedule: " + error;
-    return failure();
-  }
-  const catalog::Schedule *schedule = catalog::findSchedule(spec->name);
-  if (!schedule) {
-    error = "unknown schedule '" + spec->name + "' (tweedie-compile --list-samplers lists them)";
-    return failure();
-  }
-  for (const auto &[key, v] : spec->arguments)
-    if (!findOption(schedule->options, key)) {
-      error = "schedule '" + schedule->name + "' has no option '" + key +
-              "' (its options: " + keysOf(schedule->options) + ")";
-      return failure();
-    }
-  for (const auto &[key, v] : defaults) {
-    bool given = false;
-    for (const auto &argument : spec->arguments)
-      given |= argument.first == key;
-    if (!given && findOption(schedule->options, key))
-      spec->arguments.emplace_back(key, v);
-  }
-  std::optional<std::string> text =
-      attributeText(spec->name, schedule->options, {}, spec->arguments, error);
+  std::optional<std::string> text = catalog::scheduleAttributeText(value, defaults, error);
   if (!text)
     return failure();
   auto attr = dyn_cast_or_null<ScheduleAttrInterface>(parseAttr(context, *text, error));

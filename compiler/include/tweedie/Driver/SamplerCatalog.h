@@ -69,6 +69,27 @@ std::optional<Spec> parseSpec(const std::string &text, std::string &error);
 std::optional<std::string> toAttributeValue(const Option &option, const std::string &value,
                                             std::string &error);
 
+using Arguments = std::vector<std::pair<std::string, std::string>>;
+
+/// The option of `options` named `key`, or null.
+const Option *findOption(const std::vector<Option> &options, const std::string &key);
+/// "a, b, c" (or "none").
+std::string keysOf(const std::vector<Option> &options);
+
+/// "#sampler.MNEMONIC<k = v, ...>" from an entry's `options`, the user's
+/// `arguments` (each checked against its option) and `fixed` parameters;
+/// nullopt and `error` when an argument does not fit.
+std::optional<std::string> attributeText(const std::string &mnemonic,
+                                         const std::vector<Option> &options,
+                                         const Arguments &fixed, const Arguments &arguments,
+                                         std::string &error);
+
+/// A schedule spec, NAME or NAME(key=value, ...), as attribute text, with
+/// `defaults` for the options it leaves out (where the schedule has them);
+/// nullopt and `error` naming an unknown schedule or option.
+std::optional<std::string> scheduleAttributeText(const std::string &spec,
+                                                 const Arguments &defaults, std::string &error);
+
 /// The text `tweedie-compile --list-samplers` prints.
 std::string describe();
 
