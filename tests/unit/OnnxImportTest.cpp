@@ -87,6 +87,10 @@ double importedAgainstPyTorch(const std::string &name) {
 
 TEST(OnnxImport, MlpMatchesPyTorch) { EXPECT_LT(importedAgainstPyTorch("mlp"), 1e-5); }
 
+// Convolutions, group norms (InstanceNormalization between reshapes), one-head
+// attention, nearest up sampling, average pooling, a flipped time embedding.
+TEST(OnnxImport, UNetMatchesPyTorch) { EXPECT_LT(importedAgainstPyTorch("unet"), 1e-5); }
+
 /// A two-input graph around one node of `op`.
 onnx::Model graphWith(const std::string &op) {
   onnx::Model m;

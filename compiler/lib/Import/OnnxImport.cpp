@@ -11,486 +11,15 @@
 // otherwise).
 //
 //===----------------------------------------------------------------------===//
-#include "tweedie/Import/OnnxImport.h"
-#include "tweedie/Dialect/Sampler/IR/SamplerDialect.h"
-#include "tweedie/Dialect/Score/IR/ScoreDialect.h"
-#include "tweedie/Dialect/Score/IR/ScoreOps.h"
+#include "Importer.h"
 
 #include "mlir/AsmParser/AsmParser.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <cmath>
-#include <limits>
-#include <map>
-#include <numeric>
-#include <optional>
-#include <set>
-
-using namespace mlir;
-
 namespace tweedie {
-namespace {
-
-/// The batch in a folded shape: Shape of a [B, ...] tensor yields it.
-constexpr int64_t kBatch = std::numeric_limits<int64_t>::min() + 7;
-
-/// t f: the argument of a time embedding's Sin and Cos, per sample t times
-/// constant frequencies.
-struct TimeArgument {
-  Value time; ///< [B]
-  std::vector<double> frequencies;
-};
-
-/// What an ONNX value is at import.
-struct Entry {
-  Value ir;                               ///< a tensor of the network
-  std::optional<onnx::Tensor> constant;   ///< or known now
-  std::optional<double> timeFactor;       ///< ir is c t as [B, 1] (c = *timeFactor)
-  std::optional<TimeArgument> timeArg;    ///< t f, not emitted
-  enum class Trig { None, Sin, Cos } trig = Trig::None; ///< Sin/Cos of timeArg
-};
-
-int64_t product(const std::vector<int64_t> &dims) {
-  return std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<int64_t>());
-}
-
-/// Row-major strides.
-std::vector<int64_t> stridesOf(const std::vector<int64_t> &dims) {
-  std::vector<int64_t> strides(dims.size(), 1);
-  for (int64_t i = static_cast<int64_t>(dims.size()) - 2; i >= 0; --i)
-    strides[i] = strides[i + 1] * dims[i + 1];
-  return strides;
-}
-
-class Importer {
-public:
-  Importer(const onnx::Model &model, const OnnxImportOptions &options, MLIRContext &context)
-      : model(model), options(options), context(context), b(&context),
-        loc(UnknownLoc::get(&context)) {}
-
-  bool run(OnnxImportResult &result, std::string &errorOut);
-
-private:
-  //===--- errors ---------------------------------------------------------===//
-  LogicalResult fail(const std::string &message) {
-    if (error.empty())
-      error = node ? "node '" + node->name + "' (" + node->opType + ", opset " +
-                         std::to_string(model.opset) + "): " + message
-                   : message;
-    return failure();
-  }
-
-  //===--- values ---------------------------------------------------------===//
-  const Entry *lookup(const std::string &name) {
-    auto it = values.find(name);
-    if (it == values.end()) {
-      (void)fail("reads '" + name + "', which no earlier node or input defines");
-      return nullptr;
-    }
-    return &it->second;
-  }
-  /// Input i as a constant, or null (with an error when `required`).
-  const onnx::Tensor *constantInput(size_t i, bool required = true) {
-    if (i >= node->inputs.size() || node->inputs[i].empty()) {
-      if (required)
-        (void)fail("lacks input " + std::to_string(i));
-      return nullptr;
-    }
-    const Entry *e = lookup(node->inputs[i]);
-    if (!e)
-      return nullptr;
-    if (!e->constant) {
-      if (required)
-        (void)fail("input '" + node->inputs[i] + "' must be known at import (a constant or a "
-                   "shape), but it depends on the network's inputs");
-      return nullptr;
-    }
-    return &*e->constant;
-  }
-  /// Input i as a network tensor (emitting pending time features is not
-  /// supported: they only feed Sin and Cos).
-  Value tensorInput(size_t i) {
-    if (i >= node->inputs.size() || node->inputs[i].empty()) {
-      (void)fail("lacks input " + std::to_string(i));
-      return {};
-    }
-    const Entry *e = lookup(node->inputs[i]);
-    if (!e)
-      return {};
-    if (e->timeArg || e->trig != Entry::Trig::None) {
-      (void)fail("reads '" + node->inputs[i] + "', a time embedding's t * f or its Sin/Cos; "
-                 "Tweedie reads those only as Concat(Sin(t f), Cos(t f))");
-      return {};
-    }
-    if (!e->ir)
-      (void)fail("input '" + node->inputs[i] + "' is a constant where a tensor of the network "
-                 "is expected");
-    return e->ir;
-  }
-  bool isConstant(size_t i) {
-    const Entry *e = i < node->inputs.size() ? lookup(node->inputs[i]) : nullptr;
-    return e && e->constant;
-  }
-  void define(const std::string &name, Entry entry) { values[name] = std::move(entry); }
-  void defineIR(Value v) { define(node->outputs[0], Entry{v, {}, {}, {}, {}}); }
-  void defineConstant(onnx::Tensor t) {
-    ++folded;
-    Entry e;
-    e.constant = std::move(t);
-    define(node->outputs[0], std::move(e));
-  }
-
-  //===--- types and weights ----------------------------------------------===//
-  static std::vector<int64_t> shapeOf(Value v) {
-    std::vector<int64_t> dims;
-    for (int64_t d : cast<RankedTensorType>(v.getType()).getShape())
-      dims.push_back(ShapedType::isDynamic(d) ? kBatch : d);
-    return dims;
-  }
-  RankedTensorType typeOf(const std::vector<int64_t> &dims) {
-    SmallVector<int64_t> shape;
-    for (int64_t d : dims)
-      shape.push_back(d == kBatch ? ShapedType::kDynamic : d);
-    return RankedTensorType::get(shape, b.getF32Type());
-  }
-  /// A score.param holding `t` (float32), named after `name`, made unique.
-  Value param(std::string name, const onnx::Tensor &t) {
-    if (name.empty())
-      name = "onnx." + node->name;
-    std::string unique = name;
-    for (int k = 1; paramNames.count(unique); ++k)
-      unique = name + "." + std::to_string(k);
-    paramNames.insert(unique);
-    ImportedWeight w{unique, t.dims, {}};
-    for (int64_t i = 0; i < t.numel(); ++i)
-      w.values.push_back(static_cast<float>(t.at(i)));
-    weights.push_back(std::move(w));
-    return b.create<score::ParamOp>(loc, TypeRange{typeOf(t.dims)}, b.getStringAttr(unique));
-  }
-  /// How many nodes (and graph outputs) read `name`.
-  int64_t readers(const std::string &name) const {
-    auto it = readerCount.find(name);
-    return it == readerCount.end() ? 0 : it->second;
-  }
-
-  //===--- the nodes ------------------------------------------------------===//
-  LogicalResult visit();
-  LogicalResult visitConstantOnly();
-  LogicalResult gemm();
-  LogicalResult matMul();
-  LogicalResult binary();
-  LogicalResult activation(score::ActKind kind);
-  LogicalResult trig(Entry::Trig which);
-  LogicalResult concat();
-  LogicalResult reshapeLike();
-  LogicalResult transpose();
-  LogicalResult timeEmbedding(const Entry &first, const Entry &second, int64_t axis);
-
-  /// Folds the constant-only node in float64 (or int64 for shapes).
-  FailureOr<onnx::Tensor> fold();
-
-  const onnx::Model &model;
-  const OnnxImportOptions &options;
-  MLIRContext &context;
-  OpBuilder b;
-  Location loc;
-  const onnx::Node *node = nullptr;
-  std::map<std::string, Entry> values;
-  std::map<std::string, int64_t> readerCount;
-  std::vector<ImportedWeight> weights;
-  std::set<std::string> paramNames;
-  int64_t folded = 0;
-  std::string error;
-  Value timeInput; ///< the function's t [B]
-};
-
-//===----------------------------------------------------------------------===//
-// Constant folding
-//===----------------------------------------------------------------------===//
-
-/// NumPy broadcasting of two dim lists.
-std::optional<std::vector<int64_t>> broadcastDims(std::vector<int64_t> a, std::vector<int64_t> b) {
-  while (a.size() < b.size())
-    a.insert(a.begin(), 1);
-  while (b.size() < a.size())
-    b.insert(b.begin(), 1);
-  std::vector<int64_t> out(a.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i] && a[i] != 1 && b[i] != 1)
-      return std::nullopt;
-    out[i] = a[i] == 1 ? b[i] : a[i];
-  }
-  return out;
-}
-
-/// Element index of `t` read at output position `index` of `out` under broadcasting.
-int64_t broadcastIndex(const onnx::Tensor &t, const std::vector<int64_t> &out, int64_t index) {
-  const std::vector<int64_t> outStrides = stridesOf(out);
-  const size_t offset = out.size() - t.dims.size();
-  const std::vector<int64_t> strides = stridesOf(t.dims);
-  int64_t at = 0;
-  for (size_t d = 0; d < out.size(); ++d) {
-    const int64_t coordinate = (index / outStrides[d]) % out[d];
-    if (d >= offset && t.dims[d - offset] != 1)
-      at += coordinate * strides[d - offset];
-  }
-  return at;
-}
-
-FailureOr<onnx::Tensor> Importer::fold() {
-  const std::string &op = node->opType;
-  auto input = [&](size_t i) { return constantInput(i); };
-  auto integers = [](std::vector<int64_t> dims, std::vector<int64_t> v) {
-    onnx::Tensor t;
-    t.dims = std::move(dims);
-    t.isFloat = false;
-    t.ints = std::move(v);
-    return t;
-  };
-  if (op == "Identity" || op == "Dropout")
-    return *input(0);
-  if (op == "Cast") {
-    onnx::Tensor t = *input(0);
-    const int64_t to = node->intAttr("to", 1);
-    const bool toFloat = to == 1 || to == 10 || to == 11;
-    if (toFloat && !t.isFloat) {
-      for (int64_t v : t.ints)
-        t.floats.push_back(static_cast<double>(v));
-      t.ints.clear();
-      t.isFloat = true;
-    } else if (!toFloat && t.isFloat) {
-      for (double v : t.floats)
-        t.ints.push_back(static_cast<int64_t>(v));
-      t.floats.clear();
-      t.isFloat = false;
-    }
-    return t;
-  }
-  if (op == "Unsqueeze" || op == "Squeeze") {
-    onnx::Tensor t = *input(0);
-    std::vector<int64_t> axes = node->intsAttr("axes");
-    if (node->inputs.size() > 1)
-      if (const onnx::Tensor *a = constantInput(1))
-        axes = a->ints;
-    if (op == "Unsqueeze") {
-      const int64_t rank = static_cast<int64_t>(t.dims.size() + axes.size());
-      std::vector<int64_t> sorted;
-      for (int64_t a : axes)
-        sorted.push_back(a < 0 ? a + rank : a);
-      std::sort(sorted.begin(), sorted.end());
-      for (int64_t a : sorted)
-        t.dims.insert(t.dims.begin() + a, 1);
-    } else {
-      std::vector<int64_t> dims;
-      for (size_t d = 0; d < t.dims.size(); ++d) {
-        bool drop = axes.empty() ? t.dims[d] == 1 : false;
-        for (int64_t a : axes)
-          drop |= (a < 0 ? a + static_cast<int64_t>(t.dims.size()) : a) ==
-                  static_cast<int64_t>(d);
-        if (!drop)
-          dims.push_back(t.dims[d]);
-      }
-      t.dims = dims;
-    }
-    return t;
-  }
-  if (op == "Concat") {
-    onnx::Tensor out = *input(0);
-    const int64_t rank = static_cast<int64_t>(out.dims.size());
-    int64_t axis = node->intAttr("axis", 0);
-    axis = axis < 0 ? axis + rank : axis;
-    if (axis != 0 && rank > 1) {
-      (void)fail("folds Concat of constants along axis 0 only");
-      return failure();
-    }
-    for (size_t i = 1; i < node->inputs.size(); ++i) {
-      const onnx::Tensor *t = input(i);
-      if (!t)
-        return failure();
-      out.dims[0] += t->dims.empty() ? 1 : t->dims[0];
-      out.floats.insert(out.floats.end(), t->floats.begin(), t->floats.end());
-      out.ints.insert(out.ints.end(), t->ints.begin(), t->ints.end());
-      if (t->isFloat != out.isFloat) {
-        (void)fail("concatenates constants of different element types");
-        return failure();
-      }
-    }
-    return out;
-  }
-  if (op == "Gather") {
-    const onnx::Tensor &data = *input(0);
-    const onnx::Tensor *indices = input(1);
-    if (!indices)
-      return failure();
-    int64_t axis = node->intAttr("axis", 0);
-    if (axis < 0)
-      axis += static_cast<int64_t>(data.dims.size());
-    if (axis != 0) {
-      (void)fail("folds Gather of constants along axis 0 only");
-      return failure();
-    }
-    const int64_t rows = data.dims.empty() ? 1 : data.dims[0];
-    const int64_t row = data.numel() / std::max<int64_t>(rows, 1);
-    onnx::Tensor out;
-    out.isFloat = data.isFloat;
-    out.dims = indices->dims;
-    out.dims.insert(out.dims.end(), data.dims.begin() + 1, data.dims.end());
-    for (int64_t k = 0; k < indices->numel(); ++k) {
-      int64_t i = static_cast<int64_t>(indices->at(k));
-      i = i < 0 ? i + rows : i;
-      if (i < 0 || i >= rows) {
-        (void)fail("gathers index " + std::to_string(i) + " of " + std::to_string(rows));
-        return failure();
-      }
-      for (int64_t e = 0; e < row; ++e)
-        data.isFloat ? out.floats.push_back(data.floats[i * row + e])
-                     : out.ints.push_back(data.ints[i * row + e]);
-    }
-    return out;
-  }
-  if (op == "Reshape") {
-    onnx::Tensor t = *input(0);
-    const onnx::Tensor *shape = input(1);
-    if (!shape)
-      return failure();
-    std::vector<int64_t> dims = shape->ints;
-    int64_t known = 1, infer = -1;
-    for (size_t i = 0; i < dims.size(); ++i) {
-      if (dims[i] == 0 && i < t.dims.size())
-        dims[i] = t.dims[i];
-      if (dims[i] == -1)
-        infer = static_cast<int64_t>(i);
-      else
-        known *= dims[i];
-    }
-    if (infer >= 0)
-      dims[infer] = t.numel() / std::max<int64_t>(known, 1);
-    t.dims = dims;
-    return t;
-  }
-  if (op == "Transpose") {
-    const onnx::Tensor &t = *input(0);
-    std::vector<int64_t> perm = node->intsAttr("perm");
-    if (perm.empty())
-      for (int64_t d = static_cast<int64_t>(t.dims.size()) - 1; d >= 0; --d)
-        perm.push_back(d);
-    onnx::Tensor out = t;
-    for (size_t d = 0; d < perm.size(); ++d)
-      out.dims[d] = t.dims[perm[d]];
-    const std::vector<int64_t> inStrides = stridesOf(t.dims), outStrides = stridesOf(out.dims);
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      int64_t from = 0;
-      for (size_t d = 0; d < perm.size(); ++d)
-        from += ((i / outStrides[d]) % out.dims[d]) * inStrides[perm[d]];
-      if (t.isFloat)
-        out.floats[i] = t.floats[from];
-      else
-        out.ints[i] = t.ints[from];
-    }
-    return out;
-  }
-  if (op == "Range") {
-    const double start = input(0)->at(0), limit = input(1)->at(0), delta = input(2)->at(0);
-    onnx::Tensor out;
-    out.isFloat = input(0)->isFloat;
-    const auto n = static_cast<int64_t>(std::max(0.0, std::ceil((limit - start) / delta)));
-    out.dims = {n};
-    for (int64_t i = 0; i < n; ++i)
-      out.isFloat ? out.floats.push_back(start + i * delta)
-                  : out.ints.push_back(static_cast<int64_t>(start + i * delta));
-    return out;
-  }
-  if (op == "ConstantOfShape") {
-    onnx::Tensor out;
-    out.dims = input(0)->ints;
-    const onnx::Attribute *value = node->attribute("value");
-    const onnx::Tensor fill = value && value->tensor ? *value->tensor : onnx::Tensor{{1}, true, {0.0}, {}};
-    out.isFloat = fill.isFloat;
-    for (int64_t i = 0; i < product(out.dims); ++i)
-      out.isFloat ? out.floats.push_back(fill.at(0))
-                  : out.ints.push_back(static_cast<int64_t>(fill.at(0)));
-    return out;
-  }
-  // Elementwise, in float64 (or int64 when every operand is an integer).
-  static const std::set<std::string> kUnary = {"Neg", "Exp", "Log", "Sqrt", "Sin", "Cos",
-                                               "Reciprocal", "Sigmoid", "Tanh", "Relu",
-                                               "Floor", "Ceil", "Abs", "Erf"};
-  static const std::set<std::string> kBinary = {"Add", "Sub", "Mul", "Div", "Pow",
-                                                "Max", "Min"};
-  if (kUnary.count(op)) {
-    onnx::Tensor t = *input(0);
-    if (!t.isFloat && op != "Neg" && op != "Abs") {
-      for (int64_t v : t.ints)
-        t.floats.push_back(static_cast<double>(v));
-      t.ints.clear();
-      t.isFloat = true;
-    }
-    auto apply = [&](double x) {
-      if (op == "Neg") return -x;
-      if (op == "Exp") return std::exp(x);
-      if (op == "Log") return std::log(x);
-      if (op == "Sqrt") return std::sqrt(x);
-      if (op == "Sin") return std::sin(x);
-      if (op == "Cos") return std::cos(x);
-      if (op == "Reciprocal") return 1 / x;
-      if (op == "Sigmoid") return 1 / (1 + std::exp(-x));
-      if (op == "Tanh") return std::tanh(x);
-      if (op == "Relu") return std::max(x, 0.0);
-      if (op == "Floor") return std::floor(x);
-      if (op == "Ceil") return std::ceil(x);
-      if (op == "Erf") return std::erf(x);
-      return std::abs(x);
-    };
-    if (t.isFloat)
-      for (double &v : t.floats)
-        v = apply(v);
-    else
-      for (int64_t &v : t.ints)
-        v = static_cast<int64_t>(apply(static_cast<double>(v)));
-    return t;
-  }
-  if (kBinary.count(op)) {
-    const onnx::Tensor *x = input(0), *y = input(1);
-    if (!x || !y)
-      return failure();
-    std::optional<std::vector<int64_t>> dims = broadcastDims(x->dims, y->dims);
-    if (!dims) {
-      (void)fail("operands do not broadcast");
-      return failure();
-    }
-    onnx::Tensor out;
-    out.dims = *dims;
-    out.isFloat = x->isFloat || y->isFloat;
-    for (int64_t i = 0; i < product(*dims); ++i) {
-      const double a = x->at(broadcastIndex(*x, *dims, i)), c = y->at(broadcastIndex(*y, *dims, i));
-      if (!out.isFloat && (a == static_cast<double>(kBatch) || c == static_cast<double>(kBatch))) {
-        (void)fail("computes with the batch size, which Tweedie leaves open");
-        return failure();
-      }
-      double r = op == "Add" ? a + c : op == "Sub" ? a - c : op == "Mul" ? a * c
-               : op == "Pow" ? std::pow(a, c) : op == "Max" ? std::max(a, c)
-               : op == "Min" ? std::min(a, c) : out.isFloat ? a / c : std::trunc(a / c);
-      out.isFloat ? out.floats.push_back(r) : out.ints.push_back(static_cast<int64_t>(r));
-    }
-    return out;
-  }
-  (void)fail("has no constant-folding rule");
-  return failure();
-}
-
-LogicalResult Importer::visitConstantOnly() {
-  FailureOr<onnx::Tensor> t = fold();
-  if (failed(t))
-    return failure();
-  defineConstant(std::move(*t));
-  return success();
-}
+namespace onnximport {
 
 //===----------------------------------------------------------------------===//
 // Network ops
@@ -541,9 +70,10 @@ LogicalResult Importer::gemm() {
 }
 
 LogicalResult Importer::matMul() {
+  if (isConstant(0) && isConstant(1))
+    return fail("MatMul of two constants is not folded");
   if (!isConstant(1))
-    return fail("multiplies two tensors of the network (attention outside the patterns "
-                "Tweedie folds is not supported yet)");
+    return matMulOfTensors();
   Value a = tensorInput(0);
   const onnx::Tensor *w = constantInput(1);
   if (!a || !w)
@@ -583,6 +113,17 @@ LogicalResult Importer::binary() {
   }
   if (c0 && c1)
     return visitConstantOnly();
+  if (c0 != c1) {
+    const Entry *e = lookup(node->inputs[c0 ? 1 : 0]);
+    const onnx::Tensor *c = constantInput(c0 ? 0 : 1);
+    if (!e || !c)
+      return failure();
+    FailureOr<bool> intoPattern = foldIntoPattern(*e, *c, c0);
+    if (failed(intoPattern))
+      return failure();
+    if (*intoPattern)
+      return success();
+  }
   Value x = tensorInput(c0 ? 1 : 0);
   if (!x)
     return failure();
@@ -778,6 +319,12 @@ LogicalResult Importer::reshapeLike() {
   if (isConstant(0))
     return visitConstantOnly();
   const Entry *in = lookup(node->inputs[0]);
+  if (in && in->groupNorm && op == "Reshape") {
+    const onnx::Tensor *shape = constantInput(1);
+    if (!shape)
+      return failure();
+    return finishGroupNorm(*in->groupNorm, shape->ints);
+  }
   Value x = tensorInput(0);
   if (!x)
     return failure();
@@ -960,6 +507,32 @@ LogicalResult Importer::visit() {
     return reshapeLike();
   if (op == "Transpose")
     return transpose();
+  if (op == "Slice")
+    return slice();
+  if (op == "Pad") { // what PyTorch puts before AveragePool, with zero pads
+    const onnx::Tensor *pads = constantInput(1);
+    if (!pads)
+      return failure();
+    for (int64_t p : pads->ints)
+      if (p != 0)
+        return fail("non-zero padding is not supported (only the empty Pad PyTorch exports "
+                    "before pooling)");
+    if (const Entry *e = lookup(node->inputs[0])) {
+      define(node->outputs[0], *e);
+      return success();
+    }
+    return failure();
+  }
+  if (op == "Conv")
+    return conv();
+  if (op == "InstanceNormalization")
+    return instanceNorm();
+  if (op == "Resize" || op == "Upsample")
+    return resize();
+  if (op == "AveragePool")
+    return averagePool();
+  if (op == "Softmax")
+    return softmax();
   static const std::set<std::string> kFoldOnly = {"Gather", "Range", "ConstantOfShape",
                                                   "Floor", "Ceil", "Abs", "Max", "Min"};
   if (kFoldOnly.count(op)) {
@@ -1108,7 +681,10 @@ bool Importer::run(OnnxImportResult &result, std::string &errorOut) {
   return true;
 }
 
-} // namespace
+} // namespace onnximport
+
+using onnximport::Importer;
+using namespace mlir;
 
 bool importOnnx(const onnx::Model &model, const OnnxImportOptions &options,
                 OnnxImportResult &result, std::string &error) {
