@@ -14,6 +14,13 @@ std::vector<double> linearBetas(int64_t T, double betaStart, double betaEnd) {
   return betas;
 }
 
+std::vector<double> scaledLinearBetas(int64_t T, double betaStart, double betaEnd) {
+  std::vector<double> betas = linearBetas(T, std::sqrt(betaStart), std::sqrt(betaEnd));
+  for (double &b : betas)
+    b *= b;
+  return betas;
+}
+
 std::vector<double> cosineBetas(int64_t T, double s, double maxBeta) {
   auto f = [&](double t) {
     double c = std::cos((t / static_cast<double>(T) + s) / (1.0 + s) * M_PI / 2.0);

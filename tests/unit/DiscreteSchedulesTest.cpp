@@ -17,6 +17,17 @@ TEST(DiscreteSchedules, LinearBetasHitBothEnds) {
   EXPECT_NEAR(betas[500] - betas[499], (0.02 - 1e-4) / 999, 1e-18);
 }
 
+TEST(DiscreteSchedules, ScaledLinearIsLinearInSqrtBeta) {
+  // Stable Diffusion's schedule (diffusers' scaled_linear): sqrt(beta) linear
+  // from sqrt(0.00085) to sqrt(0.012); its abar at the last step is 0.00466,
+  // the value diffusers' DDPMScheduler gives (computed in Python's float64).
+  auto betas = scaledLinearBetas(1000, 0.00085, 0.012);
+  EXPECT_NEAR(betas.front(), 0.00085, 1e-18);
+  EXPECT_NEAR(betas.back(), 0.012, 1e-17);
+  EXPECT_NEAR(betas[500], 0.00481495414171188, 1e-16);
+  EXPECT_NEAR(alphaBars(betas).back(), 0.004660098513077234, 1e-15);
+}
+
 TEST(DiscreteSchedules, AlphaBarOfConstantBetaIsAPower) {
   auto bars = alphaBars(std::vector<double>(1000, 0.01));
   for (int t : {0, 9, 99, 999})

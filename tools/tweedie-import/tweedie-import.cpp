@@ -7,6 +7,7 @@
 // with any --sampler, tweedie-train trains it further.
 //
 //===----------------------------------------------------------------------===//
+#include "SchedulerConfig.h"
 #include "tweedie/Driver/SamplerCatalog.h"
 #include "tweedie/Import/OnnxImport.h"
 #include "tweedie/io/AtomicFile.h"
@@ -25,7 +26,7 @@ using namespace tweedie;
 namespace {
 
 struct Options {
-  std::string input, output, weightsOut, schedule, prediction;
+  std::string input, output, weightsOut, schedule, prediction, schedulerConfig;
   OnnxImportOptions import;
 };
 
@@ -40,15 +41,30 @@ int run(const Options &o) {
   io::checkWritable(weightsOut, "--weights-out");
   OnnxImportOptions options = o.import;
   std::string error;
-  if (!o.schedule.empty()) {
+  std::string schedule = o.schedule, prediction = o.prediction;
+  if (!o.schedulerConfig.empty()) {
+    // --schedule and --prediction, when given, override the config's.
+    const tools::SchedulerConfig config = tools::readSchedulerConfig(o.schedulerConfig);
+    if (schedule.empty())
+      schedule = config.schedule;
+    if (prediction.empty())
+      prediction = config.prediction;
+    fmt::print(stderr, "tweedie-import: {}: schedule {}, prediction {}; nearest sampler: "
+                       "--sampler \"{}\"\n",
+               o.schedulerConfig, config.schedule, config.prediction, config.sampler);
+    for (const std::string &setting : config.notReproduced)
+      fmt::print(stderr, "tweedie-import: {}: not reproduced: {}\n", o.schedulerConfig,
+                 setting);
+  }
+  if (!schedule.empty()) {
     std::optional<std::string> text =
-        o.schedule.front() == '#' ? std::optional<std::string>(o.schedule)
-                                  : catalog::scheduleAttributeText(o.schedule, {}, error);
+        schedule.front() == '#' ? std::optional<std::string>(schedule)
+                                : catalog::scheduleAttributeText(schedule, {}, error);
     if (!text)
       throw std::invalid_argument("--schedule: " + error);
     options.scheduleAttr = *text;
   }
-  options.prediction = o.prediction;
+  options.prediction = prediction;
   std::optional<onnx::Model> model = onnx::readModel(input, error);
   if (!model)
     throw std::runtime_error(error);
@@ -101,6 +117,10 @@ int main(int argc, char **argv) {
                  "tweedie-compile --list-samplers), e.g. \"ddpm_linear(timesteps=1000)\"");
   app.add_option("--prediction", o.prediction, "What the network returns")
       ->check(CLI::IsMember({"eps", "x0", "v", "score"}));
+  app.add_option("--scheduler-config", o.schedulerConfig,
+                 "A diffusers scheduler_config.json: its beta schedule and prediction type "
+                 "(--schedule and --prediction override them), and the nearest --sampler")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
   try {
     return run(o);

@@ -138,6 +138,26 @@ numerics::TimeInterval DDPMLinearAttr::getInterval() const {
 }
 std::vector<double> DDPMLinearAttr::getNoiseLevels(int64_t) const { return {}; }
 
+LogicalResult DDPMScaledLinearAttr::verify(EmitFn emitError, int64_t timesteps,
+                                           F64 betaStart, F64 betaEnd) {
+  return DDPMLinearAttr::verify(emitError, timesteps, betaStart, betaEnd);
+}
+ProcessKind DDPMScaledLinearAttr::getProcessKind() const {
+  return ProcessKind::variance_preserving;
+}
+int64_t DDPMScaledLinearAttr::getNumLevels() const { return getTimesteps(); }
+std::vector<double> DDPMScaledLinearAttr::getAlphaBars() const {
+  return numerics::alphaBars(
+      numerics::scaledLinearBetas(getTimesteps(), getBetaStart(), getBetaEnd()));
+}
+numerics::Process DDPMScaledLinearAttr::getProcess() const {
+  return numerics::Process::discreteVP(getAlphaBars());
+}
+numerics::TimeInterval DDPMScaledLinearAttr::getInterval() const {
+  return discreteVPInterval(getTimesteps());
+}
+std::vector<double> DDPMScaledLinearAttr::getNoiseLevels(int64_t) const { return {}; }
+
 LogicalResult DDPMCosineAttr::verify(EmitFn emitError, int64_t timesteps, F64 s,
                                      F64 maxBeta) {
   if (failed(atLeast(emitError, "timesteps", timesteps, 2)) ||
@@ -306,7 +326,7 @@ LogicalResult requireDiscreteVP(StringRef method, ScheduleAttrInterface schedule
     return success();
   return emitError() << "method '" << method
                      << "' needs a discrete variance-preserving schedule "
-                        "(#sampler.ddpm_linear or #sampler.ddpm_cosine), got "
+                        "(#sampler.ddpm_linear, ddpm_scaled_linear or ddpm_cosine), got "
                      << describe(schedule);
 }
 

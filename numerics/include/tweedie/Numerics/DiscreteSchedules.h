@@ -16,6 +16,10 @@ namespace tweedie::numerics {
 /// beta_t linear from betaStart (t = 0) to betaEnd (t = T-1) (Ho et al. 2020).
 std::vector<double> linearBetas(int64_t T, double betaStart, double betaEnd);
 
+/// sqrt(beta_t) linear from sqrt(betaStart) to sqrt(betaEnd) (diffusers'
+/// "scaled_linear", Stable Diffusion's schedule).
+std::vector<double> scaledLinearBetas(int64_t T, double betaStart, double betaEnd);
+
 /// beta_t = min(1 - f(t+1)/f(t), maxBeta), f(t) = cos^2((t/T + s)/(1 + s) pi/2)
 /// (Nichol & Dhariwal 2021, eq. 17).
 std::vector<double> cosineBetas(int64_t T, double s, double maxBeta);

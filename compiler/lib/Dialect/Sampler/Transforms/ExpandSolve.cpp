@@ -184,7 +184,7 @@ struct ExpandSolvePass : tweedie::impl::TweedieExpandSolveBase<ExpandSolvePass> 
           << op.getMethod().getMethodName() << "' on schedule " << op.getSchedule()
           << " with prediction " << stringifyParameterization(op.getPrediction())
           << (op.getDenoiseFinal() ? " and denoise_final" : "")
-          << " (expanded so far: ddpm and ddim on ddpm_linear/ddpm_cosine; "
+          << " (expanded so far: ddpm and ddim on ddpm_linear/ddpm_scaled_linear/ddpm_cosine; "
              "euler_maruyama, langevin, annealed_langevin and the ODE solvers "
           << odeSolverNames()
           << " on vp, subvp, ve, karras, ncsn and sigmas; rk45 on the same; mala; energy "

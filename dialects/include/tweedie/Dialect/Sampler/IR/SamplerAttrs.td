@@ -38,6 +38,19 @@ def Sampler_DDPMLinearAttr : Sampler_ScheduleAttr<"DDPMLinear", "ddpm_linear"> {
     Sampler_F64Parameter<"beta_T", "0.02">:$beta_end);
 }
 
+def Sampler_DDPMScaledLinearAttr
+    : Sampler_ScheduleAttr<"DDPMScaledLinear", "ddpm_scaled_linear"> {
+  let summary = "DDPM discrete schedule, sqrt(beta) linear in t (Stable Diffusion's)";
+  let description = [{
+    beta_t = (sqrt(beta_1) + t/(T-1) (sqrt(beta_T) - sqrt(beta_1)))^2: diffusers'
+    `beta_schedule = "scaled_linear"`, with Stable Diffusion's defaults.
+  }];
+  let parameters = (ins
+    Sampler_I64Parameter<"training timesteps T", "1000">:$timesteps,
+    Sampler_F64Parameter<"beta_1", "8.5e-4">:$beta_start,
+    Sampler_F64Parameter<"beta_T", "0.012">:$beta_end);
+}
+
 def Sampler_DDPMCosineAttr : Sampler_ScheduleAttr<"DDPMCosine", "ddpm_cosine"> {
   let summary = "DDPM discrete schedule, abar_t = cos^2 (Nichol & Dhariwal 2021)";
   let description = [{
