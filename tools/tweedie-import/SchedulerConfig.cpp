@@ -79,7 +79,9 @@ SchedulerConfig readSchedulerConfig(const std::filesystem::path &path) {
     options.push_back("spacing=" + spacing);
   if (karras)
     options.push_back("schedule=karras");
-  out.sampler = method + (options.empty() ? "" : "(" + fmt::format("{}", fmt::join(options, ", ")) + ")");
+  out.sampler = method;
+  if (!options.empty())
+    out.sampler += fmt::format("({})", fmt::join(options, ", "));
   if (s == kSamplers.end())
     out.notReproduced.push_back("_class_name " + className + " (no counterpart; ddim suggested)");
   if (get("steps_offset", 0).get<int64_t>() != 0)

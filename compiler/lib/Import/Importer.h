@@ -199,6 +199,15 @@ private:
     weights.push_back(std::move(w));
     return b.create<score::ParamOp>(loc, TypeRange{typeOf(t.dims)}, b.getStringAttr(unique));
   }
+  /// Unsqueeze/Squeeze's axes: the attribute (opset < 13) or input 1.
+  FailureOr<std::vector<int64_t>> squeezeAxes() {
+    if (node->inputs.size() < 2)
+      return node->intsAttr("axes");
+    const onnx::Tensor *a = constantInput(1);
+    if (!a)
+      return failure();
+    return a->ints;
+  }
   /// How many nodes (and graph outputs) read `name`.
   int64_t readers(const std::string &name) const {
     auto it = readerCount.find(name);
@@ -252,6 +261,11 @@ private:
   std::string error;
   Value timeInput; ///< the function's t [B]
 };
+
+/// Unsqueeze's or Squeeze's result dims (`unsqueeze`: insert 1s at `axes`
+/// of the result; otherwise drop `axes`, or every 1 when `axes` is empty).
+std::vector<int64_t> squeezedDims(const std::vector<int64_t> &dims,
+                                  const std::vector<int64_t> &axes, bool unsqueeze);
 
 /// NumPy broadcasting of two dim lists.
 std::optional<std::vector<int64_t>> broadcastDims(std::vector<int64_t> a, std::vector<int64_t> b);

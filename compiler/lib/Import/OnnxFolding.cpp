@@ -13,6 +13,31 @@ namespace tweedie::onnximport {
 // Constant folding
 //===----------------------------------------------------------------------===//
 
+std::vector<int64_t> squeezedDims(const std::vector<int64_t> &dims,
+                                  const std::vector<int64_t> &axes, bool unsqueeze) {
+  std::vector<int64_t> out;
+  if (unsqueeze) {
+    const auto rank = static_cast<int64_t>(dims.size() + axes.size());
+    std::vector<int64_t> sorted;
+    for (int64_t a : axes)
+      sorted.push_back(a < 0 ? a + rank : a);
+    std::sort(sorted.begin(), sorted.end());
+    out = dims;
+    for (int64_t a : sorted)
+      out.insert(out.begin() + std::min<int64_t>(a, static_cast<int64_t>(out.size())), 1);
+    return out;
+  }
+  const auto rank = static_cast<int64_t>(dims.size());
+  for (int64_t d = 0; d < rank; ++d) {
+    bool drop = axes.empty() && dims[d] == 1;
+    for (int64_t a : axes)
+      drop |= (a < 0 ? a + rank : a) == d;
+    if (!drop)
+      out.push_back(dims[d]);
+  }
+  return out;
+}
+
 /// NumPy broadcasting of two dim lists.
 std::optional<std::vector<int64_t>> broadcastDims(std::vector<int64_t> a, std::vector<int64_t> b) {
   while (a.size() < b.size())
@@ -73,30 +98,10 @@ FailureOr<onnx::Tensor> Importer::fold() {
   }
   if (op == "Unsqueeze" || op == "Squeeze") {
     onnx::Tensor t = *input(0);
-    std::vector<int64_t> axes = node->intsAttr("axes");
-    if (node->inputs.size() > 1)
-      if (const onnx::Tensor *a = constantInput(1))
-        axes = a->ints;
-    if (op == "Unsqueeze") {
-      const int64_t rank = static_cast<int64_t>(t.dims.size() + axes.size());
-      std::vector<int64_t> sorted;
-      for (int64_t a : axes)
-        sorted.push_back(a < 0 ? a + rank : a);
-      std::sort(sorted.begin(), sorted.end());
-      for (int64_t a : sorted)
-        t.dims.insert(t.dims.begin() + a, 1);
-    } else {
-      std::vector<int64_t> dims;
-      for (size_t d = 0; d < t.dims.size(); ++d) {
-        bool drop = axes.empty() ? t.dims[d] == 1 : false;
-        for (int64_t a : axes)
-          drop |= (a < 0 ? a + static_cast<int64_t>(t.dims.size()) : a) ==
-                  static_cast<int64_t>(d);
-        if (!drop)
-          dims.push_back(t.dims[d]);
-      }
-      t.dims = dims;
-    }
+    FailureOr<std::vector<int64_t>> axes = squeezeAxes();
+    if (failed(axes))
+      return failure();
+    t.dims = squeezedDims(t.dims, *axes, op == "Unsqueeze");
     return t;
   }
   if (op == "Concat") {
@@ -209,7 +214,8 @@ FailureOr<onnx::Tensor> Importer::fold() {
     onnx::Tensor out;
     out.dims = input(0)->ints;
     const onnx::Attribute *value = node->attribute("value");
-    const onnx::Tensor fill = value && value->tensor ? *value->tensor : onnx::Tensor{{1}, true, {0.0}, {}};
+    const onnx::Tensor fill =
+        value && value->tensor ? *value->tensor : onnx::Tensor{{1}, true, {0.0}, {}};
     out.isFloat = fill.isFloat;
     for (int64_t i = 0; i < product(out.dims); ++i)
       out.isFloat ? out.floats.push_back(fill.at(0))

@@ -361,32 +361,10 @@ LogicalResult Importer::reshapeLike() {
         product(std::vector<int64_t>(out.begin() + 1, out.end())) != product(rest))
       return fail("reshapes across the batch axis (Tweedie keeps axis 0 the batch)");
   } else { // Unsqueeze, Squeeze
-    std::vector<int64_t> axes = node->intsAttr("axes");
-    if (node->inputs.size() > 1) {
-      const onnx::Tensor *a = constantInput(1);
-      if (!a)
-        return failure();
-      axes = a->ints;
-    }
-    out = dims;
-    if (op == "Unsqueeze") {
-      const int64_t rank = static_cast<int64_t>(dims.size() + axes.size());
-      std::vector<int64_t> sorted;
-      for (int64_t a : axes)
-        sorted.push_back(a < 0 ? a + rank : a);
-      std::sort(sorted.begin(), sorted.end());
-      for (int64_t a : sorted)
-        out.insert(out.begin() + a, 1);
-    } else {
-      out.clear();
-      for (size_t d = 0; d < dims.size(); ++d) {
-        bool drop = axes.empty() && dims[d] == 1;
-        for (int64_t a : axes)
-          drop |= (a < 0 ? a + static_cast<int64_t>(dims.size()) : a) == static_cast<int64_t>(d);
-        if (!drop)
-          out.push_back(dims[d]);
-      }
-    }
+    FailureOr<std::vector<int64_t>> axes = squeezeAxes();
+    if (failed(axes))
+      return failure();
+    out = squeezedDims(dims, *axes, op == "Unsqueeze");
     if (out.empty() || out[0] != kBatch)
       return fail("moves the batch axis");
   }
@@ -472,22 +450,13 @@ LogicalResult Importer::visit() {
     return matMul();
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Pow")
     return binary();
-  if (op == "Sigmoid")
-    return activation(score::ActKind::sigmoid);
-  if (op == "Relu")
-    return activation(score::ActKind::relu);
-  if (op == "Tanh")
-    return activation(score::ActKind::tanh);
-  if (op == "Softplus")
-    return activation(score::ActKind::softplus);
-  if (op == "Exp")
-    return activation(score::ActKind::exp);
-  if (op == "Log")
-    return activation(score::ActKind::log);
-  if (op == "Sqrt")
-    return activation(score::ActKind::sqrt);
-  if (op == "Reciprocal")
-    return activation(score::ActKind::reciprocal);
+  static const std::map<std::string, score::ActKind> kActivations = {
+      {"Sigmoid", score::ActKind::sigmoid}, {"Relu", score::ActKind::relu},
+      {"Tanh", score::ActKind::tanh},       {"Softplus", score::ActKind::softplus},
+      {"Exp", score::ActKind::exp},         {"Log", score::ActKind::log},
+      {"Sqrt", score::ActKind::sqrt},       {"Reciprocal", score::ActKind::reciprocal}};
+  if (auto act = kActivations.find(op); act != kActivations.end())
+    return activation(act->second);
   if (op == "Neg") {
     if (isConstant(0))
       return visitConstantOnly();

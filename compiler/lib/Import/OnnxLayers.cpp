@@ -225,7 +225,8 @@ LogicalResult Importer::resize() {
   if (scales.size() != 4 || dims.size() != 4 || scales[1] != 1 || scales[2] != scales[3] ||
       scales[2] != std::floor(scales[2]) || scales[2] < 1)
     return fail("Resize must scale H and W of [B, C, H, W] by the same whole factor");
-  defineIR(b.create<score::UpsampleOp>(loc, x, b.getI64IntegerAttr(static_cast<int64_t>(scales[2]))));
+  const auto factor = static_cast<int64_t>(scales[2]);
+  defineIR(b.create<score::UpsampleOp>(loc, x, b.getI64IntegerAttr(factor)));
   return success();
 }
 

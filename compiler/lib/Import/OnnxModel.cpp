@@ -188,7 +188,9 @@ ValueInfo valueInfoOf(const proto::ValueInfoProto &v) {
 
 Model modelOf(const proto::ModelProto &m) {
   Model out;
-  out.producer = m.producer_name() + (m.producer_version().empty() ? "" : " " + m.producer_version());
+  out.producer = m.producer_name();
+  if (!m.producer_version().empty())
+    out.producer += " " + m.producer_version();
   for (const auto &o : m.opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx")
       out.opset = o.version();
