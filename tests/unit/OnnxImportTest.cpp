@@ -91,6 +91,11 @@ TEST(OnnxImport, MlpMatchesPyTorch) { EXPECT_LT(importedAgainstPyTorch("mlp"), 1
 // attention, nearest up sampling, average pooling, a flipped time embedding.
 TEST(OnnxImport, UNetMatchesPyTorch) { EXPECT_LT(importedAgainstPyTorch("unet"), 1e-5); }
 
+// Two heads split by view/transpose: one score.attention, the splits folded.
+TEST(OnnxImport, MultiHeadAttentionMatchesPyTorch) {
+  EXPECT_LT(importedAgainstPyTorch("mha"), 1e-5);
+}
+
 /// A two-input graph around one node of `op`.
 onnx::Model graphWith(const std::string &op) {
   onnx::Model m;

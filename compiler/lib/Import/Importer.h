@@ -49,11 +49,13 @@ struct PendingGroupNorm {
 };
 
 /// q k^T (times `scale`, then softmax'd when `probabilities`): the scores of
-/// single-head attention, waiting for their MatMul with v.
+/// attention, waiting for their MatMul with v. With heads, q and k were
+/// split from [B, L, E] into [B, H, L, E / H] by Reshape and Transpose.
 struct PendingAttention {
-  Value query, key;
+  Value query, key; ///< [B, L, E] and [B, S, E], before any head split
   double scale = 1.0;
   bool probabilities = false;
+  int64_t heads = 1;
 };
 
 /// What an ONNX value is at import.

@@ -16,6 +16,7 @@
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace tweedie {
@@ -609,6 +610,10 @@ bool Importer::run(OnnxImportResult &result, std::string &errorOut) {
                  "-D of another shape than the sample: a score network returns eps, x0, v or "
                  "the score, shaped like its input");
 
+  // Head splits undone around attention (reshape of reshape, transpose of
+  // transpose) fold away.
+  if (failed(applyPatternsAndFoldGreedily(fn, RewritePatternSet(&context))))
+    return fault("the imported network's folding did not converge");
   // What the import left unread (a Sigmoid folded into SiLU, a bias's dense).
   for (bool erased = true; erased;) {
     erased = false;

@@ -4,8 +4,9 @@
 //   Conv                               -> score.conv2d (symmetric pads, no dilation)
 //   Reshape [B, G, -1], InstanceNormalization, Reshape back, Mul gamma, Add beta
 //                                      -> score.group_norm (gamma and beta folded in)
-//   MatMul(q, Transpose(k)), Mul/Div by a scale, Softmax, MatMul with v
-//                                      -> score.attention (one head)
+//   MatMul(q, Transpose(k)), Mul/Div by a scale, Softmax, MatMul with v, on
+//   [B, L, D] or on heads split by Reshape [B, L, H, D] and Transpose
+//                                      -> score.attention
 //   Resize (nearest, integer scale)    -> score.upsample
 //   AveragePool (no padding)           -> score.avg_pool
 //   Slice                              -> score.slice per axis
@@ -263,34 +264,85 @@ LogicalResult Importer::softmax() {
   return fail("Softmax is read only in attention, Softmax(q k^T * scale) over the keys");
 }
 
+namespace {
+
+/// x [B, L, E] split into heads: Reshape to [B, L, H, E / H], then Transposes
+/// whose composition is `permutation`. Returns x and H, or nullopt.
+std::optional<std::pair<Value, int64_t>> splitHeads(Value v, ArrayRef<int64_t> permutation) {
+  SmallVector<int64_t> composed = {0, 1, 2, 3};
+  while (auto t = v.getDefiningOp<score::TransposeOp>()) {
+    SmallVector<int64_t> outer;
+    for (int64_t axis : composed)
+      outer.push_back(t.getPermutation()[axis]);
+    composed = outer;
+    v = t.getInput();
+  }
+  auto view = v.getDefiningOp<score::ReshapeOp>();
+  if (!view || ArrayRef<int64_t>(composed) != permutation)
+    return std::nullopt;
+  auto x = cast<RankedTensorType>(view.getInput().getType());
+  auto split = cast<RankedTensorType>(view.getType());
+  if (x.getRank() != 3 || split.getRank() != 4 || split.getDimSize(1) != x.getDimSize(1) ||
+      split.getDimSize(2) * split.getDimSize(3) != x.getDimSize(2))
+    return std::nullopt;
+  return std::make_pair(view.getInput(), split.getDimSize(2));
+}
+
+} // namespace
+
 LogicalResult Importer::matMulOfTensors() {
   const Entry *a = lookup(node->inputs[0]);
   if (!a)
     return failure();
   if (a->attention && a->attention->probabilities) {
+    const PendingAttention &p = *a->attention;
     Value v = tensorInput(1);
     if (!v)
       return failure();
-    Value q = a->attention->query;
-    // score.attention scales by 1 / sqrt(D): the rest goes onto q.
-    const auto depth = static_cast<double>(shapeOf(q).back());
-    const double factor = a->attention->scale * std::sqrt(depth);
+    Value v3 = v;
+    if (p.heads > 1) {
+      auto split = splitHeads(v, {0, 2, 1, 3});
+      if (!split || split->second != p.heads)
+        return fail("attention's values must be split into heads as its queries are");
+      v3 = split->first;
+    }
+    // score.attention scales by 1 / sqrt(E / H): the rest goes onto q.
+    Value q = p.query;
+    const auto depth = static_cast<double>(shapeOf(q).back() / p.heads);
+    const double factor = p.scale * std::sqrt(depth);
     if (std::abs(factor - 1) > 1e-6) // float32 constants round 1/sqrt(D) at 1e-8
       q = b.create<score::ScaleOp>(loc, q, b.getF64FloatAttr(factor), b.getF64FloatAttr(0));
-    defineIR(b.create<score::AttentionOp>(loc, q, a->attention->key, v,
-                                          b.getI64IntegerAttr(1)));
+    Value out = b.create<score::AttentionOp>(loc, q, p.key, v3, b.getI64IntegerAttr(p.heads));
+    if (p.heads > 1) {
+      // Back to the [B, H, L, E / H] the graph goes on with (and folds away).
+      std::vector<int64_t> dims = shapeOf(out);
+      const int64_t perHead = dims[2] / p.heads;
+      Value split = b.create<score::ReshapeOp>(
+          loc, TypeRange{typeOf({dims[0], dims[1], p.heads, perHead})}, out);
+      out = b.create<score::TransposeOp>(loc, split, b.getDenseI64ArrayAttr({0, 2, 1, 3}));
+    }
+    defineIR(out);
     return success();
   }
   Value q = tensorInput(0), kT = tensorInput(1);
   if (!q || !kT)
     return failure();
-  auto transposed = kT.getDefiningOp<score::TransposeOp>();
-  if (shapeOf(q).size() != 3 || !transposed ||
-      transposed.getPermutation() != ArrayRef<int64_t>{0, 2, 1})
-    return fail("multiplies two tensors of the network; Tweedie reads that only as attention's "
-                "q k^T of [B, L, D] tensors (one head) and its MatMul with v");
   Entry e;
-  e.attention = PendingAttention{q, transposed.getInput(), 1.0, false};
+  if (auto transposed = kT.getDefiningOp<score::TransposeOp>();
+      shapeOf(q).size() == 3 && transposed &&
+      transposed.getPermutation() == ArrayRef<int64_t>{0, 2, 1}) {
+    e.attention = PendingAttention{q, transposed.getInput(), 1.0, false, 1};
+  } else if (auto qs = splitHeads(q, {0, 2, 1, 3})) {
+    auto ks = splitHeads(kT, {0, 2, 3, 1});
+    if (!ks || ks->second != qs->second)
+      return fail("multi-head attention's keys must be split into as many heads as its "
+                  "queries and transposed to [B, H, D, S]");
+    e.attention = PendingAttention{qs->first, ks->first, 1.0, false, qs->second};
+  } else {
+    return fail("multiplies two tensors of the network; Tweedie reads that only as "
+                "attention's q k^T ([B, L, D] tensors, or heads split from them by Reshape "
+                "and Transpose) and its MatMul with v");
+  }
   define(node->outputs[0], e);
   return success();
 }

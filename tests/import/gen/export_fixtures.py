@@ -5,6 +5,8 @@ read the committed files).
 
   mlp.onnx     a small noise-conditional MLP in plain PyTorch (sinusoidal
                time embedding, SiLU, Linear), as a diffusers user writes one
+  mha.onnx     tokens [B, 8, 16] through two-head self-attention split by view and
+               transpose, with a time embedding added
   unet.onnx    a small diffusers-style U-Net in plain PyTorch: ResNet blocks with
                group norm, SiLU and time projections, single-head attention,
                strided-conv down and nearest up sampling, a skip concatenation,
@@ -97,6 +99,31 @@ class AttentionBlock(nn.Module):
         return x + y
 
 
+class MultiHeadAttention(nn.Module):
+    """Tokens with a time embedding added, then self-attention with two heads split by
+    view/transpose (plain PyTorch, as a transformer block writes it)."""
+
+    def __init__(self, channels=16, heads=2):
+        super().__init__()
+        self.heads = heads
+        self.time_proj = nn.Linear(channels, channels)
+        self.to_q = nn.Linear(channels, channels)
+        self.to_k = nn.Linear(channels, channels)
+        self.to_v = nn.Linear(channels, channels)
+        self.to_out = nn.Linear(channels, channels)
+
+    def forward(self, sample, timestep):
+        b, n, c = sample.shape
+        d = c // self.heads
+        x = sample + self.time_proj(timestep_embedding(timestep, c))[:, None, :]
+        q = self.to_q(x).view(b, n, self.heads, d).transpose(1, 2)
+        k = self.to_k(x).view(b, n, self.heads, d).transpose(1, 2)
+        v = self.to_v(x).view(b, n, self.heads, d).transpose(1, 2)
+        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d)
+        y = torch.matmul(scores.softmax(dim=-1), v).transpose(1, 2).reshape(b, n, c)
+        return sample + self.to_out(y)
+
+
 class UNet(nn.Module):
     """A diffusers-style U-Net: conv_in, a ResNet block, a strided-conv downsample, a
     ResNet block with attention, nearest upsampling, a skip concatenation, conv_out."""
@@ -153,6 +180,11 @@ def main():
     x = torch.randn(5, 2)
     t = torch.tensor([0.0, 3.0, 250.0, 611.5, 999.0])
     export(mlp, "mlp", (torch.randn(2, 2), torch.tensor([1.0, 2.0])), out_dir, (x, t))
+    torch.manual_seed(2)
+    mha = MultiHeadAttention()
+    x = torch.randn(3, 8, 16)
+    t = torch.tensor([5.0, 300.0, 990.0])
+    export(mha, "mha", (torch.randn(2, 8, 16), torch.tensor([1.0, 2.0])), out_dir, (x, t))
     torch.manual_seed(1)
     unet = UNet()
     x = torch.randn(3, 1, 16, 16)
