@@ -232,6 +232,7 @@ private:
   LogicalResult slice();
   LogicalResult conv();
   LogicalResult instanceNorm();
+  LogicalResult layerNorm();
   LogicalResult resize();
   LogicalResult averagePool();
   LogicalResult softmax();

@@ -497,6 +497,8 @@ LogicalResult Importer::visit() {
     return conv();
   if (op == "InstanceNormalization")
     return instanceNorm();
+  if (op == "LayerNormalization")
+    return layerNorm();
   if (op == "Resize" || op == "Upsample")
     return resize();
   if (op == "AveragePool")

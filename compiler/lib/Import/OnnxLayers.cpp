@@ -7,6 +7,7 @@
 //   MatMul(q, Transpose(k)), Mul/Div by a scale, Softmax, MatMul with v, on
 //   [B, L, D] or on heads split by Reshape [B, L, H, D] and Transpose
 //                                      -> score.attention
+//   LayerNormalization (last axis)     -> score.layer_norm
 //   Resize (nearest, integer scale)    -> score.upsample
 //   AveragePool (no padding)           -> score.avg_pool
 //   Slice                              -> score.slice per axis
@@ -198,6 +199,36 @@ FailureOr<bool> Importer::foldIntoPattern(const Entry &x, const onnx::Tensor &c,
   }
   defineIR(norm);
   return true;
+}
+
+LogicalResult Importer::layerNorm() {
+  Value x = tensorInput(0);
+  const onnx::Tensor *scale = constantInput(1);
+  if (!x || !scale)
+    return failure();
+  const std::vector<int64_t> dims = shapeOf(x);
+  const auto rank = static_cast<int64_t>(dims.size());
+  const int64_t axis = node->intAttr("axis", -1);
+  if (axis != -1 && axis != rank - 1)
+    return fail("LayerNormalization over other than the last axis is not supported");
+  if (node->outputs.size() > 1 && !node->outputs[1].empty() && readers(node->outputs[1]) > 0)
+    return fail("its mean and inverse deviation outputs are not supported");
+  onnx::Tensor bias;
+  if (const onnx::Tensor *c = constantInput(2, false))
+    bias = *c;
+  else
+    bias = onnx::Tensor{{dims.back()}, true, std::vector<double>(dims.back(), 0.0), {}};
+  if (scale->numel() != dims.back() || bias.numel() != dims.back())
+    return fail("scale and bias must have one value per feature of the last axis");
+  onnx::Tensor gamma = *scale;
+  gamma.dims = bias.dims = {dims.back()};
+  defineIR(b.create<score::LayerNormOp>(
+      loc, x, param(node->inputs[1], gamma),
+      param(node->inputs.size() > 2 && !node->inputs[2].empty() ? node->inputs[2]
+                                                                 : node->name + ".bias",
+            bias),
+      b.getF64FloatAttr(node->floatAttr("epsilon", 1e-5))));
+  return success();
 }
 
 LogicalResult Importer::resize() {

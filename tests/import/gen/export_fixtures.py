@@ -5,8 +5,8 @@ read the committed files).
 
   mlp.onnx     a small noise-conditional MLP in plain PyTorch (sinusoidal
                time embedding, SiLU, Linear), as a diffusers user writes one
-  mha.onnx     tokens [B, 8, 16] through two-head self-attention split by view and
-               transpose, with a time embedding added
+  mha.onnx     tokens [B, 8, 16] with a time embedding added, a LayerNorm, and
+               two-head self-attention split by view and transpose
   unet.onnx    a small diffusers-style U-Net in plain PyTorch: ResNet blocks with
                group norm, SiLU and time projections, single-head attention,
                strided-conv down and nearest up sampling, a skip concatenation,
@@ -100,13 +100,14 @@ class AttentionBlock(nn.Module):
 
 
 class MultiHeadAttention(nn.Module):
-    """Tokens with a time embedding added, then self-attention with two heads split by
-    view/transpose (plain PyTorch, as a transformer block writes it)."""
+    """Tokens with a time embedding added, a LayerNorm, then self-attention with two
+    heads split by view/transpose (plain PyTorch, as a transformer block writes it)."""
 
     def __init__(self, channels=16, heads=2):
         super().__init__()
         self.heads = heads
         self.time_proj = nn.Linear(channels, channels)
+        self.norm = nn.LayerNorm(channels)
         self.to_q = nn.Linear(channels, channels)
         self.to_k = nn.Linear(channels, channels)
         self.to_v = nn.Linear(channels, channels)
@@ -115,7 +116,7 @@ class MultiHeadAttention(nn.Module):
     def forward(self, sample, timestep):
         b, n, c = sample.shape
         d = c // self.heads
-        x = sample + self.time_proj(timestep_embedding(timestep, c))[:, None, :]
+        x = self.norm(sample + self.time_proj(timestep_embedding(timestep, c))[:, None, :])
         q = self.to_q(x).view(b, n, self.heads, d).transpose(1, 2)
         k = self.to_k(x).view(b, n, self.heads, d).transpose(1, 2)
         v = self.to_v(x).view(b, n, self.heads, d).transpose(1, 2)
