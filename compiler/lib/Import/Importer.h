@@ -58,6 +58,13 @@ struct PendingAttention {
   int64_t heads = 1;
 };
 
+/// Erf(x / sqrt 2), or 1 + that (`onePlus`): PyTorch's exact GELU,
+/// x (1 + erf(x / sqrt 2)) / 2, on its way.
+struct PendingGelu {
+  Value x;
+  bool onePlus = false;
+};
+
 /// What an ONNX value is at import.
 struct Entry {
   Value ir;                               ///< a tensor of the network
@@ -67,10 +74,11 @@ struct Entry {
   enum class Trig { None, Sin, Cos } trig = Trig::None; ///< Sin/Cos of timeArg
   std::optional<PendingGroupNorm> groupNorm;
   std::optional<PendingAttention> attention;
+  std::optional<PendingGelu> gelu;
 
   /// Not yet a tensor: one of the patterns above, waiting for its end.
   bool pending() const {
-    return timeArg || trig != Trig::None || groupNorm || attention;
+    return timeArg || trig != Trig::None || groupNorm || attention || gelu;
   }
 };
 
@@ -149,6 +157,11 @@ private:
     if (e->groupNorm) {
       (void)fail("reads '" + node->inputs[i] + "', an InstanceNormalization over a grouped "
                  "view; Tweedie reads it only reshaped back (PyTorch's GroupNorm export)");
+      return {};
+    }
+    if (e->gelu) {
+      (void)fail("reads '" + node->inputs[i] + "', an Erf of x / sqrt(2); Tweedie reads it "
+                 "only in GELU, x * (1 + Erf(x / sqrt(2))) * 0.5");
       return {};
     }
     if (e->attention) {
@@ -237,6 +250,7 @@ private:
   LogicalResult averagePool();
   LogicalResult softmax();
   LogicalResult matMulOfTensors();
+  LogicalResult erf();
   /// A Mul/Add/Div by a constant folded into a pending pattern or the
   /// group_norm before it; failure() without an error when none applies.
   FailureOr<bool> foldIntoPattern(const Entry &x, const onnx::Tensor &c, bool constantFirst);

@@ -125,6 +125,19 @@ LogicalResult Importer::binary() {
     if (*intoPattern)
       return success();
   }
+  // x (1 + erf(x / sqrt 2)) = 2 gelu(x); the * 0.5 after it folds into the scale.
+  if (op == "Mul" && !c0 && !c1) {
+    const Entry *u = lookup(node->inputs[0]), *v = lookup(node->inputs[1]);
+    if (!u || !v)
+      return failure();
+    for (auto [half, other] : {std::pair{u, v}, std::pair{v, u}})
+      if (other->gelu && other->gelu->onePlus && half->ir == other->gelu->x) {
+        Value gelu = b.create<score::ActOp>(loc, score::ActKind::gelu, half->ir);
+        defineIR(b.create<score::ScaleOp>(loc, gelu, b.getF64FloatAttr(2),
+                                          b.getF64FloatAttr(0)));
+        return success();
+      }
+  }
   Value x = tensorInput(c0 ? 1 : 0);
   if (!x)
     return failure();
@@ -154,8 +167,16 @@ LogicalResult Importer::binary() {
       } else {
         return fail(op + " with a constant is not supported");
       }
-      Value y = b.create<score::ScaleOp>(loc, x, b.getF64FloatAttr(factor),
-                                         b.getF64FloatAttr(shift));
+      // A scale of a scale read only here is one scale (GELU's 2 and 0.5 cancel).
+      auto inner = x.getDefiningOp<score::ScaleOp>();
+      if (inner && inner.getShift().isZero() && readers(node->inputs[c0 ? 1 : 0]) == 1) {
+        factor *= inner.getFactor().convertToDouble();
+        x = inner.getInput();
+      }
+      Value y = factor == 1 && shift == 0
+                    ? x
+                    : Value(b.create<score::ScaleOp>(loc, x, b.getF64FloatAttr(factor),
+                                                     b.getF64FloatAttr(shift)));
       defineIR(y);
       if (xEntry->timeFactor && shift == 0) // still c t
         values[node->outputs[0]].timeFactor = *xEntry->timeFactor * factor;
@@ -499,6 +520,8 @@ LogicalResult Importer::visit() {
     return instanceNorm();
   if (op == "LayerNormalization")
     return layerNorm();
+  if (op == "Erf")
+    return erf();
   if (op == "Resize" || op == "Upsample")
     return resize();
   if (op == "AveragePool")

@@ -8,6 +8,7 @@
 //   [B, L, D] or on heads split by Reshape [B, L, H, D] and Transpose
 //                                      -> score.attention
 //   LayerNormalization (last axis)     -> score.layer_norm
+//   Mul(x, 1 + Erf(x / sqrt 2)) * 0.5 -> score.act gelu
 //   Resize (nearest, integer scale)    -> score.upsample
 //   AveragePool (no padding)           -> score.avg_pool
 //   Slice                              -> score.slice per axis
@@ -163,9 +164,32 @@ LogicalResult Importer::finishGroupNorm(const PendingGroupNorm &norm,
   return success();
 }
 
+LogicalResult Importer::erf() {
+  if (isConstant(0))
+    return visitConstantOnly();
+  Value in = tensorInput(0);
+  if (!in)
+    return failure();
+  auto scaled = in.getDefiningOp<score::ScaleOp>();
+  if (!scaled || !scaled.getShift().isZero() ||
+      std::abs(scaled.getFactor().convertToDouble() * std::sqrt(2.0) - 1) > 1e-6)
+    return fail("Erf is read only in GELU, x * (1 + Erf(x / sqrt(2))) * 0.5");
+  Entry e;
+  e.gelu = PendingGelu{scaled.getInput(), false};
+  define(node->outputs[0], e);
+  return success();
+}
+
 FailureOr<bool> Importer::foldIntoPattern(const Entry &x, const onnx::Tensor &c,
                                           bool constantFirst) {
   const std::string &op = node->opType;
+  // GELU's 1 + Erf(x / sqrt 2).
+  if (x.gelu && !x.gelu->onePlus && op == "Add" && c.numel() == 1 && c.at(0) == 1) {
+    Entry out = x;
+    out.gelu->onePlus = true;
+    define(node->outputs[0], out);
+    return true;
+  }
   // Attention scores times (or over) a scalar.
   if (x.attention && !x.attention->probabilities && c.numel() == 1 &&
       (op == "Mul" || (op == "Div" && !constantFirst))) {

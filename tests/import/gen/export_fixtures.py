@@ -4,7 +4,7 @@ outputs for fixed inputs (Debian's python3-torch; not run by CI, whose tests
 read the committed files).
 
   mlp.onnx     a small noise-conditional MLP in plain PyTorch (sinusoidal
-               time embedding, SiLU, Linear), as a diffusers user writes one
+               time embedding, SiLU, GELU, Linear), as a diffusers user writes one
   mha.onnx     tokens [B, 8, 16] with a time embedding added, a LayerNorm, and
                two-head self-attention split by view and transpose
   unet.onnx    a small diffusers-style U-Net in plain PyTorch: ResNet blocks with
@@ -48,7 +48,7 @@ class MLP(nn.Module):
     def forward(self, sample, timestep):
         e = self.time_proj(timestep_embedding(timestep, self.temb, shift=1.0))
         h = F.silu(self.inp(sample) + e)
-        h = F.silu(self.hidden(h))
+        h = F.gelu(self.hidden(h))
         return self.out(h)
 
 
