@@ -434,6 +434,31 @@ TEST(SamplerIdentities, OdeSolversOnADdpmModelConvergeToFullDdim) {
   EXPECT_LT(distance("dpm_solver_3(steps=10, spacing=logsnr)"), ddim10 / 10);
 }
 
+// x0 clipping (diffusers' clip_sample): the last DDIM or DDPM step returns the
+// clipped x0 estimate, so every sample lies in [-r, r], where the unclipped
+// sampler's do not; a range never reached changes nothing but rounding.
+TEST(SamplerIdentities, ClippedX0StaysInItsRange) {
+  const std::string mlp2d = std::string(TWEEDIE_MODELS_DIR) + "/mlp2d.mlir";
+  const std::string weights = std::string(TWEEDIE_MODELS_DIR) + "/mlp2d.safetensors";
+  auto largest = [](const std::vector<float> &x) {
+    float m = 0;
+    for (float v : x)
+      m = std::max(m, std::abs(v));
+    return m;
+  };
+  for (const std::string method : {"ddim(steps=20", "ddpm(steps=50"}) {
+    const std::vector<float> plain = compiledSamples(mlp2d, 512, 3, 1, method + ")", weights);
+    const std::vector<float> clipped =
+        compiledSamples(mlp2d, 512, 3, 1, method + ", clip_x0=1.0)", weights);
+    const std::vector<float> loose =
+        compiledSamples(mlp2d, 512, 3, 1, method + ", clip_x0=100.0)", weights);
+    EXPECT_GT(largest(plain), 1.5f) << method;
+    EXPECT_LE(largest(clipped), 1.0f + 1e-5f) << method;
+    const double d = relativeError(loose, std::vector<double>(plain.begin(), plain.end()));
+    EXPECT_LT(d, 1e-5) << method;
+  }
+}
+
 // The two-sample check can fail: it rejects samples whose mean is off by
 // 0.3 standard deviations, and accepts a second exact draw.
 TEST(EnergyDistance, RejectsAShiftedSampleAndAcceptsAnExactOne) {

@@ -204,6 +204,9 @@ const std::vector<Option> &commonOptions() {
              {"linspace", "leading", "trailing", "logsnr"}),
       {"denoise_final", ValueKind::Flag, "false",
        "end with Tweedie's denoising step x + sigma^2 s(x) at the last noise level", {}},
+      real("clip_x0", "0.0",
+           "clip each step's x0 estimate to [-r, r] (diffusers' clip_sample; 0: off; ddpm "
+           "and ddim)"),
   };
   return all;
 }

@@ -269,6 +269,10 @@ LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
                                                           "denoise_final"),
                                               common["denoise_final"], error) == "true";
 
+  double clipX0 = existing ? existing.getClipX0().convertToDouble() : 0.0;
+  if (common.count("clip_x0"))
+    clipX0 = std::strtod(common["clip_x0"].c_str(), nullptr);
+
   if (entry->method == "likelihood")
     return addLikelihood(module, existing, network, entry->options, methodArguments, schedule,
                          *prediction, steps, error);
@@ -291,6 +295,7 @@ LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
     existing.setSteps(static_cast<uint64_t>(steps));
     existing.setSpacing(spacing);
     existing.setDenoiseFinal(denoiseFinal);
+    existing.setClipX0(APFloat(clipX0));
   } else {
     auto stateType = dyn_cast<RankedTensorType>(network.getFunctionType().getInput(0));
     if (module.lookupSymbol("sample")) {
@@ -308,7 +313,7 @@ LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
     Value samples = builder.create<SolveOp>(
         loc, stateType, network.getSymName(), body->getArgument(0), body->getArgument(1),
         body->getArgument(2), schedule, method, *prediction, static_cast<uint64_t>(steps),
-        spacing, denoiseFinal);
+        spacing, denoiseFinal, APFloat(clipX0));
     builder.create<func::ReturnOp>(loc, samples);
     existing = cast<SolveOp>(samples.getDefiningOp());
   }

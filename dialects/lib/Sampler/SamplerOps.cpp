@@ -166,6 +166,13 @@ LogicalResult SolveOp::verify() {
     return emitOpError("denoise_final: the last ")
            << method.getMethodName()
            << " step already returns the x0 estimate (it ends at abar = 1)";
+  // x0 clipping (diffusers' clip_sample) is a step of the DDPM-schedule methods.
+  const double clip = getClipX0().convertToDouble();
+  if (!(clip >= 0) || !std::isfinite(clip))
+    return emitOpError("clip_x0 must be a finite range >= 0 (0: off), got ") << clip;
+  if (clip > 0 && !isa<DDPMAttr, DDIMAttr>(method))
+    return emitOpError("clip_x0 is applied by ddpm and ddim so far, not by ")
+           << method.getMethodName();
   // DDPM schedules have a continuous form for the ODE solvers (DPM-Solver's).
   if (spacing == TimeSpacing::logsnr && !sde && !(ddpm && isa<ODEAttr>(method)))
     return emitOpError("spacing logsnr applies to the vp, subvp and ve schedules (and to "

@@ -135,7 +135,7 @@ func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
 func.func @f(%n: tensor<?x2xf32>, %s: i64, %first: index) -> tensor<?x2xf32> {
-  // expected-error @+1 {{method 'ddim' needs a discrete variance-preserving schedule (#sampler.ddpm_linear or #sampler.ddpm_cosine), got #sampler.vp<>}}
+  // expected-error @+1 {{method 'ddim' needs a discrete variance-preserving schedule (#sampler.ddpm_linear, ddpm_scaled_linear or ddpm_cosine), got #sampler.vp<>}}
   %0 = sampler.solve @net(%n, %s, %first) schedule #sampler.vp<> method #sampler.ddim<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }

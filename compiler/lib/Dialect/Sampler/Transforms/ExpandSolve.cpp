@@ -101,6 +101,38 @@ struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
           ParameterizationAttr::get(context, Parameterization::eps),
           rewriter.getDenseF64ArrayAttr(alpha), rewriter.getDenseF64ArrayAttr(sigma));
 
+    // x0 clipping: eps recomputed from clip(x0_hat, -r, r) at each step, as
+    // diffusers' clip_sample does (the two maps are per-step affine steps,
+    // the clip relu(x0 + r) - relu(x0 - r) - r).
+    if (const double r = op.getClipX0().convertToDouble(); r > 0) {
+      std::vector<double> toX0X, toX0Eps, toEpsX, toEpsX0, zero(alpha.size(), 0.0);
+      for (size_t i = 0; i < alpha.size(); ++i) {
+        toX0X.push_back(1 / alpha[i]);
+        toX0Eps.push_back(-sigma[i] / alpha[i]);
+        toEpsX.push_back(1 / sigma[i]);
+        toEpsX0.push_back(-alpha[i] / sigma[i]);
+      }
+      auto affine = [&](Value u, Value v, ArrayRef<double> a, ArrayRef<double> b) -> Value {
+        return rewriter.create<AffineStepOp>(loc, stateType, u, v, Value(), step,
+                                             rewriter.getDenseF64ArrayAttr(a),
+                                             rewriter.getDenseF64ArrayAttr(b),
+                                             rewriter.getDenseF64ArrayAttr(zero));
+      };
+      auto shifted = [&](Value v, double shift) -> Value {
+        return rewriter.create<score::ScaleOp>(loc, v, rewriter.getF64FloatAttr(1.0),
+                                               rewriter.getF64FloatAttr(shift));
+      };
+      auto relu = [&](Value v) -> Value {
+        return rewriter.create<score::ActOp>(loc, score::ActKind::relu, v);
+      };
+      Value x0 = affine(x, eps, toX0X, toX0Eps);
+      Value below = rewriter.create<score::ScaleOp>(loc, relu(shifted(x0, -r)),
+                                                    rewriter.getF64FloatAttr(-1.0),
+                                                    rewriter.getF64FloatAttr(-r));
+      Value clipped = rewriter.create<score::AddOp>(loc, relu(shifted(x0, r)), below);
+      eps = affine(x, clipped, toEpsX, toEpsX0);
+    }
+
     auto alphaBar = rewriter.getDenseF64ArrayAttr(tables.alphaBar);
     auto alphaBarPrev = rewriter.getDenseF64ArrayAttr(tables.alphaBarPrev);
     auto noise = [&]() -> Value {

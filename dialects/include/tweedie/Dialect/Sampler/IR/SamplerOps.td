@@ -73,13 +73,14 @@ def Sampler_SolveOp : Sampler_Op<"solve", [
                        ConfinedAttr<I64Attr, [IntPositive]>:$steps,
                        DefaultValuedAttr<Sampler_TimeSpacing,
                            "::tweedie::sampler::TimeSpacing::linspace">:$spacing,
-                       UnitAttr:$denoise_final);
+                       UnitAttr:$denoise_final,
+                       DefaultValuedAttr<F64Attr, "0.0">:$clip_x0);
   let results = (outs Sampler_StateTensor:$result);
   let assemblyFormat = [{
     $network `(` $noise `,` $seed `,` $first_sample `)` `schedule` $schedule
     `method` $method
     `prediction` $prediction `steps` $steps (`spacing` $spacing^)?
-    (`denoise_final` $denoise_final^)? attr-dict `:` type($result)
+    (`denoise_final` $denoise_final^)? (`clip_x0` $clip_x0^)? attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
 }
