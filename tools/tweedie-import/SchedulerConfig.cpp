@@ -79,6 +79,9 @@ SchedulerConfig readSchedulerConfig(const std::filesystem::path &path) {
     options.push_back("spacing=" + spacing);
   if (karras)
     options.push_back("schedule=karras");
+  const bool clip = get("clip_sample", false).get<bool>();
+  if (clip && (method == "ddpm" || method == "ddim"))
+    options.push_back("clip_x0=" + number(get("clip_sample_range", 1.0)));
   out.sampler = method;
   if (!options.empty())
     out.sampler += fmt::format("({})", fmt::join(options, ", "));
@@ -86,9 +89,10 @@ SchedulerConfig readSchedulerConfig(const std::filesystem::path &path) {
     out.notReproduced.push_back("_class_name " + className + " (no counterpart; ddim suggested)");
   if (get("steps_offset", 0).get<int64_t>() != 0)
     out.notReproduced.push_back("steps_offset " + config["steps_offset"].dump());
-  for (const char *key : {"clip_sample", "thresholding"})
-    if (get(key, false).get<bool>())
-      out.notReproduced.push_back(std::string(key) + " true");
+  if (clip && method != "ddpm" && method != "ddim")
+    out.notReproduced.push_back("clip_sample true (Tweedie clips x0 in ddpm and ddim)");
+  if (get("thresholding", false).get<bool>())
+    out.notReproduced.push_back("thresholding true");
   return out;
 }
 
