@@ -45,7 +45,8 @@ std::vector<double> alphaBars(const std::vector<double> &betas) {
   return result;
 }
 
-std::vector<int64_t> samplingTimesteps(int64_t T, int64_t steps, Spacing spacing) {
+std::vector<int64_t> samplingTimesteps(int64_t T, int64_t steps, Spacing spacing,
+                                       int64_t offset) {
   std::vector<int64_t> timesteps(steps);
   for (int64_t k = 0; k < steps; ++k) {
     switch (spacing) {
@@ -69,18 +70,19 @@ std::vector<int64_t> samplingTimesteps(int64_t T, int64_t steps, Spacing spacing
                      1;
       break;
     }
+    timesteps[k] += offset;
   }
   return timesteps;
 }
 
 StepTables stepTables(const std::vector<double> &alphaBars,
-                      const std::vector<int64_t> &timesteps) {
+                      const std::vector<int64_t> &timesteps, double finalAlphaBar) {
   StepTables tables;
   for (size_t i = 0; i < timesteps.size(); ++i) {
     tables.timestep.push_back(static_cast<double>(timesteps[i]));
     tables.alphaBar.push_back(alphaBars[timesteps[i]]);
     tables.alphaBarPrev.push_back(i + 1 < timesteps.size() ? alphaBars[timesteps[i + 1]]
-                                                           : 1.0);
+                                                           : finalAlphaBar);
   }
   return tables;
 }

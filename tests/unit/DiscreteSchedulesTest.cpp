@@ -63,6 +63,9 @@ TEST(DiscreteSchedules, SpacingsMatchDiffusersConventions) {
             (std::vector<int64_t>{900, 800, 700, 600, 500, 400, 300, 200, 100, 0}));
   EXPECT_EQ(samplingTimesteps(1000, 10, Spacing::Trailing),
             (std::vector<int64_t>{999, 899, 799, 699, 599, 499, 399, 299, 199, 99}));
+  // Stable Diffusion's DDIM/PNDM config: leading spacing, steps_offset = 1.
+  EXPECT_EQ(samplingTimesteps(1000, 10, Spacing::Leading, 1),
+            (std::vector<int64_t>{901, 801, 701, 601, 501, 401, 301, 201, 101, 1}));
   // Every training step, in order, when steps == T.
   auto all = samplingTimesteps(1000, 1000, Spacing::Linspace);
   for (int64_t k = 0; k < 1000; ++k)
@@ -77,6 +80,15 @@ TEST(DiscreteSchedules, StepTablesChainAndEndAtCleanData) {
     EXPECT_EQ(tables.alphaBarPrev[i], tables.alphaBar[i + 1]);
   EXPECT_EQ(tables.alphaBarPrev.back(), 1.0);
   EXPECT_EQ(tables.alphaBar[0], bars[999]);
+}
+
+TEST(DiscreteSchedules, StepTablesEndAtTheGivenFinalAlphaBar) {
+  // diffusers' set_alpha_to_one = False: the last step lands on abar_0, not 1.
+  auto bars = alphaBars(linearBetas(1000, 1e-4, 0.02));
+  auto tables = stepTables(bars, samplingTimesteps(1000, 4, Spacing::Leading, 1), bars.front());
+  EXPECT_EQ(tables.timestep, (std::vector<double>{751, 501, 251, 1}));
+  EXPECT_EQ(tables.alphaBarPrev.back(), bars.front());
+  EXPECT_EQ(tables.alphaBarPrev[0], bars[501]);
 }
 
 } // namespace

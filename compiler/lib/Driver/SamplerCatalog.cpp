@@ -78,6 +78,8 @@ std::string kindName(const Option &option) {
     return "a number";
   case ValueKind::Integer:
     return "an integer";
+  case ValueKind::IntegerList:
+    return "a list of integers, [a, b, ...]";
   case ValueKind::Flag:
     return "true or false";
   case ValueKind::Schedule:
@@ -199,9 +201,21 @@ const std::vector<Option> &commonOptions() {
              {"eps", "x0", "v", "score"}),
       choice("spacing", "linspace",
              "time steps: linspace (uniform in t or in the schedule's levels), leading or "
-             "trailing (ddpm and ddim), logsnr (uniform in log(alpha/sigma): vp, subvp, ve, "
-             "and DDPM schedules with the ODE solvers)",
+             "trailing (training steps of a DDPM schedule, as diffusers picks them), logsnr "
+             "(uniform in log(alpha/sigma): vp, subvp, ve, and DDPM schedules with the ODE "
+             "solvers)",
              {"linspace", "leading", "trailing", "logsnr"}),
+      {"timesteps", ValueKind::IntegerList, "",
+       "the training steps to visit, [a, b, ...] decreasing, one per step (diffusers' custom "
+       "timesteps, Align Your Steps); replaces spacing; DDPM schedules",
+       {}},
+      integer("steps_offset", "0",
+              "add k to every step of spacing=leading (diffusers' steps_offset)"),
+      choice("final_sigma", "",
+             "where the last step ends: zero (the x0 estimate; ddim's and karras' default) "
+             "or min (training step 0 or sigma_min; the ODE solvers' default on DDPM "
+             "schedules; diffusers' set_alpha_to_one=false / final_sigmas_type)",
+             {"zero", "min"}),
       {"denoise_final", ValueKind::Flag, "false",
        "end with Tweedie's denoising step x + sigma^2 s(x) at the last noise level", {}},
       real("clip_x0", "0.0",
@@ -246,10 +260,10 @@ std::optional<Spec> parseSpec(const std::string &input, std::string &error) {
   int depth = 0;
   std::string current;
   for (char c : body) {
-    if (c == '(')
+    if (c == '(' || c == '[')
       ++depth;
-    if (c == ')' && --depth < 0) {
-      error = "unbalanced ')' in '" + text + "'";
+    if ((c == ')' || c == ']') && --depth < 0) {
+      error = "unbalanced ')' or ']' in '" + text + "'";
       return std::nullopt;
     }
     if (c == ',' && depth == 0) {
@@ -260,7 +274,7 @@ std::optional<Spec> parseSpec(const std::string &input, std::string &error) {
     }
   }
   if (depth != 0) {
-    error = "unbalanced '(' in '" + text + "'";
+    error = "unbalanced '(' or '[' in '" + text + "'";
     return std::nullopt;
   }
   if (!trim(current).empty() || !parts.empty())
@@ -303,6 +317,25 @@ std::optional<std::string> toAttributeValue(const Option &option, const std::str
     if (ec != std::errc() || end != value.data() + value.size())
       return bad();
     return std::to_string(v);
+  }
+  case ValueKind::IntegerList: {
+    // [a, b, ...] as the MLIR array attribute prints it.
+    const std::string body = trim(value);
+    if (body.size() < 2 || body.front() != '[' || body.back() != ']')
+      return bad();
+    std::string out;
+    std::stringstream items(body.substr(1, body.size() - 2));
+    for (std::string item; std::getline(items, item, ',');) {
+      item = trim(item);
+      int64_t v = 0;
+      auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+      if (item.empty() || ec != std::errc() || end != item.data() + item.size())
+        return bad();
+      out += (out.empty() ? "" : ", ") + std::to_string(v);
+    }
+    if (out.empty())
+      return bad();
+    return "[" + out + "]";
   }
   case ValueKind::Flag:
     if (value == "true" || value == "1")

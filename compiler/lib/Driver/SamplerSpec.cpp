@@ -19,6 +19,7 @@
 
 #include <cmath>
 #include <map>
+#include <sstream>
 
 using namespace mlir;
 using namespace tweedie::sampler;
@@ -253,9 +254,23 @@ LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
     return failure();
   }
 
+  // Explicit training steps, checked as a list above; they set the step count
+  // unless steps is given too (the verifier checks that they agree).
+  std::optional<SmallVector<int64_t>> timesteps;
+  if (existing && existing.getTimesteps())
+    timesteps.emplace(existing.getTimesteps()->begin(), existing.getTimesteps()->end());
+  if (common.count("timesteps")) {
+    std::string text = *catalog::toAttributeValue(
+        *findOption(catalog::commonOptions(), "timesteps"), common["timesteps"], error);
+    std::stringstream items(text.substr(1, text.size() - 2));
+    timesteps.emplace();
+    for (std::string item; std::getline(items, item, ',');)
+      timesteps->push_back(std::stoll(item));
+  }
   // Checked as an integer above.
-  const int64_t steps =
-      common.count("steps") ? std::stoll(common["steps"]) : entry->defaultSteps;
+  const int64_t steps = common.count("steps")   ? std::stoll(common["steps"])
+                        : common.count("timesteps") ? static_cast<int64_t>(timesteps->size())
+                                                   : entry->defaultSteps;
   if (steps <= 0) {
     error = "steps must be positive";
     return failure();
@@ -272,6 +287,13 @@ LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
   double clipX0 = existing ? existing.getClipX0().convertToDouble() : 0.0;
   if (common.count("clip_x0"))
     clipX0 = std::strtod(common["clip_x0"].c_str(), nullptr);
+
+  std::optional<FinalSigma> finalSigma = existing ? existing.getFinalSigma() : std::nullopt;
+  if (common.count("final_sigma"))
+    finalSigma = symbolizeFinalSigma(common["final_sigma"]);
+  int64_t stepsOffset = existing ? existing.getStepsOffset() : 0;
+  if (common.count("steps_offset"))
+    stepsOffset = std::stoll(common["steps_offset"]);
 
   if (entry->method == "likelihood")
     return addLikelihood(module, existing, network, entry->options, methodArguments, schedule,
@@ -296,6 +318,15 @@ LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
     existing.setSpacing(spacing);
     existing.setDenoiseFinal(denoiseFinal);
     existing.setClipX0(APFloat(clipX0));
+    if (finalSigma)
+      existing.setFinalSigma(*finalSigma);
+    else
+      existing.removeFinalSigmaAttr();
+    existing.setStepsOffset(stepsOffset);
+    if (timesteps)
+      existing.setTimesteps(ArrayRef<int64_t>(*timesteps));
+    else
+      existing.removeTimestepsAttr();
   } else {
     auto stateType = dyn_cast<RankedTensorType>(network.getFunctionType().getInput(0));
     if (module.lookupSymbol("sample")) {
@@ -313,7 +344,9 @@ LogicalResult applySamplerSpec(ModuleOp module, const std::string &specText,
     Value samples = builder.create<SolveOp>(
         loc, stateType, network.getSymName(), body->getArgument(0), body->getArgument(1),
         body->getArgument(2), schedule, method, *prediction, static_cast<uint64_t>(steps),
-        spacing, denoiseFinal, APFloat(clipX0));
+        spacing, denoiseFinal, APFloat(clipX0),
+        finalSigma ? FinalSigmaAttr::get(context, *finalSigma) : FinalSigmaAttr(),
+        stepsOffset, timesteps ? builder.getDenseI64ArrayAttr(*timesteps) : DenseI64ArrayAttr());
     builder.create<func::ReturnOp>(loc, samples);
     existing = cast<SolveOp>(samples.getDefiningOp());
   }

@@ -173,6 +173,55 @@ LogicalResult SolveOp::verify() {
   if (clip > 0 && !isa<DDPMAttr, DDIMAttr>(method))
     return emitOpError("clip_x0 is applied by ddpm and ddim so far, not by ")
            << method.getMethodName();
+  // Where the last step ends: a choice of the DDPM-schedule samplers (ddim
+  // reaches the data or training step 0; the ODE solvers t_min or the x0
+  // estimate before it) and of Karras' sigmas (0 or sigma_min).
+  if (std::optional<FinalSigma> final = getFinalSigma()) {
+    const bool karras = isa<KarrasAttr>(schedule);
+    if (!isa<DDIMAttr, DDPMAttr, ODEAttr>(method) || (!ddpm && !karras))
+      return emitOpError("final_sigma applies to ddim, ddpm and the fixed-step ODE solvers "
+                         "on DDPM schedules, and to karras sigmas; not to ")
+             << method.getMethodName() << " on " << schedule;
+    if (isa<DDPMAttr>(method) && *final == FinalSigma::min)
+      return emitOpError("final_sigma = min: ddpm's last step is the posterior mean at the "
+                         "data (its variance is 0 there only)");
+    if (*final == FinalSigma::zero && getDenoiseFinal())
+      return emitOpError("denoise_final with final_sigma = zero: the last step already "
+                         "returns the x0 estimate");
+  }
+  // diffusers' steps_offset moves leading spacing's steps up by k (off t = 0).
+  if (const int64_t offset = getStepsOffset(); offset != 0) {
+    if (offset < 0 || !ddpm || spacing != TimeSpacing::leading)
+      return emitOpError("steps_offset (")
+             << offset << ") shifts the steps of spacing leading on a DDPM schedule up by "
+             << "k >= 0, as diffusers' steps_offset";
+    const int64_t T = schedule.getNumLevels(), steps = static_cast<int64_t>(getSteps());
+    if (steps <= T && (steps - 1) * (T / steps) + offset > T - 1)
+      return emitOpError("steps_offset (")
+             << offset << ") moves the noisiest step past the schedule's last training "
+             << "step " << T - 1;
+  }
+  // Explicit training steps (diffusers' custom timesteps, Align Your Steps):
+  // one per step, strictly decreasing, within the schedule.
+  if (std::optional<ArrayRef<int64_t>> picked = getTimesteps()) {
+    if (!ddpm || getStepsOffset() != 0 || spacing != TimeSpacing::linspace)
+      return emitOpError("timesteps name training steps of a DDPM schedule (and replace "
+                         "spacing and steps_offset), not of ")
+             << schedule;
+    if (static_cast<int64_t>(picked->size()) != static_cast<int64_t>(getSteps()))
+      return emitOpError("timesteps lists ")
+             << picked->size() << " steps for steps = " << getSteps();
+    const int64_t T = schedule.getNumLevels();
+    for (size_t i = 0; i < picked->size(); ++i) {
+      const int64_t n = (*picked)[i];
+      if (n < 0 || n > T - 1)
+        return emitOpError("timesteps: ") << n << " lies outside the training steps 0.."
+                                          << T - 1;
+      if (i > 0 && n >= (*picked)[i - 1])
+        return emitOpError("timesteps must decrease strictly, got ")
+               << (*picked)[i - 1] << " then " << n;
+    }
+  }
   // DDPM schedules have a continuous form for the ODE solvers (DPM-Solver's).
   if (spacing == TimeSpacing::logsnr && !sde && !(ddpm && isa<ODEAttr>(method)))
     return emitOpError("spacing logsnr applies to the vp, subvp and ve schedules (and to "

@@ -753,3 +753,58 @@ func.func @f(%x: tensor<8x4xf32>, %y: tensor<4x3xf32>) -> tensor<1xf32> {
   %0 = sampler.cross_entropy_loss @classifier(%x, %y) : tensor<8x4xf32>, tensor<4x3xf32> -> tensor<1xf32>
   return %0 : tensor<1xf32>
 }
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{final_sigma applies to ddim, ddpm and the fixed-step ODE solvers on DDPM schedules, and to karras sigmas; not to euler_maruyama on #sampler.vp<>}}
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.vp<> method #sampler.euler_maruyama prediction eps steps 10 final_sigma zero : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{final_sigma = min: ddpm's last step is the posterior mean at the data}}
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.ddpm<> prediction eps steps 10 final_sigma min : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{denoise_final with final_sigma = zero: the last step already returns the x0 estimate}}
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.ode<> prediction eps steps 10 spacing trailing denoise_final final_sigma zero : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{steps_offset (1) shifts the steps of spacing leading on a DDPM schedule up by k >= 0}}
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.ddim<> prediction eps steps 10 spacing trailing steps_offset 1 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  // expected-error @+1 {{steps_offset (100) moves the noisiest step past the schedule's last training step 999}}
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.ddim<> prediction eps steps 10 spacing leading steps_offset 100 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

@@ -19,7 +19,7 @@
 
 namespace tweedie::catalog {
 
-enum class ValueKind { Real, Integer, Choice, Flag, Schedule };
+enum class ValueKind { Real, Integer, IntegerList, Choice, Flag, Schedule };
 
 struct Option {
   std::string key;

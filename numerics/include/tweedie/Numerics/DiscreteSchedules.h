@@ -32,18 +32,22 @@ std::vector<double> alphaBars(const std::vector<double> &betas);
 ///   linspace: round(linspace(0, T-1, steps)), reversed;
 ///   leading:  k * (T / steps) for k = steps-1 .. 0;
 ///   trailing: round(T - k T / steps) - 1 for k = 0 .. steps-1.
+/// `offset` is added to every timestep (diffusers' steps_offset, which shifts
+/// leading's steps off t = 0; the caller keeps the last below T).
 enum class Spacing { Linspace, Leading, Trailing };
-std::vector<int64_t> samplingTimesteps(int64_t T, int64_t steps, Spacing spacing);
+std::vector<int64_t> samplingTimesteps(int64_t T, int64_t steps, Spacing spacing,
+                                       int64_t offset = 0);
 
 /// Per sampling step i: the timestep, abar at it, and abar at the next (less
-/// noisy) timestep, 1 after the last step (the clean data).
+/// noisy) timestep; after the last step `finalAlphaBar`: 1 (the clean data,
+/// diffusers' set_alpha_to_one) or abar_0 (training step 0's noise).
 struct StepTables {
   std::vector<double> timestep;
   std::vector<double> alphaBar;
   std::vector<double> alphaBarPrev;
 };
 StepTables stepTables(const std::vector<double> &alphaBars,
-                      const std::vector<int64_t> &timesteps);
+                      const std::vector<int64_t> &timesteps, double finalAlphaBar = 1.0);
 
 } // namespace tweedie::numerics
 

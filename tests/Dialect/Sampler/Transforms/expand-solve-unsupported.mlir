@@ -41,14 +41,3 @@ func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf
   %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.rk45<> prediction eps steps 10 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
-
-// -----
-
-func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
-  return %x : tensor<?x2xf32>
-}
-func.func @f(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
-  // expected-error @+1 {{cannot be expanded: spacing leading/trailing picks training steps for ddpm and ddim; on a DDPM schedule the other samplers take linspace (uniform in t) or logsnr}}
-  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.ode<solver = heun> prediction eps steps 10 spacing leading : tensor<?x2xf32>
-  return %0 : tensor<?x2xf32>
-}

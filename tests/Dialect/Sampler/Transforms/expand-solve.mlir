@@ -43,6 +43,22 @@ func.func @ddim(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x
 func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
   return %x : tensor<?x2xf32>
 }
+// Stable Diffusion's DDIM: leading spacing with steps_offset 1 visits 751 ... 1,
+// and set_alpha_to_one = False (final_sigma min) ends the last step at
+// abar_0 = 1 - beta_0 = 0.9999 instead of 1.
+// CHECK-LABEL: func @ddim_sd
+// CHECK: sampler.timestep %{{.*}} values [751.0, 501.0, 251.0, 1.0]
+// CHECK: sampler.ddim_step {{.*}}alpha_bar_prev = array<f64: 0.07701{{[0-9]+}}, 0.51876{{[0-9]+}}, 0.99978{{[0-9]+}}, 9.999000e-01>
+func.func @ddim_sd(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.ddim<> prediction eps steps 4 spacing leading final_sigma min steps_offset 1 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
 // Stochastic DDIM draws noise; a v-predicting network is converted to eps first
 // with alpha = sqrt(abar), sigma = sqrt(1 - abar) of a cosine schedule.
 // CHECK-LABEL: func @ddim_v

@@ -129,3 +129,49 @@ func.func @ddpm_euler(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> ten
   %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<timesteps = 10> method #sampler.ode<solver = euler> prediction eps steps 2 : tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+// diffusers' trailing spacing on a DDPM schedule: the ODE solvers visit the
+// training steps 999, 749, 499, 249; final_sigma zero makes the last step end
+// at the data, so it returns the x0 estimate (a = 1 / sqrt(abar_249)).
+// CHECK-LABEL: func.func @trailing_to_zero
+// CHECK: sampler.loop %[[I:.*]] steps 4
+// CHECK: sampler.timestep %[[I]] for %{{.*}} values [999.0, 749.0, 499.0, 249.0]
+// CHECK: sampler.affine_step {{.*}}{a = array<f64: 3.52533{{[0-9]+}}, 2.89427{{[0-9]+}}, 2.26386{{[0-9]+}}, 1.38133{{[0-9]+}}>
+func.func @trailing_to_zero(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.ode<solver = euler> prediction eps steps 4 spacing trailing final_sigma zero : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+// Leading spacing with Stable Diffusion's steps_offset 1: steps 751 ... 1,
+// the last one ending at t_min (training step 0).
+// CHECK-LABEL: func.func @leading_offset
+// CHECK: sampler.timestep %{{.*}} values [751.0, 501.0, 251.0, 1.0]
+func.func @leading_offset(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.ddpm_linear<> method #sampler.ode<solver = euler> prediction eps steps 4 spacing leading steps_offset 1 : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @net(%x: tensor<?x2xf32>, %t: tensor<?xf32>) -> tensor<?x2xf32> {
+  return %x : tensor<?x2xf32>
+}
+// final_sigma min on Karras sigmas: the grid [8, 2.29, 0.5] stops at
+// sigma_min instead of appending 0, so 3 levels are 2 steps.
+// CHECK-LABEL: func.func @karras_to_min
+// CHECK: sampler.loop %[[I:.*]] steps 2
+// CHECK: sampler.timestep %[[I]] for %{{.*}} values [8.0{{[0-9]*}}, 2.29224{{[0-9]+}}]
+func.func @karras_to_min(%noise: tensor<?x2xf32>, %seed: i64, %first: index) -> tensor<?x2xf32> {
+  %0 = sampler.solve @net(%noise, %seed, %first) schedule #sampler.karras<sigma_min = 0.5, sigma_max = 8.0> method #sampler.ode<solver = euler> prediction x0 steps 3 final_sigma min : tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

@@ -35,20 +35,6 @@ std::string odeSolverNames() {
   return names;
 }
 
-numerics::Spacing toSpacing(TimeSpacing spacing) {
-  switch (spacing) {
-  case TimeSpacing::linspace:
-    return numerics::Spacing::Linspace;
-  case TimeSpacing::leading:
-    return numerics::Spacing::Leading;
-  case TimeSpacing::trailing:
-    return numerics::Spacing::Trailing;
-  case TimeSpacing::logsnr: // rejected by the solve's verifier
-    break;
-  }
-  return numerics::Spacing::Linspace;
-}
-
 struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -67,9 +53,12 @@ struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
       return rewriter.notifyMatchFailure(op, "network not found");
 
     const int64_t steps = static_cast<int64_t>(op.getSteps());
+    // The last step ends at the data (abar 1) or at training step 0's noise
+    // (final_sigma = min, diffusers' set_alpha_to_one = false).
+    const bool endAtStep0 = op.getFinalSigma() == FinalSigma::min;
     const numerics::StepTables tables = numerics::stepTables(
-        alphaBars, numerics::samplingTimesteps(static_cast<int64_t>(alphaBars.size()),
-                                                steps, toSpacing(op.getSpacing())));
+        alphaBars, solveTimesteps(op, static_cast<int64_t>(alphaBars.size())),
+        endAtStep0 ? alphaBars.front() : 1.0);
     // x_t = alpha x_0 + sigma eps with alpha = sqrt(abar), sigma = sqrt(1 - abar).
     std::vector<double> alpha, sigma;
     for (double abar : tables.alphaBar) {

@@ -12,6 +12,7 @@
 #include "SolveExpansion.h"
 #include "tweedie/Dialect/Sampler/IR/SamplerOps.h"
 #include "tweedie/Dialect/Score/IR/ScoreOps.h"
+#include "tweedie/Numerics/DiscreteSchedules.h"
 #include "tweedie/Numerics/StageSchemes.h"
 #include "tweedie/Dialect/Sampler/Transforms/Passes.h"
 
@@ -90,6 +91,9 @@ std::vector<double> pickLevels(ArrayRef<double> levels, int64_t count) {
 struct Setup {
   numerics::SchemeRequest request;
   double priorStd = 1.0;
+  /// final_sigma = zero on a grid that ends above it: the last step is the
+  /// x0 estimate (a denoising step).
+  bool endAtData = false;
 };
 
 FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &why) {
@@ -109,12 +113,14 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
   const bool sigmaTime = r.process.kind == numerics::Process::Kind::SigmaTime;
   std::vector<double> levels;
   std::optional<double> tMin;
+  const bool endAtMin = op.getFinalSigma() == FinalSigma::min;
+  const bool endAtZero = op.getFinalSigma() == FinalSigma::zero;
   if (sigmaTime && !schedule.isDiscrete()) { // levels spaced per run (karras)
     if (langevin) {
       levels = {interval.tEnd};
     } else {
       levels = schedule.getNoiseLevels(steps);
-      if (!annealed)
+      if (!annealed && !endAtMin)
         levels.push_back(0.0); // EDM: the last step lands on the data
     }
   } else if (sigmaTime) { // the schedule's own levels (ncsn, sigmas)
@@ -122,18 +128,32 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
   } else {
     tMin = interval.tEnd;
     setup.priorStd = interval.priorStd;
-    if (r.process.kind == numerics::Process::Kind::DiscreteVP &&
-        (op.getSpacing() == TimeSpacing::leading || op.getSpacing() == TimeSpacing::trailing)) {
-      why = "spacing leading/trailing picks training steps for ddpm and ddim; on a DDPM "
-            "schedule the other samplers take linspace (uniform in t) or logsnr";
-      return failure();
-    }
   }
+  const bool pickedSteps =
+      r.process.kind == numerics::Process::Kind::DiscreteVP &&
+      (op.getSpacing() == TimeSpacing::leading || op.getSpacing() == TimeSpacing::trailing ||
+       op.getTimesteps());
 
-  if (tMin) {
-    const int64_t points = langevin ? 1 : annealed ? steps : steps + 1;
+  if (tMin && pickedSteps) {
+    // The training steps diffusers' schedulers start their steps from, at
+    // t_n = (n + 1) / T, then training step 0 (t_min, final_sigma = min)
+    // unless the last already is.
+    const int64_t T = static_cast<int64_t>(r.process.logAlphas.size());
+    for (int64_t n : solveTimesteps(op, T))
+      r.grid.push_back(static_cast<double>(n + 1) / static_cast<double>(T));
+    if (!endAtZero && r.grid.back() > *tMin)
+      r.grid.push_back(*tMin);
+  } else if (tMin) {
+    // final_sigma = zero spends the last of the steps on the x0 estimate at
+    // t_min (diffusers' Euler: linspace(0, T - 1, N) then sigma = 0), so the
+    // grid has one point fewer.
+    const int64_t points = langevin || (endAtZero && steps == 1) ? 1
+                           : annealed || endAtZero              ? steps
+                                                                : steps + 1;
     if (langevin) {
       r.grid = {*tMin};
+    } else if (points == 1) {
+      r.grid = {1.0}; // one step: the x0 estimate at the prior
     } else if (op.getSpacing() == TimeSpacing::logsnr) {
       // Uniform in lambda = log(alpha / sigma), the grid DPM-Solver uses.
       for (double lambda :
@@ -159,6 +179,11 @@ FailureOr<Setup> setUp(SolveOp op, numerics::SchemeMethod method, std::string &w
   }
   if (!tMin && !langevin)
     setup.priorStd = r.grid.front();
+  // final_sigma = zero on a DDPM schedule: one more step, from the grid's last
+  // time to the data, returns the x0 estimate there (diffusers'
+  // final_sigmas_type "zero").
+  if (endAtZero && tMin)
+    setup.endAtData = true;
 
   if (langevin) {
     r.iterations = steps;
@@ -221,10 +246,12 @@ FailureOr<Plan> planScheme(SolveOp op, std::string &why) {
     return failure();
   numerics::SchemeRequest &request = setup->request;
   request.prediction = *prediction;
-  request.denoiseFinal = op.getDenoiseFinal();
+  request.denoiseFinal = op.getDenoiseFinal() || setup->endAtData;
   if (auto ode = dyn_cast<ODEAttr>(op.getMethod())) {
     request.churn = ode.getChurn();
-    request.lowerOrderFinal = ode.getLowerOrderFinal() != 0;
+    // Ending at the data, the last step is the first-order x0 estimate
+    // already (diffusers lowers the order of that step, not of the one before).
+    request.lowerOrderFinal = ode.getLowerOrderFinal() != 0 && !setup->endAtData;
   }
   Plan plan{*setup, numerics::buildScheme(request, why), {}};
   if (!why.empty())
@@ -357,6 +384,18 @@ struct ExpandStageSchemeSolve : OpRewritePattern<SolveOp> {
 };
 
 } // namespace
+
+std::vector<int64_t> tweedie::solveTimesteps(SolveOp op, int64_t T) {
+  if (std::optional<ArrayRef<int64_t>> picked = op.getTimesteps())
+    return {picked->begin(), picked->end()};
+  numerics::Spacing spacing = numerics::Spacing::Linspace;
+  if (op.getSpacing() == TimeSpacing::leading)
+    spacing = numerics::Spacing::Leading;
+  else if (op.getSpacing() == TimeSpacing::trailing)
+    spacing = numerics::Spacing::Trailing;
+  return numerics::samplingTimesteps(T, static_cast<int64_t>(op.getSteps()), spacing,
+                                     op.getStepsOffset());
+}
 
 Value tweedie::scalePrior(OpBuilder &b, Location loc, Value noise, double std) {
   if (std == 1.0)

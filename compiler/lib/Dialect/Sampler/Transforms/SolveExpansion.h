@@ -23,6 +23,11 @@ namespace tweedie {
 /// `noise` itself when std is 1.
 mlir::Value scalePrior(mlir::OpBuilder &b, mlir::Location loc, mlir::Value noise, double std);
 
+/// The training steps, noisiest first, that the `steps` steps of a solve on a
+/// DDPM schedule of T steps start from: its spacing (linspace, leading or
+/// trailing) shifted by its steps_offset.
+std::vector<int64_t> solveTimesteps(sampler::SolveOp op, int64_t T);
+
 /// Scalar functions of the per-sample time, as [B, 1, ..., 1] tensors that
 /// broadcast against the state.
 class TimeExpr {

@@ -78,6 +78,14 @@ def Sampler_TimeSpacing : I32EnumAttr<"TimeSpacing",
   let cppNamespace = "::tweedie::sampler";
 }
 
+def Sampler_FinalSigma : I32EnumAttr<"FinalSigma",
+    "where a DDPM-schedule or Karras sampler's last step ends", [
+    I32EnumAttrCase<"zero", 0>,   // at the data: the last step returns the x0 estimate
+    I32EnumAttrCase<"min", 1>]>   // at the smallest noise level (training step 0, sigma_min)
+{
+  let cppNamespace = "::tweedie::sampler";
+}
+
 def Sampler_ProcessKind : I32EnumAttr<"ProcessKind",
     "the forward noising process a schedule belongs to", [
     I32EnumAttrCase<"variance_preserving", 0>,

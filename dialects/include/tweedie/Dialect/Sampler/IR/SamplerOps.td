@@ -74,13 +74,18 @@ def Sampler_SolveOp : Sampler_Op<"solve", [
                        DefaultValuedAttr<Sampler_TimeSpacing,
                            "::tweedie::sampler::TimeSpacing::linspace">:$spacing,
                        UnitAttr:$denoise_final,
-                       DefaultValuedAttr<F64Attr, "0.0">:$clip_x0);
+                       DefaultValuedAttr<F64Attr, "0.0">:$clip_x0,
+                       OptionalAttr<Sampler_FinalSigma>:$final_sigma,
+                       DefaultValuedAttr<I64Attr, "0">:$steps_offset,
+                       OptionalAttr<DenseI64ArrayAttr>:$timesteps);
   let results = (outs Sampler_StateTensor:$result);
   let assemblyFormat = [{
     $network `(` $noise `,` $seed `,` $first_sample `)` `schedule` $schedule
     `method` $method
     `prediction` $prediction `steps` $steps (`spacing` $spacing^)?
-    (`denoise_final` $denoise_final^)? (`clip_x0` $clip_x0^)? attr-dict `:` type($result)
+    (`denoise_final` $denoise_final^)? (`clip_x0` $clip_x0^)?
+    (`final_sigma` $final_sigma^)? (`steps_offset` $steps_offset^)?
+    (`timesteps` $timesteps^)? attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
 }
