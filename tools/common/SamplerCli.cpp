@@ -109,7 +109,7 @@ int runSamplerMain(int argc, char **argv, const std::string &name,
                           "compiled into it."
                         : "Runs a compiled Tweedie module and writes its samples."};
   app.name(name);
-  std::string modulePath, out, png, dataPath, device = "cpu";
+  std::string modulePath, out, png, dataPath, noisePath, device = "cpu";
   int64_t count = 16, firstSample = 0;
   uint64_t seed = 0;
   int threads = 0;
@@ -141,6 +141,11 @@ int runSamplerMain(int argc, char **argv, const std::string &name,
                  "Likelihood modules: the points [N, d] (.npy) whose log p(x) to compute; -o "
                  "then writes log p [N]")
       ->check(CLI::ExistingFile);
+  app.add_option("--noise", noisePath,
+                 "The starting noise [N, ...] (.npy, standard normal; the sampler scales it "
+                 "by its prior's std) instead of the seed's: draws N samples from it, e.g. "
+                 "to compare with another implementation from the same noise")
+      ->check(CLI::ExistingFile);
   app.add_flag("--info", info, "Describe the module and exit");
   app.add_flag("-q,--quiet", quiet, "No progress bar or summary");
   CLI11_PARSE(app, argc, argv);
@@ -163,9 +168,24 @@ int runSamplerMain(int argc, char **argv, const std::string &name,
     if (!dataPath.empty())
       throw std::invalid_argument("--data is for likelihood modules (sampler.likelihood); this "
                                   "module draws samples");
+    std::optional<io::NpyArray> noise;
+    if (!noisePath.empty()) {
+      noise = io::readNpy(noisePath);
+      std::vector<int64_t> rowShape(noise->shape.begin() + (noise->shape.empty() ? 0 : 1),
+                                    noise->shape.end());
+      if (noise->shape.empty() || rowShape != shape)
+        throw std::invalid_argument(fmt::format(
+            "--noise {}: shape [{}], but the module's samples are [N, {}]", noisePath,
+            fmt::join(noise->shape, ", "), fmt::join(shape, ", ")));
+      if (app.count("--num-samples") && count != noise->shape[0])
+        throw std::invalid_argument(fmt::format("--noise {} holds {} samples, -n asks {}",
+                                                noisePath, noise->shape[0], count));
+      count = noise->shape[0];
+    }
     ProgressBar bar(!quiet, "sampling");
     SampleOptions options;
     options.firstSample = firstSample;
+    options.initialNoise = noise ? noise->data.data() : nullptr;
     options.progress = [&](int64_t done, int64_t total) {
       bar.update(done, total);
       return true;

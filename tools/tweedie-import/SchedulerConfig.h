@@ -2,7 +2,9 @@
 #ifndef TWEEDIE_TOOLS_SCHEDULERCONFIG_H
 #define TWEEDIE_TOOLS_SCHEDULERCONFIG_H
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +28,11 @@ struct SchedulerConfig {
 /// that would change the network's meaning and has no Tweedie counterpart
 /// (trained_betas, rescale_betas_zero_snr, another beta_schedule), throws
 /// std::invalid_argument naming the key and its value.
-SchedulerConfig readSchedulerConfig(const std::filesystem::path &path);
+/// With `steps`, the suggested sampler says steps=N, and diffusers' grids
+/// that depend on N beyond Tweedie's spacings (DPMSolverMultistepScheduler's
+/// linspace and leading) are spelled out as timesteps=[...].
+SchedulerConfig readSchedulerConfig(const std::filesystem::path &path,
+                                    std::optional<int64_t> steps = std::nullopt);
 
 } // namespace tweedie::tools
 

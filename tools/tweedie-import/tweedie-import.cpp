@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -27,6 +28,7 @@ namespace {
 
 struct Options {
   std::string input, output, weightsOut, schedule, prediction, schedulerConfig;
+  std::optional<int64_t> steps;
   OnnxImportOptions import;
 };
 
@@ -44,7 +46,7 @@ int run(const Options &o) {
   std::string schedule = o.schedule, prediction = o.prediction;
   if (!o.schedulerConfig.empty()) {
     // --schedule and --prediction, when given, override the config's.
-    const tools::SchedulerConfig config = tools::readSchedulerConfig(o.schedulerConfig);
+    const tools::SchedulerConfig config = tools::readSchedulerConfig(o.schedulerConfig, o.steps);
     if (schedule.empty())
       schedule = config.schedule;
     if (prediction.empty())
@@ -121,6 +123,11 @@ int main(int argc, char **argv) {
                  "A diffusers scheduler_config.json: its beta schedule and prediction type "
                  "(--schedule and --prediction override them), and the nearest --sampler")
       ->check(CLI::ExistingFile);
+  app.add_option("--steps", o.steps,
+                 "With --scheduler-config: the sampling steps the suggested --sampler takes "
+                 "(some diffusers grids depend on them: they are spelled out as "
+                 "timesteps=[...])")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   CLI11_PARSE(app, argc, argv);
   try {
     return run(o);

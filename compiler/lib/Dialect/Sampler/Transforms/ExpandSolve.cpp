@@ -90,9 +90,13 @@ struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
           ParameterizationAttr::get(context, Parameterization::eps),
           rewriter.getDenseF64ArrayAttr(alpha), rewriter.getDenseF64ArrayAttr(sigma));
 
-    // x0 clipping: eps recomputed from clip(x0_hat, -r, r) at each step, as
-    // diffusers' clip_sample does (the two maps are per-step affine steps,
-    // the clip relu(x0 + r) - relu(x0 - r) - r).
+    // x0 clipping as diffusers' clip_sample: each step's x0 estimate clipped
+    // to [-r, r] (relu(x0 + r) - relu(x0 - r) - r, between per-step affine
+    // maps). DDPM's posterior mean takes the clipped x0, which is eps
+    // recomputed from it; DDIM keeps the network's eps for its direction
+    // (use_clipped_model_output = False), which is the step from the state
+    // alpha clip(x0) + sigma eps.
+    Value stepState = x;
     if (const double r = op.getClipX0().convertToDouble(); r > 0) {
       std::vector<double> toX0X, toX0Eps, toEpsX, toEpsX0, zero(alpha.size(), 0.0);
       for (size_t i = 0; i < alpha.size(); ++i) {
@@ -119,7 +123,10 @@ struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
                                                     rewriter.getF64FloatAttr(-1.0),
                                                     rewriter.getF64FloatAttr(-r));
       Value clipped = rewriter.create<score::AddOp>(loc, relu(shifted(x0, r)), below);
-      eps = affine(x, clipped, toEpsX, toEpsX0);
+      if (isa<DDIMAttr>(method))
+        stepState = affine(clipped, eps, alpha, sigma);
+      else
+        eps = affine(x, clipped, toEpsX, toEpsX0);
     }
 
     auto alphaBar = rewriter.getDenseF64ArrayAttr(tables.alphaBar);
@@ -131,12 +138,12 @@ struct ExpandDiscreteVPSolve : OpRewritePattern<SolveOp> {
     Value next;
     if (auto ddpm = dyn_cast<DDPMAttr>(method)) {
       next = rewriter.create<AncestralStepOp>(
-          loc, stateType, x, eps, noise(), step, alphaBar, alphaBarPrev,
+          loc, stateType, stepState, eps, noise(), step, alphaBar, alphaBarPrev,
           AncestralVarianceAttr::get(context, ddpm.getVariance()));
     } else {
       double eta = cast<DDIMAttr>(method).getEta();
       // eta = 0 is deterministic: no noise is drawn at all.
-      next = rewriter.create<DDIMStepOp>(loc, stateType, x, eps,
+      next = rewriter.create<DDIMStepOp>(loc, stateType, stepState, eps,
                                          eta > 0 ? noise() : Value(), step, alphaBar,
                                          alphaBarPrev, rewriter.getF64FloatAttr(eta));
     }
